@@ -1,0 +1,18 @@
+"""AniVault: a fast, safe anime library organizer.
+
+The library API is what the CLI calls; ``BACKEND`` says whether the compiled
+twins ("c") or the pure-Python ones ("py") are in use.
+"""
+from __future__ import annotations
+
+from ._speedups import BACKEND
+from ._version import __version__
+from .errors import AniVaultError
+from .models import ParsedName
+
+__all__ = [
+    "BACKEND",
+    "__version__",
+    "AniVaultError",
+    "ParsedName",
+]
