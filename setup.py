@@ -15,6 +15,12 @@ from setuptools import Extension, setup
 SPEEDUPS = "src/anivault/_speedups"
 
 
+def _selected(pyx: str) -> bool:
+    """ANIVAULT_BUILD_ONLY=_parse_c,_lru_c rebuilds just those (a developer convenience)."""
+    only = os.environ.get("ANIVAULT_BUILD_ONLY", "")
+    return not only or os.path.splitext(os.path.basename(pyx))[0] in only.split(",")
+
+
 def extensions() -> list[Extension]:
     if os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0"):
         return []
@@ -29,6 +35,7 @@ def extensions() -> list[Extension]:
             extra_compile_args=optimize,
         )
         for pyx in sorted(glob(SPEEDUPS + "/*.pyx"))
+        if _selected(pyx)
     ]
     return cythonize(
         modules,

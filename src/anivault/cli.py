@@ -14,6 +14,7 @@ import click
 from . import __version__
 from ._speedups import BACKEND
 from .errors import EXIT_FATAL, AniVaultError
+from .monitor import Metrics
 
 
 class _Group(click.Group):
@@ -51,11 +52,61 @@ def warn(message: str) -> None:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="anivault",
                       message=f"%(prog)s %(version)s (backend: {BACKEND})")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """AniVault: scan, parse, match and organize an anime library, safely."""
+    ctx.obj = {"metrics": Metrics()}
 
 
-# ---------------------------------------------------------------- scan / demo / parse / config
+def current_metrics() -> Metrics:
+    """The run's shared metrics object (created by the group, used by every command)."""
+    ctx = click.get_current_context()
+    obj = ctx.find_root().obj or {}
+    return obj.setdefault("metrics", Metrics()) if isinstance(obj, dict) else Metrics()
+
+
+# ---------------------------------------------------------------- config
+
+
+@cli.group()
+def config() -> None:
+    """Show or change settings (flags > ANIVAULT_* env > config file > defaults)."""
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def config_show(as_json: bool) -> None:
+    """Effective settings, secrets masked."""
+    from . import config as cfg
+    from .ui import json_line, table
+
+    values = cfg.redacted(cfg.settings())
+    if as_json:
+        json_line(values)
+    else:
+        table(["key", "value"], sorted(values.items()))
+
+
+@config.command("path")
+def config_path() -> None:
+    """Where the config file is (it may not exist yet)."""
+    from . import config as cfg
+
+    click.echo(str(cfg.config_path()))
+
+
+@config.command("set")
+@click.argument("key")
+@click.argument("value")
+def config_set(key: str, value: str) -> None:
+    """Write KEY = VALUE to the config file."""
+    from . import config as cfg
+
+    path = cfg.set_value(key, value)
+    click.echo(f"{key} set in {path}", err=True)
+
+
+# ---------------------------------------------------------------- scan / demo / parse
 
 
 # ---------------------------------------------------------------- match / cache

@@ -1,0 +1,124 @@
+"""Settings: flags > ANIVAULT_* environment > TOML config file > defaults.
+
+The config file lives in the platformdirs user config dir (override the
+file with ANIVAULT_CONFIG). Keys are flat, e.g. ``tmdb_api_key``,
+``language``, ``rate``; environment names are ``ANIVAULT_<KEY>`` upper-case.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import AniVaultError, UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+APP = "anivault"
+
+# Each known key, its type and default. Unknown keys are refused by `config set`.
+DEFAULTS: dict[str, Any] = {
+    "cache_dir": None,  # None: the platformdirs user cache dir
+    "data_dir": None,  # None: the platformdirs user data dir (journals, history)
+    "language": "en-US",
+    "tmdb_api_key": None,
+    "tmdb_read_token": None,
+    "tmdb_base_url": "https://api.themoviedb.org/3",
+    "rate": 35.0,
+    "concurrency": 4,
+    "min_confidence": 0.6,
+    "cache_max_mb": 256,
+    "template": None,
+    "movie_template": None,
+    "colon_style": "dash",
+    "workers": 0,
+}
+SECRET_KEYS = frozenset({"tmdb_api_key", "tmdb_read_token"})
+# TMDB's own environment names are honoured too.
+ENV_ALIASES = {"tmdb_api_key": "TMDB_API_KEY", "tmdb_read_token": "TMDB_READ_TOKEN"}
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("ANIVAULT_CONFIG") or
+                Path(platformdirs.user_config_dir(APP, appauthor=False)) / "config.toml")
+
+
+def read_file(path: Path | None = None) -> dict[str, Any]:
+    path = path or config_path()
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise AniVaultError(f"cannot read config file {path}: {e}",
+                            hint="fix it or remove it; `anivault config path` shows where it is") from e
+
+
+def _coerce(key: str, value: Any) -> Any:
+    default = DEFAULTS[key]
+    if value is None or default is None or isinstance(value, type(default)):
+        return value
+    try:
+        return type(default)(value)
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"setting {key}={value!r} is not a {type(default).__name__}",
+                         hint=f"use e.g. `anivault config set {key} {default}`") from e
+
+
+def settings(**flags: Any) -> dict[str, Any]:
+    """Effective settings: flags (when not None) > environment > file > defaults."""
+    result = dict(DEFAULTS)
+    for key, value in read_file().items():
+        if key in DEFAULTS:
+            result[key] = _coerce(key, value)
+    for key in DEFAULTS:
+        env = os.environ.get(f"ANIVAULT_{key.upper()}") or os.environ.get(ENV_ALIASES.get(key, ""))
+        if env:
+            result[key] = _coerce(key, env)
+    for key, value in flags.items():
+        if value is not None:
+            result[key] = _coerce(key, value) if key in DEFAULTS else value
+    return result
+
+
+def set_value(key: str, value: str) -> Path:
+    """Write one key to the config file (keeps the others)."""
+    import tomli_w
+
+    if key not in DEFAULTS:
+        raise UsageError(f"unknown setting {key!r}", hint="known: " + ", ".join(sorted(DEFAULTS)))
+    path = config_path()
+    data = read_file(path)
+    data[key] = _coerce(key, value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        tomli_w.dump(data, f)
+    if key in SECRET_KEYS and os.name == "posix":
+        os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def redacted(values: dict[str, Any]) -> dict[str, Any]:
+    """A copy safe to print or log: secrets masked."""
+    return {k: ("***" if k in SECRET_KEYS and v else v) for k, v in values.items()}
+
+
+def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """Where the scan index and TMDB cache live: --cache-dir > ANIVAULT_CACHE_DIR > file > platformdirs."""
+    chosen = settings(cache_dir=override)["cache_dir"]
+    return Path(chosen) if chosen else Path(platformdirs.user_cache_dir(APP, appauthor=False))
+
+
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """Where journals and history live: ANIVAULT_DATA_DIR > file > platformdirs."""
+    chosen = settings(data_dir=override)["data_dir"]
+    return Path(chosen) if chosen else Path(platformdirs.user_data_dir(APP, appauthor=False))

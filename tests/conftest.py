@@ -1,0 +1,54 @@
+"""Shared fixtures. ``backend`` runs a test once per twin: compiled ("c") and pure ("py")."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from anivault._speedups import twin
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+# Under ANIVAULT_NO_EXTENSIONS=1 the compiled twins may not exist; otherwise both run,
+# and a missing compiled twin is a failure, not a skip.
+BACKENDS = ["py"] if os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0") else ["c", "py"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def hash_twin(backend: str):
+    return twin("hash", backend)
+
+
+@pytest.fixture
+def parse_twin(backend: str):
+    return twin("parse", backend)
+
+
+@pytest.fixture
+def lru_twin(backend: str):
+    return twin("lru", backend)
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside the project")
+    return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the user's real config, cache or data dirs, or real TMDB credentials."""
+    base = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("ANIVAULT_CONFIG", str(base / "config.toml"))
+    monkeypatch.setenv("ANIVAULT_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("ANIVAULT_DATA_DIR", str(base / "data"))
+    for var in ("TMDB_API_KEY", "TMDB_READ_TOKEN", "ANIVAULT_TMDB_API_KEY", "ANIVAULT_TMDB_READ_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("ANIVAULT_TMDB_BASE_URL", "http://127.0.0.1:9/3")  # never the real API
