@@ -21,32 +21,36 @@ def _selected(pyx: str) -> bool:
     return not only or os.path.splitext(os.path.basename(pyx))[0] in only.split(",")
 
 
+# setuptools compiles .pyx sources through Cython's build_ext when Cython is
+# installed (the build backend requires it whenever extensions are wanted).
+# Declaring them here without importing Cython keeps sdist and metadata
+# builds free of it.
+DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": False,
+    "wraparound": False,
+    "cdivision": True,
+    "embedsignature": True,
+}
+
+
 def extensions() -> list[Extension]:
     if os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0"):
         return []
-    from Cython.Build import cythonize
-
     optimize = ["/O2"] if sys.platform == "win32" else ["-O3"]
-    modules = [
-        Extension(
+    modules = []
+    for pyx in sorted(glob(SPEEDUPS + "/*.pyx")):
+        if not _selected(pyx):
+            continue
+        ext = Extension(
             "anivault._speedups." + os.path.splitext(os.path.basename(pyx))[0],
             [pyx],
             include_dirs=[SPEEDUPS + "/include"],
             extra_compile_args=optimize,
         )
-        for pyx in sorted(glob(SPEEDUPS + "/*.pyx"))
-        if _selected(pyx)
-    ]
-    return cythonize(
-        modules,
-        compiler_directives={
-            "language_level": 3,
-            "boundscheck": False,
-            "wraparound": False,
-            "cdivision": True,
-            "embedsignature": True,
-        },
-    )
+        ext.cython_directives = DIRECTIVES
+        modules.append(ext)
+    return modules
 
 
 setup(ext_modules=extensions())

@@ -21,3 +21,8 @@ def get_requires_for_build_wheel(config_settings=None):
 
 def get_requires_for_build_editable(config_settings=None):
     return _setuptools.get_requires_for_build_editable(config_settings) + _extra()
+
+
+def get_requires_for_build_sdist(config_settings=None):
+    # setup.py declares the extensions (and so imports Cython) for every command.
+    return _setuptools.get_requires_for_build_sdist(config_settings) + _extra()
