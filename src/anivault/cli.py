@@ -47,15 +47,28 @@ def fail(message: str, code: int = EXIT_FATAL, hint: str = "") -> NoReturn:
 
 def warn(message: str) -> None:
     click.echo(f"anivault: warning: {message}", err=True)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # also a "warning" event for --metrics FILE
+        current_metrics().warning(message)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="anivault",
                       message=f"%(prog)s %(version)s (backend: {BACKEND})")
+@click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Append NDJSON events (start, progress, complete, warning, error) to FILE.")
+@click.option("--profile", "profile_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Run under pyinstrument; report to FILE (.html, .json speedscope, else text).")
+@click.option("--trace-memory", is_flag=True,
+              help="Trace allocations (tracemalloc): traced memory and the sites that grew.")
+@click.option("--report", "show_report", is_flag=True,
+              help="Print the run report (stages, bottleneck, memory) on stderr even when piped.")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, metrics_file: str | None, profile_file: str | None,
+        trace_memory: bool, show_report: bool) -> None:
     """AniVault: scan, parse, match and organize an anime library, safely."""
     ctx.obj = {"metrics": Metrics()}
+    _monitor_run(ctx, metrics_file, profile_file, trace_memory, show_report)
 
 
 def current_metrics() -> Metrics:
@@ -113,6 +126,74 @@ def config_set(key: str, value: str) -> None:
 
 
 # ---------------------------------------------------------------- organize / run / undo / history
+
+
+# ---------------------------------------------------------------- run monitoring (group options)
+
+
+def _monitor_run(ctx: click.Context, metrics_file: str | None, profile_file: str | None,
+                 trace_memory: bool, show_report: bool) -> None:
+    """Samples resources around the command and reports when the context closes."""
+    from .monitor import RunMonitor
+
+    secrets: tuple[str, ...] = ()
+    if metrics_file:
+        from . import config as cfg
+
+        values = cfg.settings()
+        secrets = tuple(str(values[k]) for k in cfg.SECRET_KEYS if values.get(k))
+    monitor = RunMonitor(ctx.obj["metrics"], events_path=metrics_file, profile_path=profile_file,
+                         trace_memory=trace_memory, secrets=secrets)
+    monitor.start(ctx.invoked_subcommand or "anivault", version=__version__, backend=BACKEND)
+    ctx.call_on_close(lambda: _finish_run(monitor, show_report))
+
+
+def _finish_run(monitor: Any, show_report: bool) -> None:
+    # Runs while the command's exit is unwinding: sys.exc_info() tells how it ended
+    # (click's Exit for --strict codes, SystemExit from fail() with the error as context).
+    from .ui import is_tty
+
+    code, error = _exit_of(sys.exc_info()[1])
+    try:
+        report = monitor.finish(code, error)
+    except AniVaultError as e:
+        fail(str(e))
+    if monitor.profile is not None:
+        click.echo(f"anivault: profile written to {monitor.profile.path}", err=True)
+    leak = monitor.leak
+    if leak is not None and leak.flagged:
+        warn(leak.sentence)
+        for site in leak.top_sites:
+            click.echo(f"anivault:   {site}", err=True)
+    # On a TTY the report follows commands that timed stages, not `config show`.
+    if code == 0 and (show_report or (is_tty(sys.stderr) and report["stages_s"])):
+        _print_report(report)
+
+
+def _exit_of(exc: BaseException | None) -> tuple[int, str | None]:
+    if exc is None:
+        return 0, None
+    if isinstance(exc, click.exceptions.Exit):
+        return exc.exit_code, None
+    if isinstance(exc, SystemExit):
+        code = exc.code if isinstance(exc.code, int) else 1
+        cause = exc.__context__
+        return code, (str(cause) if cause is not None and code else None)
+    return 1, f"{type(exc).__name__}: {exc}"
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    from .monitor import format_report, human_bytes
+
+    resources = report.get("resources", {})
+    for line in format_report(report["bottleneck"]):
+        click.echo(f"anivault: {line}", err=True)
+    memory = f"peak RSS {human_bytes(resources.get('peak_rss', 0))}"
+    if "traced_peak_bytes" in resources:
+        memory += f", traced peak {human_bytes(resources['traced_peak_bytes'])}"
+    if "leak" in resources:
+        memory += f"; {resources['leak']['sentence']}"
+    click.echo(f"anivault: memory: {memory}", err=True)
 
 
 # ---------------------------------------------------------------- bench

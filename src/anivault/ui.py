@@ -74,9 +74,17 @@ class Progress:
         now = time.monotonic()
         if now >= self._next:
             self._next = now + self._interval
-            self._live.update(self._text(self._status()), refresh=True)
+            self._live.update(self._text(self._status() + _run_status()), refresh=True)
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
             self._live.__exit__(*exc)
             self._live = None
+
+
+def _run_status() -> str:
+    """Rate, ETA, RSS and hit rate of the command in progress (see anivault.monitor)."""
+    from .monitor import active
+
+    monitor = active()
+    return " · " + monitor.live_status() if monitor is not None else ""

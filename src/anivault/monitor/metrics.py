@@ -1,0 +1,118 @@
+"""Run metrics shared by every stage: counters and per-stage timers.
+
+Stages add to plain dict entries from one thread at a time (or merge a
+batch under a lock), so accounting costs a dict update, not a lock per file.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
+
+from .bottleneck import bottleneck_report
+
+if TYPE_CHECKING:
+    from .events import EventLog
+    from .run import RunMonitor
+
+STAGES = ("walk", "stat", "parse", "hash", "index", "match", "plan", "apply")
+
+# Counter names every stage shares, so summaries, the live line and the bench
+# read the same figures whoever produced them.
+FILES, BYTES = "files", "bytes"
+WARNINGS, ERRORS = "warnings", "errors"
+REQUESTS, RETRIES = "requests", "retries"
+INDEX_HITS, INDEX_MISSES = "index_hits", "index_misses"
+CACHE_HITS, CACHE_MISSES = "cache_hits", "cache_misses"
+
+
+class Metrics:
+    """Counters (files, bytes, hits, requests, …) and seconds per stage.
+
+    ``stage_items`` counts what each stage processed, for throughput per stage;
+    ``phase`` is the stage (or command) in progress, stamped on events.
+    """
+
+    def __init__(self) -> None:
+        self.counters: Counter[str] = Counter()
+        self.stage_seconds: Counter[str] = Counter()
+        self.stage_items: Counter[str] = Counter()
+        self.started = time.perf_counter()
+        self.phase = "run"
+        self.expected: int | None = None
+        self.events: EventLog | None = None
+        self.monitor: RunMonitor | None = None
+        self._lock = threading.Lock()
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[name] += n
+
+    def add_time(self, stage: str, seconds: float, items: int = 0) -> None:
+        self.stage_seconds[stage] += seconds
+        if items:
+            self.stage_items[stage] += items
+
+    def merge(self, counters: dict[str, int], stage_seconds: dict[str, float] | None = None,
+              stage_items: dict[str, int] | None = None) -> None:
+        """Fold in a batch accumulated by a worker thread."""
+        with self._lock:
+            self.counters.update(counters)
+            if stage_seconds:
+                self.stage_seconds.update(stage_seconds)
+            if stage_items:
+                self.stage_items.update(stage_items)
+
+    @contextmanager
+    def stage(self, name: str, items: int = 0) -> Iterator[None]:
+        start = time.perf_counter()
+        outer, self.phase = self.phase, name
+        try:
+            yield
+        finally:
+            self.phase = outer
+            self.add_time(name, time.perf_counter() - start, items)
+
+    def expect(self, total: int | None) -> None:
+        """How many files the run will process, when known: the live line shows an ETA."""
+        self.expected = total
+
+    def emit(self, event: str, **fields: Any) -> None:
+        """One NDJSON event for ``--metrics FILE`` (a no-op without one)."""
+        if self.events is not None:
+            self.events.write(self.phase, event, fields)
+
+    def warning(self, message: str, **fields: Any) -> None:
+        """A warning event; the caller still prints and counts it as it always did."""
+        self.emit("warning", message=message, **fields)
+
+    def error(self, message: str, **fields: Any) -> None:
+        self.emit("error", message=message, **fields)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def hit_rate(self) -> float | None:
+        """Index and cache hits over lookups, or None before the first lookup."""
+        hits = sum(v for k, v in self.counters.items() if k.endswith("_hits"))
+        misses = sum(v for k, v in self.counters.items() if k.endswith("_misses"))
+        return hits / (hits + misses) if hits + misses else None
+
+    def snapshot(self) -> dict[str, Any]:
+        elapsed = self.elapsed
+        snap: dict[str, Any] = {
+            "elapsed_s": round(elapsed, 6),
+            "counters": dict(self.counters),
+            "stages_s": {k: round(v, 6) for k, v in self.stage_seconds.items()},
+            "stage_items": dict(self.stage_items),
+            "bottleneck": bottleneck_report(self.stage_seconds, self.stage_items, elapsed,
+                                            self.counters.get(FILES, 0)),
+        }
+        rate = self.hit_rate()
+        if rate is not None:
+            snap["hit_rate"] = round(rate, 4)
+        if self.monitor is not None:
+            snap["resources"] = self.monitor.resources()
+        return snap

@@ -1,0 +1,150 @@
+"""One command's monitoring: the sampler, the event log, tracemalloc and the profiler.
+
+The CLI group starts a RunMonitor around every command (``--metrics FILE``,
+``--profile FILE``, ``--trace-memory``); the library works without one.
+The active monitor also feeds the live status line on a TTY.
+"""
+from __future__ import annotations
+
+import os
+import time
+import tracemalloc
+from typing import Any
+
+from .events import EventLog
+from .leak import LeakReport, SiteTracker, detect_leak
+from .metrics import FILES, Metrics
+from .profile import Profile
+from .sampler import ResourceSampler, Sample
+
+_active: "RunMonitor | None" = None
+
+
+def active() -> "RunMonitor | None":
+    """The monitor of the command in progress, if any."""
+    return _active
+
+
+class RunMonitor:
+    def __init__(self, metrics: Metrics, *, events_path: str | os.PathLike[str] | None = None,
+                 profile_path: str | os.PathLike[str] | None = None, trace_memory: bool = False,
+                 interval: float = 0.5, progress_every: float = 1.0,
+                 secrets: tuple[str, ...] = ()) -> None:
+        self.metrics = metrics
+        self.trace_memory = trace_memory
+        self.progress_every = progress_every
+        # Opened here so a bad path fails before the command does any work.
+        self.events = EventLog(events_path, secrets) if events_path else None
+        self.profile = Profile(profile_path) if profile_path else None
+        self.sampler = ResourceSampler(metrics, interval, on_sample=self._on_sample)
+        self.sites = SiteTracker()
+        self.leak: LeakReport | None = None
+        self._started_tracing = False
+        self._next_progress = 0.0
+
+    def start(self, command: str, **fields: Any) -> "RunMonitor":
+        global _active
+        if self.trace_memory and not tracemalloc.is_tracing():
+            tracemalloc.start()
+            self._started_tracing = True
+        self.metrics.phase = command
+        self.metrics.events = self.events
+        self.metrics.monitor = self
+        self.metrics.emit("start", command=command, pid=os.getpid(), **fields)
+        self.sampler.start()
+        if self.profile is not None:
+            self.profile.start()
+        _active = self
+        return self
+
+    def finish(self, exit_code: int = 0, error: str | None = None) -> dict[str, Any]:
+        """Stop sampling, judge memory, write the profile; the run's report."""
+        global _active
+        _active = None
+        if self.profile is not None:
+            self.profile.stop_and_write()
+        self.sampler.stop()
+        files = self.metrics.counters.get(FILES, 0)
+        self.leak = detect_leak(self.sampler.samples,
+                                top_sites=self.sites.top_sites(files))
+        if error:
+            self.metrics.error(error, exit_code=exit_code)
+        report = self.metrics.snapshot()
+        self.metrics.emit("complete", exit_code=exit_code, **report)
+        if self._started_tracing:
+            tracemalloc.stop()
+        if self.events is not None:
+            self.events.close()
+            self.metrics.events = None
+        return report
+
+    def resources(self) -> dict[str, Any]:
+        summary: dict[str, Any] = dict(self.sampler.summary())
+        if tracemalloc.is_tracing():
+            current, peak = tracemalloc.get_traced_memory()
+            summary.update(traced_bytes=current, traced_peak_bytes=peak)
+        if self.leak is not None:
+            summary["leak"] = self.leak.to_dict()
+        return summary
+
+    def _on_sample(self, sample: Sample) -> None:
+        if self.trace_memory:
+            self.sites.observe(sample.files)
+        if self.events is not None and sample.t >= self._next_progress:
+            self._next_progress = sample.t + self.progress_every
+            self.metrics.emit("progress", **self._progress_fields(sample))
+
+    def _progress_fields(self, sample: Sample) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "elapsed_s": round(self.metrics.elapsed, 3),
+            "files": sample.files,
+            "rate_per_s": round(self.rate(sample.files), 1),
+            "rss": sample.rss,
+            "cpu_percent": sample.cpu_percent,
+            "read_bytes": sample.read_bytes,
+            "write_bytes": sample.write_bytes,
+            "counters": dict(self.metrics.counters),
+        }
+        if sample.traced:
+            fields["traced_bytes"] = sample.traced
+        eta = self.eta(sample.files)
+        if eta is not None:
+            fields["eta_s"] = round(eta, 1)
+        rate = self.metrics.hit_rate()
+        if rate is not None:
+            fields["hit_rate"] = round(rate, 4)
+        return fields
+
+    def rate(self, files: int) -> float:
+        elapsed = self.metrics.elapsed
+        return files / elapsed if elapsed > 0 else 0.0
+
+    def eta(self, files: int) -> float | None:
+        expected, rate = self.metrics.expected, self.rate(files)
+        if not expected or rate <= 0:
+            return None
+        return max(0.0, (expected - files) / rate)
+
+    def live_status(self) -> str:
+        """Rate, ETA, RSS and hit rate for the TTY status line."""
+        files = self.metrics.counters.get(FILES, 0)
+        last = self.sampler.samples[-1] if self.sampler.samples else None
+        parts = [f"{self.rate(files):,.0f}/s"]
+        eta = self.eta(files)
+        if eta is not None:
+            parts.append("ETA " + time.strftime("%H:%M:%S" if eta >= 3600 else "%M:%S",
+                                                time.gmtime(eta)))
+        if last is not None:
+            parts.append(f"RSS {human_bytes(last.rss)}")
+        rate = self.metrics.hit_rate()
+        if rate is not None:
+            parts.append(f"hits {rate * 100:.0f}%")
+        return " · ".join(parts)
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:,.1f} GiB"
