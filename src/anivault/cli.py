@@ -199,6 +199,75 @@ def _print_report(report: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- bench
 
 
+@cli.command("bench")
+@click.option("--files", type=click.IntRange(min=1), default=300_000, show_default=True,
+              help="Size of the demo library (generated once under the cache dir, then reused).")
+@click.option("--repeat", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Runs of every stage, interleaved; medians and P95 over them.")
+@click.option("--stages", default=",".join(("scan", "parse", "hash")), show_default=True,
+              help="Comma list of stages to run.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Demo library seed.")
+@click.option("--library", type=click.Path(exists=True, file_okay=False),
+              help="Bench this existing tree instead of a demo (it is only read).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Where demo libraries live.")
+@click.option("--json", "as_json", is_flag=True, help="The result as one JSON object.")
+@click.option("--save", "save_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the result as a baseline (docs/BENCH_FORMAT.md).")
+@click.option("--compare", "compare_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Compare with a baseline; exit 4 when a metric regressed beyond --threshold.")
+@click.option("--threshold", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              metavar="PCT", help="Regression threshold in percent.")
+def bench_command(files: int, repeat: int, stages: str, seed: int, library: str | None,
+                  cache_dir: str | None, as_json: bool, save_file: str | None,
+                  compare_file: str | None, threshold: float) -> None:
+    """Benchmark every stage; --compare gates regressions (exit 4)."""
+    from . import bench
+    from .errors import RegressionError
+    from .ui import is_tty, json_line
+
+    baseline = bench.load(compare_file) if compare_file else None  # fail before the long run
+    chosen = [s.strip() for s in stages.split(",") if s.strip()]
+    progress = (lambda line: click.echo(f"anivault: bench: {line}", err=True)) \
+        if is_tty(sys.stderr) else None
+    lib = bench.own_library(library) if library else bench.demo_library(files, seed, cache_dir)
+    result = bench.run_bench(lib, repeat=repeat, stages=chosen, progress=progress)
+    changes = bench.compare(result, baseline, threshold) if baseline else []
+    if baseline is not None:
+        result["compare"] = {"baseline": compare_file, "threshold_pct": threshold,
+                             "notes": bench.comparable(result, baseline),
+                             "changes": [c.to_dict() for c in changes]}
+    if save_file:
+        bench.save(result, save_file)
+    _print_bench(result, changes, threshold, as_json)
+    regressed = [c for c in changes if c.regressed]
+    if regressed:
+        raise RegressionError(f"bench: {len(regressed)} metric(s) regressed beyond {threshold:g}%: "
+                              + "; ".join(c.sentence() for c in regressed),
+                              hint=f"compared with {compare_file}; rerun to rule out noise")
+
+
+def _print_bench(result: dict[str, Any], changes: list[Any], threshold: float,
+                 as_json: bool) -> None:
+    from .bench import report
+    from .ui import json_line, table
+
+    if as_json:
+        json_line(result)
+        return
+    cfg = result["config"]
+    click.echo(f"anivault {result['anivault']} (backend: {result['backend']}) bench:"
+               f" {cfg['files']:,} files, {cfg['repeat']} repeats, {result['platform']},"
+               f" {result['cpus']} CPUs")
+    table(report.VARIANT_COLUMNS, report.variant_rows(result))
+    for line in report.ratio_lines(result):
+        click.echo(line)
+    for note in result.get("compare", {}).get("notes", []):
+        warn(f"bench: not like for like: {note}")
+    if "compare" in result:
+        for line in report.verdict_lines(changes, threshold):
+            click.echo(line)
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="anivault")
 

@@ -112,7 +112,19 @@ class ResourceSampler:
 
 
 def kernel_peak_rss() -> int:
-    """The process's peak RSS in bytes as the kernel counts it (0 where unavailable)."""
+    """The process's peak RSS in bytes as the kernel counts it (0 where unavailable).
+
+    On Linux this is VmHWM, the high-water mark of this program's own memory:
+    getrusage's ru_maxrss also counts the parent's size at fork, so a child of
+    a large process (the bench) would report its parent's memory as its own.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
     except ImportError:  # Windows: psutil's peak working set instead

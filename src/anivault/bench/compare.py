@@ -1,0 +1,100 @@
+"""``--compare FILE``: judge a bench result against a saved baseline.
+
+Only figures that both runs measured are compared. Throughput regresses when
+it falls by more than the threshold; memory when it grows by more than the
+threshold *and* by more than ``RSS_FLOOR`` bytes (a few MiB of allocator
+noise on a small run is not a regression).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import UsageError
+from .runner import FORMAT
+
+DEFAULT_THRESHOLD = 10.0  # percent
+RSS_FLOOR = 4 << 20
+
+
+@dataclass(frozen=True)
+class Change:
+    metric: str
+    baseline: float
+    current: float
+    change_pct: float  # signed: + is more, - is less
+    regressed: bool
+    better: str
+
+    def sentence(self) -> str:
+        direction = "slower" if self.better == "higher" else "larger"
+        worse = -self.change_pct if self.better == "higher" else self.change_pct
+        return f"{self.metric}: {abs(worse):.1f}% {direction if worse > 0 else 'better'}" \
+               f" ({_fmt(self.baseline)} -> {_fmt(self.current)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "baseline": self.baseline, "current": self.current,
+                "change_pct": round(self.change_pct, 2), "regressed": self.regressed}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def load(path: str | os.PathLike[str]) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as e:
+        raise UsageError(f"cannot read baseline {path}: {e.strerror or e}",
+                         hint="make one with `anivault bench --save FILE`") from e
+    except ValueError as e:
+        raise UsageError(f"baseline {path} is not JSON: {e}",
+                         hint="make one with `anivault bench --save FILE`") from e
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise UsageError(f"baseline {path} is not an {FORMAT} file",
+                         hint="see docs/BENCH_FORMAT.md; make one with `anivault bench --save FILE`")
+    return data
+
+
+def save(result: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    tmp = f"{os.fspath(path)}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=1, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}",
+                         hint="pass --save a writable file path") from e
+
+
+def compare(current: dict[str, Any], baseline: dict[str, Any],
+            threshold_pct: float = DEFAULT_THRESHOLD) -> list[Change]:
+    """Every metric both results share, with its change and verdict."""
+    changes = []
+    for name, base in baseline.get("metrics", {}).items():
+        now = current.get("metrics", {}).get(name)
+        if now is None or not base.get("value"):
+            continue
+        pct = (now["value"] - base["value"]) / base["value"] * 100
+        if base["better"] == "higher":
+            regressed = pct < -threshold_pct
+        else:
+            regressed = pct > threshold_pct and now["value"] - base["value"] > RSS_FLOOR
+        changes.append(Change(name, base["value"], now["value"], pct, regressed, base["better"]))
+    return changes
+
+
+def comparable(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """Why the two results may not be comparable (different library size, backend…)."""
+    notes = []
+    for key in ("files", "seed"):
+        if current["config"].get(key) != baseline.get("config", {}).get(key):
+            notes.append(f"{key} differs: baseline {baseline.get('config', {}).get(key)},"
+                         f" now {current['config'].get(key)}")
+    if current.get("backend") != baseline.get("backend"):
+        notes.append(f"backend differs: baseline {baseline.get('backend')}, now {current.get('backend')}")
+    return notes

@@ -1,0 +1,192 @@
+"""Runs the bench: every stage's variants, interleaved, K times, each gated run beside a calibration.
+
+Interleaving (repeat 1: scan, parse, …; repeat 2: scan, parse, …) spreads a
+burst of load from another process over every stage instead of one. Each
+gated run is paired with a calibration run just before it; its *score* is
+its throughput in units of the calibration's, and a variant's score is the
+median over the repeats. ``ANIVAULT_BENCH_INJECT_SLOWDOWN=0.25`` (test-only)
+makes every gated run 25% slower by busy work inside its timing.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import tempfile
+import time
+from typing import Any, Callable, Sequence
+
+from .. import __version__, _speedups
+from ..errors import UsageError
+from ..monitor import Metrics, ResourceSampler, kernel_peak_rss
+from .calibrate import ROUNDS, calibrate
+from .library import Library
+from .measure import Outcome, spin
+from .stages import BUILDERS, Context, Stage, Variant
+from .stats import median, per_min, percentile
+
+FORMAT = "anivault-bench/1"
+DEFAULT_STAGES = ("scan", "parse", "hash")
+INJECT_ENV = "ANIVAULT_BENCH_INJECT_SLOWDOWN"
+
+
+def injected_slowdown() -> float:
+    try:
+        return max(0.0, float(os.environ.get(INJECT_ENV) or 0))
+    except ValueError as e:
+        raise UsageError(f"{INJECT_ENV}={os.environ[INJECT_ENV]!r} is not a number",
+                         hint="e.g. 0.25 for 25% slower") from e
+
+
+def run_bench(library: Library, *, repeat: int = 5, stages: Sequence[str] = DEFAULT_STAGES,
+              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Benchmark ``stages`` on ``library``; the result in the documented baseline format."""
+    unknown = [s for s in stages if s not in BUILDERS]
+    if unknown:
+        raise UsageError(f"bench: unknown stage {', '.join(unknown)}",
+                         hint="choose from " + ",".join(BUILDERS))
+    if repeat < 1:
+        raise UsageError(f"bench: --repeat must be >= 1, not {repeat}", hint="e.g. --repeat 5")
+    inject = injected_slowdown()
+    sampler = ResourceSampler(Metrics(), interval=0.02).start()
+    started = time.time()
+    try:
+        with tempfile.TemporaryDirectory(prefix="anivault-bench-") as workdir:
+            ctx = Context(library, workdir, _window_peak(sampler))
+            built = [BUILDERS[name](ctx) for name in stages]
+            runs = _repeat(built, repeat, inject, progress)
+    finally:
+        sampler.stop()
+    return _result(library, built, runs, repeat, inject, started)
+
+
+def _window_peak(sampler: ResourceSampler) -> Callable[[float, float], int]:
+    def peak(start: float, end: float) -> int:
+        sampler.sample()
+        return max((s.rss for s in sampler.window(start, end + 1)), default=0)
+
+    return peak
+
+
+def _repeat(stages: list[Stage], repeat: int, inject: float,
+            progress: Callable[[str], None] | None) -> dict[str, list[dict[str, Any]]]:
+    runs: dict[str, list[dict[str, Any]]] = {v.key: [] for s in stages for v in s.variants}
+    for r in range(repeat):
+        for stage in stages:
+            for variant in stage.variants:
+                if progress:
+                    progress(f"repeat {r + 1}/{repeat}: {stage.name}: {variant.label}")
+                runs[variant.key].append(_one_run(variant, inject))
+    return runs
+
+
+def _one_run(variant: Variant, inject: float) -> dict[str, Any]:
+    calib_wall = calib_cpu = None
+    if variant.gated:
+        calib_wall, calib_cpu = calibrate()
+    outcome = variant.run()
+    if variant.gated and inject:
+        cpu = time.process_time()
+        extra = inject * outcome.wall_s
+        spin(extra)
+        outcome.wall_s += extra
+        outcome.cpu_s += time.process_time() - cpu
+    return _run_record(outcome, calib_wall, calib_cpu)
+
+
+def _run_record(o: Outcome, calib_wall: float | None, calib_cpu: float | None) -> dict[str, Any]:
+    record: dict[str, Any] = {"items": o.items, "wall_s": round(o.wall_s, 6),
+                              "cpu_s": round(o.cpu_s, 6), "peak_rss": o.peak_rss}
+    if calib_wall is not None and calib_cpu is not None:
+        record.update(calib_wall_s=round(calib_wall, 6), calib_cpu_s=round(calib_cpu, 6))
+    if o.counters:
+        record["counters"] = o.counters
+    if o.bottleneck:
+        record["bottleneck"] = o.bottleneck
+    return record
+
+
+def _result(library: Library, stages: list[Stage], runs: dict[str, list[dict[str, Any]]],
+            repeat: int, inject: float, started: float) -> dict[str, Any]:
+    variants = {v.key: _summarize(stage.name, v, runs[v.key]) for stage in stages
+                for v in stage.variants}
+    ratios = {r.name: _ratio(r.of, runs[r.numerator], runs[r.denominator])
+              for stage in stages for r in stage.ratios}
+    return {
+        "format": FORMAT,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "anivault": __version__,
+        "backend": _speedups.BACKEND,
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "cpus": os.cpu_count(),
+        "config": {"files": library.files, "repeat": repeat, "stages": [s.name for s in stages],
+                   "library": library.root, "generated": library.generated,
+                   "seed": library.seed, "inject_slowdown": inject,
+                   "calibration_rounds": ROUNDS},
+        "variants": variants,
+        "ratios": ratios,
+        "metrics": _gate_metrics(variants),
+        "peak_rss": kernel_peak_rss(),
+        "command": " ".join(["anivault", *sys.argv[1:]]) if sys.argv else "",
+    }
+
+
+def _summarize(stage: str, variant: Variant, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    items = runs[0]["items"]
+    walls = [r["wall_s"] for r in runs]
+    summary: dict[str, Any] = {
+        "stage": stage, "label": variant.label, "unit": variant.unit,
+        "gated": variant.gated, "peer": variant.peer, "items": items,
+        "median_s": round(median(walls), 6),
+        "p95_s": round(percentile(walls, 95), 6),
+        "median_per_min": round(per_min(items, median(walls))),
+        # P95 throughput: what 95% of the runs reached or beat (the slowest runs' rate).
+        "p95_per_min": round(per_min(items, percentile(walls, 95))),
+        "peak_rss": max(r["peak_rss"] for r in runs),
+        "runs": runs,
+    }
+    if variant.gated:
+        summary["score"] = round(median([_score(r, "wall_s", "calib_wall_s") for r in runs]), 6)
+        summary["cpu_score"] = round(median([_score(r, "cpu_s", "calib_cpu_s") for r in runs]), 6)
+    hit_rate = _hit_rate(runs[-1].get("counters", {}))
+    if hit_rate is not None:
+        summary["hit_rate"] = hit_rate
+    if "bottleneck" in runs[-1]:
+        summary["bottleneck"] = runs[-1]["bottleneck"]["sentence"]
+    return summary
+
+
+def _score(run: dict[str, Any], seconds: str, calib_seconds: str) -> float:
+    """Items per second in calibration rounds per second: machine speed cancels out."""
+    return (run["items"] / max(run[seconds], 1e-9)) / (ROUNDS / run[calib_seconds])
+
+
+def _hit_rate(counters: dict[str, int]) -> float | None:
+    hits = sum(v for k, v in counters.items() if k.endswith("_hits"))
+    misses = sum(v for k, v in counters.items() if k.endswith("_misses"))
+    return round(hits / (hits + misses), 4) if hits + misses else None
+
+
+def _ratio(of: str, top: list[dict[str, Any]], bottom: list[dict[str, Any]]) -> dict[str, Any]:
+    if of == "time":
+        values = [a["wall_s"] / b["wall_s"] for a, b in zip(top, bottom)]
+    else:
+        values = [(a["items"] / a["wall_s"]) / (b["items"] / b["wall_s"]) for a, b in zip(top, bottom)]
+    return {"of": of, "median": round(median(values), 4), "p95": round(percentile(values, 95), 4),
+            "values": [round(v, 4) for v in values]}
+
+
+def _gate_metrics(variants: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The figures --compare judges: each gated variant's score, and the peak RSS of
+    those run as their own process (an in-process figure includes the bench itself)."""
+    metrics: dict[str, dict[str, Any]] = {}
+    for key, v in variants.items():
+        if not v["gated"]:
+            continue
+        metrics[f"{key}.throughput"] = {"value": v["score"], "better": "higher",
+                                        "unit": f"{v['unit']} per calibration round"}
+        if v["peak_rss"] and v.get("runs") and "counters" in v["runs"][-1]:
+            metrics[f"{key}.peak_rss"] = {"value": v["peak_rss"], "better": "lower",
+                                          "unit": "bytes"}
+    return metrics

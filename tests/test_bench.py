@@ -1,0 +1,224 @@
+"""``anivault bench``: result format, baseline comparison, the regression exit code.
+
+Nothing here asserts a speed: runs are tiny, and the regression paths are
+driven by baselines whose figures are set by the test.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from anivault import bench
+from anivault.bench.compare import RSS_FLOOR
+from anivault.bench.stats import per_min, percentile
+from anivault.cli import cli
+from anivault.errors import UsageError
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def small_result(tmp_path_factory) -> dict:
+    """One real bench result: a 300-file demo, parse and hash, two repeats."""
+    import os
+
+    home = tmp_path_factory.mktemp("bench-home")
+    os.environ["ANIVAULT_CACHE_DIR"] = str(home)
+    try:
+        lib = bench.demo_library(300, seed=3)
+        return bench.run_bench(lib, repeat=2, stages=["parse", "hash"])
+    finally:
+        del os.environ["ANIVAULT_CACHE_DIR"]
+
+
+def _result(**values: float) -> dict:
+    metrics = {}
+    for name, value in values.items():
+        better = "lower" if name.endswith("peak_rss") else "higher"
+        metrics[name.replace("__", ".")] = {"value": value, "better": better}
+    return {"format": bench.FORMAT, "config": {"files": 1000, "seed": 1}, "backend": "c",
+            "metrics": metrics}
+
+
+# ---------------------------------------------------------------- the result
+
+
+def test_result_follows_the_documented_format(small_result) -> None:
+    r = small_result
+    assert r["format"] == "anivault-bench/1"
+    assert {"created", "anivault", "backend", "python", "platform", "cpus", "config",
+            "variants", "ratios", "metrics", "peak_rss"} <= set(r)
+    assert r["config"]["files"] == 300 and r["config"]["repeat"] == 2
+    for key in ("parse", "hash"):
+        v = r["variants"][key]
+        assert v["gated"] and v["items"] == 300 and len(v["runs"]) == 2
+        assert v["median_per_min"] >= v["p95_per_min"] > 0
+        assert v["score"] > 0 and v["cpu_score"] > 0
+        assert all("calib_wall_s" in run for run in v["runs"])
+        assert r["metrics"][f"{key}.throughput"]["better"] == "higher"
+    json.dumps(r)  # plain JSON all the way down
+
+
+def test_p95_throughput_is_the_rate_of_the_slow_runs() -> None:
+    walls = [1.0, 1.1, 1.2, 1.3, 2.0]
+    assert percentile(walls, 95) == 2.0
+    assert percentile(walls, 50) == 1.2
+    assert per_min(1000, percentile(walls, 95)) == 30_000
+
+
+# ---------------------------------------------------------------- compare
+
+
+def test_a_25_percent_slowdown_is_named_with_its_size() -> None:
+    base = _result(scan__throughput=100.0, parse__throughput=50.0)
+    now = _result(scan__throughput=80.0, parse__throughput=49.0)
+    changes = {c.metric: c for c in bench.compare(now, base, 10)}
+    assert changes["scan.throughput"].regressed
+    assert changes["scan.throughput"].change_pct == pytest.approx(-20.0)
+    assert changes["scan.throughput"].sentence() == "scan.throughput: 20.0% slower (100 -> 80)"
+    assert not changes["parse.throughput"].regressed
+
+
+def test_changes_within_the_threshold_pass() -> None:
+    base = _result(scan__throughput=100.0)
+    assert not any(c.regressed for c in bench.compare(_result(scan__throughput=91.0), base, 10))
+    assert not any(c.regressed for c in bench.compare(_result(scan__throughput=130.0), base, 10))
+    assert any(c.regressed for c in bench.compare(_result(scan__throughput=91.0), base, 5))
+
+
+def test_memory_regresses_only_past_threshold_and_floor() -> None:
+    base = _result(scan__peak_rss=20 << 20)
+    small = _result(scan__peak_rss=(20 << 20) + RSS_FLOOR - 1)  # +20% but under the floor
+    big = _result(scan__peak_rss=40 << 20)
+    assert not any(c.regressed for c in bench.compare(small, base, 10))
+    [change] = bench.compare(big, base, 10)
+    assert change.regressed and change.sentence().startswith("scan.peak_rss: 100.0% larger")
+
+
+def test_metrics_missing_on_either_side_are_not_compared() -> None:
+    base = _result(scan__throughput=100.0, match__throughput=5.0)
+    now = _result(scan__throughput=100.0, organize__throughput=7.0)
+    assert [c.metric for c in bench.compare(now, base)] == ["scan.throughput"]
+
+
+def test_unlike_runs_are_noted() -> None:
+    base = _result(scan__throughput=1.0)
+    now = copy.deepcopy(base)
+    now["config"]["files"] = 2000
+    now["backend"] = "py"
+    notes = bench.comparable(now, base)
+    assert any("files differs" in n for n in notes) and any("backend differs" in n for n in notes)
+
+
+def test_a_bad_baseline_is_a_usage_error(tmp_path) -> None:
+    (tmp_path / "x.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "y.json").write_text('{"format": "other"}', encoding="utf-8")
+    for name in ("x.json", "y.json", "missing.json"):
+        with pytest.raises(UsageError):
+            bench.load(tmp_path / name)
+
+
+def test_save_and_load_round_trip(small_result, tmp_path) -> None:
+    bench.save(small_result, tmp_path / "b.json")
+    assert bench.load(tmp_path / "b.json") == json.loads(json.dumps(small_result))
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_bench_json_save_and_compare_unchanged(runner, tmp_path) -> None:
+    base = tmp_path / "base.json"
+    args = ["bench", "--files", "200", "--repeat", "1", "--stages", "parse,hash"]
+    result = runner.invoke(cli, [*args, "--json", "--save", str(base)])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed["format"] == bench.FORMAT and json.loads(base.read_text()) == printed
+    # A generous threshold: the point is the plumbing, not this machine's noise.
+    result = runner.invoke(cli, [*args, "--compare", str(base), "--threshold", "90"])
+    assert result.exit_code == 0, result.output
+    assert "ok: no metric regressed beyond 90%" in result.stdout
+
+
+def test_bench_compare_exits_4_naming_each_regressed_metric(runner, tmp_path) -> None:
+    base = tmp_path / "base.json"
+    args = ["bench", "--files", "200", "--repeat", "1", "--stages", "parse,hash"]
+    assert runner.invoke(cli, [*args, "--save", str(base)]).exit_code == 0
+    doctored = json.loads(base.read_text())
+    for metric in doctored["metrics"].values():
+        metric["value"] *= 10  # the baseline was ten times faster: now is 90% slower
+    base.write_text(json.dumps(doctored))
+    result = runner.invoke(cli, [*args, "--compare", str(base)])
+    assert result.exit_code == 4, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("anivault: error: bench: 2 metric(s) regressed beyond 10%")
+    assert re.search(r"parse\.throughput: \d+\.\d% slower \(", line)
+    assert re.search(r"hash\.throughput: \d+\.\d% slower \(", line)
+    assert "REGRESSION" in result.stdout
+
+
+def test_injected_slowdown_is_applied_and_recorded(runner, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(bench.INJECT_ENV, "0.25")
+    result = runner.invoke(cli, ["bench", "--files", "200", "--repeat", "1", "--stages", "hash",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["config"]["inject_slowdown"] == 0.25
+
+
+def test_bench_usage_errors(runner, tmp_path, monkeypatch) -> None:
+    result = runner.invoke(cli, ["bench", "--files", "200", "--stages", "scan,bogus"])
+    assert result.exit_code == 2 and "unknown stage bogus" in result.stderr
+    result = runner.invoke(cli, ["bench", "--compare", str(tmp_path / "none.json")])
+    assert result.exit_code == 2 and "cannot read baseline" in result.stderr
+    monkeypatch.setenv(bench.INJECT_ENV, "lots")
+    result = runner.invoke(cli, ["bench", "--files", "200", "--stages", "hash"])
+    assert result.exit_code == 2 and bench.INJECT_ENV in result.stderr
+
+
+def test_scan_stage_runs_the_command_beside_find(runner, tmp_path) -> None:
+    result = runner.invoke(cli, ["bench", "--files", "200", "--repeat", "1", "--stages", "scan",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    r = json.loads(result.stdout)
+    scan, warm = r["variants"]["scan"], r["variants"]["scan_warm"]
+    assert scan["items"] == 200 and scan["peak_rss"] > 0
+    assert warm["hit_rate"] == 1.0  # the warm index answers every file
+    assert "scan.throughput" in r["metrics"] and "scan.peak_rss" in r["metrics"]
+    if "find" in r["variants"]:
+        assert r["variants"]["find"]["peer"] and "scan_vs_find" in r["ratios"]
+
+
+# ---------------------------------------------------------------- the library
+
+
+def test_demo_library_is_made_once_and_reused(tmp_path) -> None:
+    first = bench.demo_library(150, seed=2, cache_dir=str(tmp_path))
+    marker = tmp_path / "bench" / "demo-150-seed2" / "summary.json"
+    assert first.files == 150 and marker.is_file()
+    mtime = marker.stat().st_mtime_ns
+    again = bench.demo_library(150, seed=2, cache_dir=str(tmp_path))
+    assert again == first and marker.stat().st_mtime_ns == mtime
+
+
+def test_an_interrupted_demo_is_made_again(tmp_path) -> None:
+    root = tmp_path / "bench" / "demo-120-seed1" / "library"
+    (root / "half").mkdir(parents=True)
+    (root / "half" / "written.mkv").write_bytes(b"")
+    lib = bench.demo_library(120, seed=1, cache_dir=str(tmp_path))
+    assert lib.files == 120
+    assert not (root / "half" / "written.mkv").exists()
+
+
+def test_own_library_is_counted_and_must_exist(tmp_path) -> None:
+    (tmp_path / "a").mkdir()
+    for name in ("x.mkv", "y.mkv"):
+        (tmp_path / "a" / name).write_bytes(b"")
+    assert bench.own_library(tmp_path).files == 2
+    with pytest.raises(UsageError):
+        bench.own_library(tmp_path / "missing")
