@@ -9,10 +9,13 @@ from ._speedups import BACKEND
 from ._version import __version__
 from .errors import AniVaultError
 from .models import ParsedName
+from .parse import parse, parse_many
 
 __all__ = [
     "BACKEND",
     "__version__",
     "AniVaultError",
     "ParsedName",
+    "parse",
+    "parse_many",
 ]

@@ -1,31 +1,1238 @@
-"""TEMPORARY first parser; the parser issue (#3) replaces this file."""
+"""Release-name parser: the pure-Python twin of _parse_c.pyx (identical results).
+
+The algorithm, in the order parse_name runs it:
+
+1. the extension, and a subtitle file's language/role suffix (``.en.ass``);
+2. top-level bracket pairs (unmatched brackets count as separators);
+3. tokens: words split by the name's own separator (space, ``_``, ``.``...),
+   each classified once (number, range, S01E02, Ep 5, tag, CRC...);
+4. rules over the token list pick the group, episode, season, title,
+   episode title, year, version and tags.
+
+Everything works on positions in the original string, so both twins share
+the same steps: this file with Python strings, the compiled one with C
+arrays of code points. Tokens are lists ``[start, end, cat, bracket, a..g, flags]``.
+"""
 from __future__ import annotations
 
-import re
-
 from ..models import ParsedName
+from ._parse_tables import (DASHES, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE, F_NOISE, F_OTHER,
+                            F_RELEASE, F_SOURCE, F_SUBTITLES, F_VIDEO, K_BATCH, K_EXTRA, K_MOVIE,
+                            K_SPECIAL, K_TV, KINDS, OF, OPENERS, CLOSERS, ORDINAL, PAIRS, RES,
+                            SEASONWORD, STARS, SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TYPED,
+                            VALUE_INDEX, VALUES, VOCABULARY, VOLWORD)
 
-_FANSUB = re.compile(r"^\[(?P<group>[^\]]+)\]\s*(?P<title>.+?)\s+-\s+(?P<ep>\d{1,4})(?:v(?P<v>\d))?\b")
-_SCENE = re.compile(r"^(?P<title>.+?)[. _]S(?P<s>\d{1,2})E(?P<ep>\d{1,4})", re.I)
-_RES = re.compile(r"\b(\d{3,4})p\b", re.I)
-_CRC = re.compile(r"\[([0-9A-Fa-f]{8})\]")
+# Token categories beyond the vocabulary's.
+WORD, DASH, TILDE, OPEN, CLOSE, NUM, RANGE, SEASONEP, SEASON, EPNUM = range(10)
+CRC, VERSION, VOLUME, PLUS, DATE = 13, 19, 20, 21, 22
+
+# Token slots.
+S, E, CAT, BR, A, B, C, D, X, F, G, FL = range(12)
+# Flags.
+GLUED = 1  # glued to the previous word by "-" (x264-GROUP, S01E01-Title)
+WEAK = 2   # a vocabulary word that is a tag only outside the title
+STAR = 4   # inside ★decoration★
+
+# Separator modes for text outside brackets.
+M_SPACE, M_UNDERSCORE, M_DOT, M_PLUS, M_DASH = range(5)
+
+RES_HEIGHTS = (360, 480, 540, 576, 720, 1080, 1440, 2160)
+MAX_DIGITS = 9  # longer digit runs are words (keeps C ints exact)
+
+_VOCAB = {k: (v[0], v[1], VALUE_INDEX[v[2]], v[3]) for k, v in VOCABULARY.items()}
+_PAIRS = {k: {k2: (v[0], v[1], VALUE_INDEX[v[2]], v[3]) for k2, v in d.items()} for k, d in PAIRS.items()}
+_TYPED_PREFIXES = ("ncop", "nced", "ova", "oav", "oad", "ona", "sp", "ed", "op", "pv", "cm", "ex")
+
+
+def _lower(w: str) -> str:
+    """ASCII-only case folding, so both twins fold every word the same way."""
+    return w.lower() if w.isascii() else w
+
+
+def _isdigit(c: str) -> bool:
+    return "0" <= c <= "9"
+
+
+def _ishex(c: str) -> bool:
+    return "0" <= c <= "9" or "a" <= c <= "f" or "A" <= c <= "F"
+
+
+def _isalnum(c: str) -> bool:
+    return c.isalnum()
+
+
+# ---------------------------------------------------------------- extension
+
+
+def _split_extension(s: str) -> tuple[int, str | None, str | None, str | None]:
+    """(end of the name proper, ext, subtitle language, subtitle role)."""
+    end = len(s)
+    ext = lang = subs = None
+    dot = s.rfind(".")
+    if 0 < dot and end - dot - 1 <= 7:
+        key = _lower(s[dot + 1:])
+        if key in EXTENSIONS:
+            ext, end = key, dot
+    if ext in SUBTITLE_EXTENSIONS:
+        for _ in range(2):
+            dot = s.rfind(".", 0, end)
+            if dot <= 0 or end - dot - 1 > 14:
+                break
+            found = SUBTITLE_SUFFIXES.get(_lower(s[dot + 1:end]))
+            if found is None:
+                break
+            if found[0] == F_LANGUAGE:
+                lang = lang or found[1]
+            else:
+                subs = subs or found[1]
+            end = dot
+    return end, ext, lang, subs
+
+
+# ---------------------------------------------------------------- brackets
+
+
+def _top_brackets(s: str, end: int) -> dict[int, int]:
+    """Top-level bracket pairs {open: close}; ★stars★ pair up too (as negative closes)."""
+    pair: dict[int, int] = {}
+    stack: list[int] = []
+    for i in range(end):
+        c = s[i]
+        k = OPENERS.find(c)
+        if k >= 0:
+            stack.append(i)
+            continue
+        k = CLOSERS.find(c)
+        if k >= 0 and stack and s[stack[-1]] == OPENERS[k]:
+            pair[stack.pop()] = i
+    top: dict[int, int] = {}
+    i = 0
+    while i < end:
+        j = pair.get(i, -1)
+        if j >= 0:
+            top[i] = j
+            i = j + 1
+            continue
+        if s[i] in STARS:
+            j = i + 1
+            while j < end and j - i <= 24 and s[j] not in STARS and j not in pair:
+                j += 1
+            if j < end and s[j] in STARS and j - i > 1:
+                top[i] = -j  # a decoration, not a bracket
+                i = j + 1
+                continue
+        i += 1
+    return top
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def _numpart(s: str, i: int, end: int) -> tuple[int, int, int, int, int, int, int]:
+    """Parse ``digits[v2][.5][a]`` at i: (next, value, ndigits, version, frac, fracdigits, part).
+
+    next == -1 when there is no number at i.
+    """
+    j = i
+    while j < end and _isdigit(s[j]):
+        j += 1
+    nd = j - i
+    if nd == 0 or nd > MAX_DIGITS:
+        return -1, 0, 0, -1, -1, 0, 0
+    value = int(s[i:j])
+    version = frac = -1
+    fracdigits = part = 0
+    if j + 1 < end and s[j] == "." and _isdigit(s[j + 1]):
+        k = j + 1
+        while k < end and _isdigit(s[k]):
+            k += 1
+        if k - j - 1 <= 2:
+            frac, fracdigits = int(s[j + 1:k]), k - j - 1
+            j = k
+    if j + 1 < end and s[j] in "vV" and _isdigit(s[j + 1]):
+        k = j + 1
+        while k < end and _isdigit(s[k]) and k - j <= 2:
+            k += 1
+        if k == end or not _isdigit(s[k]):
+            version = int(s[j + 1:k])
+            j = k
+    if (j < end and s[j] in "abcABC" and nd <= 4 and frac < 0 and version < 0
+            and (j + 1 == end or not s[j + 1].isalnum())):
+        part = ord(s[j].lower())
+        j += 1
+    return j, value, nd, version, frac, fracdigits, part
+
+
+def _digits(s: str, i: int, end: int) -> tuple[int, int]:
+    """(next, value) of a plain digit run at i; next == -1 if none or too long."""
+    j = i
+    while j < end and _isdigit(s[j]):
+        j += 1
+    if j == i or j - i > MAX_DIGITS:
+        return -1, 0
+    return j, int(s[i:j])
+
+
+def _is_date(s: str, i: int) -> bool:
+    """s[i:i+8] is a plausible YYYYMMDD."""
+    y = int(s[i:i + 4])
+    m = int(s[i + 4:i + 6])
+    d = int(s[i + 6:i + 8])
+    return 1970 <= y <= 2099 and 1 <= m <= 12 and 1 <= d <= 31
+
+
+# ---------------------------------------------------------------- classification
+
+
+def _token(ws: int, we: int, br: int, cat: int, a: int = 0, b: int = 0, c: int = -1, d: int = -1,
+           x: int = 0, f: int = 0, g: int = 0, fl: int = 0) -> list[int]:
+    return [ws, we, cat, br, a, b, c, d, x, f, g, fl]
+
+
+def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
+    """The token for the word s[ws:we] (br: its bracket id, -1 outside brackets)."""
+    n = we - ws
+    w = s[ws:we]
+    key = _lower(w)
+    v = _VOCAB.get(key)
+    if v is None and n > 1 and key[-1] == ".":
+        v = _VOCAB.get(key[:-1])
+    if v is not None:
+        return _token(ws, we, br, v[0], v[1], v[2], fl=WEAK if v[3] else 0)
+    c0 = s[ws]
+    if n == 8:
+        hexes = 0
+        digits = 0
+        for k in range(ws, we):
+            if _isdigit(s[k]):
+                digits += 1
+            elif _ishex(s[k]):
+                hexes += 1
+        if digits + hexes == 8:
+            if digits == 8:
+                if _is_date(s, ws):
+                    return _token(ws, we, br, DATE)
+                if br >= 0:
+                    return _token(ws, we, br, CRC)
+            elif digits > 0:
+                return _token(ws, we, br, CRC)
+    if _isdigit(c0):
+        return _classify_number(s, ws, we, br)
+    if c0 in "sS" and n > 1 and _isdigit(s[ws + 1]):
+        return _classify_season(s, ws, we, br)
+    if c0 in "vV" and 1 < n <= 3:
+        j, value = _digits(s, ws + 1, we)
+        if j == we:
+            return _token(ws, we, br, VERSION, value)
+    if c0 == "#" and n > 1:
+        t = _classify_episode(s, ws + 1, we, ws, br)
+        if t is not None:
+            return t
+    if c0 == "第" and n > 2:
+        j, value = _digits(s, ws + 1, we)
+        if j == we - 1:
+            c = s[j]
+            if c in "話话集回":
+                return _token(ws, we, br, EPNUM, value)
+            if c in "期季部":
+                return _token(ws, we, br, SEASON, value)
+    for prefix in _TYPED_PREFIXES:
+        if key.startswith(prefix) and n > len(prefix) and _isdigit(s[ws + len(prefix)]):
+            j, value, nd, version, frac, fracdigits, part = _numpart(s, ws + len(prefix), we)
+            if j == we:
+                return _token(ws, we, br, TYPED, _VOCAB[prefix][1], value, version, frac,
+                              fracdigits, part, len(prefix))
+            break
+    if c0 in "eE" and n > 1:
+        k = ws + 1
+        if s[k] in "pP":
+            k += 1
+        if k < we and s[k] == ".":
+            k += 1
+        if k < we and _isdigit(s[k]):
+            t = _classify_episode(s, k, we, ws, br)
+            if t is not None:
+                return t
+    return _token(ws, we, br, WORD)
+
+
+def _classify_episode(s: str, i: int, we: int, ws: int, br: int) -> list[int] | None:
+    """An explicit episode whose number starts at i: 05, 05v2, 07.5, 01-02, 01-E02."""
+    j, value, nd, version, frac, fracdigits, part = _numpart(s, i, we)
+    if j < 0:
+        return None
+    if j == we:
+        return _token(ws, we, br, EPNUM, value, -1, version, frac, fracdigits, part)
+    if s[j] in "-~" and j + 1 < we and frac < 0:
+        k = j + 1
+        if s[k] in "eE":
+            k += 1
+            if k < we and s[k] in "pP":
+                k += 1
+        j2, value2, _nd, version2, frac2, _fd, part2 = _numpart(s, k, we)
+        if j2 == we and frac2 < 0 and value2 > value and part2 == 0:
+            return _token(ws, we, br, EPNUM, value, value2, version if version >= 0 else version2)
+    return None
+
+
+def _classify_season(s: str, ws: int, we: int, br: int) -> list[int]:
+    """S2, S02, S01E05, S01E05v2, S01E05-E06, S01E05E06."""
+    j, season = _digits(s, ws + 1, we)
+    if j < 0 or j - ws - 1 > 4:
+        return _token(ws, we, br, WORD)
+    if j == we:
+        return _token(ws, we, br, SEASON, season)
+    if s[j] in "eE" and j + 1 < we and _isdigit(s[j + 1]):
+        k, ep, nd, version, frac, fracdigits, part = _numpart(s, j + 1, we)
+        if k == we and frac < 0 and part == 0:
+            return _token(ws, we, br, SEASONEP, season, ep, -1, version)
+        if k > 0 and frac < 0 and part == 0 and s[k] in "-eE~":
+            m = k + 1
+            if s[k] == "-" and m < we and s[m] in "eE":
+                m += 1
+            k2, ep2, _nd, version2, frac2, _fd, part2 = _numpart(s, m, we)
+            if k2 == we and frac2 < 0 and part2 == 0 and ep2 > ep:
+                return _token(ws, we, br, SEASONEP, season, ep, ep2,
+                              version if version >= 0 else version2)
+    return _token(ws, we, br, WORD)
+
+
+def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
+    j, value, nd, version, frac, fracdigits, part = _numpart(s, ws, we)
+    if j == we:
+        return _token(ws, we, br, NUM, value, nd, version, frac, fracdigits, part)
+    k, v1 = _digits(s, ws, we)
+    if k < 0:
+        return _token(ws, we, br, WORD)
+    c = s[k]
+    rest = we - k
+    if c in "pPiI" and rest == 1 and 3 <= k - ws <= 4:
+        return _token(ws, we, br, RES, v1)
+    if c in "xX×" and rest > 1:
+        k2, v2 = _digits(s, k + 1, we)
+        if k2 > 0 and 3 <= k - ws <= 4 and 3 <= k2 - k - 1 <= 4 and (
+                k2 == we or (k2 + 1 == we and s[k2] in "pPiI")):
+            return _token(ws, we, br, RES, v2)
+        if k2 == we and k - ws <= 2 and 2 <= k2 - k - 1 <= 4:
+            return _token(ws, we, br, SEASONEP, v1, v2)
+    if rest == 2 and _lower(s[k:we]) in ("st", "nd", "rd", "th"):
+        return _token(ws, we, br, ORDINAL, v1)
+    if rest == 1 and c in "話话集화회":
+        return _token(ws, we, br, EPNUM, v1)
+    if rest == 1 and c in "期季":
+        return _token(ws, we, br, SEASON, v1)
+    if j > 0 and s[j] in "-~+" and j + 1 < we and frac < 0 and part == 0:
+        m = j + 1
+        if s[m] in "eE":
+            m += 1
+            if m < we and s[m] in "pP":
+                m += 1
+        j2, value2, _nd, version2, frac2, _fd, part2 = _numpart(s, m, we)
+        if j2 == we and frac2 < 0 and part2 == 0 and value2 > value:
+            return _token(ws, we, br, RANGE, value, value2, version, version2, nd)
+    return _token(ws, we, br, WORD)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def _separator_mode(s: str, end: int, top: dict[int, int]) -> int:
+    space = underscore = dot = plus = 0
+    i = 0
+    while i < end:
+        j = top.get(i)
+        if j is not None:
+            i = (j if j > 0 else -j) + 1
+            continue
+        c = s[i]
+        if c == " " or c == "\t" or c == "\u3000":
+            space += 1
+        elif c == "_":
+            underscore += 1
+        elif c == ".":
+            dot += 1
+        elif c == "+":
+            plus += 1
+        i += 1
+    if space:
+        return M_SPACE
+    if underscore:
+        return M_UNDERSCORE
+    if dot:
+        return M_DOT
+    if plus:
+        return M_PLUS
+    return M_DASH
+
+
+def _dot_splits(s: str, i: int, end: int) -> bool:
+    """Whether the "." at i separates words: not in 07.5, 2.0, 1.11 or H.264."""
+    if 0 < i and i + 1 < end and _isdigit(s[i - 1]) and _isdigit(s[i + 1]):
+        k = i + 1
+        while k < end and _isdigit(s[k]):
+            k += 1
+        return k - i - 1 > 2
+    if 0 < i and i + 3 < end and s[i - 1] in "hHxX" and s[i + 1] == "2" and s[i + 2] == "6" \
+            and s[i + 3] in "45":
+        return False
+    return True
+
+
+def _is_separator(s: str, i: int, end: int, mode: int, inside: bool) -> bool:
+    c = s[i]
+    if c == " " or c == "\t" or c == "\u3000" or c in STARS:
+        return True
+    if OPENERS.find(c) >= 0 or CLOSERS.find(c) >= 0:
+        return True
+    if inside:
+        if c in "_,+/|;&":
+            return True
+        return c == "." and _dot_splits(s, i, end)
+    if mode == M_SPACE:
+        if c == "_":
+            return not (0 < i < end - 1 and s[i - 1].isalnum() and s[i + 1].isalnum())
+        return False
+    if mode == M_UNDERSCORE:
+        return c == "_"
+    if mode == M_DOT:
+        return c == "_" or (c == "." and _dot_splits(s, i, end))
+    if mode == M_PLUS:
+        return c == "+"
+    return c == "-"
+
+
+def _strong(t: list[int]) -> bool:
+    """A token that can split a word it was glued into (x264-GROUP, Gunbuster-ep1)."""
+    cat = t[CAT]
+    if cat == WORD or cat == NUM or cat == DATE or cat == VERSION:
+        return False
+    if cat == TAG or cat == TYPED or cat == ORDINAL or cat == OF:
+        return not (t[FL] & WEAK)
+    return True
+
+
+def _emit_word(s: str, ws: int, we: int, br: int, mode: int, out: list[list[int]]) -> None:
+    n = we - ws
+    if n <= 0:
+        return
+    if all(s[k] in DASHES for k in range(ws, we)):
+        if mode != M_DASH and n <= 2:
+            out.append(_token(ws, we, br, DASH))
+        return
+    if n == 1 and s[ws] in "~〜":
+        out.append(_token(ws, we, br, TILDE))
+        return
+    if n == 1 and s[ws] in "+&":
+        out.append(_token(ws, we, br, PLUS))
+        return
+    glued = 0
+    while ws < we and s[ws] in DASHES:
+        ws += 1
+        glued = GLUED
+    while we > ws and s[we - 1] in DASHES:
+        we -= 1
+    t = _classify(s, ws, we, br)
+    t[FL] |= glued
+    if t[CAT] == WORD and mode != M_DASH:
+        parts = _split_glued(s, ws, we, br)
+        if parts:
+            parts[0][FL] |= glued
+            out.extend(parts)
+            return
+    out.append(t)
+
+
+def _split_glued(s: str, ws: int, we: int, br: int) -> list[list[int]]:
+    """Split a word at "-" and "." when a part is a tag or marker (01.DVD, x264-ESiR)."""
+    parts: list[list[int]] = []
+    strong = False
+    start = ws
+    glued = 0
+    for k in range(ws, we + 1):
+        if k < we:
+            c = s[k]
+            if not (c == "-" or c == "_" or (c == "." and _dot_splits(s, k, we))):
+                continue
+        if k > start:
+            t = _classify(s, start, k, br)
+            t[FL] |= glued
+            if _strong(t):
+                strong = True
+            parts.append(t)
+        glued = GLUED if k < we and s[k] == "-" else 0
+        start = k + 1
+    if not strong or len(parts) < 2:
+        return []
+    return parts
+
+
+def _tokenize(s: str, end: int, top: dict[int, int], mode: int) -> list[list[int]]:
+    out: list[list[int]] = []
+    i = 0
+    br = -1
+    close = -1
+    nbr = 0
+    ws = 0
+    while i < end:
+        if i == close:
+            _emit_word(s, ws, i, br, mode, out)
+            out.append(_token(i, i + 1, br, CLOSE))
+            br = -1
+            close = -1
+            ws = i + 1
+            i += 1
+            continue
+        if br < 0:
+            j = top.get(i)
+            if j is not None:
+                _emit_word(s, ws, i, br, mode, out)
+                if j < 0:  # ★decoration★: skip it whole
+                    i = -j + 1
+                    ws = i
+                    continue
+                br = nbr
+                nbr += 1
+                close = j
+                out.append(_token(i, i + 1, br, OPEN))
+                i += 1
+                ws = i
+                continue
+        if _is_separator(s, i, end, mode, br >= 0):
+            _emit_word(s, ws, i, br, mode, out)
+            ws = i + 1
+        i += 1
+    _emit_word(s, ws, end, br, mode, out)
+    return out
+
+
+# ---------------------------------------------------------------- combining tokens
+
+
+def _combine(s: str, toks: list[list[int]]) -> None:
+    """Join multi-word forms in place: "Episode 5", "Season 2", "2nd Season", "01 of 24",
+    "Vol. 3", "01 ~ 04", "Dual Audio"."""
+    n = len(toks)
+    for i in range(n - 1):
+        t = toks[i]
+        u = toks[i + 1]
+        cat = t[CAT]
+        if t[BR] != u[BR]:
+            continue
+        if cat == EPWORD and (u[CAT] == NUM or u[CAT] == RANGE):
+            _absorb(t, u, EPNUM)
+            if u[CAT] == RANGE:
+                t[A], t[B], t[C] = u[A], u[B], u[C]
+            else:
+                t[A], t[B], t[C], t[D], t[X], t[F] = u[A], -1, u[C], u[D], u[X], u[F]
+            u[CAT] = -1
+        elif cat == SEASONWORD and u[CAT] == NUM and u[D] < 0:
+            _absorb(t, u, SEASON)
+            t[A] = u[A]
+            u[CAT] = -1
+        elif cat == SEASONWORD and u[CAT] == RANGE:
+            _absorb(t, u, SEASON)
+            t[A], t[B] = u[A], u[B]
+            u[CAT] = -1
+        elif cat == ORDINAL and u[CAT] == SEASONWORD:
+            _absorb(t, u, SEASON)
+            u[CAT] = -1
+        elif cat == VOLWORD and (u[CAT] == NUM or u[CAT] == RANGE):
+            _absorb(t, u, VOLUME)
+            t[C] = u[C]
+            u[CAT] = -1
+        elif cat == NUM and u[CAT] == OF and i + 2 < n and toks[i + 2][CAT] == NUM \
+                and toks[i + 2][BR] == t[BR] and t[D] < 0 and t[A] <= toks[i + 2][A]:
+            t[CAT] = EPNUM
+            t[B] = -1
+            t[E] = toks[i + 2][E]
+            u[CAT] = -1
+            toks[i + 2][CAT] = -1
+        elif cat == NUM and u[CAT] == TILDE and i + 2 < n and toks[i + 2][CAT] == NUM \
+                and toks[i + 2][BR] == t[BR] and t[D] < 0 and toks[i + 2][D] < 0 \
+                and t[A] < toks[i + 2][A]:
+            t[CAT] = RANGE
+            t[X] = t[B]
+            t[B] = toks[i + 2][A]
+            t[D] = toks[i + 2][C]
+            t[E] = toks[i + 2][E]
+            u[CAT] = -1
+            toks[i + 2][CAT] = -1
+        elif (cat == WORD or cat == TAG) and u[CAT] != -1:
+            pairs = _PAIRS.get(_lower(s[t[S]:t[E]]))
+            if pairs is not None:
+                v = pairs.get(_lower(s[u[S]:u[E]]))
+                if v is not None:
+                    t[CAT], t[A], t[B], t[FL] = v[0], v[1], v[2], 0
+                    u[CAT], u[A], u[B], u[FL] = TAG, F_NOISE, VALUE_INDEX[""], 0
+        elif cat == NUM and u[CAT] == TAG and s[u[S]:u[E]].lower() in ("bit", "bits"):
+            t[CAT], t[A], t[B], t[FL] = TAG, F_NOISE, VALUE_INDEX[""], 0
+    toks[:] = [t for t in toks if t[CAT] != -1]
+
+
+def _absorb(t: list[int], u: list[int], cat: int) -> None:
+    t[CAT] = cat
+    t[E] = u[E]
+    t[FL] &= ~WEAK
+
+
+# ---------------------------------------------------------------- brackets as units
+
+# Bracket content classes.
+B_EMPTY, B_TAGS, B_YEAR, B_NUM, B_TEXT, B_MIXED = range(6)
+
+
+def _is_year(t: list[int]) -> bool:
+    return t[CAT] == NUM and t[B] == 4 and 1900 <= t[A] <= 2099 and t[D] < 0 and t[C] < 0 and t[F] == 0
+
+
+def _is_tag(t: list[int]) -> bool:
+    cat = t[CAT]
+    return (cat == TAG or cat == RES or cat == CRC or cat == DATE or cat == VERSION
+            or cat == VOLUME or (cat == TYPED and t[A] == K_TV))
+
+
+def _bracket_class(toks: list[list[int]], o: int) -> tuple[int, int]:
+    """(class, index of its CLOSE) for the bracket opening at toks[o]."""
+    words = tags = nums = years = 0
+    i = o + 1
+    n = len(toks)
+    while i < n and toks[i][CAT] != CLOSE:
+        t = toks[i]
+        if _is_tag(t):
+            tags += 1
+        elif _is_year(t):
+            years += 1
+        elif t[CAT] in (NUM, RANGE, EPNUM, SEASONEP, SEASON) or (t[CAT] == TYPED and t[G] > 0):
+            nums += 1
+        elif t[CAT] != DASH and t[CAT] != PLUS and t[CAT] != TILDE:
+            words += 1
+        i += 1
+    if words:
+        return (B_MIXED if tags or nums or years else B_TEXT), i
+    if nums:
+        return B_NUM, i
+    if years:
+        return (B_YEAR if years == 1 and not tags else B_TAGS), i
+    return (B_TAGS if tags else B_EMPTY), i
+
+
+def _has_comma(s: str, a: int, b: int) -> bool:
+    return s.find(",", a, b) >= 0
+
+
+# ---------------------------------------------------------------- the rules
+
+
+def _boundary(t: list[int]) -> bool:
+    """Ends a title: tags, markers, explicit episodes and seasons."""
+    cat = t[CAT]
+    if cat == TAG:
+        return not (t[FL] & WEAK) or t[BR] >= 0
+    if cat == TYPED:
+        return t[G] > 0 or (t[A] == K_TV and t[BR] >= 0)
+    return cat in (RES, CRC, DATE, VERSION, VOLUME, SEASONEP, SEASON, EPNUM, VOLWORD)
+
+
+def _text(s: str, a: int, b: int, mode: int) -> str:
+    """s[a:b] with the name's word separators turned into spaces, trimmed."""
+    if a >= b:
+        return ""
+    raw = s[a:b]
+    if mode == M_UNDERSCORE:
+        raw = raw.replace("_", " ")
+    elif mode == M_DOT:
+        chars = list(raw)
+        for k in range(len(chars)):
+            c = chars[k]
+            if c == "_" or (c == "." and _dot_splits(s, a + k, b)):
+                chars[k] = " "
+        raw = "".join(chars)
+    elif mode == M_PLUS:
+        raw = raw.replace("+", " ")
+    elif mode == M_DASH:
+        raw = raw.replace("-", " ")
+    elif "_" in raw:
+        chars = list(raw)
+        for k in range(len(chars)):
+            if chars[k] == "_" and _is_separator(s, a + k, len(s), M_SPACE, False):
+                chars[k] = " "
+        raw = "".join(chars)
+    return _trim(raw)
+
+
+def _trim(t: str) -> str:
+    i = 0
+    j = len(t)
+    while True:
+        while i < j and (t[i] == " " or t[i] == "\t" or t[i] == "\u3000"):
+            i += 1
+        while j > i and (t[j - 1] == " " or t[j - 1] == "\t" or t[j - 1] == "\u3000"):
+            j -= 1
+        if j > i and t[j - 1] in DASHES and (j - 1 == i or t[j - 2] == " "):
+            j -= 1
+            continue
+        if j > i and t[i] in DASHES and (i + 1 == j or t[i + 1] == " "):
+            i += 1
+            continue
+        return t[i:j]
+
+
+class _Parse:
+    """Working state of one parse (the compiled twin keeps the same fields in a C struct)."""
+
+    __slots__ = ("s", "end", "mode", "toks", "group_br", "ep", "title_a", "title_b",
+                 "title_mode", "kind", "season", "season_tok", "eptitle_a", "eptitle_b", "group_a",
+                 "group_b", "title_first")
 
 
 def parse_name(name: str) -> ParsedName:
-    stem, dot, ext = name.rpartition(".")
-    if not dot or len(ext) > 5 or " " in ext:
-        stem, ext = name, ""
-    res = _RES.search(stem)
-    crc = _CRC.search(stem)
-    common = dict(ext=ext.lower() or None, resolution=res and res.group(1) + "p",
-                  crc32=crc and crc.group(1).upper())
-    m = _FANSUB.match(stem)
-    if m:
-        return ParsedName(title=m["title"], episode=int(m["ep"]), group=m["group"],
-                          version=m["v"] and int(m["v"]), **common)
-    m = _SCENE.match(stem)
-    if m:
-        group = stem.rpartition("-")[2] if "-" in stem else None
-        return ParsedName(title=m["title"].replace(".", " "), season=int(m["s"]),
-                          episode=int(m["ep"]), group=group, **common)
-    return ParsedName(title=stem.strip() or None, **common)
+    """Parse one file name (no folders) into a ParsedName; never raises for any str."""
+    s = name
+    end, ext, lang, subs = _split_extension(s)
+    top = _top_brackets(s, end)
+    mode = _separator_mode(s, end, top)
+    toks = _tokenize(s, end, top, mode)
+    _combine(s, toks)
+    p = _Parse()
+    p.s, p.end, p.mode, p.toks = s, end, mode, toks
+    p.group_br = -1
+    p.group_a = p.group_b = -1
+    p.ep = -1
+    p.title_a = p.title_b = -1
+    p.title_mode = mode
+    p.eptitle_a = p.eptitle_b = -1
+    p.season_tok = -1
+    p.kind = 0
+    first = _find_leading_group(p)
+    _find_episode(p, first)
+    _find_title(p, first)
+    _find_episode_title(p)
+    if p.group_br < 0:
+        _find_trailing_group(p)
+    return _build(p, ext, lang, subs)
+
+
+def _skip_bracket(toks: list[list[int]], i: int) -> int:
+    """Index after the CLOSE of the bracket opening at i."""
+    n = len(toks)
+    br = toks[i][BR]
+    while i < n and not (toks[i][CAT] == CLOSE and toks[i][BR] == br):
+        i += 1
+    return i + 1
+
+
+def _titleish(t: list[int]) -> bool:
+    """A token that can be part of a title outside brackets."""
+    cat = t[CAT]
+    return t[BR] < 0 and (cat == WORD or cat == NUM or cat == RANGE or cat == ORDINAL or cat == OF
+                          or cat == EPWORD or cat == SEASONWORD or cat == PLUS or cat == TILDE
+                          or (cat == TYPED and t[G] == 0 and t[A] != K_TV)
+                          or (cat == TAG and (t[FL] & WEAK) != 0))
+
+
+def _find_leading_group(p: _Parse) -> int:
+    """Pick the leading [Group]; return the index where the title may start."""
+    toks = p.toks
+    n = len(toks)
+    i = 0
+    if n > 2 and toks[0][BR] < 0 and toks[0][CAT] in (NUM, WORD) and toks[1][CAT] == OPEN:
+        after = _skip_bracket(toks, 1)
+        if after < n and _titleish(toks[after]) and toks[after][CAT] == WORD:
+            i = 1  # junk before the group: "37 [Ruberia]...", "EvoBot.[Watakushi]..."
+    if i >= n or toks[i][CAT] != OPEN:
+        return i
+    cls, close = _bracket_class(toks, i)
+    if cls != B_TEXT and cls != B_MIXED:
+        return i
+    # Free text after the leading brackets means [Group] Title; otherwise all brackets.
+    k = i
+    while k < n and toks[k][CAT] == OPEN:
+        k = _skip_bracket(toks, k)
+    while k < n and toks[k][CAT] == DASH:
+        k += 1
+    if k < n and _titleish(toks[k]) and not _lone_number_title(toks, k):
+        p.group_br = toks[i][BR]
+        p.group_a = toks[i][E]
+        p.group_b = toks[close][S]
+        j = _skip_bracket(toks, i)
+        while j < n and toks[j][CAT] == OPEN:  # [Group][Group2] Title: skip the rest
+            j = _skip_bracket(toks, j)
+        return j
+    return i
+
+
+def _lone_number_title(toks: list[list[int]], k: int) -> bool:
+    """[Keroro].148.[Xvid]: a lone number between brackets is an episode, not a title."""
+    n = len(toks)
+    t = toks[k]
+    if t[CAT] != NUM or _is_year(t):
+        return False
+    j = k + 1
+    return j >= n or toks[j][CAT] == OPEN or _boundary(toks[j])
+
+
+def _find_episode(p: _Parse, first: int) -> None:
+    toks = p.toks
+    n = len(toks)
+    gb = p.group_br
+    # 1. explicit markers: S01E02, Ep 5, #05, 第5話, ED2.
+    for i in range(first, n):
+        t = toks[i]
+        if t[BR] >= 0 and t[BR] == gb:
+            continue
+        cat = t[CAT]
+        if cat == EPNUM or cat == SEASONEP or (cat == TYPED and t[G] > 0):
+            p.ep = i
+            return
+    for i in range(first, n):
+        t = toks[i]
+        if t[BR] >= 0 and t[BR] == gb:
+            continue
+        cat = t[CAT]
+        # 2. right after a season: "S2 - 07", "2nd Season 24".
+        if cat == SEASON and t[BR] < 0:
+            j = i + 1
+            if j < n and toks[j][CAT] == DASH:
+                j += 1
+            if j < n and toks[j][BR] < 0 and toks[j][CAT] in (NUM, RANGE) and not _is_year(toks[j]):
+                p.ep = j
+                return
+    # 3. a number opening the name, before a dash: "05 - Title - Episode Title".
+    k = first
+    if k < n and toks[k][CAT] in (NUM, RANGE) and toks[k][BR] < 0 and k + 1 < n \
+            and toks[k + 1][CAT] == DASH and not _is_year(toks[k]):
+        p.ep = k
+        return
+    # 4. a number after a dash: "Title - 05".
+    for i in range(first + 1, n):
+        t = toks[i]
+        if t[BR] < 0 and (t[CAT] == NUM or t[CAT] == RANGE) and toks[i - 1][CAT] == DASH \
+                and toks[i - 1][BR] < 0 and i - 1 > first:
+            p.ep = i
+            return
+    # 5. the number ending the title run: "Title 05 [..]".
+    run_end = first
+    last_num = -1
+    lead_zero = -1
+    words = 0
+    i = first
+    while i < n:
+        t = toks[i]
+        if t[CAT] == OPEN:
+            cls, close = _bracket_class(toks, i)
+            if cls == B_TEXT and close + 1 < n and _titleish(toks[close + 1]):
+                i = close + 1
+                words += 1
+                continue
+            break
+        if not _titleish(t) and t[CAT] != DASH:
+            break
+        if t[CAT] == NUM or t[CAT] == RANGE:
+            if words and lead_zero < 0 and t[CAT] == NUM and t[B] >= 2 and p.s[t[S]] == "0" \
+                    and t[D] < 0:
+                lead_zero = i
+            last_num = i if words else -1
+        elif t[CAT] != DASH:
+            words += 1
+            last_num = -1
+        i += 1
+    run_end = i
+    if last_num >= 0 and last_num == run_end - 1:
+        t = toks[last_num]
+        prev = toks[last_num - 1]
+        if not _is_year(t) and not (prev[CAT] == TYPED and prev[A] == K_MOVIE) \
+                and prev[CAT] != DASH:
+            p.ep = last_num
+            return
+    if lead_zero >= 0:
+        p.ep = lead_zero
+        return
+    # 6. a lone number in brackets: "(9)", "[01]", "[24（END）]".
+    i = first
+    while i < n:
+        t = toks[i]
+        if t[CAT] == OPEN and t[BR] != gb:
+            cls, close = _bracket_class(toks, i)
+            if cls == B_NUM:
+                for j in range(i + 1, close):
+                    u = toks[j]
+                    if u[CAT] in (NUM, RANGE) and not (u[CAT] == NUM and u[A] in RES_HEIGHTS
+                                                       and u[B] >= 3):
+                        p.ep = j
+                        return
+            i = close + 1
+            continue
+        i += 1
+    # 7. any free number after the title (all-bracket names: "[Keroro].148.[Xvid]").
+    for i in range(first, n):
+        t = toks[i]
+        if t[BR] < 0 and t[CAT] in (NUM, RANGE) and not _is_year(t) and i > first \
+                and not (t[CAT] == NUM and t[A] in RES_HEIGHTS and t[B] >= 3):
+            p.ep = i
+            return
+        if t[BR] < 0 and t[CAT] == NUM and i == first and _lone_number_title(toks, i) \
+                and first > 0:
+            p.ep = i
+            return
+
+
+def _next_is_title(toks: list[list[int]], i: int, ep: int) -> bool:
+    """Whether the title goes on at toks[i] (after an in-title bracket)."""
+    n = len(toks)
+    if i >= n:
+        return False
+    if i == ep:
+        return True
+    if toks[i][CAT] == DASH and i + 1 < n:
+        i += 1
+        if i == ep:
+            return False
+    return _titleish(toks[i]) and toks[i][CAT] != DASH
+
+
+def _find_title(p: _Parse, first: int) -> None:
+    toks = p.toks
+    n = len(toks)
+    s = p.s
+    if first >= n:
+        return
+    i = first
+    ep = p.ep
+    if ep == first and toks[ep][BR] < 0:
+        _title_after_leading_episode(p)
+        return
+    if toks[i][CAT] == OPEN and p.group_br < 0:
+        _bracket_title(p, first)
+        return
+    a = toks[i][S]
+    b = -1
+    while i < n:
+        t = toks[i]
+        cat = t[CAT]
+        if i == ep or (cat == DASH and i + 1 == ep):
+            break
+        if cat == OPEN:
+            cls, close = _bracket_class(toks, i)
+            glued = t[S] > 0 and s[t[S] - 1].isalnum()
+            if cls == B_TEXT and b >= 0 and (glued or _next_is_title(toks, close + 1, ep)):
+                b = toks[close][E]
+                i = close + 1
+                continue
+            break
+        if cat == TYPED and t[G] > 0:
+            if b >= 0 or i > first:
+                b = t[S] + t[G]
+            break
+        if _boundary(t):
+            break
+        if _is_year(t) and b >= 0 and i + 1 < n and (_boundary(toks[i + 1]) or (
+                toks[i + 1][CAT] == OPEN and _bracket_class(toks, i + 1)[0] != B_TEXT)):
+            break
+        if cat == SEASON or cat == SEASONEP:
+            break
+        if not _titleish(t) and cat != DASH:
+            break
+        if cat == TYPED and i > first and not p.kind:
+            p.kind = t[A]
+        if cat != DASH:
+            b = t[E]
+        i += 1
+    if b > a:
+        p.title_a, p.title_b = a, b
+    elif ep >= 0 and toks[ep][BR] < 0:
+        # Nothing before the episode ("Episode 14 Title (saison 2)"): the title follows it.
+        _title_after_leading_episode(p)
+
+
+def _run_end(p: _Parse, i: int) -> int:
+    """Index after the run of title-like tokens (and inner dashes) starting at i."""
+    toks = p.toks
+    n = len(toks)
+    while i < n:
+        t = toks[i]
+        if t[CAT] == DASH or (_titleish(t) and not (t[CAT] == TAG and (t[FL] & WEAK)) and
+                              not (t[CAT] == TYPED)):
+            i += 1
+            continue
+        break
+    return i
+
+
+def _title_after_leading_episode(p: _Parse) -> None:
+    """"05 - Title - Episode Title", "01 - Episode Title", "Episode 14 Title"."""
+    toks = p.toks
+    n = len(toks)
+    i = p.ep + 1
+    dashed = False
+    if i < n and toks[i][CAT] == DASH:
+        dashed = True
+        i += 1
+    elif i < n and toks[i][FL] & GLUED:
+        dashed = True
+    if i >= n or not _titleish(toks[i]) or toks[i][CAT] == DASH:
+        return
+    j = _run_end(p, i)
+    last = j - 1
+    while last >= i and toks[last][CAT] == DASH:
+        last -= 1
+    if last < i:
+        return
+    if not dashed:
+        p.title_a, p.title_b = toks[i][S], toks[last][E]
+        return
+    for k in range(i + 1, last):
+        if toks[k][CAT] == DASH:
+            p.title_a, p.title_b = toks[i][S], toks[k - 1][E]
+            p.eptitle_a, p.eptitle_b = toks[k + 1][S], toks[last][E]
+            return
+    p.eptitle_a, p.eptitle_b = toks[i][S], toks[last][E]
+
+
+def _groupish(s: str, a: int, b: int) -> bool:
+    w = _lower(s[a:b])
+    return ("raws" in w or "subs" in w or "sub" == w[-3:] or "fansub" in w or "team" in w
+            or "-" in w or "&" in w)
+
+
+def _bracket_title(p: _Parse, first: int) -> None:
+    """Names made of brackets only: [Group][Title][05][1080p]."""
+    toks = p.toks
+    n = len(toks)
+    s = p.s
+    limit = p.ep if p.ep >= 0 else n
+    cands: list[tuple[int, int, int]] = []
+    i = first
+    while i < limit:
+        t = toks[i]
+        if t[CAT] == OPEN:
+            cls, close = _bracket_class(toks, i)
+            if (cls == B_TEXT or cls == B_MIXED) and i + 1 < close and not _is_tag(toks[i + 1]):
+                j = i + 1
+                last = -1
+                while j < close and not _is_tag(toks[j]) and not _boundary(toks[j]):
+                    last = j
+                    j += 1
+                if last >= 0 and (p.ep < 0 or not (i < p.ep < close)):
+                    cands.append((t[BR], toks[i + 1][S], toks[last][E]))
+            i = close + 1
+            continue
+        i += 1
+    if not cands:
+        return
+    free = -1
+    for k in range(first, limit):
+        if toks[k][BR] < 0 and toks[k][CAT] in (NUM, WORD) and k != p.ep:
+            free = k
+            break
+    if len(cands) == 1 and free < 0 and p.ep >= 0 and toks[p.ep][BR] < 0 \
+            and _groupish(s, cands[0][1], cands[0][2]):
+        free = p.ep  # "[TardRaws] 0 [640x360]": the number is the title
+        p.ep = -1
+    if len(cands) >= 2 or (free >= 0 and _groupish(s, cands[0][1], cands[0][2])):
+        g = cands[0]
+        p.group_br, p.group_a, p.group_b = g[0], g[1], g[2]
+        if free >= 0 and len(cands) == 1:
+            p.title_a, p.title_b = toks[free][S], toks[free][E]
+            p.title_mode = p.mode
+            return
+        cands = cands[1:]
+    t = cands[-1]
+    p.title_a, p.title_b = t[1], t[2]
+    p.title_mode = _content_mode(s, t[1], t[2])
+
+
+def _content_mode(s: str, a: int, b: int) -> int:
+    if s.find(" ", a, b) >= 0:
+        return M_SPACE
+    if s.find("_", a, b) >= 0:
+        return M_UNDERSCORE
+    if s.find(".", a, b) >= 0:
+        return M_DOT
+    return M_SPACE
+
+
+def _find_episode_title(p: _Parse) -> None:
+    toks = p.toks
+    n = len(toks)
+    ep = p.ep
+    if ep < 0 or p.eptitle_a >= 0 or toks[ep][BR] >= 0:
+        return
+    if p.title_b < 0 or toks[ep][S] < p.title_b:
+        return
+    i = ep + 1
+    if i < n and toks[i][CAT] == DASH:
+        i += 1
+    if i >= n or toks[i][CAT] != WORD:
+        return
+    j = i
+    last = -1
+    while j < n:
+        t = toks[j]
+        if t[CAT] == DASH:
+            j += 1
+            continue
+        if not _titleish(t) or t[CAT] == TYPED:
+            break
+        last = j
+        j += 1
+    if last < 0:
+        return
+    b = toks[last][E]
+    if p.mode == M_DOT and b + 1 < p.end and p.s[b] == "." and p.s[b + 1] == ".":
+        while b + 1 < p.end and p.s[b + 1] == ".":
+            b += 1  # "I.Am....1080p": the last dot separates
+    p.eptitle_a, p.eptitle_b = toks[i][S], b
+
+
+def _find_trailing_group(p: _Parse) -> None:
+    """[Group] at the end, (Group) in the middle, or a scene -GROUP."""
+    toks = p.toks
+    n = len(toks)
+    s = p.s
+    after = max(p.title_b, p.eptitle_b)
+    i = 0
+    while i < n:
+        t = toks[i]
+        if t[CAT] == OPEN:
+            cls, close = _bracket_class(toks, i)
+            if t[S] >= after and not (i < p.ep < close):
+                if cls == B_TEXT and i + 1 < close:
+                    p.group_br, p.group_a, p.group_b = t[BR], t[E], toks[close][S]
+                    return
+                if cls == B_MIXED and _has_comma(s, t[E], toks[close][S]) and not _is_tag(toks[i + 1]):
+                    j = i + 1
+                    while j < close and not _is_tag(toks[j]) and s.find(",", toks[j][S], toks[j][E] + 1) < 0:
+                        j += 1
+                    last = j if j < close and not _is_tag(toks[j]) else j - 1
+                    p.group_br, p.group_a, p.group_b = t[BR], toks[i + 1][S], toks[last][E]
+                    return
+            i = close + 1
+            continue
+        i += 1
+    # Scene style: "...x264-GROUP", "..._-_THORA v2".
+    k = n - 1
+    while k >= 0 and (toks[k][BR] >= 0 or toks[k][CAT] == VERSION):
+        k -= 1
+    if k <= 0 or k == p.ep:
+        return
+    t = toks[k]
+    if t[CAT] != WORD or t[S] < after or t[S] < p.title_b:
+        return
+    prev = toks[k - 1]
+    if t[FL] & GLUED or (prev[CAT] == DASH and prev[BR] < 0):
+        p.group_a, p.group_b = t[S], t[E]
+
+
+def _episode_value(t: list[int]) -> tuple[int | float | None, int | None, int]:
+    """(episode, episode_end, version) of the episode token."""
+    cat = t[CAT]
+    if cat == NUM:
+        return _with_frac(t[A], t[D], t[X]), None, t[C]
+    if cat == RANGE:
+        return t[A], t[B], t[C] if t[C] >= 0 else t[D]
+    if cat == EPNUM:
+        return _with_frac(t[A], t[D], t[X]), (t[B] if t[B] >= 0 else None), t[C]
+    if cat == SEASONEP:
+        return t[B], (t[C] if t[C] >= 0 else None), t[D]
+    if cat == TYPED:
+        return _with_frac(t[B], t[D], t[X]), None, t[C]
+    return None, None, -1
+
+
+def _with_frac(value: int, frac: int, fracdigits: int) -> int | float:
+    if frac < 0:
+        return value
+    return value + frac / (10 ** fracdigits)
+
+
+def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> ParsedName:
+    s = p.s
+    toks = p.toks
+    n = len(toks)
+    episode = episode_end = season = year = None
+    version = -1
+    kind = p.kind
+    resolution = crc = source = video = audio = None
+    other: list[str] = []
+    if p.ep >= 0:
+        t = toks[p.ep]
+        episode, episode_end, version = _episode_value(t)
+        if t[CAT] == SEASONEP:
+            season = t[A]
+        if t[CAT] == TYPED:
+            kind = t[A]
+    for i in range(n):
+        t = toks[i]
+        cat = t[CAT]
+        if t[BR] >= 0 and t[BR] == p.group_br:
+            continue
+        if cat == SEASON and season is None:
+            season = t[A]
+        elif cat == VERSION and version < 0:
+            version = t[A]
+        elif cat == VOLUME and version < 0 and t[C] >= 0:
+            version = t[C]
+        elif cat == RES and resolution is None:
+            resolution = t[A]
+        elif cat == CRC and crc is None:
+            crc = s[t[S]:t[E]].upper()
+        elif cat == TYPED and t[G] == 0 and (kind == 0 or kind == K_TV) and t[A] != K_TV \
+                and t[S] != p.title_a:
+            kind = t[A]
+        elif cat == NUM and i != p.ep:
+            if _is_year(t) and year is None and (t[BR] >= 0 or t[S] >= p.title_b) \
+                    and not (p.title_a <= t[S] < p.title_b):
+                year = t[A]
+            elif resolution is None and t[A] in RES_HEIGHTS and t[B] >= 3 and t[S] >= p.title_b \
+                    and not (p.title_a <= t[S] < p.title_b):
+                resolution = t[A]
+        elif cat == TAG:
+            if (t[FL] & WEAK) and t[BR] < 0 and (p.title_a <= t[S] < p.title_b
+                                                 or p.eptitle_a <= t[S] < p.eptitle_b):
+                continue
+            field = t[A]
+            value = VALUES[t[B]]
+            if field == F_SOURCE:
+                if source is None and value != "TV":
+                    source = value
+            elif field == F_VIDEO:
+                video = video or value
+            elif field == F_AUDIO:
+                audio = audio or value
+            elif field == F_LANGUAGE:
+                lang = lang or value
+            elif field == F_SUBTITLES:
+                subs = subs or value
+            elif (field == F_OTHER or field == F_RELEASE) and value not in other:
+                other.append(value)
+    if year is None:
+        for i in range(n):  # a year inside the title: "Fullmetal Alchemist (2009)" was cut off already
+            t = toks[i]
+            if _is_year(t) and i != p.ep and t[BR] < 0 and p.title_b >= 0 and t[S] >= p.title_b:
+                year = t[A]
+                break
+    title = _text(s, p.title_a, p.title_b, p.title_mode) if p.title_a >= 0 else ""
+    group = None
+    if p.group_a >= 0:
+        group = _trim(s[p.group_a:p.group_b])
+        if "_&_" in group:
+            group = group.replace("_", " ")
+    eptitle = _text(s, p.eptitle_a, p.eptitle_b, p.mode) if p.eptitle_a >= 0 else ""
+    if episode is not None:
+        if kind == 0 and (episode == 0 or isinstance(episode, float)):
+            kind = K_SPECIAL
+        if episode_end is not None and kind == 0 and (
+                episode_end - episode >= 2 or "Batch" in other or "Complete" in other
+                or toks[p.ep][BR] >= 0):
+            kind = K_BATCH
+    elif kind == 0 or kind == K_TV:
+        if "Batch" in other or "Complete" in other or season is not None:
+            kind = K_BATCH
+        elif title:
+            kind = K_MOVIE
+    return ParsedName(
+        title=title or None, season=season, episode=episode, episode_end=episode_end,
+        version=version if version >= 0 else None, group=group or None,
+        resolution=f"{resolution}p" if resolution else None, year=year, crc32=crc,
+        kind=KINDS[kind], ext=ext, episode_title=eptitle or None, source=source,
+        video_codec=video, audio_codec=audio, language=lang, subtitles=subs, other=tuple(other))
