@@ -127,6 +127,314 @@ def config_set(key: str, value: str) -> None:
 
 # ---------------------------------------------------------------- organize / run / undo / history
 
+from .errors import UsageError  # noqa: E402  (kept in this section: the file is shared)
+
+FAILURES_SHOWN = 50  # on stderr; the summary has the exact count
+
+
+def _organize_options(f: Any) -> Any:
+    """The naming and safety options `organize` and `run` share."""
+    options = [
+        click.option("--dest", type=click.Path(file_okay=False), help="Library root for series."),
+        click.option("--movies-dest", type=click.Path(file_okay=False),
+                     help="Library root for movies (default: DEST/Movies)."),
+        click.option("--template", help="Episode path template (default: Plex/Jellyfin style; "
+                                         "see `anivault organize --help`)."),
+        click.option("--movie-template", help="Movie path template."),
+        click.option("--keep-names", is_flag=True, help="Keep each original file name inside its new folder."),
+        click.option("--duplicates", type=click.Choice(["keep-all", "best", "skip"]), default="keep-all",
+                     show_default=True, help="Two releases of one episode: keep both (tagged), the best "
+                                             "(others to a Duplicates folder), or neither."),
+        click.option("--conflict", type=click.Choice(["skip", "rename", "fail"]), default="skip",
+                     show_default=True, help="A different file already at the destination."),
+        click.option("--action", type=click.Choice(["move", "copy", "hardlink", "symlink"]), default="move",
+                     show_default=True),
+        click.option("--colon-style", type=click.Choice(["dash", "space", "fullwidth", "remove"]), default=None,
+                     help="How ':' in titles is written (default from config: dash)."),
+        click.option("--target", type=click.Choice(["auto", "windows", "posix"]), default="auto",
+                     show_default=True, help="Path-length rules: auto detects NTFS/FAT/SMB destinations."),
+        click.option("--long-paths", is_flag=True, help="The Windows target has long paths enabled."),
+        click.option("--apply", "do_apply", is_flag=True, help="Execute (the default is a dry run)."),
+        click.option("--prune-empty", is_flag=True, help="Remove source folders the moves left empty."),
+        click.option("--offline", is_flag=True, help="Plan from parsed names only, even with a TMDB key."),
+        click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files/folders."),
+        click.option("--no-cache", is_flag=True, help="Do not use the scan index."),
+        click.option("--json", "as_json", is_flag=True, help="NDJSON on stdout."),
+        click.option("--strict", is_flag=True, help="Exit 3 when a file failed or was left for a conflict."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _plan_options(kw: dict[str, Any], sources: tuple[str, ...]) -> Any:
+    from . import config as cfg
+    from .organize import DEFAULT_MOVIE_TEMPLATE, DEFAULT_TEMPLATE, PlanOptions
+
+    if not kw["dest"]:
+        raise UsageError("--dest is required", hint="e.g. anivault organize ~/Downloads --dest ~/Anime")
+    values = cfg.settings(template=kw["template"], movie_template=kw["movie_template"],
+                          colon_style=kw["colon_style"])
+    target = kw["target"]
+    return PlanOptions(dest=kw["dest"], movies_dest=kw["movies_dest"],
+                       template=values["template"] or DEFAULT_TEMPLATE,
+                       movie_template=values["movie_template"] or DEFAULT_MOVIE_TEMPLATE,
+                       keep_names=kw["keep_names"], duplicates=kw["duplicates"], conflict=kw["conflict"],
+                       action=kw["action"], colon_style=values["colon_style"] or "dash",
+                       windows=None if target == "auto" else target == "windows",
+                       long_paths=kw["long_paths"], sources=sources)
+
+
+def _counting_progress(label: str, counts: dict[str, int]) -> Any:
+    from .ui import Progress
+
+    metrics = current_metrics()
+
+    def status() -> str:
+        done = " · ".join(f"{k} {v:,}" for k, v in counts.items())
+        return f"{label}: {done} · {metrics.elapsed:,.1f}s"
+
+    return Progress(status)
+
+
+def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], counts: dict[str, int],
+               progress: Any) -> Any:
+    from .organize import scan_and_plan
+
+    def tick() -> None:
+        counts["scanned"] += 1
+        if counts["scanned"] & 255 == 0:
+            progress.tick()
+
+    return scan_and_plan(sources, options, offline=kw["offline"], metrics=current_metrics(), warn=warn,
+                         exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick)
+
+
+def _apply(plan: Any, kw: dict[str, Any], counts: dict[str, int], progress: Any) -> Any:
+    from .organize import apply_plan
+
+    def tick(n: int) -> None:
+        counts["applied"] += n
+        progress.tick()
+
+    return apply_plan(plan, prune_empty=kw["prune_empty"], metrics=current_metrics(), warn=warn, progress=tick)
+
+
+def _print_plan(plan: Any, as_json: bool, fmt: str) -> None:
+    """The plan: NDJSON entries, or a tree (default) / table of where each file goes and what stays."""
+    from .organize import TODO
+    from .ui import json_line, table
+
+    if as_json:
+        for entry in plan.entries:
+            json_line(entry.to_dict())
+        return
+    todo = [e for e in plan.entries if e.status == TODO]
+    if fmt == "table":
+        table(["status", "source", "destination", "reason"],
+              [(e.status, e.src, e.dst, e.reason) for e in plan.entries], title="Plan")
+        return
+    by_dir: dict[str, list[Any]] = {}
+    for e in todo:
+        by_dir.setdefault(os.path.dirname(e.dst), []).append(e)
+    out = click.get_text_stream("stdout")
+    for directory in sorted(by_dir):
+        out.write(f"{directory}{os.sep}\n")
+        for e in sorted(by_dir[directory], key=lambda e: e.dst):
+            out.write(f"    {os.path.basename(e.dst)}  <-  {e.src}\n")
+    stays = [e for e in plan.entries if e.status != TODO]
+    if stays:
+        out.write("not organized:\n")
+        for e in stays:
+            out.write(f"    [{e.status}] {e.src}" + (f" ({e.reason})" if e.reason else "") + "\n")
+
+
+def _summary_rows(plan: Any, report: Any) -> list[tuple[str, str]]:
+    from .monitor import human_bytes
+
+    s = plan.summary()
+    stays = ", ".join(f"{n:,} {status}" for status, n in s["statuses"].items() if status != "todo") or "none"
+    rows = [("planned", f"{s['todo']:,} files to {s['action']} ({human_bytes(s['bytes'])}) into {s['dest']}"),
+            ("not organized", stays),
+            ("left in place", f"{s['left_in_place']:,} other files"),
+            ("matching", "offline (parsed names only)" if s["offline"] else "TMDB")]
+    if report is None:
+        rows.append(("mode", "dry run: nothing was changed (add --apply to execute)"))
+    else:
+        rows += [("applied", f"{report.done:,} of {report.planned:,} ({human_bytes(report.bytes)})"),
+                 ("failed", f"{len(report.failed):,}"), ("operation", report.op)]
+        if report.pruned:
+            rows.append(("pruned", f"{report.pruned:,} empty folders"))
+        if report.done:
+            rows.append(("undo", f"anivault undo {report.op}"))
+    rows.append(("time", f"{current_metrics().elapsed:.2f} s"))
+    return rows
+
+
+def _finish(plan: Any, report: Any, as_json: bool, strict: bool) -> None:
+    """Summary (table or JSON), failures on stderr, and the exit code."""
+    from .errors import EXIT_WARNINGS
+    from .organize import CONFLICT
+    from .ui import json_line, table
+
+    failures = report.failed if report is not None else []
+    for src, why in failures[:FAILURES_SHOWN]:
+        warn(f"{src}: {why}")
+    if len(failures) > FAILURES_SHOWN:
+        warn(f"{len(failures) - FAILURES_SHOWN} more failures not shown ({len(failures)} in all)")
+    if as_json:
+        summary = plan.summary()
+        if report is not None:
+            summary["apply"] = report.to_dict()
+        summary["metrics"] = current_metrics().snapshot()
+        json_line({"summary": summary})
+    else:
+        table(["organize", ""], _summary_rows(plan, report), title="Summary")
+    if report is not None and report.aborted:
+        raise AniVaultError(f"the run stopped: {report.aborted}",
+                            hint=f"free space, then `anivault organize --resume {report.op}` "
+                                 f"or `anivault undo {report.op}`")
+    conflicts = any(e.status == CONFLICT for e in plan.entries)
+    if strict and (failures or conflicts):
+        sys.exit(EXIT_WARNINGS)
+
+
+@cli.command("organize")
+@click.argument("sources", nargs=-1, type=click.Path())
+@_organize_options
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help="Save the plan to FILE.")
+@click.option("--from-plan", type=click.Path(dir_okay=False, exists=True),
+              help="Use a saved plan (entries whose source changed since are refused).")
+@click.option("--resume", "resume_op", is_flag=False, flag_value="", default=None, metavar="[OP]",
+              help="Finish an interrupted run (the latest, or OP).")
+@click.option("--rollback", "rollback_op", is_flag=False, flag_value="", default=None, metavar="[OP]",
+              help="Undo an interrupted run (the latest, or OP).")
+@click.option("--format", "fmt", type=click.Choice(["tree", "table"]), default="tree", show_default=True,
+              help="How the dry run shows the plan.")
+def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan: str | None,
+                     resume_op: str | None, rollback_op: str | None, fmt: str, **kw: Any) -> None:
+    """Plan where each file in SOURCES goes under --dest, and with --apply do it.
+
+    \b
+    Episodes: {title} ({year})/Season {season:02}/{title} - S{season:02}E{episode:02}[-E{episode_end:02}].{ext}
+    Movies:   {title} ({year})/{title} ({year}).{ext}   (under --movies-dest)
+    Fields: title year season episode episode_end ext group resolution version
+    episode_title crc32 source original tmdb_id; [sections] appear only when
+    all their fields are known. Nothing is ever overwritten; every applied run
+    is journaled and can be undone (`anivault undo --last`).
+    """
+    if resume_op is not None or rollback_op is not None:
+        return _recover(resume_op, rollback_op, kw)
+    from .organize import read_plan, refuse_if_unfinished, write_plan
+
+    counts = {"scanned": 0, "applied": 0}
+    if from_plan:
+        plan = read_plan(from_plan)
+    else:
+        if not sources:
+            raise UsageError("organize needs SOURCES (or --from-plan FILE)",
+                             hint="e.g. anivault organize ~/Downloads --dest ~/Anime")
+        options = _plan_options(kw, sources)
+        if kw["do_apply"]:
+            refuse_if_unfinished(options.roots)
+        with _counting_progress("planning", counts) as progress:
+            plan = _scan_plan(sources, options, kw, counts, progress)
+    if plan_file:
+        write_plan(plan, plan_file)
+    report = None
+    if kw["do_apply"]:
+        with _counting_progress("organizing", counts) as progress:
+            report = _apply(plan, kw, counts, progress)
+    else:
+        _print_plan(plan, kw["as_json"], fmt)
+    _finish(plan, report, kw["as_json"], kw["strict"])
+
+
+def _recover(resume_op: str | None, rollback_op: str | None, kw: dict[str, Any]) -> None:
+    from .ui import json_line
+    from .undo import resume, undo
+
+    if resume_op is not None and rollback_op is not None:
+        raise UsageError("--resume and --rollback exclude each other", hint="choose one")
+    if rollback_op is not None:
+        from .journal import unfinished
+
+        op = rollback_op or next((s.op for s in reversed(unfinished())), None)
+        if op is None:
+            raise AniVaultError("no interrupted operation to roll back", hint="`anivault undo --last` undoes the last run")
+        return _print_undo(undo(op, metrics=current_metrics(), warn=warn), kw["as_json"])
+    report = resume(resume_op or None, metrics=current_metrics(), warn=warn, prune_empty=kw["prune_empty"])
+    for src, why in report.failed[:FAILURES_SHOWN]:
+        warn(f"{src}: {why}")
+    if kw["as_json"]:
+        json_line({"summary": {"apply": report.to_dict()}})
+    else:
+        click.echo(f"resumed {report.op}: {report.done:,} of {report.planned:,} files done, "
+                   f"{len(report.failed):,} failed (undo with `anivault undo {report.op}`)")
+
+
+@cli.command("run")
+@click.argument("sources", nargs=-1, required=True, type=click.Path())
+@_organize_options
+def run_command(sources: tuple[str, ...], **kw: Any) -> None:
+    """Scan → match → plan → apply in one go, with one progress display and one summary.
+
+    A dry run unless --apply. Same options as `anivault organize`.
+    """
+    from .organize import refuse_if_unfinished
+
+    options = _plan_options(kw, sources)
+    if kw["do_apply"]:
+        refuse_if_unfinished(options.roots)
+    counts = {"scanned": 0, "applied": 0}
+    with _counting_progress("run", counts) as progress:
+        plan = _scan_plan(sources, options, kw, counts, progress)
+        report = _apply(plan, kw, counts, progress) if kw["do_apply"] else None
+    _finish(plan, report, kw["as_json"], kw["strict"])
+
+
+def _print_undo(report: Any, as_json: bool) -> None:
+    from .ui import json_line
+
+    for path, why in report.kept[:FAILURES_SHOWN]:
+        warn(f"left alone: {why}")
+    if as_json:
+        json_line({"summary": report.to_dict()})
+        return
+    click.echo(f"undid {report.op}: {report.undone:,} files put back, {report.already:,} had nothing to undo, "
+               f"{len(report.kept):,} left alone (changed since), {report.removed_dirs:,} folders removed"
+               + (f"; settled {report.settled:,} interrupted steps first" if report.settled else ""))
+
+
+@cli.command("undo")
+@click.argument("op_id", required=False)
+@click.option("--last", is_flag=True, help="Undo the latest operation.")
+@click.option("--json", "as_json", is_flag=True, help="The result as one JSON object.")
+def undo_command(op_id: str | None, last: bool, as_json: bool) -> None:
+    """Reverse an organize run (newest file first); files changed since are reported, not touched."""
+    from .undo import undo
+
+    if bool(op_id) == last:
+        raise UsageError("name one operation: OPERATION_ID or --last", hint="`anivault history` lists them")
+    _print_undo(undo(op_id, metrics=current_metrics(), warn=warn), as_json)
+
+
+@cli.command("history")
+@click.option("--json", "as_json", is_flag=True, help="NDJSON: one object per operation.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the latest N.")
+def history_command(as_json: bool, limit: int | None) -> None:
+    """Organize operations, oldest first: what ran, how far it got, whether it was undone."""
+    from .journal import history
+    from .ui import json_line, table
+
+    rows = history()[-limit:] if limit else history()
+    if as_json:
+        for row in rows:
+            json_line(row)
+        return
+    columns = ["op", "started", "action", "dest", "planned", "done", "failed", "undone", "status"]
+    table(columns, [[row[c] for c in columns] for row in rows], title="Operations")
+
 
 # ---------------------------------------------------------------- run monitoring (group options)
 

@@ -1,0 +1,261 @@
+"""Recovery: settle an interrupted run, resume it, or undo a run in reverse order.
+
+The journal may lack the outcome of the last batch (group commit), so for
+every intent without a durable outcome the filesystem decides: where is the
+file, is it whole, is a temporary copy left over. Undo then reverses each
+completed operation, newest first, and only touches a file that is still the
+one AniVault put there (size + mtime + xxh3); anything changed since is
+reported and left alone. Undo is journaled too and can itself be re-run
+after a crash: a step already undone is recognised on disk.
+"""
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import AniVaultError
+from .journal import DestinationLock, Journal, OpState, find_op, load
+from .monitor import Metrics
+from .organize import (ApplyReport, _Executor, _place, copy_verified, file_hash, fingerprint,
+                       read_plan, TODO)
+
+
+# Failures that say nothing was tried: resume tries these entries again.
+RETRYABLE = ("interrupted before it happened", "not attempted")
+
+
+@dataclass
+class UndoReport:
+    op: str
+    undone: int = 0
+    already: int = 0  # nothing to reverse: never happened, or undone before
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (path, why it was left alone)
+    removed_dirs: int = 0
+    settled: int = 0  # interrupted operations settled from the filesystem
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"op": self.op, "undone": self.undone, "already": self.already, "kept": len(self.kept),
+                "removed_dirs": self.removed_dirs, "settled": self.settled}
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+def is_same_file(path: str, intent: dict[str, Any], ok: dict[str, Any] | None = None) -> bool:
+    """Is ``path`` the file the intent moved/copied: size, mtime_ns, sampled xxh3 (+ full xxh3 if known)."""
+    st = _lstat(path)
+    if st is None or not os.path.isfile(path) or os.path.islink(path):
+        return False
+    if st.st_size != intent["size"] or st.st_mtime_ns != intent["mtime_ns"]:
+        return False
+    try:
+        if fingerprint(path, st.st_size) != intent["fp"]:
+            return False
+        full = (ok or {}).get("hash")
+        return not full or file_hash(path) == full
+    except OSError:
+        return False
+
+
+def _remove_temp(intent: dict[str, Any]) -> None:
+    tmp = intent.get("tmp")
+    if tmp and os.path.lexists(tmp):
+        os.unlink(tmp)  # named in our intent: a copy that never became a file
+
+
+def settle(intent: dict[str, Any]) -> bool:
+    """Decide from the filesystem whether an intent without outcome happened; finish a half-done move.
+
+    Returns True when the destination holds the complete result.
+    """
+    src, dst, action = intent["src"], intent["dst"], intent["a"]
+    dst_st = _lstat(dst)
+    tmp_st = _lstat(intent["tmp"]) if intent.get("tmp") else None
+    if tmp_st is not None and dst_st is not None and os.path.samestat(tmp_st, dst_st):
+        os.unlink(intent["tmp"])  # linked into place after verification: only the temp name remains
+        tmp_st = None
+    _remove_temp(intent)
+    if dst_st is None:
+        return False
+    if action == "symlink":
+        return os.path.islink(dst) and os.readlink(dst) == os.path.abspath(src)
+    src_st = _lstat(src)
+    if action == "hardlink":
+        return src_st is not None and os.path.samestat(src_st, dst_st)
+    if action == "move" and src_st is not None and os.path.samestat(src_st, dst_st):
+        os.unlink(src)  # killed between link and unlink: finish the move
+        return True
+    if not is_same_file(dst, intent):
+        return False  # someone else's file: not ours to claim
+    if action == "move" and src_st is not None and is_same_file(src, intent):
+        os.unlink(src)  # a verified cross-filesystem copy whose source was not yet deleted
+    return True
+
+
+def settle_unfinished(state: OpState, journal: Journal) -> int:
+    """Record an outcome for every intent that lacks one; returns how many were settled."""
+    for i in sorted(state.unsettled):
+        intent = state.intents[i]
+        try:
+            done = settle(intent)
+        except OSError as e:
+            raise AniVaultError(f"cannot settle {intent['dst']} of operation {state.op}: {e.strerror}",
+                                hint="fix the permissions and run the command again") from e
+        record = {"t": "ok", "i": i, "settled": True} if done else \
+            {"t": "fail", "i": i, "error": "interrupted before it happened"}
+        journal.write(record)
+        if done:
+            state.ok[i] = record
+        else:
+            state.failed[i] = record["error"]
+    journal.commit()
+    return len(state.unsettled)
+
+
+# ---------------------------------------------------------------- undo
+
+
+def _reverse(intent: dict[str, Any], ok: dict[str, Any]) -> str:
+    """Reverse one completed operation: "undone", "already", or why the file was left alone."""
+    src, dst, action, tmp = intent["src"], intent["dst"], intent["a"], intent.get("tmp")
+    if action in ("symlink", "hardlink"):
+        if _lstat(dst) is None:
+            return "already"
+        src_st, dst_st = _lstat(src), _lstat(dst)
+        ours = (os.path.islink(dst) and os.readlink(dst) == os.path.abspath(src)) if action == "symlink" \
+            else (src_st is not None and dst_st is not None and os.path.samestat(src_st, dst_st))
+        if not ours:
+            return f"{dst} is no longer the {action} AniVault made"
+        os.unlink(dst)
+        return "undone"
+    if action == "copy":
+        if _lstat(dst) is None:
+            return "already"
+        if not is_same_file(dst, intent, ok):
+            return f"{dst} changed since it was copied"
+        os.unlink(dst)
+        return "undone"
+    # move: put the file back where it was
+    if _lstat(dst) is None:
+        return "already" if is_same_file(src, intent) else f"{dst} is gone (moved or deleted since)"
+    if not is_same_file(dst, intent, ok):
+        return f"{dst} changed since it was moved"
+    if os.path.lexists(src):
+        return f"{src} is taken by another file"
+    os.makedirs(os.path.dirname(src), exist_ok=True)
+    try:
+        _place(dst, src)
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            raise
+        copy_verified(dst, src, os.path.join(os.path.dirname(src), os.path.basename(tmp or dst) + ".undo"),
+                      intent["mtime_ns"])
+        os.unlink(dst)
+    return "undone"
+
+
+def undo(op_id: str | None = None, *, data_dir: str | None = None, metrics: Metrics | None = None,
+         warn: Callable[[str], None] | None = None, progress: Callable[[int], None] | None = None,
+         batch: int = 512) -> UndoReport:
+    """Reverse operation ``op_id`` (None: the latest), newest file first; settles an interrupted run first."""
+    metrics = metrics or Metrics()
+    state = find_op(op_id, data_dir)
+    if state.status == "running":
+        from .journal import describe_holder
+
+        raise AniVaultError(f"operation {state.op} is still running ({describe_holder(state.begin)})",
+                            hint="wait for it to finish, then undo it")
+    if state.undo_end is not None and not state.undo_end.get("kept"):
+        raise AniVaultError(f"operation {state.op} was already undone", hint="`anivault history` lists operations")
+    report = UndoReport(state.op)
+    with DestinationLock(state.dests, f"undo {state.op}", data_dir, warn), \
+            Journal(state.path) as journal, metrics.stage("undo"):
+        report.settled = settle_unfinished(state, journal)
+        journal.write({"t": "undo"})
+        journal.commit()
+        for n, i in enumerate(sorted(state.ok, reverse=True)):
+            if i in state.undone:
+                report.already += 1
+                continue
+            try:
+                outcome = _reverse(state.intents[i], state.ok[i])
+            except OSError as e:
+                outcome = f"cannot move back {state.intents[i]['dst']}: {e.strerror or e}"
+            if outcome in ("undone", "already"):
+                journal.write({"t": "undone", "i": i})
+                report.undone += outcome == "undone"
+                report.already += outcome == "already"
+            else:
+                journal.write({"t": "kept", "i": i, "why": outcome})
+                report.kept.append((state.intents[i]["dst"], outcome))
+            if n % batch == batch - 1:
+                journal.commit()
+            if progress:
+                progress(1)
+        report.removed_dirs = _remove_created_dirs(state)
+        journal.write({"t": "undo-end", "undone": report.undone, "kept": len(report.kept)})
+    metrics.count("undone", report.undone)
+    return report
+
+
+def _remove_created_dirs(state: OpState) -> int:
+    """Folders the run created, deepest first, when undo left them empty."""
+    removed = 0
+    for d in sorted(set(state.mkdirs), key=len, reverse=True):
+        try:
+            os.rmdir(d)
+            removed += 1
+        except OSError:
+            continue  # not empty (a kept file, or the user's own) or already gone
+    return removed
+
+
+# ---------------------------------------------------------------- resume
+
+
+def resume(op_id: str | None = None, *, data_dir: str | None = None, metrics: Metrics | None = None,
+           warn: Callable[[str], None] | None = None, progress: Callable[[int], None] | None = None,
+           batch: int = 512, prune_empty: bool = False) -> ApplyReport:
+    """Finish an interrupted run: settle its last batch from the filesystem, then do the rest of its plan."""
+    from .journal import journal_dir, unfinished
+
+    metrics = metrics or Metrics()
+    if op_id is None:
+        pending = unfinished(None, data_dir)
+        if not pending:
+            raise AniVaultError("no interrupted operation to resume", hint="`anivault history` lists operations")
+        state = pending[-1]
+    else:
+        state = find_op(op_id, data_dir)
+        if state.status not in ("interrupted", "aborted"):
+            raise AniVaultError(f"operation {state.op} is {state.status}, not interrupted",
+                                hint="only an interrupted run can be resumed")
+    plan = read_plan(os.path.join(journal_dir(data_dir), f"{state.op}.plan.jsonl"))
+    report = ApplyReport(state.op, planned=int(state.begin.get("entries") or 0))
+    with DestinationLock(state.dests, state.op, data_dir, warn), Journal(state.path) as journal, \
+            metrics.stage("apply"):
+        settle_unfinished(state, journal)
+        report.done = len(state.ok)
+        remaining = [(i, e) for i, e in enumerate(plan.entries)
+                     if e.status == TODO and i not in state.ok
+                     and (i not in state.failed or state.failed[i].startswith(RETRYABLE))]
+        journal.write({"t": "resume", "remaining": len(remaining)})
+        executor = _Executor(journal, state.op, plan.options.action, report, batch=batch, metrics=metrics,
+                             progress=progress)
+        executor.run(remaining)
+        if prune_empty and plan.options.action == "move" and not report.aborted:
+            executor.moved_from |= {os.path.dirname(state.intents[i]["src"]) for i in state.ok}
+            executor.prune(plan.options.sources)
+        journal.write({"t": "end", "status": "aborted" if report.aborted else "complete",
+                       "done": report.done, "failed": len(report.failed) + len(state.failed)})
+    return report
+
+
+def reload(op_id: str, data_dir: str | None = None) -> OpState:
+    return load(find_op(op_id, data_dir).path)

@@ -1,0 +1,197 @@
+"""Applying a plan: every action, never an overwrite, and the failures a real disk throws at it."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from anivault import organize
+from anivault.journal import journal_dir, load
+from anivault.organize import PlanOptions, apply_plan, file_hash, plan_organize
+from test_organize_support import episode, manifest, record, write
+
+
+def library(src: Path, n: int = 3) -> list:
+    records = []
+    for i in range(1, n + 1):
+        records.append(episode(src, f"[G] Show - {i:02}.mkv", "Show", i, os.urandom(3000 + i)))
+        records.append(record(write(src / f"[G] Show - {i:02}.en.ass", f"sub {i}")))
+    return records
+
+
+def plan_for(tmp_path: Path, n: int = 3, **options):
+    src, dst = tmp_path / "in", tmp_path / "lib"
+    records = library(src, n)
+    return plan_organize(records, PlanOptions(dest=str(dst), windows=False, sources=(str(src),), **options)), src, dst
+
+
+def cross_device(real, source_root: Path):
+    """``real`` (os.link/os.rename), failing with EXDEV from under ``source_root`` to anywhere else."""
+    def call(a, b, *args, **kwargs):
+        inside = [os.fspath(p).startswith(str(source_root)) for p in (a, b)]
+        if inside[0] != inside[1]:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real(a, b, *args, **kwargs)
+    return call
+
+
+@pytest.mark.parametrize("action", ["move", "copy", "hardlink", "symlink"])
+def test_every_action_puts_files_in_place(tmp_path: Path, action: str) -> None:
+    plan, src, dst = plan_for(tmp_path, action=action)
+    before = {e.dst: file_hash(e.src) for e in plan.entries}
+    report = apply_plan(plan)
+    assert report.done == 6 and not report.failed
+    for e in plan.entries:
+        assert file_hash(e.dst) == before[e.dst]
+        assert os.path.exists(e.src) == (action != "move")
+        if action == "symlink":
+            assert os.readlink(e.dst) == e.src
+        if action == "hardlink":
+            assert os.path.samefile(e.src, e.dst)
+
+
+def test_intents_are_durable_before_any_file_is_touched(tmp_path: Path, monkeypatch) -> None:
+    plan, _, _ = plan_for(tmp_path, n=4)
+    real = organize.do_action
+    seen = []
+
+    def checked(action, src, dst, tmp, mtime_ns=None):
+        (path,) = [p for p in Path(journal_dir()).glob("*.jsonl") if not p.name.endswith(".plan.jsonl")]
+        on_disk = [json.loads(line) for line in path.read_text().splitlines()]
+        assert any(r.get("t") == "do" and r["src"] == src and r["dst"] == dst for r in on_disk)
+        seen.append(src)
+        return real(action, src, dst, tmp, mtime_ns)
+
+    monkeypatch.setattr(organize, "do_action", checked)
+    report = apply_plan(plan, batch=3)
+    assert report.done == 8 and len(seen) == 8
+
+
+def test_group_commit_batches_fsyncs(tmp_path: Path, monkeypatch) -> None:
+    plan, _, _ = plan_for(tmp_path, n=10)
+    calls = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd)))
+    apply_plan(plan, batch=100)
+    assert len(calls) < 10  # 20 files, a handful of commits: not one fsync per file
+
+
+def test_cross_filesystem_move_copies_verifies_then_deletes(tmp_path: Path, monkeypatch) -> None:
+    plan, src, dst = plan_for(tmp_path)
+    before = {e.dst: file_hash(e.src) for e in plan.entries}
+
+    monkeypatch.setattr(os, "link", cross_device(os.link, src))
+    monkeypatch.setattr(os, "rename", cross_device(os.rename, src))
+    report = apply_plan(plan)
+    assert report.done == 6 and not report.failed
+    for e in plan.entries:
+        assert not os.path.exists(e.src)
+        assert file_hash(e.dst) == before[e.dst]
+    state = load(str(next(p for p in Path(journal_dir()).glob("*.jsonl") if ".plan." not in p.name)))
+    assert all(ok.get("hash") for ok in state.ok.values())  # copies record their full xxh3
+    assert not list(dst.rglob("*.part"))
+
+
+def test_full_disk_during_a_copy_stops_the_run_and_leaves_no_partial_file(tmp_path: Path, monkeypatch) -> None:
+    plan, src, dst = plan_for(tmp_path, action="copy")
+    before = manifest(src)
+    written = []
+
+    def enospc(f, data):
+        if len(written) >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(len(data))
+        f.write(data)
+
+    monkeypatch.setattr(organize, "_write_chunk", enospc)
+    report = apply_plan(plan, batch=100)
+    assert report.aborted.startswith("disk full")
+    assert report.done == 2
+    assert manifest(src) == before  # sources untouched
+    assert not list(dst.rglob("*.part"))  # no half copy anywhere
+    assert all(file_hash(e.dst) == file_hash(e.src) for e in plan.entries if os.path.exists(e.dst))
+
+
+def test_permission_denied_source_is_reported_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
+    plan, src, dst = plan_for(tmp_path)
+    locked = plan.entries[0].src
+    real_unlink = os.unlink
+
+    def unlink(path, *a, **k):
+        if os.fspath(path) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_unlink(path, *a, **k)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    report = apply_plan(plan)
+    assert [src for src, _ in report.failed] == [locked]
+    assert "Permission denied" in report.failed[0][1]
+    assert os.path.exists(locked) and not os.path.exists(plan.entries[0].dst)  # one copy, where it was
+    assert report.done == 5
+
+
+def test_unreadable_source_is_reported_whoever_runs_it(tmp_path: Path, monkeypatch) -> None:
+    plan, _, _ = plan_for(tmp_path)
+    denied = plan.entries[1].src
+    real = organize.fingerprint
+
+    def fingerprint(path, size):
+        if path == denied:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real(path, size)
+
+    monkeypatch.setattr(organize, "fingerprint", fingerprint)
+    report = apply_plan(plan)
+    assert report.failed == [(denied, "cannot read source: Permission denied")]
+    assert os.path.exists(denied) and report.done == 5
+
+
+def test_sources_that_vanish_or_change_after_planning_are_refused(tmp_path: Path) -> None:
+    plan, src, dst = plan_for(tmp_path)
+    gone, changed = plan.entries[0].src, plan.entries[2].src
+    os.unlink(gone)
+    with open(changed, "ab") as f:
+        f.write(b"edited")
+    before = file_hash(changed)
+    report = apply_plan(plan)
+    reasons = dict(report.failed)
+    assert reasons == {gone: "source vanished since planning", changed: "source changed since planning"}
+    assert file_hash(changed) == before and report.done == 4
+
+
+def test_a_destination_that_appears_after_planning_is_never_overwritten(tmp_path: Path) -> None:
+    plan, src, dst = plan_for(tmp_path)
+    intruder = write(Path(plan.entries[0].dst), b"someone else's file")
+    report = apply_plan(plan)
+    assert dict(report.failed) == {plan.entries[0].src: "destination appeared since planning"}
+    assert intruder.read_bytes() == b"someone else's file"
+    assert os.path.exists(plan.entries[0].src)
+
+
+def test_prune_empty_removes_only_emptied_source_folders(tmp_path: Path) -> None:
+    src, dst = tmp_path / "in", tmp_path / "lib"
+    records = [episode(src / "Show" / "S1", "[G] Show - 01.mkv", "Show", 1),
+               episode(src / "Keep", "[G] Keep - 01.mkv", "Keep", 1)]
+    write(src / "Keep" / "notes.txt", "mine")
+    plan = plan_organize(records, PlanOptions(dest=str(dst), windows=False, sources=(str(src),)))
+    report = apply_plan(plan, prune_empty=True)
+    assert report.pruned == 2
+    assert not (src / "Show").exists() and (src / "Keep" / "notes.txt").exists() and src.is_dir()
+
+
+def test_without_prune_empty_folders_stay(tmp_path: Path) -> None:
+    src, dst = tmp_path / "in", tmp_path / "lib"
+    plan = plan_organize([episode(src / "Show", "[G] Show - 01.mkv", "Show", 1)],
+                         PlanOptions(dest=str(dst), windows=False, sources=(str(src),)))
+    apply_plan(plan)
+    assert (src / "Show").is_dir()
+
+
+def test_nothing_is_lost_across_apply(tmp_path: Path) -> None:
+    plan, src, dst = plan_for(tmp_path, n=5)
+    before = sorted(manifest(src).values())
+    apply_plan(plan)
+    assert sorted(manifest(src, dst).values()) == before
