@@ -9,6 +9,8 @@ from ._speedups import BACKEND
 from ._version import __version__
 from .errors import AniVaultError
 from .models import ParsedName
+from .scan import ScanRecord, ScanRun, ScanSummary, ScanWarning, scan
+from .demo import make_demo
 from .parse import parse, parse_many
 
 __all__ = [
@@ -18,4 +20,10 @@ __all__ = [
     "ParsedName",
     "parse",
     "parse_many",
+    "ScanRecord",
+    "ScanRun",
+    "ScanSummary",
+    "ScanWarning",
+    "scan",
+    "make_demo",
 ]

@@ -121,6 +121,189 @@ def config_set(key: str, value: str) -> None:
 
 # ---------------------------------------------------------------- scan / demo / parse
 
+WARNINGS_SHOWN = 50  # on stderr; the summary has the exact count
+
+
+@cli.command("scan")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="NDJSON on stdout: one object per file, then the summary.")
+@click.option("--no-recursive", is_flag=True, help="Only the files directly in each PATH.")
+@click.option("--min-size", default="0", metavar="SIZE", help="Skip files smaller than SIZE (500K, 10M, 1.5G).")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files and folders whose name matches (with a '/': the path below PATH). Repeatable.")
+@click.option("--follow-symlinks", is_flag=True, help="Follow symlinks (loops are detected and skipped).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Where the index lives.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor update the index.")
+@click.option("--workers", type=int, default=None, metavar="N", help="Threads (0: automatic).")
+@click.option("--strict", is_flag=True, help="Exit 3 when there were warnings.")
+def scan_command(paths: tuple[str, ...], as_json: bool, no_recursive: bool, min_size: str,
+                 exclude: tuple[str, ...], follow_symlinks: bool, cache_dir: str | None,
+                 no_cache: bool, workers: int | None, strict: bool) -> None:
+    """List the video, subtitle and other files under each PATH, with parsed names."""
+    from . import config as cfg
+    from .errors import EXIT_WARNINGS
+    from .scan import parse_size, scan
+
+    shown = _WarningPrinter()
+    run = scan(paths, recursive=not no_recursive, min_size=parse_size(min_size), exclude=exclude,
+               follow_symlinks=follow_symlinks, use_index=not no_cache,
+               cache_dir=cache_dir, workers=cfg.settings(workers=workers)["workers"],
+               metrics=current_metrics(), on_warning=shown)
+    if as_json:
+        _scan_ndjson(run)
+    else:
+        _scan_tables(run)
+    shown.finish()
+    if strict and run.summary.warning_count:
+        sys.exit(EXIT_WARNINGS)
+
+
+class _WarningPrinter:
+    """Each warning one line on stderr, the first WARNINGS_SHOWN of them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, warning: Any) -> None:
+        self.count += 1
+        if self.count <= WARNINGS_SHOWN:
+            warn(str(warning))
+
+    def finish(self) -> None:
+        if self.count > WARNINGS_SHOWN:
+            warn(f"{self.count - WARNINGS_SHOWN} more warnings not shown ({self.count} in all)")
+
+
+def _scan_progress(run: Any) -> Any:
+    from .ui import Progress
+
+    def status() -> str:
+        s = run.summary
+        elapsed = run.metrics.elapsed
+        rate = s.files / elapsed if elapsed > 0 else 0.0
+        return f"scanning: {s.files:,} files · {rate:,.0f} files/s · {elapsed:,.1f}s"
+
+    return Progress(status)
+
+
+def _scan_ndjson(run: Any) -> None:
+    """NDJSON lines written in ~256 KB blocks; the summary object comes last."""
+    import json
+
+    out = sys.stdout
+    block: list[str] = []
+    with _scan_progress(run) as progress:
+        for record in run:
+            block.append(record.to_json())
+            if len(block) == 2048:
+                block.append("")
+                out.write("\n".join(block))
+                block.clear()
+                progress.tick()
+    block.append("")
+    out.write("\n".join(block))
+    summary = _summary_dict(run)
+    summary["warning_messages"] = [str(w) for w in run.summary.warnings]
+    out.write(json.dumps({"summary": summary}, ensure_ascii=True, separators=(",", ":")) + "\n")
+    out.flush()
+    from .ui import is_tty
+
+    if is_tty(sys.stderr):
+        _print_scan_summary(run, sys.stderr)
+
+
+def _scan_tables(run: Any) -> None:
+    """Series found (title, season, episodes, files) and the summary, as tables."""
+    from .ui import table
+
+    series: dict[tuple[str, Any], list[Any]] = {}
+    with _scan_progress(run) as progress:
+        for n, record in enumerate(run):
+            parsed = record.parsed
+            if parsed is not None and parsed.title:
+                entry = series.setdefault((parsed.title, parsed.season), [set(), 0, 0])
+                if record.kind == "video":
+                    entry[1] += 1
+                    if parsed.episode is not None:
+                        entry[0].add(parsed.episode)
+                else:
+                    entry[2] += 1
+            if n & 1023 == 0:
+                progress.tick()
+    rows = [(title, "" if season is None else season, _episode_ranges(eps), videos, subs)
+            for (title, season), (eps, videos, subs) in
+            sorted(series.items(), key=lambda kv: (kv[0][0].casefold(), kv[0][1] or 0))]
+    table(["title", "season", "episodes", "videos", "subtitles"], rows, title="Series")
+    _print_scan_summary(run, sys.stdout)
+
+
+def _episode_ranges(episodes: set[int]) -> str:
+    """{1,2,3,5} -> "1-3, 5"."""
+    out: list[str] = []
+    for e in sorted(episodes):
+        if out and out[-1][1] == e - 1:
+            out[-1][1] = e
+        else:
+            out.append([e, e])  # type: ignore[arg-type]
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in out)  # type: ignore[misc]
+
+
+def _summary_dict(run: Any) -> dict[str, Any]:
+    from .monitor import kernel_peak_rss
+
+    summary: dict[str, Any] = run.summary.to_dict()
+    summary["peak_rss"] = kernel_peak_rss()
+    return summary
+
+
+def _print_scan_summary(run: Any, out: Any) -> None:
+    from .monitor import human_bytes
+    from .ui import table
+
+    s = _summary_dict(run)
+    kinds = s["by_kind"]
+    lookups = s["index_hits"] + s["index_misses"]
+    index = ("off (--no-cache)" if s["index"] is None else
+             f"{s['index_hits']:,} hits, {s['index_misses']:,} misses"
+             + (f" ({s['index_hits'] / lookups:.0%} reused)" if lookups else ""))
+    skipped = ", ".join(f"{n:,} {why}" for why, n in sorted(s["skipped"].items())) or "none"
+    rows = [
+        ("files", f"{s['files']:,} ({kinds['video']:,} video, {kinds['subtitle']:,} subtitle, "
+                  f"{kinds['other']:,} other)"),
+        ("size", human_bytes(s["bytes"])),
+        ("series", f"{s['series']:,}"),
+        ("folders", f"{s['directories']:,}"),
+        ("skipped", skipped),
+        ("warnings", f"{s['warnings']:,}"),
+        ("index", index),
+        ("time", f"{s['seconds']:.2f} s ({s['paths_per_min']:,} paths/min)"),
+        ("peak RSS", human_bytes(s["peak_rss"])),
+    ]
+    table(["scan", ""], rows, title="Scan summary", out=out)
+
+
+@cli.command("demo")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--files", "n_files", type=click.IntRange(min=0), default=3000, show_default=True,
+              help="How many files to create.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same library.")
+@click.option("--empty", is_flag=True, help="Empty files (default on POSIX: sparse files with realistic sizes).")
+@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object.")
+def demo_command(directory: str, n_files: int, seed: int, empty: bool, as_json: bool) -> None:
+    """Create a realistic synthetic anime library in DIRECTORY (new or empty)."""
+    from .demo import make_demo
+    from .ui import json_line
+
+    summary = make_demo(directory, files=n_files, seed=seed, sizes=False if empty else None)
+    if as_json:
+        json_line(summary.to_dict())
+        return
+    kinds = summary.by_kind
+    click.echo(f"created {summary.files:,} files ({kinds['video']:,} video, {kinds['subtitle']:,} subtitle, "
+               f"{kinds['other']:,} other) of {summary.series:,} series in {summary.directories:,} folders "
+               f"under {summary.root}")
+    click.echo(f"next: anivault scan {directory}", err=True)
+
 
 # ---------------------------------------------------------------- match / cache
 

@@ -16,12 +16,13 @@ _INT64 = struct.Struct("<qq")
 
 def path_hash(path: str) -> int:
     """xxh3_64 of the path's UTF-8 (surrogateescape) bytes, as an unsigned int."""
-    return xxh3_64_intdigest(path.encode("utf-8", "surrogateescape"))
+    # str.encode, not path.encode: bytes raise TypeError here as in the compiled twin.
+    return xxh3_64_intdigest(str.encode(path, "utf-8", "surrogateescape"))
 
 
 def path_hashes(paths: Iterable[str]) -> list[int]:
     """path_hash of each path, in order."""
-    return [xxh3_64_intdigest(p.encode("utf-8", "surrogateescape")) for p in paths]
+    return [xxh3_64_intdigest(str.encode(p, "utf-8", "surrogateescape")) for p in paths]
 
 
 def change_key(size: int, mtime_ns: int) -> int:

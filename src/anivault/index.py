@@ -1,0 +1,229 @@
+"""The incremental scan index: the parse of every file, reused while it is unchanged.
+
+One SQLite file, ``index.sqlite`` in the cache dir. Rows are keyed by the
+path hash (xxh3_64 of the path) and clustered by the folder's hash, so the
+scanner loads a whole folder's rows with one range query and writes new ones
+with ``executemany`` in large transactions. A row is reused only while the
+file's size and mtime_ns are unchanged, and only by the same parser (a
+fingerprint of the parser code and the ParsedName fields is kept in ``meta``).
+
+The index is a cache: a corrupt file is moved aside and rebuilt with a
+warning, a busy one (another scan writing) is skipped for the run, and
+nothing here ever stops a scan.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import config
+from ._speedups import path_hash
+from .models import ParsedName
+
+SCHEMA_VERSION = 1
+FILENAME = "index.sqlite"
+BATCH_ROWS = 5000  # executemany size
+COMMIT_ROWS = 100_000  # an interrupted scan keeps what was committed
+_TUPLE_FIELDS = [i for i, name in enumerate(ParsedName._fields)
+                 if isinstance(ParsedName._field_defaults.get(name), tuple)]
+_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+Row = tuple[int, int, ParsedName]  # size, mtime_ns, parsed
+
+
+def _signed(h: int) -> int:
+    """SQLite integers are signed 64-bit; hashes are unsigned."""
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+
+def _is_corrupt(error: sqlite3.DatabaseError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _CORRUPT_CODES
+    text = str(error)
+    return "not a database" in text or "malformed" in text
+
+
+def parser_fingerprint() -> str:
+    """Changes whenever the parser or ParsedName could give other results."""
+    from . import _speedups, _version
+
+    parts = [str(SCHEMA_VERSION), _version.__version__, ",".join(ParsedName._fields)]
+    for module in (_speedups.twin("parse", "py"), _optional_parse_module()):
+        if module is not None and getattr(module, "__file__", None):
+            st = os.stat(module.__file__)
+            parts.append(f"{os.path.basename(module.__file__)}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def _optional_parse_module() -> Any:
+    try:
+        from . import parse  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return parse
+
+
+def encode_parsed(parsed: ParsedName) -> str:
+    # ASCII escapes: names that are not valid UTF-8 (surrogates) cannot be bound as SQLite text.
+    return json.dumps(parsed, ensure_ascii=True, separators=(",", ":"))
+
+
+def decode_parsed(text: str) -> ParsedName:
+    values = json.loads(text)
+    for i in _TUPLE_FIELDS:
+        values[i] = tuple(values[i])
+    return ParsedName._make(values)
+
+
+class Index:
+    """An open index; ``load_dir`` and ``store`` are what a scan calls per folder."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection, warn: Callable[[str, str], None]) -> None:
+        self.path = str(path)
+        self._db = db
+        self._warn = warn
+        self._pending: list[tuple[int, int, int, int, str]] = []
+        self._stale: list[tuple[int, int]] = []
+        self._uncommitted = 0
+        self._broken = False  # stop using it for this run
+        self._corrupt = False  # and move it aside at close
+
+    @classmethod
+    def open(cls, cache_dir: str | os.PathLike[str] | None = None,
+             warn: Callable[[str, str], None] | None = None) -> "Index | None":
+        """The index in ``cache_dir`` (default: config.cache_dir()); None if it cannot be used."""
+        warn = warn or (lambda path, message: None)
+        path = config.cache_dir(cache_dir) / FILENAME
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            warn(str(path.parent), f"cannot create the cache folder ({e.strerror}); scanning without the index")
+            return None
+        for attempt in (1, 2):
+            try:
+                return cls(path, _connect(path), warn)
+            except sqlite3.DatabaseError as e:
+                if attempt == 1 and _is_corrupt(e):
+                    aside = _move_aside(path)
+                    warn(str(path), f"index is corrupt ({e}); moved to {aside} and rebuilt")
+                    continue
+                warn(str(path), f"index unusable ({e}); scanning without it")
+                return None
+        return None
+
+    def load_dir(self, directory: str) -> dict[int, Row]:
+        """Every row of one folder, by path hash: one range query."""
+        if self._broken:
+            return {}
+        try:
+            rows = self._db.execute(
+                "SELECT path_hash, size, mtime_ns, parsed FROM files WHERE dir_hash = ?",
+                (_signed(path_hash(directory)),)).fetchall()
+            return {h & 0xFFFFFFFFFFFFFFFF: (size, mtime, decode_parsed(parsed))
+                    for h, size, mtime, parsed in rows}
+        except (sqlite3.DatabaseError, ValueError, TypeError, IndexError) as e:
+            self._fail(e)
+            return {}
+
+    def store(self, directory: str, rows: Iterable[tuple[int, int, int, ParsedName]],
+              stale: Iterable[int] = ()) -> None:
+        """Queue new or changed rows of one folder, and forget its files that are gone."""
+        if self._broken:
+            return
+        d = _signed(path_hash(directory))
+        self._pending.extend((d, _signed(h), size, mtime, encode_parsed(p)) for h, size, mtime, p in rows)
+        self._stale.extend((d, _signed(h)) for h in stale)
+        if len(self._pending) + len(self._stale) >= BATCH_ROWS:
+            self._flush()
+
+    def close(self, complete: bool = True) -> None:
+        """Write what is queued and close (``complete`` is False when the scan stopped early)."""
+        try:
+            if not self._broken:
+                self._flush()
+                self._db.commit()
+                if complete:
+                    self._db.execute("PRAGMA optimize")
+        except sqlite3.DatabaseError as e:
+            self._fail(e)
+        finally:
+            self._db.close()
+        if self._corrupt and os.path.exists(self.path):
+            aside = _move_aside(Path(self.path))
+            self._warn(self.path, f"index moved to {aside}; the next scan rebuilds it")
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
+
+    def _flush(self) -> None:
+        if not (self._pending or self._stale):
+            return
+        try:
+            db = self._db
+            if self._stale:
+                db.executemany("DELETE FROM files WHERE dir_hash = ? AND path_hash = ?", self._stale)
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", self._pending)
+            self._uncommitted += len(self._pending) + len(self._stale)
+            if self._uncommitted >= COMMIT_ROWS:
+                db.commit()
+                self._uncommitted = 0
+        except sqlite3.DatabaseError as e:
+            self._fail(e)
+        self._pending.clear()
+        self._stale.clear()
+
+    def _fail(self, error: Exception) -> None:
+        """A broken or busy index stops being used; the scan goes on without it."""
+        if self._broken:
+            return
+        self._broken = True
+        if isinstance(error, sqlite3.DatabaseError) and not _is_corrupt(error):
+            self._warn(self.path, f"index not used further ({error}); this scan's results are not cached")
+            return
+        self._corrupt = True
+        self._warn(self.path, f"index is corrupt ({error}); scanning without it")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), timeout=2.0, isolation_level="DEFERRED",
+                         check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA cache_size=-8000")  # 8 MB: memory stays flat on big libraries
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("""CREATE TABLE IF NOT EXISTS files (
+                          dir_hash INTEGER NOT NULL, path_hash INTEGER NOT NULL,
+                          size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, parsed TEXT NOT NULL,
+                          PRIMARY KEY (dir_hash, path_hash)) WITHOUT ROWID""")
+        fingerprint = parser_fingerprint()
+        row = db.execute("SELECT value FROM meta WHERE key = 'parser'").fetchone()
+        if row is None or row[0] != fingerprint:
+            # Another parser: its cached results would be wrong, start over.
+            db.execute("DELETE FROM files")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('parser', ?)", (fingerprint,))
+        db.commit()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _move_aside(path: Path) -> Path:
+    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+    for suffix in ("-wal", "-shm"):
+        try:
+            os.replace(str(path) + suffix, str(aside) + suffix)
+        except OSError:
+            pass
+    os.replace(path, aside)
+    return aside

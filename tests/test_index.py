@@ -1,0 +1,166 @@
+"""The incremental index: reuse of unchanged parses, invalidation, pruning, and a corrupt or busy file."""
+from __future__ import annotations
+
+import importlib
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import anivault.index
+from anivault import config
+from anivault.index import FILENAME, Index, decode_parsed, encode_parsed
+from anivault.models import ParsedName
+from anivault.scan import scan
+
+
+scan_module = importlib.import_module("anivault.scan")
+
+
+@pytest.fixture(autouse=True)
+def _hash_backend(hash_twin, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan_module, "path_hash", hash_twin.path_hash)
+    monkeypatch.setattr(anivault.index, "path_hash", hash_twin.path_hash)
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    root = tmp_path / "lib"
+    for season in (1, 2):
+        folder = root / f"[Group] Show S{season}"
+        folder.mkdir(parents=True)
+        for ep in range(1, 6):
+            (folder / f"[Group] Show S{season} - {ep:02d} (1080p).mkv").write_bytes(b"x" * ep)
+            (folder / f"[Group] Show S{season} - {ep:02d} (1080p).en.ass").write_bytes(b"s")
+        (folder / "cover.jpg").write_bytes(b"j")
+    return root
+
+
+def run_scan(root: Path, **kwargs):
+    run = scan(root, **kwargs)
+    records = list(run)
+    return records, run.summary
+
+
+def index_path() -> Path:
+    return config.cache_dir() / FILENAME
+
+
+def test_second_scan_reuses_every_parse(library: Path) -> None:
+    first, s1 = run_scan(library)
+    assert (s1.index_hits, s1.index_misses) == (0, 20)  # videos and subtitles; cover.jpg is not parsed
+    assert s1.index == str(index_path()) and index_path().exists()
+    second, s2 = run_scan(library)
+    assert (s2.index_hits, s2.index_misses) == (20, 0)
+    assert second == first
+
+
+def test_changed_files_are_parsed_again(library: Path) -> None:
+    run_scan(library)
+    changed = library / "[Group] Show S1" / "[Group] Show S1 - 01 (1080p).mkv"
+    changed.write_bytes(b"longer now")
+    st = os.stat(changed)
+    os.utime(changed, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    touched = library / "[Group] Show S2" / "[Group] Show S2 - 01 (1080p).mkv"
+    st = os.stat(touched)
+    os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 1))  # same size, mtime moved by 1 ns
+    records, s = run_scan(library)
+    assert (s.index_hits, s.index_misses) == (18, 2)
+    assert {r.path: r.size for r in records}[str(changed)] == len(b"longer now")
+    assert run_scan(library)[1].index_misses == 0
+
+
+def test_deleted_files_are_pruned_from_the_index(library: Path) -> None:
+    run_scan(library)
+    (library / "[Group] Show S1" / "[Group] Show S1 - 05 (1080p).mkv").unlink()
+    run_scan(library)
+    with sqlite3.connect(index_path()) as db:
+        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 19
+
+
+def test_no_cache_neither_reads_nor_writes(library: Path) -> None:
+    _, s = run_scan(library, use_index=False)
+    assert s.index is None and (s.index_hits, s.index_misses) == (0, 0)
+    assert not index_path().exists()
+
+
+def test_cache_dir_override(library: Path, tmp_path: Path) -> None:
+    _, s = run_scan(library, cache_dir=tmp_path / "elsewhere")
+    assert s.index == str(tmp_path / "elsewhere" / FILENAME)
+    assert not index_path().exists()
+
+
+def test_corrupt_index_is_moved_aside_and_rebuilt(library: Path) -> None:
+    index_path().parent.mkdir(parents=True, exist_ok=True)
+    index_path().write_bytes(b"this is not a database" * 100)
+    warnings: list = []
+    run = scan(library, on_warning=warnings.append)
+    records = list(run)
+    assert len(records) == 22 and run.summary.complete
+    assert len(warnings) == 1 and "corrupt" in warnings[0].message and "moved to" in warnings[0].message
+    aside = [p for p in index_path().parent.iterdir() if ".corrupt-" in p.name]
+    assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not a database")
+    assert run_scan(library)[1].index_hits == 20  # the rebuilt index works
+
+
+def test_index_corrupted_between_scans_pages(library: Path) -> None:
+    run_scan(library)
+    data = bytearray(index_path().read_bytes())
+    data[4096:] = b"\xa5" * (len(data) - 4096)  # keep the header, wreck every page
+    index_path().write_bytes(bytes(data))
+    for suffix in ("-wal", "-shm"):
+        Path(str(index_path()) + suffix).unlink(missing_ok=True)
+    warnings: list = []
+    run = scan(library, on_warning=warnings.append)
+    assert len(list(run)) == 22 and run.summary.complete
+    assert warnings and all("index" in w.message for w in warnings)
+    assert run_scan(library)[1].complete
+
+
+def test_a_busy_index_is_skipped_for_the_run(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_scan(library)
+    (library / "[Group] Show S1" / "[Group] Show S1 - 06 (1080p).mkv").write_bytes(b"new")
+    monkeypatch.setattr(anivault.index, "BATCH_ROWS", 1)
+    blocker = sqlite3.connect(index_path(), timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")  # another scan is writing
+    try:
+        warnings: list = []
+        run = scan(library, on_warning=warnings.append)
+        assert len(list(run)) == 23 and run.summary.complete
+        assert len(warnings) == 1 and "index not used further" in warnings[0].message
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert not [p for p in index_path().parent.iterdir() if ".corrupt-" in p.name]  # busy is not corrupt
+
+
+def test_a_new_parser_invalidates_cached_parses(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_scan(library)
+    monkeypatch.setattr(anivault.index, "parser_fingerprint", lambda: "another parser")
+    assert run_scan(library)[1].index_misses == 20
+
+
+def test_index_rows_are_loaded_per_folder_not_per_file(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_scan(library)
+    queries: list[str] = []
+    real_open = Index.open
+
+    def traced_open(*args, **kwargs):
+        index = real_open(*args, **kwargs)
+        index._db.set_trace_callback(queries.append)
+        return index
+
+    monkeypatch.setattr(Index, "open", traced_open)
+    run_scan(library)
+    selects = [q for q in queries if q.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2  # one per folder with videos
+
+
+@pytest.mark.parametrize("parsed", [
+    ParsedName(),
+    ParsedName(title="進撃の巨人", season=2, episode=5, group="G", other=("batch", "dual audio")),
+    ParsedName(title="Show \udcff", episode=1),
+])
+def test_parsed_names_round_trip_through_the_index(parsed: ParsedName) -> None:
+    assert decode_parsed(encode_parsed(parsed)) == parsed
