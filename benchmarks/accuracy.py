@@ -51,6 +51,9 @@ def default_shared() -> Path:
 def suite_fields(p: Any) -> dict[str, Any]:
     """A ParsedName as the suites' fields."""
     episode: Any = p.episode
+    part = next((o[5:].lower() for o in p.other if o.startswith("Part ")), "")
+    if part and episode is not None:
+        episode = f"{episode}{part}"  # the suites write our episode 4 + "Part A" as "4a"
     if p.episode_end is not None:
         episode = [p.episode, p.episode_end]
     return {"title": p.title, "episode": episode, "season": p.season, "release_group": p.group,
@@ -60,6 +63,7 @@ def suite_fields(p: Any) -> dict[str, Any]:
 
 
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_PART = re.compile(r"^\d+[a-zA-Z]$")
 _RES = re.compile(r"^(?:(\d{3,4})\s*[x×X]\s*)?(\d{3,4})[pPiI]?$")
 
 
@@ -95,6 +99,8 @@ def normalize(field: str, v: Any, casefold: bool) -> Any:
     s = str(v)
     if field in ("episode", "season", "release_version", "year") and _NUMBER.match(s):
         return float(s)
+    if field == "episode" and _PART.match(s):
+        return (float(s[:-1]), s[-1].lower())
     return s.casefold() if casefold else s
 
 
@@ -205,14 +211,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.backend == "py":
         os.environ["ANIVAULT_NO_EXTENSIONS"] = "1"
-    from anivault import parse as api
+    from anivault.parse import parse
     from anivault._speedups import BACKEND
 
     print(f"backend: {BACKEND}\n")
-    results = report(args.shared, api.parse)
+    results = report(args.shared, parse)
     if args.failures:
         suites = load_peer_suites(args.shared)
-        _, _, failures = score(suites[args.failures], api.parse)
+        _, _, failures = score(suites[args.failures], parse)
         for r, got, wrong in failures:
             print(f"\n{r['id']}: {r['input']}")
             for f in wrong:

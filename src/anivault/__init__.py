@@ -11,7 +11,8 @@ from .errors import AniVaultError
 from .models import ParsedName
 from .scan import ScanRecord, ScanRun, ScanSummary, ScanWarning, scan
 from .demo import make_demo
-from .parse import parse, parse_many
+from . import parse  # a callable module: anivault.parse(name) and anivault.parse.parse_file(...)
+from .parse import parse_many
 
 __all__ = [
     "BACKEND",

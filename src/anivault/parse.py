@@ -7,7 +7,9 @@ parses are cached, so a folder of 500 episodes is parsed once.
 """
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
+from types import ModuleType
 from typing import Iterable
 
 from ._speedups import parse_name
@@ -118,3 +120,14 @@ def _with_context(parsed: ParsedName, context: ParsedName) -> ParsedName:
     if parsed.season is None and context.season is not None and filled.season is None:
         filled = filled._replace(season=context.season)
     return filled
+
+
+class _CallableModule(ModuleType):
+    """``anivault.parse`` is this module (``anivault.parse.parse_file``) and, called, the
+    function: the package exports ``parse`` while the module keeps its name."""
+
+    def __call__(self, name_or_path: str) -> ParsedName:
+        return parse(name_or_path)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -233,7 +233,7 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
         if j == we - 1:
             c = s[j]
             if c in "話话集回":
-                return _token(ws, we, br, EPNUM, value)
+                return _token(ws, we, br, EPNUM, value, -1)
             if c in "期季部":
                 return _token(ws, we, br, SEASON, value)
     for prefix in _TYPED_PREFIXES:
@@ -313,12 +313,12 @@ def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
         if k2 > 0 and 3 <= k - ws <= 4 and 3 <= k2 - k - 1 <= 4 and (
                 k2 == we or (k2 + 1 == we and s[k2] in "pPiI")):
             return _token(ws, we, br, RES, v2)
-        if k2 == we and k - ws <= 2 and 2 <= k2 - k - 1 <= 4:
+        if k2 == we and k - ws <= 2 and 2 <= k2 - k - 1 <= 4 and v1 >= 1:
             return _token(ws, we, br, SEASONEP, v1, v2)
     if rest == 2 and _lower(s[k:we]) in ("st", "nd", "rd", "th"):
         return _token(ws, we, br, ORDINAL, v1)
     if rest == 1 and c in "話话集화회":
-        return _token(ws, we, br, EPNUM, v1)
+        return _token(ws, we, br, EPNUM, v1, -1)
     if rest == 1 and c in "期季":
         return _token(ws, we, br, SEASON, v1)
     if j > 0 and s[j] in "-~+" and j + 1 < we and frac < 0 and part == 0:
@@ -354,7 +354,7 @@ def _separator_mode(s: str, end: int, top: dict[int, int]) -> int:
         elif c == "+":
             plus += 1
         i += 1
-    if space:
+    if space and space >= underscore:
         return M_SPACE
     if underscore:
         return M_UNDERSCORE
@@ -564,6 +564,9 @@ def _combine(s: str, toks: list[list[int]]) -> None:
                 if v is not None:
                     t[CAT], t[A], t[B], t[FL] = v[0], v[1], v[2], 0
                     u[CAT], u[A], u[B], u[FL] = TAG, F_NOISE, VALUE_INDEX[""], 0
+        elif cat == NUM and u[CAT] == TAG and not (u[FL] & WEAK) and t[A] in RES_HEIGHTS \
+                and t[B] >= 3 and t[C] < 0 and t[D] < 0 and u[A] != F_NOISE:
+            t[CAT], t[A] = RES, t[A]
         elif cat == NUM and u[CAT] == TAG and s[u[S]:u[E]].lower() in ("bit", "bits"):
             t[CAT], t[A], t[B], t[FL] = TAG, F_NOISE, VALUE_INDEX[""], 0
     toks[:] = [t for t in toks if t[CAT] != -1]
@@ -578,7 +581,7 @@ def _absorb(t: list[int], u: list[int], cat: int) -> None:
 # ---------------------------------------------------------------- brackets as units
 
 # Bracket content classes.
-B_EMPTY, B_TAGS, B_YEAR, B_NUM, B_TEXT, B_MIXED = range(6)
+B_EMPTY, B_TAGS, B_YEAR, B_NUM, B_TEXT, B_MIXED, B_WEAK = range(7)
 
 
 def _is_year(t: list[int]) -> bool:
@@ -593,13 +596,16 @@ def _is_tag(t: list[int]) -> bool:
 
 def _bracket_class(toks: list[list[int]], o: int) -> tuple[int, int]:
     """(class, index of its CLOSE) for the bracket opening at toks[o]."""
-    words = tags = nums = years = 0
+    words = tags = weak = nums = years = 0
     i = o + 1
     n = len(toks)
     while i < n and toks[i][CAT] != CLOSE:
         t = toks[i]
         if _is_tag(t):
-            tags += 1
+            if t[FL] & WEAK:
+                weak += 1
+            else:
+                tags += 1
         elif _is_year(t):
             years += 1
         elif t[CAT] in (NUM, RANGE, EPNUM, SEASONEP, SEASON) or (t[CAT] == TYPED and t[G] > 0):
@@ -612,8 +618,14 @@ def _bracket_class(toks: list[list[int]], o: int) -> tuple[int, int]:
     if nums:
         return B_NUM, i
     if years:
-        return (B_YEAR if years == 1 and not tags else B_TAGS), i
-    return (B_TAGS if tags else B_EMPTY), i
+        return (B_YEAR if years == 1 and not tags and not weak else B_TAGS), i
+    if tags:
+        return B_TAGS, i
+    if weak:
+        return B_WEAK, i  # "[CH]": a tag word, or a group's name
+    if i == o + 1 and i < n and toks[i][S] > toks[o][E]:
+        return B_TEXT, i  # only separators inside, like "[&]": a name all the same
+    return B_EMPTY, i
 
 
 def _has_comma(s: str, a: int, b: int) -> bool:
@@ -644,7 +656,8 @@ def _text(s: str, a: int, b: int, mode: int) -> str:
         chars = list(raw)
         for k in range(len(chars)):
             c = chars[k]
-            if c == "_" or (c == "." and _dot_splits(s, a + k, b)):
+            if c == "_" or (c == "." and _dot_splits(s, a + k, b) and not (
+                    (k > 0 and chars[k - 1] == ".") or (k + 1 < len(chars) and chars[k + 1] == "."))):
                 chars[k] = " "
         raw = "".join(chars)
     elif mode == M_PLUS:
@@ -726,7 +739,7 @@ def _titleish(t: list[int]) -> bool:
     cat = t[CAT]
     return t[BR] < 0 and (cat == WORD or cat == NUM or cat == RANGE or cat == ORDINAL or cat == OF
                           or cat == EPWORD or cat == SEASONWORD or cat == PLUS or cat == TILDE
-                          or (cat == TYPED and t[G] == 0 and t[A] != K_TV)
+                          or (cat == TYPED and t[G] == 0)
                           or (cat == TAG and (t[FL] & WEAK) != 0))
 
 
@@ -742,7 +755,7 @@ def _find_leading_group(p: _Parse) -> int:
     if i >= n or toks[i][CAT] != OPEN:
         return i
     cls, close = _bracket_class(toks, i)
-    if cls != B_TEXT and cls != B_MIXED:
+    if cls != B_TEXT and cls != B_MIXED and cls != B_WEAK:
         return i
     # Free text after the leading brackets means [Group] Title; otherwise all brackets.
     k = i
@@ -789,8 +802,9 @@ def _find_episode(p: _Parse, first: int) -> None:
         if t[BR] >= 0 and t[BR] == gb:
             continue
         cat = t[CAT]
-        # 2. right after a season: "S2 - 07", "2nd Season 24".
-        if cat == SEASON and t[BR] < 0:
+        # 2. right after a season or a year: "S2 - 07", "2nd Season 24", "(2009) 04".
+        if (cat == SEASON and t[BR] < 0) or (cat == CLOSE and _is_year(toks[i - 1])
+                                             and toks[i - 2][CAT] == OPEN):
             j = i + 1
             if j < n and toks[j][CAT] == DASH:
                 j += 1
@@ -841,7 +855,7 @@ def _find_episode(p: _Parse, first: int) -> None:
         t = toks[last_num]
         prev = toks[last_num - 1]
         if not _is_year(t) and not (prev[CAT] == TYPED and prev[A] == K_MOVIE) \
-                and prev[CAT] != DASH:
+                and prev[CAT] != DASH and _lower(p.s[prev[S]:prev[E]]) not in ("part", "pt"):
             p.ep = last_num
             return
     if lead_zero >= 0:
@@ -863,9 +877,11 @@ def _find_episode(p: _Parse, first: int) -> None:
             i = close + 1
             continue
         i += 1
-    # 7. any free number after the title (all-bracket names: "[Keroro].148.[Xvid]").
+    # 7. any free number in an all-bracket name: "[Keroro].148.[Xvid]".
     for i in range(first, n):
         t = toks[i]
+        if t[BR] < 0 and t[CAT] == WORD:
+            return
         if t[BR] < 0 and t[CAT] in (NUM, RANGE) and not _is_year(t) and i > first \
                 and not (t[CAT] == NUM and t[A] in RES_HEIGHTS and t[B] >= 3):
             p.ep = i
@@ -890,6 +906,11 @@ def _next_is_title(toks: list[list[int]], i: int, ep: int) -> bool:
     return _titleish(toks[i]) and toks[i][CAT] != DASH
 
 
+def _before_episode(toks: list[list[int]], i: int, ep: int) -> bool:
+    """toks[i] is the episode, or a dash before it: "Ushio to Tora (TV) - 02"."""
+    return i == ep or (i + 1 == ep and toks[i][CAT] == DASH)
+
+
 def _find_title(p: _Parse, first: int) -> None:
     toks = p.toks
     n = len(toks)
@@ -909,19 +930,20 @@ def _find_title(p: _Parse, first: int) -> None:
     while i < n:
         t = toks[i]
         cat = t[CAT]
-        if i == ep or (cat == DASH and i + 1 == ep):
+        if cat == TYPED and t[G] > 0:
+            if b >= 0 or i > first:
+                b = t[S] + t[G]
+            break
+        if i == ep or (cat == DASH and i + 1 == ep and not (toks[ep][CAT] == TYPED and b >= 0)):
             break
         if cat == OPEN:
             cls, close = _bracket_class(toks, i)
             glued = t[S] > 0 and s[t[S] - 1].isalnum()
-            if cls == B_TEXT and b >= 0 and (glued or _next_is_title(toks, close + 1, ep)):
+            if b >= 0 and ((cls == B_TEXT and (glued or _next_is_title(toks, close + 1, ep)))
+                           or (cls == B_WEAK and _before_episode(toks, close + 1, ep))):
                 b = toks[close][E]
                 i = close + 1
                 continue
-            break
-        if cat == TYPED and t[G] > 0:
-            if b >= 0 or i > first:
-                b = t[S] + t[G]
             break
         if _boundary(t):
             break
@@ -937,6 +959,12 @@ def _find_title(p: _Parse, first: int) -> None:
         if cat != DASH:
             b = t[E]
         i += 1
+    if b > a and ep < 0 and i > first + 2 and toks[i - 1][CAT] == TYPED \
+            and toks[i - 1][A] == K_EXTRA and toks[i - 2][CAT] == DASH and p.kind == K_EXTRA:
+        # "Rozen Maiden 3 - PV": the trailing type names the file, not the show
+        # (but "Love Live! The School Idol Movie - PV" keeps it: the title has a type already).
+        if not any(toks[k][CAT] == TYPED for k in range(first, i - 2)):
+            b = toks[i - 3][E]
     if b > a:
         p.title_a, p.title_b = a, b
     elif ep >= 0 and toks[ep][BR] < 0:
@@ -948,10 +976,11 @@ def _run_end(p: _Parse, i: int) -> int:
     """Index after the run of title-like tokens (and inner dashes) starting at i."""
     toks = p.toks
     n = len(toks)
+    start = i
     while i < n:
         t = toks[i]
-        if t[CAT] == DASH or (_titleish(t) and not (t[CAT] == TAG and (t[FL] & WEAK)) and
-                              not (t[CAT] == TYPED)):
+        if t[CAT] == DASH or (_titleish(t) and not (t[CAT] == TYPED) and not (
+                i == start and t[CAT] == TAG and (t[FL] & WEAK))):
             i += 1
             continue
         break
@@ -1071,7 +1100,7 @@ def _find_episode_title(p: _Parse) -> None:
         if t[CAT] == DASH:
             j += 1
             continue
-        if not _titleish(t) or t[CAT] == TYPED:
+        if not _titleish(t) or (t[CAT] == TYPED and j == i):
             break
         last = j
         j += 1
@@ -1157,6 +1186,9 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
     if p.ep >= 0:
         t = toks[p.ep]
         episode, episode_end, version = _episode_value(t)
+        part = t[F] if t[CAT] in (NUM, EPNUM, TYPED) else 0
+        if part:
+            other.append("Part " + chr(part).upper())  # "01b": the second half of episode 1
         if t[CAT] == SEASONEP:
             season = t[A]
         if t[CAT] == TYPED:
@@ -1164,7 +1196,7 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
     for i in range(n):
         t = toks[i]
         cat = t[CAT]
-        if t[BR] >= 0 and t[BR] == p.group_br:
+        if p.group_a <= t[S] < p.group_b:
             continue
         if cat == SEASON and season is None:
             season = t[A]
@@ -1177,7 +1209,7 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
         elif cat == CRC and crc is None:
             crc = s[t[S]:t[E]].upper()
         elif cat == TYPED and t[G] == 0 and (kind == 0 or kind == K_TV) and t[A] != K_TV \
-                and t[S] != p.title_a:
+                and t[S] != p.title_a and not (p.eptitle_a <= t[S] < p.eptitle_b):
             kind = t[A]
         elif cat == NUM and i != p.ep:
             if _is_year(t) and year is None and (t[BR] >= 0 or t[S] >= p.title_b) \
@@ -1215,9 +1247,16 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
     group = None
     if p.group_a >= 0:
         group = _trim(s[p.group_a:p.group_b])
-        if "_&_" in group:
-            group = group.replace("_", " ")
+        if p.group_a > toks[p.ep][S] if p.ep >= 0 else p.group_a > p.title_a:
+            # Credits at the end read "Varies_&_Cuba77" or "encoded by SEED"; leading
+            # [Group] names stay exactly as written.
+            if "_&_" in group:
+                group = group.replace("_", " ")
+            if _lower(group[:11]) == "encoded by ":
+                group = _trim(group[11:])
     eptitle = _text(s, p.eptitle_a, p.eptitle_b, p.mode) if p.eptitle_a >= 0 else ""
+    if len(eptitle) > 2 and eptitle[0] == "「" and eptitle[-1] == "」":
+        eptitle = eptitle[1:-1]
     if episode is not None:
         if kind == 0 and (episode == 0 or isinstance(episode, float)):
             kind = K_SPECIAL
