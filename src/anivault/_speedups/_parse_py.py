@@ -41,6 +41,7 @@ MAX_DIGITS = 9  # longer digit runs are words (keeps C ints exact)
 
 _VOCAB = {k: (v[0], v[1], VALUE_INDEX[v[2]], v[3]) for k, v in VOCABULARY.items()}
 _PAIRS = {k: {k2: (v[0], v[1], VALUE_INDEX[v[2]], v[3]) for k2, v in d.items()} for k, d in PAIRS.items()}
+_ROMAN = {"II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 _TYPED_PREFIXES = ("ncop", "nced", "ova", "oav", "oad", "ona", "sp", "ed", "op", "pv", "cm", "ex")
 
 
@@ -298,6 +299,12 @@ def _classify_season(s: str, ws: int, we: int, br: int) -> list[int]:
 
 
 def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
+    if we - ws == 10 and s[ws + 4] in ".-/" and s[ws + 7] == s[ws + 4]:
+        j1, _y = _digits(s, ws, ws + 4)
+        j2, _m = _digits(s, ws + 5, ws + 7)
+        j3, _d = _digits(s, ws + 8, we)
+        if j1 == ws + 4 and j2 == ws + 7 and j3 == we:
+            return _token(ws, we, br, DATE)  # 2023.01.05, 2023-01-05
     j, value, nd, version, frac, fracdigits, part = _numpart(s, ws, we)
     if j == we:
         return _token(ws, we, br, NUM, value, nd, version, frac, fracdigits, part)
@@ -694,7 +701,7 @@ class _Parse:
     """Working state of one parse (the compiled twin keeps the same fields in a C struct)."""
 
     __slots__ = ("s", "end", "mode", "toks", "group_br", "ep", "title_a", "title_b",
-                 "title_mode", "kind", "season", "season_tok", "eptitle_a", "eptitle_b", "group_a",
+                 "title_mode", "kind", "season", "eptitle_a", "eptitle_b", "group_a",
                  "group_b", "title_first")
 
 
@@ -714,7 +721,7 @@ def parse_name(name: str) -> ParsedName:
     p.title_a = p.title_b = -1
     p.title_mode = mode
     p.eptitle_a = p.eptitle_b = -1
-    p.season_tok = -1
+    p.season = 0
     p.kind = 0
     first = _find_leading_group(p)
     _find_episode(p, first)
@@ -811,11 +818,17 @@ def _find_episode(p: _Parse, first: int) -> None:
             if j < n and toks[j][BR] < 0 and toks[j][CAT] in (NUM, RANGE) and not _is_year(toks[j]):
                 p.ep = j
                 return
-    # 3. a number opening the name, before a dash: "05 - Title - Episode Title".
+    # 3. a number opening the name, before a dash and words: "05 - Title - Episode Title"
+    # (but "86 - 05" is the show "86").
     k = first
-    if k < n and toks[k][CAT] in (NUM, RANGE) and toks[k][BR] < 0 and k + 1 < n \
-            and toks[k + 1][CAT] == DASH and not _is_year(toks[k]):
+    if k < n and toks[k][CAT] in (NUM, RANGE) and toks[k][BR] < 0 and k + 2 < n \
+            and toks[k + 1][CAT] == DASH and toks[k + 2][CAT] == WORD and not _is_year(toks[k]):
         p.ep = k
+        return
+    # A name that is just a number: "05.mkv", "05 [1080p].mkv" (folders give the title).
+    if first == 0 and n and toks[0][CAT] == NUM and not _is_year(toks[0]) and not any(
+            _titleish(t) for t in toks[1:]):
+        p.ep = 0
         return
     # 4. a number after a dash: "Title - 05".
     for i in range(first + 1, n):
@@ -965,6 +978,12 @@ def _find_title(p: _Parse, first: int) -> None:
         # (but "Love Live! The School Idol Movie - PV" keeps it: the title has a type already).
         if not any(toks[k][CAT] == TYPED for k in range(first, i - 2)):
             b = toks[i - 3][E]
+    if b > a and ep >= 2 and toks[ep - 1][CAT] == DASH and toks[ep][CAT] in (NUM, RANGE) \
+            and ep - 2 > first and toks[ep - 2][CAT] == WORD and toks[ep - 2][E] == b:
+        roman = _ROMAN.get(s[toks[ep - 2][S]:b], 0)
+        if roman:  # "Overlord II - 05": the numeral is the season
+            p.season = roman
+            b = toks[ep - 3][E]
     if b > a:
         p.title_a, p.title_b = a, b
     elif ep >= 0 and toks[ep][BR] < 0:
@@ -1237,6 +1256,8 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
                 subs = subs or value
             elif (field == F_OTHER or field == F_RELEASE) and value not in other:
                 other.append(value)
+    if season is None and p.season:
+        season = p.season
     if year is None:
         for i in range(n):  # a year inside the title: "Fullmetal Alchemist (2009)" was cut off already
             t = toks[i]
