@@ -15,6 +15,8 @@ arrays of code points. Tokens are lists ``[start, end, cat, bracket, a..g, flags
 """
 from __future__ import annotations
 
+import re
+
 from ..models import ParsedName
 from ._parse_tables import (DASHES, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE, F_NOISE, F_OTHER,
                             F_RELEASE, F_SOURCE, F_SUBTITLES, F_VIDEO, K_BATCH, K_EXTRA, K_MOVIE,
@@ -41,6 +43,20 @@ MAX_DIGITS = 9  # longer digit runs are words (keeps C ints exact)
 
 _VOCAB = {k: (v[0], v[1], VALUE_INDEX[v[2]], v[3]) for k, v in VOCABULARY.items()}
 _PAIRS = {k: {k2: (v[0], v[1], VALUE_INDEX[v[2]], v[3]) for k2, v in d.items()} for k, d in PAIRS.items()}
+_SURE = " \t\u3000" + STARS + OPENERS + CLOSERS  # separators everywhere
+
+
+def _words_regex(separators: str) -> re.Pattern[str]:
+    return re.compile("[^" + re.escape(separators) + "]+")
+
+
+_SPECIAL = re.compile("[" + re.escape(OPENERS + CLOSERS + STARS) + "]")
+_WORDS_INSIDE = _words_regex(_SURE + "_,+/|;&")
+_WORDS = {M_SPACE: _words_regex(_SURE), M_UNDERSCORE: _words_regex(_SURE + "_"),
+          M_DOT: _words_regex(_SURE + "_"), M_PLUS: _words_regex(_SURE + "+"),
+          M_DASH: _words_regex(_SURE + "-")}
+_TYPED_PREFIX = re.compile("(ncop|nced|ova|oav|oad|ona|sp|ed|op|pv|cm|ex)[0-9]")
+_HEX8 = re.compile("[0-9A-Fa-f]{8}")
 _ROMAN = {"II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 _TYPED_PREFIXES = ("ncop", "nced", "ova", "oav", "oad", "ona", "sp", "ed", "op", "pv", "cm", "ex")
 
@@ -94,10 +110,17 @@ def _split_extension(s: str) -> tuple[int, str | None, str | None, str | None]:
 
 
 def _top_brackets(s: str, end: int) -> dict[int, int]:
-    """Top-level bracket pairs {open: close}; ★stars★ pair up too (as negative closes)."""
+    """Top-level bracket pairs {open: close}, in order; ★stars★ pair up too (negative close).
+
+    Unmatched brackets are not pairs (they separate words). A pair of stars at most 25
+    apart with no bracket between encloses decoration (★10月新番★).
+    """
+    specials = [m.start() for m in _SPECIAL.finditer(s, 0, end)]
+    if not specials:
+        return {}
     pair: dict[int, int] = {}
     stack: list[int] = []
-    for i in range(end):
+    for i in specials:
         c = s[i]
         k = OPENERS.find(c)
         if k >= 0:
@@ -107,22 +130,25 @@ def _top_brackets(s: str, end: int) -> dict[int, int]:
         if k >= 0 and stack and s[stack[-1]] == OPENERS[k]:
             pair[stack.pop()] = i
     top: dict[int, int] = {}
-    i = 0
-    while i < end:
+    m = len(specials)
+    k = 0
+    while k < m:
+        i = specials[k]
         j = pair.get(i, -1)
-        if j >= 0:
-            top[i] = j
-            i = j + 1
-            continue
-        if s[i] in STARS:
-            j = i + 1
-            while j < end and j - i <= 24 and s[j] not in STARS and j not in pair:
-                j += 1
-            if j < end and s[j] in STARS and j - i > 1:
+        if j < 0 and s[i] in STARS:
+            q = k + 1
+            while q < m and not (s[specials[q]] in STARS or specials[q] in pair):
+                q += 1
+            if q < m and s[specials[q]] in STARS and 1 < specials[q] - i <= 25:
+                j = specials[q]
                 top[i] = -j  # a decoration, not a bracket
-                i = j + 1
-                continue
-        i += 1
+        elif j >= 0:
+            top[i] = j
+        if j < 0:
+            k += 1
+            continue
+        while k < m and specials[k] <= j:
+            k += 1
     return top
 
 
@@ -201,15 +227,9 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
     if v is not None:
         return _token(ws, we, br, v[0], v[1], v[2], fl=WEAK if v[3] else 0)
     c0 = s[ws]
-    if n == 8:
-        hexes = 0
-        digits = 0
-        for k in range(ws, we):
-            if _isdigit(s[k]):
-                digits += 1
-            elif _ishex(s[k]):
-                hexes += 1
-        if digits + hexes == 8:
+    if n == 8 and _HEX8.fullmatch(w):
+        digits = sum(1 for c in w if "0" <= c <= "9")
+        if True:
             if digits == 8:
                 if _is_date(s, ws):
                     return _token(ws, we, br, DATE)
@@ -237,13 +257,13 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
                 return _token(ws, we, br, EPNUM, value, -1)
             if c in "期季部":
                 return _token(ws, we, br, SEASON, value)
-    for prefix in _TYPED_PREFIXES:
-        if key.startswith(prefix) and n > len(prefix) and _isdigit(s[ws + len(prefix)]):
-            j, value, nd, version, frac, fracdigits, part = _numpart(s, ws + len(prefix), we)
-            if j == we:
-                return _token(ws, we, br, TYPED, _VOCAB[prefix][1], value, version, frac,
-                              fracdigits, part, len(prefix))
-            break
+    m = _TYPED_PREFIX.match(key)  # the first of _TYPED_PREFIXES followed by a digit
+    if m is not None:
+        prefix = m.group(1)
+        j, value, nd, version, frac, fracdigits, part = _numpart(s, ws + len(prefix), we)
+        if j == we:
+            return _token(ws, we, br, TYPED, _VOCAB[prefix][1], value, version, frac,
+                          fracdigits, part, len(prefix))
     if c0 in "eE" and n > 1:
         k = ws + 1
         if s[k] in "pP":
@@ -343,24 +363,25 @@ def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
 # ---------------------------------------------------------------- tokens
 
 
+def _outside(top: dict[int, int], end: int) -> list[tuple[int, int]]:
+    """The stretches of the name outside top-level brackets and ★decorations★."""
+    spans = []
+    pos = 0
+    for o, j in top.items():
+        spans.append((pos, o))
+        pos = (j if j > 0 else -j) + 1
+    spans.append((pos, end))
+    return spans
+
+
 def _separator_mode(s: str, end: int, top: dict[int, int]) -> int:
+    """The name's word separator, judged outside brackets: space, "_", ".", "+" or "-"."""
     space = underscore = dot = plus = 0
-    i = 0
-    while i < end:
-        j = top.get(i)
-        if j is not None:
-            i = (j if j > 0 else -j) + 1
-            continue
-        c = s[i]
-        if c == " " or c == "\t" or c == "\u3000":
-            space += 1
-        elif c == "_":
-            underscore += 1
-        elif c == ".":
-            dot += 1
-        elif c == "+":
-            plus += 1
-        i += 1
+    for a, b in _outside(top, end):
+        space += s.count(" ", a, b) + s.count("\t", a, b) + s.count("\u3000", a, b)
+        underscore += s.count("_", a, b)
+        dot += s.count(".", a, b)
+        plus += s.count("+", a, b)
     if space and space >= underscore:
         return M_SPACE
     if underscore:
@@ -418,11 +439,12 @@ def _strong(t: list[int]) -> bool:
     return True
 
 
-def _emit_word(s: str, ws: int, we: int, br: int, mode: int, out: list[list[int]]) -> None:
+def _word_tokens(s: str, ws: int, we: int, br: int, mode: int, out: list[list[int]]) -> None:
+    """The tokens of one word (usually one; glued words like x264-GROUP give more)."""
     n = we - ws
     if n <= 0:
         return
-    if all(s[k] in DASHES for k in range(ws, we)):
+    if not s[ws:we].strip(DASHES):
         if mode != M_DASH and n <= 2:
             out.append(_token(ws, we, br, DASH))
         return
@@ -447,6 +469,26 @@ def _emit_word(s: str, ws: int, we: int, br: int, mode: int, out: list[list[int]
             out.extend(parts)
             return
     out.append(t)
+
+
+_WORD_CACHE: dict[tuple[str, bool, bool], tuple[tuple[int, ...], ...]] = {}
+
+
+def _emit_word(s: str, ws: int, we: int, br: int, mode: int, out: list[list[int]]) -> None:
+    """Append the word s[ws:we]'s tokens. A word's tokens depend only on its text, whether
+    it is in brackets and whether "-" separates words, so they are cached (names repeat
+    their groups, tags and titles); the compiled twin classifies every time."""
+    key = (s[ws:we], br >= 0, mode == M_DASH)
+    cached = _WORD_CACHE.get(key)
+    if cached is None:
+        fresh: list[list[int]] = []
+        _word_tokens(key[0], 0, we - ws, 0 if br >= 0 else -1, mode, fresh)
+        cached = tuple(tuple(t) for t in fresh)
+        if len(_WORD_CACHE) >= 200_000:
+            _WORD_CACHE.clear()
+        _WORD_CACHE[key] = cached
+    for t in cached:
+        out.append([t[0] + ws, t[1] + ws, t[2], br, t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11]])
 
 
 def _split_glued(s: str, ws: int, we: int, br: int) -> list[list[int]]:
@@ -475,41 +517,37 @@ def _split_glued(s: str, ws: int, we: int, br: int) -> list[list[int]]:
 
 def _tokenize(s: str, end: int, top: dict[int, int], mode: int) -> list[list[int]]:
     out: list[list[int]] = []
-    i = 0
-    br = -1
-    close = -1
+    pos = 0
     nbr = 0
-    ws = 0
-    while i < end:
-        if i == close:
-            _emit_word(s, ws, i, br, mode, out)
-            out.append(_token(i, i + 1, br, CLOSE))
-            br = -1
-            close = -1
-            ws = i + 1
-            i += 1
+    for o, j in top.items():
+        _split(s, pos, o, end, -1, mode, out)
+        if j < 0:  # ★decoration★: skipped whole
+            pos = -j + 1
             continue
-        if br < 0:
-            j = top.get(i)
-            if j is not None:
-                _emit_word(s, ws, i, br, mode, out)
-                if j < 0:  # ★decoration★: skip it whole
-                    i = -j + 1
-                    ws = i
-                    continue
-                br = nbr
-                nbr += 1
-                close = j
-                out.append(_token(i, i + 1, br, OPEN))
-                i += 1
-                ws = i
-                continue
-        if _is_separator(s, i, end, mode, br >= 0):
-            _emit_word(s, ws, i, br, mode, out)
-            ws = i + 1
-        i += 1
-    _emit_word(s, ws, end, br, mode, out)
+        out.append(_token(o, o + 1, nbr, OPEN))
+        _split(s, o + 1, j, end, nbr, mode, out)
+        out.append(_token(j, j + 1, nbr, CLOSE))
+        nbr += 1
+        pos = j + 1
+    _split(s, pos, end, end, -1, mode, out)
     return out
+
+
+def _split(s: str, a: int, b: int, end: int, br: int, mode: int, out: list[list[int]]) -> None:
+    """Tokens of the words in s[a:b]: split at sure separators by a regex, then at the
+    "_" or "." that separate only in context (_is_separator decides those)."""
+    inside = br >= 0
+    words = _WORDS_INSIDE if inside else _WORDS[mode]
+    cond = "." if inside else "_" if mode == M_SPACE else "." if mode == M_DOT else ""
+    for m in words.finditer(s, a, b):
+        ws, we = m.span()
+        k = s.find(cond, ws, we) if cond else -1
+        while k >= 0:
+            if _is_separator(s, k, end, mode, inside):
+                _emit_word(s, ws, k, br, mode, out)
+                ws = k + 1
+            k = s.find(cond, k + 1, we)
+        _emit_word(s, ws, we, br, mode, out)
 
 
 # ---------------------------------------------------------------- combining tokens
@@ -574,7 +612,7 @@ def _combine(s: str, toks: list[list[int]]) -> None:
         elif cat == NUM and u[CAT] == TAG and not (u[FL] & WEAK) and t[A] in RES_HEIGHTS \
                 and t[B] >= 3 and t[C] < 0 and t[D] < 0 and u[A] != F_NOISE:
             t[CAT], t[A] = RES, t[A]
-        elif cat == NUM and u[CAT] == TAG and s[u[S]:u[E]].lower() in ("bit", "bits"):
+        elif cat == NUM and u[CAT] == TAG and _lower(s[u[S]:u[E]]) in ("bit", "bits"):
             t[CAT], t[A], t[B], t[FL] = TAG, F_NOISE, VALUE_INDEX[""], 0
     toks[:] = [t for t in toks if t[CAT] != -1]
 
