@@ -62,15 +62,17 @@ def test_result_follows_the_documented_format(small_result) -> None:
         assert v["median_per_min"] >= v["p95_per_min"] > 0
         assert v["score"] > 0 and v["cpu_score"] > 0
         assert all("calib_wall_s" in run for run in v["runs"])
-        assert r["metrics"][f"{key}.throughput"]["better"] == "higher"
+        metric = r["metrics"][f"{key}.throughput"]
+        assert metric["better"] == "higher"
+        assert metric["value"] == v["cpu_score"] and metric["wall_value"] == v["score"]
     json.dumps(r)  # plain JSON all the way down
 
 
 def test_p95_throughput_is_the_rate_of_the_slow_runs() -> None:
-    walls = [1.0, 1.1, 1.2, 1.3, 2.0]
-    assert percentile(walls, 95) == 2.0
-    assert percentile(walls, 50) == 1.2
-    assert per_min(1000, percentile(walls, 95)) == 30_000
+    rates = [1000.0, 950.0, 900.0, 880.0, 500.0]  # items/s of five runs
+    assert percentile(rates, 5) == 500.0  # 95% of the runs reached at least this
+    assert percentile(rates, 50) == 900.0
+    assert per_min(1000, 2.0) == 30_000
 
 
 # ---------------------------------------------------------------- compare
@@ -84,6 +86,21 @@ def test_a_25_percent_slowdown_is_named_with_its_size() -> None:
     assert changes["scan.throughput"].change_pct == pytest.approx(-20.0)
     assert changes["scan.throughput"].sentence() == "scan.throughput: 20.0% slower (100 -> 80)"
     assert not changes["parse.throughput"].regressed
+
+
+def test_a_throughput_drop_must_show_in_cpu_and_wall_time() -> None:
+    def result(cpu: float, wall: float) -> dict:
+        r = _result(scan__throughput=cpu)
+        r["metrics"]["scan.throughput"]["wall_value"] = wall
+        return r
+
+    base = result(100.0, 50.0)
+    [burst] = bench.compare(result(100.0, 30.0), base)  # a burst of load: wall time alone
+    assert not burst.regressed
+    [slower] = bench.compare(result(80.0, 40.0), base)  # slower code: both
+    assert slower.regressed and slower.wall_change_pct == pytest.approx(-20.0)
+    assert slower.sentence() == "scan.throughput: 20.0% slower (100 -> 80; wall time 20.0% slower)"
+    assert not bench.compare(result(80.0, 48.0), base)[0].regressed
 
 
 def test_changes_within_the_threshold_pass() -> None:
@@ -153,6 +170,7 @@ def test_bench_compare_exits_4_naming_each_regressed_metric(runner, tmp_path) ->
     doctored = json.loads(base.read_text())
     for metric in doctored["metrics"].values():
         metric["value"] *= 10  # the baseline was ten times faster: now is 90% slower
+        metric["wall_value"] *= 10
     base.write_text(json.dumps(doctored))
     result = runner.invoke(cli, [*args, "--compare", str(base)])
     assert result.exit_code == 4, result.output

@@ -695,8 +695,9 @@ def _print_report(report: dict[str, Any]) -> None:
               help="Size of the demo library (generated once under the cache dir, then reused).")
 @click.option("--repeat", type=click.IntRange(min=1), default=5, show_default=True,
               help="Runs of every stage, interleaved; medians and P95 over them.")
-@click.option("--stages", default=",".join(("scan", "parse", "hash")), show_default=True,
-              help="Comma list of stages to run.")
+@click.option("--stages", default=None,
+              help="Comma list of stages: scan,parse,hash,match,organize (default: all this install"
+                   " can run; match needs a source checkout's local TMDB server).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Demo library seed.")
 @click.option("--library", type=click.Path(exists=True, file_okay=False),
               help="Bench this existing tree instead of a demo (it is only read).")
@@ -708,7 +709,7 @@ def _print_report(report: dict[str, Any]) -> None:
               help="Compare with a baseline; exit 4 when a metric regressed beyond --threshold.")
 @click.option("--threshold", type=click.FloatRange(min=0), default=10.0, show_default=True,
               metavar="PCT", help="Regression threshold in percent.")
-def bench_command(files: int, repeat: int, stages: str, seed: int, library: str | None,
+def bench_command(files: int, repeat: int, stages: str | None, seed: int, library: str | None,
                   cache_dir: str | None, as_json: bool, save_file: str | None,
                   compare_file: str | None, threshold: float) -> None:
     """Benchmark every stage; --compare gates regressions (exit 4)."""
@@ -717,7 +718,8 @@ def bench_command(files: int, repeat: int, stages: str, seed: int, library: str 
     from .ui import is_tty, json_line
 
     baseline = bench.load(compare_file) if compare_file else None  # fail before the long run
-    chosen = [s.strip() for s in stages.split(",") if s.strip()]
+    chosen = [s.strip() for s in stages.split(",") if s.strip()] if stages \
+        else bench.default_stages()
     progress = (lambda line: click.echo(f"anivault: bench: {line}", err=True)) \
         if is_tty(sys.stderr) else None
     lib = bench.own_library(library) if library else bench.demo_library(files, seed, cache_dir)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from .compare import DEFAULT_THRESHOLD, Change, compare, comparable, load, save
 from .library import Library, demo_library, own_library
 from .runner import DEFAULT_STAGES, FORMAT, INJECT_ENV, run_bench
-from .stages import BUILDERS
+from .stages import BUILDERS, default_stages
 
 STAGES = tuple(BUILDERS)
 
 __all__ = ["DEFAULT_STAGES", "DEFAULT_THRESHOLD", "FORMAT", "INJECT_ENV", "STAGES", "Change",
-           "Library", "comparable", "compare", "demo_library", "load", "own_library", "run_bench",
+           "Library", "comparable", "compare", "default_stages", "demo_library", "load", "own_library", "run_bench",
            "save"]

@@ -1,7 +1,10 @@
 """``--compare FILE``: judge a bench result against a saved baseline.
 
 Only figures that both runs measured are compared. Throughput regresses when
-it falls by more than the threshold; memory when it grows by more than the
+its CPU-time score falls by more than the threshold *and* its wall-time score
+does too: the CPU score is what other processes' load hardly moves, the wall
+score confirms users would notice (a burst of load inflates wall time alone;
+slower code costs both). Memory regresses when it grows by more than the
 threshold *and* by more than ``RSS_FLOOR`` bytes (a few MiB of allocator
 noise on a small run is not a regression).
 """
@@ -27,16 +30,25 @@ class Change:
     change_pct: float  # signed: + is more, - is less
     regressed: bool
     better: str
+    wall_change_pct: float | None = None  # the confirming wall-time score's change
 
     def sentence(self) -> str:
         direction = "slower" if self.better == "higher" else "larger"
         worse = -self.change_pct if self.better == "higher" else self.change_pct
+        wall = "" if self.wall_change_pct is None else f"; wall time {_signed(-self.wall_change_pct)}"
         return f"{self.metric}: {abs(worse):.1f}% {direction if worse > 0 else 'better'}" \
-               f" ({_fmt(self.baseline)} -> {_fmt(self.current)})"
+               f" ({_fmt(self.baseline)} -> {_fmt(self.current)}{wall})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "baseline": self.baseline, "current": self.current,
-                "change_pct": round(self.change_pct, 2), "regressed": self.regressed}
+        d = {"metric": self.metric, "baseline": self.baseline, "current": self.current,
+             "change_pct": round(self.change_pct, 2), "regressed": self.regressed}
+        if self.wall_change_pct is not None:
+            d["wall_change_pct"] = round(self.wall_change_pct, 2)
+        return d
+
+
+def _signed(slower_pct: float) -> str:
+    return f"{slower_pct:.1f}% slower" if slower_pct > 0 else f"{-slower_pct:.1f}% faster"
 
 
 def _fmt(value: float) -> str:
@@ -79,13 +91,20 @@ def compare(current: dict[str, Any], baseline: dict[str, Any],
         now = current.get("metrics", {}).get(name)
         if now is None or not base.get("value"):
             continue
-        pct = (now["value"] - base["value"]) / base["value"] * 100
+        pct = _pct(now["value"], base["value"])
+        wall_pct = _pct(now["wall_value"], base["wall_value"]) \
+            if base.get("wall_value") and "wall_value" in now else None
         if base["better"] == "higher":
-            regressed = pct < -threshold_pct
+            regressed = pct < -threshold_pct and (wall_pct is None or wall_pct < -threshold_pct)
         else:
             regressed = pct > threshold_pct and now["value"] - base["value"] > RSS_FLOOR
-        changes.append(Change(name, base["value"], now["value"], pct, regressed, base["better"]))
+        changes.append(Change(name, base["value"], now["value"], pct, regressed, base["better"],
+                              wall_pct))
     return changes
+
+
+def _pct(now: float, base: float) -> float:
+    return (now - base) / base * 100
 
 
 def comparable(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:

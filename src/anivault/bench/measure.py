@@ -20,20 +20,30 @@ from ..errors import AniVaultError
 
 @dataclass
 class Outcome:
-    items: int
+    items: int  # over all passes
     wall_s: float
     cpu_s: float
     peak_rss: int = 0  # bytes; 0 when not measured
     counters: dict[str, int] = field(default_factory=dict)
     bottleneck: dict[str, Any] | None = None
+    passes: int = 1
 
 
-def in_process(work: Callable[[], int], peak_rss: Callable[[float, float], int]) -> Outcome:
-    """Time ``work`` (which returns how many items it handled) here."""
+MIN_SECONDS = 0.3  # an in-process run repeats its work at least this long: a 5 ms run is all noise
+
+
+def in_process(work: Callable[[], int], peak_rss: Callable[[float, float], int],
+               min_seconds: float = MIN_SECONDS) -> Outcome:
+    """Time ``work`` (which returns how many items it handled) here, in whole passes."""
     wall, cpu = time.perf_counter(), time.process_time()
-    items = work()
-    end = time.perf_counter()
-    return Outcome(items, end - wall, time.process_time() - cpu, peak_rss(wall, end))
+    items = passes = 0
+    while True:
+        items += work()
+        passes += 1
+        end = time.perf_counter()
+        if end - wall >= min_seconds:
+            break
+    return Outcome(items, end - wall, time.process_time() - cpu, peak_rss(wall, end), passes=passes)
 
 
 def command(argv: Sequence[str], items: int, env: dict[str, str] | None = None,
@@ -80,8 +90,9 @@ def _complete_event(path: str) -> dict[str, Any]:
     return done[-1] if done else {}
 
 
-def spin(seconds: float) -> None:
-    """Busy work for ``seconds``: the test-only injected slowdown costs CPU like real code."""
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+def spin(cpu_seconds: float) -> None:
+    """Busy work until this process has used ``cpu_seconds`` more CPU time: the test-only
+    injected slowdown costs what slower code would, however busy the machine is."""
+    end = time.process_time() + cpu_seconds
+    while time.process_time() < end:
         pass

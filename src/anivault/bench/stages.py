@@ -12,15 +12,17 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from .. import _speedups
+from ..errors import AniVaultError, UsageError
 from .library import Library, file_paths
 from .measure import Outcome, command, in_process
 
 ANIVAULT = (sys.executable, "-m", "anivault")
 PURE_SAMPLE = 30_000  # names for the pure parser: enough for a stable rate, quick to run
 ANITOPY_SAMPLE = 2_000  # anitopy parses ~1,700 names/s
+APPLY_FILES = 10_000  # moved and moved back every repeat
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Variant:
     unit: str = "paths"
     gated: bool = False
     peer: bool = False
+    setup: Callable[[], None] | None = None  # untimed, before each run
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Context:
     library: Library
     workdir: str
     peak_rss: Callable[[float, float], int]
+    notes: dict[str, Any] = field(default_factory=dict)  # one-off figures for the result
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
     _paths: list[str] | None = None
 
     @property
@@ -65,18 +70,29 @@ class Context:
             self._paths = file_paths(self.library.root)
         return self._paths
 
+    def env(self, name: str, **extra: str) -> dict[str, str]:
+        """A child's environment: its own config, cache and data dirs under the work dir,
+        and no way to the real TMDB (match points it at the local server instead)."""
+        home = os.path.join(self.workdir, name)
+        return {"ANIVAULT_CONFIG": os.path.join(home, "config.toml"),
+                "ANIVAULT_CACHE_DIR": os.path.join(home, "cache"),
+                "ANIVAULT_DATA_DIR": os.path.join(home, "data"),
+                "ANIVAULT_TMDB_BASE_URL": "http://127.0.0.1:9/3",
+                "TMDB_API_KEY": "", "TMDB_READ_TOKEN": "",
+                "ANIVAULT_TMDB_API_KEY": "", "ANIVAULT_TMDB_READ_TOKEN": "", **extra}
+
 
 def scan_stage(ctx: Context) -> Stage:
     root, files = ctx.library.root, ctx.library.files
-    index_dir = os.path.join(ctx.workdir, "scan-index")
+    cold, warm = ctx.env("scan-cold"), ctx.env("scan-warm")
     scan = [*ANIVAULT, "scan", "--json"]
     # The warm variant re-scans with an index filled here, outside the timing.
-    command([*scan, "--cache-dir", index_dir, root], files, metrics=True)
+    command([*scan, root], files, env=warm, metrics=True)
     variants = [
         Variant("scan", "anivault scan --json --no-cache", lambda: command(
-            [*scan, "--no-cache", root], files, metrics=True), gated=True),
+            [*scan, "--no-cache", root], files, env=cold, metrics=True), gated=True),
         Variant("scan_warm", "anivault scan --json (warm index)", lambda: command(
-            [*scan, "--cache-dir", index_dir, root], files, metrics=True), gated=True),
+            [*scan, root], files, env=warm, metrics=True), gated=True),
     ]
     ratios = [Ratio("scan_warm_vs_cold", "scan_warm", "scan", of="time")]
     find = shutil.which("find")
@@ -119,6 +135,83 @@ def hash_stage(ctx: Context) -> Stage:
     return Stage("hash", variants, ratios)
 
 
+def match_stage(ctx: Context) -> Stage:
+    """Matching with a warm cache, as every run after the first is: it must make no request.
+
+    The cache is filled once, untimed, from a local TMDB-compatible server (the
+    test server of a source checkout); the timed runs still point at it, so a
+    request the cache should have answered is made and counted, not hidden.
+    """
+    server = _local_tmdb_server()
+    ctx.cleanup.append(server.stop)
+    root, files = ctx.library.root, ctx.library.files
+    env = ctx.env("match", ANIVAULT_TMDB_BASE_URL=server.url, TMDB_API_KEY=server.api_key)
+    first = command([*ANIVAULT, "match", "--json", "--rate", "500", "--concurrency", "8", root],
+                    files, env=env, metrics=True)
+    ctx.notes["match_first_run"] = {"requests": first.counters.get("requests", 0),
+                                    "wall_s": round(first.wall_s, 3)}
+    run = [*ANIVAULT, "match", "--json", root]
+    return Stage("match", [Variant("match", "anivault match --json (warm cache)",
+                                   lambda: command(run, files, env=env, metrics=True), gated=True)])
+
+
+def organize_stage(ctx: Context) -> Stage:
+    """Planning the whole library (a dry run), and applying then undoing a smaller one.
+
+    Each repeat moves the apply library into place and `undo` moves it back,
+    so every repeat starts from the same tree.
+    """
+    root, files = ctx.library.root, ctx.library.files
+    plan_env, apply_env = ctx.env("organize-plan"), ctx.env("organize-apply")
+    src = os.path.join(ctx.workdir, "organize-src")
+    dest = os.path.join(ctx.workdir, "organize-dest")
+    apply_files = min(files, APPLY_FILES)
+    from ..demo import make_demo
+
+    make_demo(src, files=apply_files, seed=ctx.library.seed or 1)
+    plan = [*ANIVAULT, "organize", root, "--dest", dest, "--offline", "--json"]
+    apply = [*ANIVAULT, "organize", src, "--dest", dest, "--offline", "--json", "--apply"]
+    undo = [*ANIVAULT, "undo", "--last", "--json"]
+    return Stage("organize", [
+        Variant("organize", "anivault organize (plan, dry run)", lambda: command(
+            plan, files, env=plan_env, metrics=True), gated=True),
+        Variant("organize_apply", f"anivault organize --apply (move, {apply_files:,} files)",
+                lambda: command(apply, apply_files, env=apply_env, metrics=True), gated=True,
+                setup=lambda: _expect_files(src, apply_files)),
+        Variant("undo", f"anivault undo --last ({apply_files:,} files)", lambda: command(
+            undo, apply_files, env=apply_env, metrics=True), gated=True),
+    ])
+
+
+def _expect_files(root: str, files: int) -> None:
+    found = sum(len(names) for _, _, names in os.walk(root))
+    if found != files:
+        raise AniVaultError(f"bench: {root} holds {found:,} files, not {files:,}: undo did not "
+                            "restore the apply library", hint="a bug in organize/undo: report it")
+
+
+_TESTS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests")
+
+
+def has_local_tmdb_server() -> bool:
+    return os.path.isfile(os.path.join(_TESTS, "tmdb_server.py"))
+
+
+def _local_tmdb_server() -> Any:
+    """The TMDB-compatible server of a source checkout's tests/, started for this bench."""
+    tests = _TESTS
+    if not has_local_tmdb_server():
+        raise UsageError("bench: the match stage needs the local TMDB test server of a source"
+                         " checkout (tests/tmdb_server.py)",
+                         hint="run from a source checkout, or leave match out of --stages")
+    sys.path.insert(0, os.path.abspath(tests))
+    try:
+        from tmdb_server import TMDBServer
+    finally:
+        sys.path.pop(0)
+    return TMDBServer().start()
+
+
 def _parse_run(parse: Callable[[str], object], names: list[str], ctx: Context) -> Callable[[], Outcome]:
     def work() -> int:
         for name in names:
@@ -145,4 +238,11 @@ BUILDERS: dict[str, Callable[[Context], Stage]] = {
     "scan": scan_stage,
     "parse": parse_stage,
     "hash": hash_stage,
+    "match": match_stage,
+    "organize": organize_stage,
 }
+
+
+def default_stages() -> list[str]:
+    """Every stage this install can run (match needs a source checkout's test server)."""
+    return [name for name in BUILDERS if name != "match" or has_local_tmdb_server()]
