@@ -344,6 +344,8 @@ def _organize_options(f: Any) -> Any:
         click.option("--no-cache", is_flag=True, help="Do not use the scan index."),
         click.option("--json", "as_json", is_flag=True, help="NDJSON on stdout."),
         click.option("--strict", is_flag=True, help="Exit 3 when a file failed or was left for a conflict."),
+        click.option("--batch", type=click.IntRange(min=1), default=512, show_default=True,
+                     help="File operations per journal commit (group commit: one fsync per batch)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -400,7 +402,8 @@ def _apply(plan: Any, kw: dict[str, Any], counts: dict[str, int], progress: Any)
         counts["applied"] += n
         progress.tick()
 
-    return apply_plan(plan, prune_empty=kw["prune_empty"], metrics=current_metrics(), warn=warn, progress=tick)
+    return apply_plan(plan, prune_empty=kw["prune_empty"], batch=kw["batch"], metrics=current_metrics(),
+                      warn=warn, progress=tick)
 
 
 def _print_plan(plan: Any, as_json: bool, fmt: str) -> None:
@@ -445,7 +448,7 @@ def _summary_rows(plan: Any, report: Any) -> list[tuple[str, str]]:
         rows.append(("mode", "dry run: nothing was changed (add --apply to execute)"))
     else:
         rows += [("applied", f"{report.done:,} of {report.planned:,} ({human_bytes(report.bytes)})"),
-                 ("failed", f"{len(report.failed):,}"), ("operation", report.op)]
+                 ("failed", f"{len(report.failed):,}"), ("operation", report.op or "none (nothing to do)")]
         if report.pruned:
             rows.append(("pruned", f"{report.pruned:,} empty folders"))
         if report.done:
@@ -546,7 +549,8 @@ def _recover(resume_op: str | None, rollback_op: str | None, kw: dict[str, Any])
         if op is None:
             raise AniVaultError("no interrupted operation to roll back", hint="`anivault undo --last` undoes the last run")
         return _print_undo(undo(op, metrics=current_metrics(), warn=warn), kw["as_json"])
-    report = resume(resume_op or None, metrics=current_metrics(), warn=warn, prune_empty=kw["prune_empty"])
+    report = resume(resume_op or None, metrics=current_metrics(), warn=warn, prune_empty=kw["prune_empty"],
+                    batch=kw["batch"])
     for src, why in report.failed[:FAILURES_SHOWN]:
         warn(f"{src}: {why}")
     if kw["as_json"]:

@@ -62,9 +62,10 @@ def lock_dir(data_dir: str | os.PathLike[str] | None = None) -> str:
 
 
 def new_op_id() -> str:
-    """Sortable by start time, unique across processes: ``20261124T081700Z-3f2a91``."""
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    return f"{stamp}-{os.urandom(3).hex()}"
+    """Sortable by start time, unique across processes: ``20261124T081700.123456Z-3f2a91``."""
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
+    return f"{stamp}.{int(now % 1 * 1e6):06d}Z-{os.urandom(3).hex()}"
 
 
 def _fsync_dir(path: str) -> None:
@@ -80,22 +81,34 @@ def _fsync_dir(path: str) -> None:
 class Journal:
     """Append-only JSON lines with group commit: ``write`` buffers, ``commit`` makes durable."""
 
-    def __init__(self, path: str, *, create: bool = False) -> None:
+    def __init__(self, path: str, *, begin: dict[str, Any] | None = None) -> None:
+        """Open ``path`` to append; with ``begin``, create it holding that first record.
+
+        A new journal appears under its name only once its ``begin`` record is
+        durable, so no journal ever exists without saying whose it is.
+        """
         self.path = path
         self._buffer: list[str] = []
-        if create:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
-        else:
-            flags = os.O_WRONLY | os.O_APPEND
-        flags |= getattr(os, "O_BINARY", 0)
         try:
-            self._fd = os.open(path, flags, 0o600)
+            if begin is not None:
+                self._create(path, begin)
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
         except OSError as e:
             raise AniVaultError(f"cannot open journal {path}: {e.strerror}",
                                 hint="check the data dir (ANIVAULT_DATA_DIR) is writable") from e
-        if create:
-            _fsync_dir(os.path.dirname(path))
+
+    @staticmethod
+    def _create(path: str, begin: dict[str, Any]) -> None:
+        directory = os.path.dirname(path)
+        os.makedirs(directory, exist_ok=True)
+        tmp = path + ".new"
+        with open(tmp, "wb") as f:
+            f.write((json.dumps(begin, ensure_ascii=False, separators=(",", ":")) + "\n")
+                    .encode("utf-8", "surrogateescape"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # op ids are unique: nothing is replaced
+        _fsync_dir(directory)
 
     def write(self, record: dict[str, Any]) -> None:
         self._buffer.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))

@@ -869,14 +869,16 @@ def apply_plan(plan: Plan, *, prune_empty: bool = False, batch: int = 512, metri
     op = new_op_id()
     todo = [(i, e) for i, e in enumerate(plan.entries) if e.status == TODO]
     report = ApplyReport(op, planned=len(todo))
+    if not todo:  # nothing to do is not an operation: history and `undo --last` skip it
+        report.op = ""
+        return report
     with DestinationLock(options.roots, op, data_dir, warn):
         refuse_if_unfinished(options.roots, data_dir)
         directory = journal_dir(data_dir)
         os.makedirs(directory, exist_ok=True)
         write_plan(plan, os.path.join(directory, f"{op}.plan.jsonl"))
-        with Journal(os.path.join(directory, f"{op}.jsonl"), create=True) as journal, metrics.stage("apply"):
-            journal.write(_begin_record(op, options, len(todo)))
-            journal.commit()
+        with Journal(os.path.join(directory, f"{op}.jsonl"), begin=_begin_record(op, options, len(todo))) \
+                as journal, metrics.stage("apply"):
             executor = _Executor(journal, op, options.action, report, batch=batch, metrics=metrics,
                                  progress=progress)
             executor.run(todo)
