@@ -267,7 +267,21 @@ def test_live_status_shows_rate_eta_rss_and_hit_rate() -> None:
         assert monitor.active() is run
     finally:
         run.finish()
-    assert "/s" in line and "ETA " in line and "RSS " in line and "hits 75%" in line
+    assert "files/s" in line and "ETA " in line and "RSS " in line and "hits 75%" in line
+
+
+def test_live_status_leaves_out_a_rate_the_command_shows() -> None:
+    from anivault import ui
+
+    m = Metrics()
+    run = RunMonitor(m, interval=10).start("t")
+    try:
+        assert "files/s" not in ui._run_status("starting")  # nothing counted yet
+        m.count("files", 10)
+        assert "files/s" in ui._run_status("scanning: 10 files")
+        assert "files/s" not in ui._run_status("scanning: 10 files · 5 files/s")
+    finally:
+        run.finish()
 
 
 def test_progress_line_carries_the_run_status(monkeypatch) -> None:

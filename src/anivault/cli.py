@@ -719,15 +719,20 @@ def bench_command(files: int, repeat: int, stages: str | None, seed: int, librar
     """Benchmark every stage; --compare gates regressions (exit 4)."""
     from . import bench
     from .errors import RegressionError
-    from .ui import is_tty, json_line
+    from .ui import Progress
 
     baseline = bench.load(compare_file) if compare_file else None  # fail before the long run
     chosen = [s.strip() for s in stages.split(",") if s.strip()] if stages \
         else bench.default_stages()
-    progress = (lambda line: click.echo(f"anivault: bench: {line}", err=True)) \
-        if is_tty(sys.stderr) else None
-    lib = bench.own_library(library) if library else bench.demo_library(files, seed, cache_dir)
-    result = bench.run_bench(lib, repeat=repeat, stages=chosen, progress=progress)
+    step = ["making the demo library"]
+    with Progress(lambda: f"bench: {step[0]}") as live:
+        def progress(line: str) -> None:
+            step[0] = line
+            live.tick()
+
+        live.tick()
+        lib = bench.own_library(library) if library else bench.demo_library(files, seed, cache_dir)
+        result = bench.run_bench(lib, repeat=repeat, stages=chosen, progress=progress)
     changes = bench.compare(result, baseline, threshold) if baseline else []
     if baseline is not None:
         result["compare"] = {"baseline": compare_file, "threshold_pct": threshold,

@@ -74,7 +74,8 @@ class Progress:
         now = time.monotonic()
         if now >= self._next:
             self._next = now + self._interval
-            self._live.update(self._text(self._status() + _run_status()), refresh=True)
+            line = self._status()
+            self._live.update(self._text(line + _run_status(line)), refresh=True)
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
@@ -82,9 +83,10 @@ class Progress:
             self._live = None
 
 
-def _run_status() -> str:
-    """Rate, ETA, RSS and hit rate of the command in progress (see anivault.monitor)."""
+def _run_status(line: str = "") -> str:
+    """Rate, ETA, RSS and hit rate of the command in progress (see anivault.monitor),
+    without a second rate when the command's own line shows one."""
     from .monitor import active
 
     monitor = active()
-    return " · " + monitor.live_status() if monitor is not None else ""
+    return " · " + monitor.live_status(rate="/s" not in line) if monitor is not None else ""

@@ -28,7 +28,7 @@ def active() -> "RunMonitor | None":
 class RunMonitor:
     def __init__(self, metrics: Metrics, *, events_path: str | os.PathLike[str] | None = None,
                  profile_path: str | os.PathLike[str] | None = None, trace_memory: bool = False,
-                 interval: float = 0.5, progress_every: float = 1.0,
+                 interval: float = 0.1, progress_every: float = 1.0,
                  secrets: tuple[str, ...] = ()) -> None:
         self.metrics = metrics
         self.trace_memory = trace_memory
@@ -125,20 +125,20 @@ class RunMonitor:
             return None
         return max(0.0, (expected - files) / rate)
 
-    def live_status(self) -> str:
+    def live_status(self, rate: bool = True) -> str:
         """Rate, ETA, RSS and hit rate for the TTY status line."""
         files = self.metrics.counters.get(FILES, 0)
         last = self.sampler.samples[-1] if self.sampler.samples else None
-        parts = [f"{self.rate(files):,.0f}/s"]
+        parts = [f"{self.rate(files):,.0f} files/s"] if rate and files else []
         eta = self.eta(files)
         if eta is not None:
             parts.append("ETA " + time.strftime("%H:%M:%S" if eta >= 3600 else "%M:%S",
                                                 time.gmtime(eta)))
         if last is not None:
             parts.append(f"RSS {human_bytes(last.rss)}")
-        rate = self.metrics.hit_rate()
-        if rate is not None:
-            parts.append(f"hits {rate * 100:.0f}%")
+        hit_rate = self.metrics.hit_rate()
+        if hit_rate is not None:
+            parts.append(f"hits {hit_rate * 100:.0f}%")
         return " · ".join(parts)
 
 
