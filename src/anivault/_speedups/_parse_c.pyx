@@ -1,0 +1,1816 @@
+# cython: language_level=3
+"""Release-name parser, compiled twin of _parse_py.py (identical results).
+
+The same steps as the pure twin (read its docstring first), done in C: the
+name's code points are copied once into a ucs array; brackets, words and
+tokens are C arrays of positions; the vocabulary is an open-addressing hash
+table over code points built at import from _parse_tables. Python objects are
+made only at the end, for the fields of the ParsedName. The scanning and the
+rules hold no Python references, so long names are parsed without the GIL.
+"""
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.unicode cimport PyUnicode_Substring
+from libc.stdint cimport uint32_t, uint64_t
+
+ctypedef uint32_t ucs  # a code point (plain C integer arithmetic, unlike ucs)
+from libc.string cimport memcpy
+
+from ..models import ParsedName
+from . import _parse_tables as tables
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object s)
+    void* PyUnicode_DATA(object s)
+    Py_ssize_t PyUnicode_GET_LENGTH(object s)
+    uint32_t PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
+    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+    int PyUnicode_4BYTE_KIND
+    bint Py_UNICODE_ISALNUM(uint32_t ch) nogil
+
+# ---------------------------------------------------------------- constants (as in _parse_py)
+
+DEF WORD = 0
+DEF DASH = 1
+DEF TILDE = 2
+DEF OPEN = 3
+DEF CLOSE = 4
+DEF NUM = 5
+DEF RANGE = 6
+DEF SEASONEP = 7
+DEF SEASON = 8
+DEF EPNUM = 9
+DEF TYPED = 10
+DEF TAG = 11
+DEF RES = 12
+DEF CRC = 13
+DEF EPWORD = 14
+DEF SEASONWORD = 15
+DEF ORDINAL = 16
+DEF VOLWORD = 17
+DEF OF = 18
+DEF VERSION = 19
+DEF VOLUME = 20
+DEF PLUS = 21
+DEF DATE = 22
+DEF GONE = -1
+
+DEF GLUED = 1
+DEF WEAK = 2
+
+DEF M_SPACE = 0
+DEF M_UNDERSCORE = 1
+DEF M_DOT = 2
+DEF M_PLUS = 3
+DEF M_DASH = 4
+
+DEF B_EMPTY = 0
+DEF B_TAGS = 1
+DEF B_YEAR = 2
+DEF B_NUM = 3
+DEF B_TEXT = 4
+DEF B_MIXED = 5
+DEF B_WEAK = 6
+
+DEF F_SOURCE = 1
+DEF F_VIDEO = 2
+DEF F_AUDIO = 3
+DEF F_LANGUAGE = 4
+DEF F_SUBTITLES = 5
+DEF F_OTHER = 6
+DEF F_NOISE = 7
+DEF F_RELEASE = 8
+
+DEF K_SPECIAL = 1
+DEF K_EXTRA = 2
+DEF K_MOVIE = 3
+DEF K_TV = 4
+DEF K_BATCH = 5
+
+DEF MAX_DIGITS = 9
+DEF MAX_KEY = 48        # longer words are in no table
+DEF NOGIL_FROM = 256    # names this long are parsed with the GIL released
+
+assert (tables.TAG, tables.TYPED, tables.EPWORD, tables.SEASONWORD, tables.ORDINAL,
+        tables.VOLWORD, tables.OF, tables.RES) == (TAG, TYPED, EPWORD, SEASONWORD, ORDINAL,
+                                                   VOLWORD, OF, RES)
+assert (tables.F_SOURCE, tables.F_NOISE, tables.F_RELEASE, tables.K_TV, tables.K_BATCH) == (
+    F_SOURCE, F_NOISE, F_RELEASE, K_TV, K_BATCH)
+
+
+cdef struct Tok:
+    int s, e, cat, br, a, b, c, d, x, f, g, fl
+
+
+cdef inline Tok mk(int ws, int we, int br, int cat, int a=0, int b=0, int c=-1, int d=-1,
+                   int x=0, int f=0, int g=0, int fl=0) noexcept nogil:
+    cdef Tok t
+    t.s = ws; t.e = we; t.cat = cat; t.br = br; t.a = a; t.b = b; t.c = c; t.d = d
+    t.x = x; t.f = f; t.g = g; t.fl = fl
+    return t
+
+
+# ---------------------------------------------------------------- code point tables
+
+cdef inline bint isdigit(ucs c) noexcept nogil:
+    return 48 <= c <= 57
+
+cdef inline bint ishex(ucs c) noexcept nogil:
+    return 48 <= c <= 57 or 97 <= c <= 102 or 65 <= c <= 70
+
+cdef inline bint isspace_(ucs c) noexcept nogil:
+    return c == 32 or c == 9 or c == 0x3000
+
+cdef inline bint isstar(ucs c) noexcept nogil:
+    return c == 0x2605 or c == 0x2606  # ★☆
+
+cdef inline bint isdash(ucs c) noexcept nogil:
+    # -‐‑‒–—―
+    return c == 45 or (0x2010 <= c <= 0x2015)
+
+cdef ucs OPENERS[10]
+cdef ucs CLOSERS[10]
+cdef int NBRACKETS = 0
+
+cdef inline int opener(ucs c) noexcept nogil:
+    cdef int k
+    for k in range(NBRACKETS):
+        if OPENERS[k] == c:
+            return k
+    return -1
+
+cdef inline int closer(ucs c) noexcept nogil:
+    cdef int k
+    for k in range(NBRACKETS):
+        if CLOSERS[k] == c:
+            return k
+    return -1
+
+cdef inline bint in_str(ucs c, const ucs* chars) noexcept nogil:
+    cdef int k = 0
+    while chars[k] != 0:
+        if chars[k] == c:
+            return True
+        k += 1
+    return False
+
+cdef ucs EP_CJK[6]     # 話话集화회
+cdef ucs SEASON_CJK[3] # 期季
+cdef ucs DI_EP[5]      # 話话集回  (after 第)
+cdef ucs DI_SEASON[4]  # 期季部
+cdef ucs INSIDE_SEPS[8]  # _,+/|;&
+assert [ord(c) for c in "話话集화회期季回部"] == [
+    0x8a71, 0x8bdd, 0x96c6, 0xd654, 0xd68c, 0x671f, 0x5b63, 0x56de, 0x90e8]
+assert [ord(c) for c in tables.STARS + tables.DASHES + "〜第×"] == [
+    0x2605, 0x2606, 45, 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x301c, 0x7b2c, 0xd7]
+EP_CJK[:] = [0x8a71, 0x8bdd, 0x96c6, 0xd654, 0xd68c, 0]
+SEASON_CJK[:] = [0x671f, 0x5b63, 0]
+DI_EP[:] = [0x8a71, 0x8bdd, 0x96c6, 0x56de, 0]
+DI_SEASON[:] = [0x671f, 0x5b63, 0x90e8, 0]
+INSIDE_SEPS[:] = [95, 44, 43, 47, 124, 59, 38, 0]
+
+
+# ---------------------------------------------------------------- hash tables over code points
+
+cdef struct Entry:
+    uint64_t h
+    Py_ssize_t off
+    int length
+    int cat, field, value, weak
+
+cdef struct Table:
+    Entry* slots
+    ucs* pool
+    size_t mask
+
+
+cdef inline uint64_t fnv(const ucs* k, int n) noexcept nogil:
+    cdef uint64_t h = 1469598103934665603ULL
+    cdef int i
+    for i in range(n):
+        h = (h ^ k[i]) * 1099511628211ULL
+    return h | 1  # never 0: 0 marks an empty slot
+
+
+cdef const Entry* find(const Table* t, const ucs* k, int n) noexcept nogil:
+    if n <= 0 or n > MAX_KEY:
+        return NULL
+    cdef uint64_t h = fnv(k, n)
+    cdef size_t i = h & t.mask
+    cdef const Entry* e
+    cdef int j
+    while True:
+        e = &t.slots[i]
+        if e.h == 0:
+            return NULL
+        if e.h == h and e.length == n:
+            j = 0
+            while j < n and t.pool[e.off + j] == k[j]:
+                j += 1
+            if j == n:
+                return e
+        i = (i + 1) & t.mask
+
+
+cdef void build(Table* t, list items) except *:
+    """items: [(key str, cat, field, value, weak)]"""
+    cdef size_t size = 16
+    while size < 2 * len(items) + 1:
+        size <<= 1
+    cdef Py_ssize_t total = sum(len(k) for k, *_ in items)
+    t.slots = <Entry*>PyMem_Malloc(size * sizeof(Entry))
+    t.pool = <ucs*>PyMem_Malloc((total + 1) * sizeof(ucs))
+    if t.slots == NULL or t.pool == NULL:
+        raise MemoryError()
+    t.mask = size - 1
+    cdef size_t i
+    for i in range(size):
+        t.slots[i].h = 0
+    cdef Py_ssize_t off = 0
+    cdef int n, j
+    cdef uint64_t h
+    for key, cat, field, value, weak in items:
+        n = len(key)
+        assert 0 < n <= MAX_KEY, key
+        for j in range(n):
+            t.pool[off + j] = ord(key[j])
+        h = fnv(&t.pool[off], n)
+        i = h & t.mask
+        while t.slots[i].h != 0:
+            i = (i + 1) & t.mask
+        t.slots[i].h = h
+        t.slots[i].off = off
+        t.slots[i].length = n
+        t.slots[i].cat = cat
+        t.slots[i].field = field
+        t.slots[i].value = value
+        t.slots[i].weak = weak
+        off += n
+
+
+cdef Table VOCAB, PAIRS, EXTS, SUFFIXES
+cdef int NOISE_VALUE
+cdef int TV_VALUE
+cdef list VALUES = list(tables.VALUES)
+cdef list SUFFIX_VALUES = []
+cdef list EXT_VALUES = sorted(tables.EXTENSIONS)
+cdef dict KIND_NAMES = dict(tables.KINDS)
+cdef int TYPED_KIND[12]
+cdef ucs TYPED_PREFIX[12][5]
+cdef int TYPED_LEN[12]
+
+
+def _init() -> None:
+    global NBRACKETS, NOISE_VALUE, TV_VALUE
+    index = tables.VALUE_INDEX
+    build(&VOCAB, [(k, v[0], v[1], index[v[2]], v[3]) for k, v in tables.VOCABULARY.items()])
+    build(&PAIRS, [(k1 + "\0" + k2, v[0], v[1], index[v[2]], v[3])
+                   for k1, d in tables.PAIRS.items() for k2, v in d.items()])
+    build(&EXTS, [(k, 0, 1 if k in tables.SUBTITLE_EXTENSIONS else 0, i, 0)
+                  for i, k in enumerate(EXT_VALUES)])
+    items = []
+    for k, (field, value) in tables.SUBTITLE_SUFFIXES.items():
+        if value not in SUFFIX_VALUES:
+            SUFFIX_VALUES.append(value)
+        items.append((k, 0, field, SUFFIX_VALUES.index(value), 0))
+    build(&SUFFIXES, items)
+    NOISE_VALUE = index[""]
+    TV_VALUE = index["TV"]
+    assert len(tables.OPENERS) == len(tables.CLOSERS) <= 10
+    NBRACKETS = len(tables.OPENERS)
+    for k in range(NBRACKETS):
+        OPENERS[k] = ord(tables.OPENERS[k])
+        CLOSERS[k] = ord(tables.CLOSERS[k])
+    prefixes = ("ncop", "nced", "ova", "oav", "oad", "ona", "sp", "ed", "op", "pv", "cm", "ex")
+    for k, prefix in enumerate(prefixes):
+        TYPED_LEN[k] = len(prefix)
+        TYPED_KIND[k] = tables.VOCABULARY[prefix][1]
+        for j in range(len(prefix)):
+            TYPED_PREFIX[k][j] = ord(prefix[j])
+
+
+_init()
+
+
+cdef inline int lowered(const ucs* s, int a, int b, ucs* out) noexcept nogil:
+    """Copy s[a:b] folded like _parse_py._lower (ASCII-only names are lowercased) into out;
+    return its length, or -1 when it is too long for any table."""
+    cdef int n = b - a
+    cdef int i
+    cdef bint ascii = True
+    if n > MAX_KEY:
+        return -1
+    for i in range(n):
+        if s[a + i] >= 128:
+            ascii = False
+            break
+    for i in range(n):
+        if ascii and 65 <= s[a + i] <= 90:
+            out[i] = s[a + i] + 32
+        else:
+            out[i] = s[a + i]
+    return n
+
+
+cdef const Entry* vocab(const ucs* s, int a, int b) noexcept nogil:
+    cdef ucs key[MAX_KEY + 1]
+    cdef int n = lowered(s, a, b, key)
+    cdef const Entry* e
+    if n < 0:
+        return NULL
+    e = find(&VOCAB, key, n)
+    if e == NULL and n > 1 and key[n - 1] == 46:  # "ep." -> "ep"
+        e = find(&VOCAB, key, n - 1)
+    return e
+
+
+cdef bint lower_equals(const ucs* s, int a, int b, const char* word) noexcept nogil:
+    """_lower(s[a:b]) == word (an ASCII word)."""
+    cdef ucs key[MAX_KEY + 1]
+    cdef int n = lowered(s, a, b, key)
+    cdef int i = 0
+    if n < 0:
+        return False
+    while i < n and word[i] != 0 and key[i] == <ucs>word[i]:
+        i += 1
+    return i == n and word[i] == 0
+
+
+# ---------------------------------------------------------------- parse state
+
+cdef struct P:
+    const ucs* s
+    int n          # len(name)
+    int end        # end of the name proper (before the extension)
+    int mode
+    Tok* toks
+    int ntok
+    int* top       # top-level brackets: close index (>0), -close for ★decorations★, 0 none
+    int ext, lang, subs   # table values, -1 none
+    int group_br, group_a, group_b
+    int ep
+    int title_a, title_b, title_mode
+    int eptitle_a, eptitle_b
+    int season, kind
+
+
+# ---------------------------------------------------------------- extension
+
+cdef int rfind_dot(const ucs* s, int a, int b) noexcept nogil:
+    cdef int i = b - 1
+    while i >= a:
+        if s[i] == 46:
+            return i
+        i -= 1
+    return -1
+
+
+cdef void split_extension(P* p) noexcept nogil:
+    cdef const ucs* s = p.s
+    cdef ucs key[MAX_KEY + 1]
+    cdef int end = p.n
+    cdef int dot = rfind_dot(s, 0, end)
+    cdef int k, rounds
+    cdef const Entry* e
+    p.ext = p.lang = p.subs = -1
+    if 0 < dot and end - dot - 1 <= 7:
+        k = lowered(s, dot + 1, end, key)
+        e = find(&EXTS, key, k)
+        if e != NULL:
+            p.ext = e.value
+            end = dot
+            if e.field:  # a subtitle: ".en.ass", ".Signs & Songs.ass"
+                for rounds in range(2):
+                    dot = rfind_dot(s, 0, end)
+                    if dot <= 0 or end - dot - 1 > 14:
+                        break
+                    k = lowered(s, dot + 1, end, key)
+                    e = find(&SUFFIXES, key, k)
+                    if e == NULL:
+                        break
+                    if e.field == F_LANGUAGE:
+                        if p.lang < 0:
+                            p.lang = e.value
+                    elif p.subs < 0:
+                        p.subs = e.value
+                    end = dot
+    p.end = end
+
+
+# ---------------------------------------------------------------- brackets
+
+cdef void top_brackets(P* p, int* pair, int* stack) noexcept nogil:
+    cdef const ucs* s = p.s
+    cdef int end = p.end
+    cdef int i, j, k, depth = 0
+    cdef ucs c
+    for i in range(end):
+        pair[i] = -1
+        p.top[i] = 0
+    for i in range(end):
+        c = s[i]
+        if opener(c) >= 0:
+            stack[depth] = i
+            depth += 1
+            continue
+        k = closer(c)
+        if k >= 0 and depth > 0 and s[stack[depth - 1]] == OPENERS[k]:
+            depth -= 1
+            pair[stack[depth]] = i
+    i = 0
+    while i < end:
+        j = pair[i]
+        if j >= 0:
+            p.top[i] = j
+            i = j + 1
+            continue
+        if isstar(s[i]):
+            j = i + 1
+            while j < end and j - i <= 24 and not isstar(s[j]) and pair[j] < 0:
+                j += 1
+            if j < end and isstar(s[j]) and j - i > 1:
+                p.top[i] = -j
+                i = j + 1
+                continue
+        i += 1
+
+
+cdef int separator_mode(P* p) noexcept nogil:
+    cdef const ucs* s = p.s
+    cdef int space = 0, underscore = 0, dot = 0, plus = 0
+    cdef int i = 0, j
+    cdef ucs c
+    while i < p.end:
+        j = p.top[i]
+        if j != 0:
+            i = (j if j > 0 else -j) + 1
+            continue
+        c = s[i]
+        if isspace_(c):
+            space += 1
+        elif c == 95:
+            underscore += 1
+        elif c == 46:
+            dot += 1
+        elif c == 43:
+            plus += 1
+        i += 1
+    if space and space >= underscore:
+        return M_SPACE
+    if underscore:
+        return M_UNDERSCORE
+    if dot:
+        return M_DOT
+    if plus:
+        return M_PLUS
+    return M_DASH
+
+
+# ---------------------------------------------------------------- numbers
+
+cdef struct Num:
+    int next, value, nd, version, frac, fracdigits, part
+
+
+cdef inline int digits_value(const ucs* s, int i, int j) noexcept nogil:
+    cdef int v = 0
+    while i < j:
+        v = v * 10 + <int>(s[i] - 48)
+        i += 1
+    return v
+
+
+cdef Num numpart(const ucs* s, int i, int end) noexcept nogil:
+    cdef Num r
+    cdef int j = i, k, nd
+    while j < end and isdigit(s[j]):
+        j += 1
+    nd = j - i
+    r.next = -1; r.value = 0; r.nd = 0; r.version = -1; r.frac = -1; r.fracdigits = 0; r.part = 0
+    if nd == 0 or nd > MAX_DIGITS:
+        return r
+    r.value = digits_value(s, i, j)
+    r.nd = nd
+    if j + 1 < end and s[j] == 46 and isdigit(s[j + 1]):
+        k = j + 1
+        while k < end and isdigit(s[k]):
+            k += 1
+        if k - j - 1 <= 2:
+            r.frac = digits_value(s, j + 1, k)
+            r.fracdigits = k - j - 1
+            j = k
+    if j + 1 < end and (s[j] == 118 or s[j] == 86) and isdigit(s[j + 1]):
+        k = j + 1
+        while k < end and isdigit(s[k]) and k - j <= 2:
+            k += 1
+        if k == end or not isdigit(s[k]):
+            r.version = digits_value(s, j + 1, k)
+            j = k
+    if (j < end and ((97 <= s[j] <= 99) or (65 <= s[j] <= 67)) and nd <= 4 and r.frac < 0
+            and r.version < 0 and (j + 1 == end or not Py_UNICODE_ISALNUM(s[j + 1]))):
+        r.part = s[j] if s[j] >= 97 else s[j] + 32
+        j += 1
+    r.next = j
+    return r
+
+
+cdef inline int digits(const ucs* s, int i, int end, int* value) noexcept nogil:
+    cdef int j = i
+    while j < end and isdigit(s[j]):
+        j += 1
+    if j == i or j - i > MAX_DIGITS:
+        value[0] = 0
+        return -1
+    value[0] = digits_value(s, i, j)
+    return j
+
+
+cdef inline bint is_date8(const ucs* s, int i) noexcept nogil:
+    cdef int y = digits_value(s, i, i + 4)
+    cdef int m = digits_value(s, i + 4, i + 6)
+    cdef int d = digits_value(s, i + 6, i + 8)
+    return 1970 <= y <= 2099 and 1 <= m <= 12 and 1 <= d <= 31
+
+
+# ---------------------------------------------------------------- classification
+
+cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
+    cdef int n = we - ws
+    cdef const Entry* v = vocab(s, ws, we)
+    cdef ucs c0, c
+    cdef int k, j, value, ndig, nhex, plen
+    cdef Num r
+    cdef Tok t
+    cdef ucs key[MAX_KEY + 1]
+    cdef int kn
+    if v != NULL:
+        return mk(ws, we, br, v.cat, v.field, v.value, -1, -1, 0, 0, 0, WEAK if v.weak else 0)
+    c0 = s[ws]
+    if n == 8:
+        ndig = 0
+        nhex = 0
+        for k in range(ws, we):
+            if isdigit(s[k]):
+                ndig += 1
+            elif ishex(s[k]):
+                nhex += 1
+        if ndig + nhex == 8:
+            if ndig == 8:
+                if is_date8(s, ws):
+                    return mk(ws, we, br, DATE)
+                if br >= 0:
+                    return mk(ws, we, br, CRC)
+            elif ndig > 0:
+                return mk(ws, we, br, CRC)
+    if isdigit(c0):
+        return classify_number(s, ws, we, br)
+    if (c0 == 115 or c0 == 83) and n > 1 and isdigit(s[ws + 1]):
+        return classify_season(s, ws, we, br)
+    if (c0 == 118 or c0 == 86) and 1 < n <= 3:
+        j = digits(s, ws + 1, we, &value)
+        if j == we:
+            return mk(ws, we, br, VERSION, value)
+    if c0 == 35 and n > 1:  # "#05"
+        t = classify_episode(s, ws + 1, we, ws, br)
+        if t.cat != GONE:
+            return t
+    if c0 == 0x7b2c and n > 2:  # 第
+        j = digits(s, ws + 1, we, &value)
+        if j == we - 1:
+            c = s[j]
+            if in_str(c, DI_EP):
+                return mk(ws, we, br, EPNUM, value, -1)
+            if in_str(c, DI_SEASON):
+                return mk(ws, we, br, SEASON, value)
+    kn = lowered(s, ws, we, key)
+    if kn > 0:
+        for k in range(12):
+            plen = TYPED_LEN[k]
+            if kn > plen and isdigit(key[plen]):
+                j = 0
+                while j < plen and key[j] == TYPED_PREFIX[k][j]:
+                    j += 1
+                if j == plen:
+                    r = numpart(s, ws + plen, we)
+                    if r.next == we:
+                        return mk(ws, we, br, TYPED, TYPED_KIND[k], r.value, r.version, r.frac,
+                                  r.fracdigits, r.part, plen)
+                    break
+    elif n > 5:
+        # Too long for the lowered copy, but a long "ova123..." still needs checking.
+        for k in range(12):
+            plen = TYPED_LEN[k]
+            if n > plen and isdigit(s[ws + plen]):
+                j = 0
+                while j < plen and _ascii_lower(s[ws + j]) == TYPED_PREFIX[k][j]:
+                    j += 1
+                if j == plen and _all_ascii(s, ws, we):
+                    r = numpart(s, ws + plen, we)
+                    if r.next == we:
+                        return mk(ws, we, br, TYPED, TYPED_KIND[k], r.value, r.version, r.frac,
+                                  r.fracdigits, r.part, plen)
+                    break
+    if (c0 == 101 or c0 == 69) and n > 1:  # e/E
+        k = ws + 1
+        if s[k] == 112 or s[k] == 80:
+            k += 1
+        if k < we and s[k] == 46:
+            k += 1
+        if k < we and isdigit(s[k]):
+            t = classify_episode(s, k, we, ws, br)
+            if t.cat != GONE:
+                return t
+    return mk(ws, we, br, WORD)
+
+
+cdef inline ucs _ascii_lower(ucs c) noexcept nogil:
+    return c + 32 if 65 <= c <= 90 else c
+
+
+cdef inline bint _all_ascii(const ucs* s, int a, int b) noexcept nogil:
+    cdef int i
+    for i in range(a, b):
+        if s[i] >= 128:
+            return False
+    return True
+
+
+cdef Tok classify_episode(const ucs* s, int i, int we, int ws, int br) noexcept nogil:
+    cdef Num r = numpart(s, i, we), r2
+    cdef int k
+    if r.next < 0:
+        return mk(0, 0, 0, GONE)
+    if r.next == we:
+        return mk(ws, we, br, EPNUM, r.value, -1, r.version, r.frac, r.fracdigits, r.part)
+    if (s[r.next] == 45 or s[r.next] == 126) and r.next + 1 < we and r.frac < 0:
+        k = r.next + 1
+        if s[k] == 101 or s[k] == 69:
+            k += 1
+            if k < we and (s[k] == 112 or s[k] == 80):
+                k += 1
+        r2 = numpart(s, k, we)
+        if r2.next == we and r2.frac < 0 and r2.value > r.value and r2.part == 0:
+            return mk(ws, we, br, EPNUM, r.value, r2.value,
+                      r.version if r.version >= 0 else r2.version)
+    return mk(0, 0, 0, GONE)
+
+
+cdef Tok classify_season(const ucs* s, int ws, int we, int br) noexcept nogil:
+    cdef int season
+    cdef int j = digits(s, ws + 1, we, &season), m
+    cdef Num r, r2
+    if j < 0 or j - ws - 1 > 4:
+        return mk(ws, we, br, WORD)
+    if j == we:
+        return mk(ws, we, br, SEASON, season)
+    if (s[j] == 101 or s[j] == 69) and j + 1 < we and isdigit(s[j + 1]):
+        r = numpart(s, j + 1, we)
+        if r.next == we and r.frac < 0 and r.part == 0:
+            return mk(ws, we, br, SEASONEP, season, r.value, -1, r.version)
+        if r.next > 0 and r.frac < 0 and r.part == 0 and (
+                s[r.next] == 45 or s[r.next] == 101 or s[r.next] == 69 or s[r.next] == 126):
+            m = r.next + 1
+            if s[r.next] == 45 and m < we and (s[m] == 101 or s[m] == 69):
+                m += 1
+            r2 = numpart(s, m, we)
+            if r2.next == we and r2.frac < 0 and r2.part == 0 and r2.value > r.value:
+                return mk(ws, we, br, SEASONEP, season, r.value, r2.value,
+                          r.version if r.version >= 0 else r2.version)
+    return mk(ws, we, br, WORD)
+
+
+cdef Tok classify_number(const ucs* s, int ws, int we, int br) noexcept nogil:
+    cdef int y, k, v1, k2, v2, rest, m
+    cdef Num r, r2
+    cdef ucs c
+    if we - ws == 10 and (s[ws + 4] == 46 or s[ws + 4] == 45 or s[ws + 4] == 47) \
+            and s[ws + 7] == s[ws + 4]:
+        if digits(s, ws, ws + 4, &y) == ws + 4 and digits(s, ws + 5, ws + 7, &y) == ws + 7 \
+                and digits(s, ws + 8, we, &y) == we:
+            return mk(ws, we, br, DATE)
+    r = numpart(s, ws, we)
+    if r.next == we:
+        return mk(ws, we, br, NUM, r.value, r.nd, r.version, r.frac, r.fracdigits, r.part)
+    k = digits(s, ws, we, &v1)
+    if k < 0:
+        return mk(ws, we, br, WORD)
+    c = s[k]
+    rest = we - k
+    if (c == 112 or c == 80 or c == 105 or c == 73) and rest == 1 and 3 <= k - ws <= 4:
+        return mk(ws, we, br, RES, v1)
+    if (c == 120 or c == 88 or c == 0xd7) and rest > 1:
+        k2 = digits(s, k + 1, we, &v2)
+        if k2 > 0 and 3 <= k - ws <= 4 and 3 <= k2 - k - 1 <= 4 and (
+                k2 == we or (k2 + 1 == we and (s[k2] == 112 or s[k2] == 80 or s[k2] == 105
+                                                or s[k2] == 73))):
+            return mk(ws, we, br, RES, v2)
+        if k2 == we and k - ws <= 2 and 2 <= k2 - k - 1 <= 4 and v1 >= 1:
+            return mk(ws, we, br, SEASONEP, v1, v2)
+    if rest == 2 and (lower_equals(s, k, we, "st") or lower_equals(s, k, we, "nd")
+                      or lower_equals(s, k, we, "rd") or lower_equals(s, k, we, "th")):
+        return mk(ws, we, br, ORDINAL, v1)
+    if rest == 1 and in_str(c, EP_CJK):
+        return mk(ws, we, br, EPNUM, v1, -1)
+    if rest == 1 and in_str(c, SEASON_CJK):
+        return mk(ws, we, br, SEASON, v1)
+    if r.next > 0 and (s[r.next] == 45 or s[r.next] == 126 or s[r.next] == 43) \
+            and r.next + 1 < we and r.frac < 0 and r.part == 0:
+        m = r.next + 1
+        if s[m] == 101 or s[m] == 69:
+            m += 1
+            if m < we and (s[m] == 112 or s[m] == 80):
+                m += 1
+        r2 = numpart(s, m, we)
+        if r2.next == we and r2.frac < 0 and r2.part == 0 and r2.value > r.value:
+            return mk(ws, we, br, RANGE, r.value, r2.value, r.version, r2.version, r.nd)
+    return mk(ws, we, br, WORD)
+
+
+# ---------------------------------------------------------------- tokens
+
+cdef bint dot_splits(const ucs* s, int i, int end) noexcept nogil:
+    cdef int k
+    if 0 < i and i + 1 < end and isdigit(s[i - 1]) and isdigit(s[i + 1]):
+        k = i + 1
+        while k < end and isdigit(s[k]):
+            k += 1
+        return k - i - 1 > 2
+    if 0 < i and i + 3 < end and (s[i - 1] == 104 or s[i - 1] == 72 or s[i - 1] == 120
+                                  or s[i - 1] == 88) \
+            and s[i + 1] == 50 and s[i + 2] == 54 and (s[i + 3] == 52 or s[i + 3] == 53):
+        return False
+    return True
+
+
+cdef bint is_separator(const ucs* s, int i, int end, int mode, bint inside) noexcept nogil:
+    cdef ucs c = s[i]
+    if isspace_(c) or isstar(c):
+        return True
+    if opener(c) >= 0 or closer(c) >= 0:
+        return True
+    if inside:
+        if in_str(c, INSIDE_SEPS):
+            return True
+        return c == 46 and dot_splits(s, i, end)
+    if mode == M_SPACE:
+        if c == 95:
+            return not (0 < i < end - 1 and Py_UNICODE_ISALNUM(s[i - 1])
+                        and Py_UNICODE_ISALNUM(s[i + 1]))
+        return False
+    if mode == M_UNDERSCORE:
+        return c == 95
+    if mode == M_DOT:
+        return c == 95 or (c == 46 and dot_splits(s, i, end))
+    if mode == M_PLUS:
+        return c == 43
+    return c == 45
+
+
+cdef inline bint strong(const Tok* t) noexcept nogil:
+    cdef int cat = t.cat
+    if cat == WORD or cat == NUM or cat == DATE or cat == VERSION:
+        return False
+    if cat == TAG or cat == TYPED or cat == ORDINAL or cat == OF:
+        return not (t.fl & WEAK)
+    return True
+
+
+cdef void emit_word(P* p, int ws, int we, int br) noexcept nogil:
+    cdef const ucs* s = p.s
+    cdef int n = we - ws
+    cdef int k, glued = 0, start, first
+    cdef bint all_dash = True, strong_part = False
+    cdef Tok t, u
+    if n <= 0:
+        return
+    for k in range(ws, we):
+        if not isdash(s[k]):
+            all_dash = False
+            break
+    if all_dash:
+        if p.mode != M_DASH and n <= 2:
+            p.toks[p.ntok] = mk(ws, we, br, DASH)
+            p.ntok += 1
+        return
+    if n == 1 and (s[ws] == 126 or s[ws] == 0x301c):
+        p.toks[p.ntok] = mk(ws, we, br, TILDE)
+        p.ntok += 1
+        return
+    if n == 1 and (s[ws] == 43 or s[ws] == 38):
+        p.toks[p.ntok] = mk(ws, we, br, PLUS)
+        p.ntok += 1
+        return
+    while ws < we and isdash(s[ws]):
+        ws += 1
+        glued = GLUED
+    while we > ws and isdash(s[we - 1]):
+        we -= 1
+    t = classify(s, ws, we, br)
+    t.fl |= glued
+    if t.cat == WORD and p.mode != M_DASH:
+        # Split at "-", "_" and "." when a part is a tag or marker (01.DVD, x264-ESiR).
+        first = p.ntok
+        start = ws
+        k = ws
+        glued = 0
+        while k <= we:
+            if k < we and not (s[k] == 45 or s[k] == 95 or (s[k] == 46 and dot_splits(s, k, we))):
+                k += 1
+                continue
+            if k > start:
+                u = classify(s, start, k, br)
+                u.fl |= glued
+                if strong(&u):
+                    strong_part = True
+                p.toks[p.ntok] = u
+                p.ntok += 1
+            glued = GLUED if k < we and s[k] == 45 else 0
+            start = k + 1
+            k += 1
+        if strong_part and p.ntok - first >= 2:
+            p.toks[first].fl |= t.fl & GLUED
+            return
+        p.ntok = first
+    p.toks[p.ntok] = t
+    p.ntok += 1
+
+
+cdef void split_segment(P* p, int a, int b, int br) noexcept nogil:
+    cdef int i, ws = a
+    cdef bint inside = br >= 0
+    for i in range(a, b):
+        if is_separator(p.s, i, p.end, p.mode, inside):
+            emit_word(p, ws, i, br)
+            ws = i + 1
+    emit_word(p, ws, b, br)
+
+
+cdef void tokenize(P* p) noexcept nogil:
+    cdef int pos = 0, nbr = 0, o = 0, j
+    p.ntok = 0
+    while o < p.end:
+        j = p.top[o]
+        if j == 0:
+            o += 1
+            continue
+        split_segment(p, pos, o, -1)
+        if j < 0:
+            pos = -j + 1
+            o = pos
+            continue
+        p.toks[p.ntok] = mk(o, o + 1, nbr, OPEN)
+        p.ntok += 1
+        split_segment(p, o + 1, j, nbr)
+        p.toks[p.ntok] = mk(j, j + 1, nbr, CLOSE)
+        p.ntok += 1
+        nbr += 1
+        pos = j + 1
+        o = pos
+    split_segment(p, pos, p.end, -1)
+
+
+# ---------------------------------------------------------------- combining tokens
+
+cdef inline void absorb(Tok* t, const Tok* u, int cat) noexcept nogil:
+    t.cat = cat
+    t.e = u.e
+    t.fl &= ~WEAK
+
+
+cdef inline bint res_height(int v) noexcept nogil:
+    return v == 360 or v == 480 or v == 540 or v == 576 or v == 720 or v == 1080 \
+        or v == 1440 or v == 2160
+
+
+cdef const Entry* pair_entry(const ucs* s, const Tok* t, const Tok* u) noexcept nogil:
+    cdef ucs key[2 * MAX_KEY + 2]
+    cdef int n1 = lowered(s, t.s, t.e, key), n2
+    if n1 < 0:
+        return NULL
+    key[n1] = 0
+    n2 = lowered(s, u.s, u.e, &key[n1 + 1])
+    if n2 < 0:
+        return NULL
+    return find(&PAIRS, key, n1 + 1 + n2)
+
+
+cdef void combine(P* p) noexcept nogil:
+    cdef Tok* toks = p.toks
+    cdef int n = p.ntok, i, k
+    cdef Tok* t
+    cdef Tok* u
+    cdef Tok* w
+    cdef int cat
+    cdef const Entry* v
+    for i in range(n - 1):
+        t = &toks[i]
+        u = &toks[i + 1]
+        cat = t.cat
+        if t.br != u.br:
+            continue
+        w = &toks[i + 2] if i + 2 < n else NULL
+        if cat == EPWORD and (u.cat == NUM or u.cat == RANGE):
+            absorb(t, u, EPNUM)
+            if u.cat == RANGE:
+                t.a = u.a; t.b = u.b; t.c = u.c
+            else:
+                t.a = u.a; t.b = -1; t.c = u.c; t.d = u.d; t.x = u.x; t.f = u.f
+            u.cat = GONE
+        elif cat == SEASONWORD and u.cat == NUM and u.d < 0:
+            absorb(t, u, SEASON)
+            t.a = u.a
+            u.cat = GONE
+        elif cat == SEASONWORD and u.cat == RANGE:
+            absorb(t, u, SEASON)
+            t.a = u.a; t.b = u.b
+            u.cat = GONE
+        elif cat == ORDINAL and u.cat == SEASONWORD:
+            absorb(t, u, SEASON)
+            u.cat = GONE
+        elif cat == VOLWORD and (u.cat == NUM or u.cat == RANGE):
+            absorb(t, u, VOLUME)
+            t.c = u.c
+            u.cat = GONE
+        elif cat == NUM and u.cat == OF and w != NULL and w.cat == NUM and w.br == t.br \
+                and t.d < 0 and t.a <= w.a:
+            t.cat = EPNUM
+            t.b = -1
+            t.e = w.e
+            u.cat = GONE
+            w.cat = GONE
+        elif cat == NUM and u.cat == TILDE and w != NULL and w.cat == NUM and w.br == t.br \
+                and t.d < 0 and w.d < 0 and t.a < w.a:
+            t.cat = RANGE
+            t.x = t.b
+            t.b = w.a
+            t.d = w.c
+            t.e = w.e
+            u.cat = GONE
+            w.cat = GONE
+        elif (cat == WORD or cat == TAG) and u.cat != GONE:
+            v = pair_entry(p.s, t, u)
+            if v != NULL:
+                t.cat = v.cat; t.a = v.field; t.b = v.value; t.fl = 0
+                u.cat = TAG; u.a = F_NOISE; u.b = NOISE_VALUE; u.fl = 0
+        elif cat == NUM and u.cat == TAG and not (u.fl & WEAK) and res_height(t.a) \
+                and t.b >= 3 and t.c < 0 and t.d < 0 and u.a != F_NOISE:
+            t.cat = RES
+        elif cat == NUM and u.cat == TAG and (lower_equals(p.s, u.s, u.e, "bit")
+                                              or lower_equals(p.s, u.s, u.e, "bits")):
+            t.cat = TAG; t.a = F_NOISE; t.b = NOISE_VALUE; t.fl = 0
+    k = 0
+    for i in range(n):
+        if toks[i].cat != GONE:
+            toks[k] = toks[i]
+            k += 1
+    p.ntok = k
+
+
+# ---------------------------------------------------------------- brackets as units
+
+cdef inline bint is_year(const Tok* t) noexcept nogil:
+    return t.cat == NUM and t.b == 4 and 1900 <= t.a <= 2099 and t.d < 0 and t.c < 0 and t.f == 0
+
+
+cdef inline bint is_tag(const Tok* t) noexcept nogil:
+    cdef int cat = t.cat
+    return (cat == TAG or cat == RES or cat == CRC or cat == DATE or cat == VERSION
+            or cat == VOLUME or (cat == TYPED and t.a == K_TV))
+
+
+cdef int bracket_class(const P* p, int o, int* close) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    cdef int n = p.ntok
+    cdef int words = 0, tags = 0, weak = 0, nums = 0, years = 0
+    cdef int i = o + 1
+    cdef const Tok* t
+    while i < n and toks[i].cat != CLOSE:
+        t = &toks[i]
+        if is_tag(t):
+            if t.fl & WEAK:
+                weak += 1
+            else:
+                tags += 1
+        elif is_year(t):
+            years += 1
+        elif t.cat == NUM or t.cat == RANGE or t.cat == EPNUM or t.cat == SEASONEP \
+                or t.cat == SEASON or (t.cat == TYPED and t.g > 0):
+            nums += 1
+        elif t.cat != DASH and t.cat != PLUS and t.cat != TILDE:
+            words += 1
+        i += 1
+    close[0] = i
+    if words:
+        return B_MIXED if tags or nums or years else B_TEXT
+    if nums:
+        return B_NUM
+    if years:
+        return B_YEAR if years == 1 and not tags and not weak else B_TAGS
+    if tags:
+        return B_TAGS
+    if weak:
+        return B_WEAK
+    if i == o + 1 and i < n and toks[i].s > toks[o].e:
+        return B_TEXT
+    return B_EMPTY
+
+
+cdef inline bint has_char(const ucs* s, int a, int b, ucs c) noexcept nogil:
+    cdef int i
+    for i in range(a, b):
+        if s[i] == c:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- the rules
+
+cdef inline bint boundary(const Tok* t) noexcept nogil:
+    cdef int cat = t.cat
+    if cat == TAG:
+        return not (t.fl & WEAK) or t.br >= 0
+    if cat == TYPED:
+        return t.g > 0 or (t.a == K_TV and t.br >= 0)
+    return (cat == RES or cat == CRC or cat == DATE or cat == VERSION or cat == VOLUME
+            or cat == SEASONEP or cat == SEASON or cat == EPNUM or cat == VOLWORD)
+
+
+cdef inline int skip_bracket(const P* p, int i) noexcept nogil:
+    cdef int br = p.toks[i].br
+    while i < p.ntok and not (p.toks[i].cat == CLOSE and p.toks[i].br == br):
+        i += 1
+    return i + 1
+
+
+cdef inline bint titleish(const Tok* t) noexcept nogil:
+    cdef int cat = t.cat
+    return t.br < 0 and (cat == WORD or cat == NUM or cat == RANGE or cat == ORDINAL or cat == OF
+                         or cat == EPWORD or cat == SEASONWORD or cat == PLUS or cat == TILDE
+                         or (cat == TYPED and t.g == 0)
+                         or (cat == TAG and (t.fl & WEAK) != 0))
+
+
+cdef bint lone_number_title(const P* p, int k) noexcept nogil:
+    cdef const Tok* t = &p.toks[k]
+    if t.cat != NUM or is_year(t):
+        return False
+    return k + 1 >= p.ntok or p.toks[k + 1].cat == OPEN or boundary(&p.toks[k + 1])
+
+
+cdef int find_leading_group(P* p) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    cdef int n = p.ntok
+    cdef int i = 0, after, cls, close, k, j
+    if n > 2 and toks[0].br < 0 and (toks[0].cat == NUM or toks[0].cat == WORD) \
+            and toks[1].cat == OPEN:
+        after = skip_bracket(p, 1)
+        if after < n and titleish(&toks[after]) and toks[after].cat == WORD:
+            i = 1
+    if i >= n or toks[i].cat != OPEN:
+        return i
+    cls = bracket_class(p, i, &close)
+    if cls != B_TEXT and cls != B_MIXED and cls != B_WEAK:
+        return i
+    k = i
+    while k < n and toks[k].cat == OPEN:
+        k = skip_bracket(p, k)
+    while k < n and toks[k].cat == DASH:
+        k += 1
+    if k < n and titleish(&toks[k]) and not lone_number_title(p, k):
+        p.group_br = toks[i].br
+        p.group_a = toks[i].e
+        p.group_b = toks[close].s
+        j = skip_bracket(p, i)
+        while j < n and toks[j].cat == OPEN:
+            j = skip_bracket(p, j)
+        return j
+    return i
+
+
+cdef void find_episode(P* p, int first) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    cdef int n = p.ntok
+    cdef int gb = p.group_br
+    cdef int i, j, k, cat, last_num, lead_zero, words, run_end, cls, close
+    cdef const Tok* t
+    cdef const Tok* u
+    cdef const Tok* prev
+    cdef bint any_title
+    for i in range(first, n):
+        t = &toks[i]
+        if t.br >= 0 and t.br == gb:
+            continue
+        cat = t.cat
+        if cat == EPNUM or cat == SEASONEP or (cat == TYPED and t.g > 0):
+            p.ep = i
+            return
+    for i in range(first, n):
+        t = &toks[i]
+        if t.br >= 0 and t.br == gb:
+            continue
+        cat = t.cat
+        if (cat == SEASON and t.br < 0) or (cat == CLOSE and is_year(&toks[i - 1])
+                                            and toks[i - 2].cat == OPEN):
+            j = i + 1
+            if j < n and toks[j].cat == DASH:
+                j += 1
+            if j < n and toks[j].br < 0 and (toks[j].cat == NUM or toks[j].cat == RANGE) \
+                    and not is_year(&toks[j]):
+                p.ep = j
+                return
+    k = first
+    if k < n and (toks[k].cat == NUM or toks[k].cat == RANGE) and toks[k].br < 0 and k + 2 < n \
+            and toks[k + 1].cat == DASH and toks[k + 2].cat == WORD and not is_year(&toks[k]):
+        p.ep = k
+        return
+    if first == 0 and n and toks[0].cat == NUM and not is_year(&toks[0]):
+        any_title = False
+        for i in range(1, n):
+            if titleish(&toks[i]):
+                any_title = True
+                break
+        if not any_title:
+            p.ep = 0
+            return
+    for i in range(first + 1, n):
+        t = &toks[i]
+        if t.br < 0 and (t.cat == NUM or t.cat == RANGE) and toks[i - 1].cat == DASH \
+                and toks[i - 1].br < 0 and i - 1 > first:
+            p.ep = i
+            return
+    last_num = -1
+    lead_zero = -1
+    words = 0
+    i = first
+    while i < n:
+        t = &toks[i]
+        if t.cat == OPEN:
+            cls = bracket_class(p, i, &close)
+            if cls == B_TEXT and close + 1 < n and titleish(&toks[close + 1]):
+                i = close + 1
+                words += 1
+                continue
+            break
+        if not titleish(t) and t.cat != DASH:
+            break
+        if t.cat == NUM or t.cat == RANGE:
+            if words and lead_zero < 0 and t.cat == NUM and t.b >= 2 and p.s[t.s] == 48 \
+                    and t.d < 0:
+                lead_zero = i
+            last_num = i if words else -1
+        elif t.cat != DASH:
+            words += 1
+            last_num = -1
+        i += 1
+    run_end = i
+    if last_num >= 0 and last_num == run_end - 1:
+        t = &toks[last_num]
+        prev = &toks[last_num - 1]
+        if not is_year(t) and not (prev.cat == TYPED and prev.a == K_MOVIE) \
+                and prev.cat != DASH and not lower_equals(p.s, prev.s, prev.e, "part") \
+                and not lower_equals(p.s, prev.s, prev.e, "pt"):
+            p.ep = last_num
+            return
+    if lead_zero >= 0:
+        p.ep = lead_zero
+        return
+    i = first
+    while i < n:
+        t = &toks[i]
+        if t.cat == OPEN and t.br != gb:
+            cls = bracket_class(p, i, &close)
+            if cls == B_NUM:
+                for j in range(i + 1, close):
+                    u = &toks[j]
+                    if (u.cat == NUM or u.cat == RANGE) and not (
+                            u.cat == NUM and res_height(u.a) and u.b >= 3):
+                        p.ep = j
+                        return
+            i = close + 1
+            continue
+        i += 1
+    for i in range(first, n):
+        t = &toks[i]
+        if t.br < 0 and t.cat == WORD:
+            return
+        if t.br < 0 and (t.cat == NUM or t.cat == RANGE) and not is_year(t) and i > first \
+                and not (t.cat == NUM and res_height(t.a) and t.b >= 3):
+            p.ep = i
+            return
+        if t.br < 0 and t.cat == NUM and i == first and lone_number_title(p, i) and first > 0:
+            p.ep = i
+            return
+
+
+cdef bint next_is_title(const P* p, int i, int ep) noexcept nogil:
+    if i >= p.ntok:
+        return False
+    if i == ep:
+        return True
+    if p.toks[i].cat == DASH and i + 1 < p.ntok:
+        i += 1
+        if i == ep:
+            return False
+    return titleish(&p.toks[i]) and p.toks[i].cat != DASH
+
+
+cdef inline bint before_episode(const P* p, int i, int ep) noexcept nogil:
+    return i == ep or (i + 1 == ep and p.toks[i].cat == DASH)
+
+
+cdef int roman(const ucs* s, int a, int b) noexcept nogil:
+    cdef int n = b - a
+    if n == 1 and s[a] == 86:
+        return 5
+    if n == 2 and s[a] == 73 and s[a + 1] == 73:
+        return 2
+    if n == 2 and s[a] == 73 and s[a + 1] == 86:
+        return 4
+    if n == 2 and s[a] == 86 and s[a + 1] == 73:
+        return 6
+    if n == 3 and s[a] == 73 and s[a + 1] == 73 and s[a + 2] == 73:
+        return 3
+    return 0
+
+
+cdef void find_title(P* p, int first) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    cdef int n = p.ntok
+    cdef const ucs* s = p.s
+    cdef int i = first, ep = p.ep, a, b, cat, cls, close, k, r, close2
+    cdef bint glued, typed_before
+    cdef const Tok* t
+    if first >= n:
+        return
+    if ep == first and toks[ep].br < 0:
+        title_after_leading_episode(p)
+        return
+    if toks[i].cat == OPEN and p.group_br < 0:
+        bracket_title(p, first)
+        return
+    a = toks[i].s
+    b = -1
+    while i < n:
+        t = &toks[i]
+        cat = t.cat
+        if cat == TYPED and t.g > 0:
+            if b >= 0 or i > first:
+                b = t.s + t.g
+            break
+        if i == ep or (cat == DASH and i + 1 == ep and not (toks[ep].cat == TYPED and b >= 0)):
+            break
+        if cat == OPEN:
+            cls = bracket_class(p, i, &close)
+            glued = t.s > 0 and Py_UNICODE_ISALNUM(s[t.s - 1])
+            if b >= 0 and ((cls == B_TEXT and (glued or next_is_title(p, close + 1, ep)))
+                           or (cls == B_WEAK and before_episode(p, close + 1, ep))):
+                b = toks[close].e
+                i = close + 1
+                continue
+            break
+        if boundary(t):
+            break
+        if is_year(t) and b >= 0 and i + 1 < n and (boundary(&toks[i + 1]) or (
+                toks[i + 1].cat == OPEN and bracket_class(p, i + 1, &close2) != B_TEXT)):
+            break
+        if cat == SEASON or cat == SEASONEP:
+            break
+        if not titleish(t) and cat != DASH:
+            break
+        if cat == TYPED and i > first and not p.kind:
+            p.kind = t.a
+        if cat != DASH:
+            b = t.e
+        i += 1
+    if b > a and ep < 0 and i > first + 2 and toks[i - 1].cat == TYPED \
+            and toks[i - 1].a == K_EXTRA and toks[i - 2].cat == DASH and p.kind == K_EXTRA:
+        typed_before = False
+        for k in range(first, i - 2):
+            if toks[k].cat == TYPED:
+                typed_before = True
+                break
+        if not typed_before:
+            b = toks[i - 3].e
+    if b > a and ep >= 2 and toks[ep - 1].cat == DASH and (toks[ep].cat == NUM
+                                                            or toks[ep].cat == RANGE) \
+            and ep - 2 > first and toks[ep - 2].cat == WORD and toks[ep - 2].e == b:
+        r = roman(s, toks[ep - 2].s, b)
+        if r:
+            p.season = r
+            b = toks[ep - 3].e
+    if b > a:
+        p.title_a = a
+        p.title_b = b
+    elif ep >= 0 and toks[ep].br < 0:
+        title_after_leading_episode(p)
+
+
+cdef int run_end(const P* p, int i) noexcept nogil:
+    cdef int start = i
+    cdef const Tok* t
+    while i < p.ntok:
+        t = &p.toks[i]
+        if t.cat == DASH or (titleish(t) and not (t.cat == TYPED) and not (
+                i == start and t.cat == TAG and (t.fl & WEAK))):
+            i += 1
+            continue
+        break
+    return i
+
+
+cdef void title_after_leading_episode(P* p) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    cdef int n = p.ntok
+    cdef int i = p.ep + 1, j, last, k
+    cdef bint dashed = False
+    if i < n and toks[i].cat == DASH:
+        dashed = True
+        i += 1
+    elif i < n and toks[i].fl & GLUED:
+        dashed = True
+    if i >= n or not titleish(&toks[i]) or toks[i].cat == DASH:
+        return
+    j = run_end(p, i)
+    last = j - 1
+    while last >= i and toks[last].cat == DASH:
+        last -= 1
+    if last < i:
+        return
+    if not dashed:
+        p.title_a = toks[i].s
+        p.title_b = toks[last].e
+        return
+    for k in range(i + 1, last):
+        if toks[k].cat == DASH:
+            p.title_a = toks[i].s
+            p.title_b = toks[k - 1].e
+            p.eptitle_a = toks[k + 1].s
+            p.eptitle_b = toks[last].e
+            return
+    p.eptitle_a = toks[i].s
+    p.eptitle_b = toks[last].e
+
+
+cdef bint contains_lower(const ucs* key, int n, const char* w) noexcept nogil:
+    cdef int m = 0, i, j
+    while w[m] != 0:
+        m += 1
+    for i in range(n - m + 1):
+        j = 0
+        while j < m and key[i + j] == <ucs>w[j]:
+            j += 1
+        if j == m:
+            return True
+    return False
+
+
+cdef bint groupish(const ucs* s, int a, int b) noexcept nogil:
+    cdef ucs* key
+    cdef int n = b - a, i
+    cdef bint ascii = True, r
+    if n <= 0:
+        return False
+    key = <ucs*>PyMem_RawMalloc(n * sizeof(ucs))
+    if key == NULL:
+        return False
+    for i in range(n):
+        if s[a + i] >= 128:
+            ascii = False
+            break
+    for i in range(n):
+        key[i] = _ascii_lower(s[a + i]) if ascii else s[a + i]
+    r = (contains_lower(key, n, "raws") or contains_lower(key, n, "subs")
+         or (n >= 3 and key[n - 3] == 115 and key[n - 2] == 117 and key[n - 1] == 98)
+         or contains_lower(key, n, "fansub") or contains_lower(key, n, "team")
+         or contains_lower(key, n, "-") or contains_lower(key, n, "&"))
+    PyMem_RawFree(key)
+    return r
+
+
+cdef extern from "Python.h":
+    void* PyMem_RawMalloc(size_t n) nogil
+    void PyMem_RawFree(void* p) nogil
+
+
+cdef int content_mode(const ucs* s, int a, int b) noexcept nogil:
+    if has_char(s, a, b, 32):
+        return M_SPACE
+    if has_char(s, a, b, 95):
+        return M_UNDERSCORE
+    if has_char(s, a, b, 46):
+        return M_DOT
+    return M_SPACE
+
+
+cdef void bracket_title(P* p, int first) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    cdef int n = p.ntok
+    cdef const ucs* s = p.s
+    cdef int limit = p.ep if p.ep >= 0 else n
+    cdef int i = first, cls, close, j, last, k, free = -1
+    cdef int ncand = 0
+    # candidates: the first and the last two are all the rules look at
+    cdef int c0_br = 0, c0_a = 0, c0_b = 0, cl_br = 0, cl_a = 0, cl_b = 0
+    cdef const Tok* t
+    while i < limit:
+        t = &toks[i]
+        if t.cat == OPEN:
+            cls = bracket_class(p, i, &close)
+            if (cls == B_TEXT or cls == B_MIXED) and i + 1 < close and not is_tag(&toks[i + 1]):
+                j = i + 1
+                last = -1
+                while j < close and not is_tag(&toks[j]) and not boundary(&toks[j]):
+                    last = j
+                    j += 1
+                if last >= 0 and (p.ep < 0 or not (i < p.ep < close)):
+                    if ncand == 0:
+                        c0_br = t.br; c0_a = toks[i + 1].s; c0_b = toks[last].e
+                    cl_br = t.br; cl_a = toks[i + 1].s; cl_b = toks[last].e
+                    ncand += 1
+            i = close + 1
+            continue
+        i += 1
+    if ncand == 0:
+        return
+    for k in range(first, limit):
+        if toks[k].br < 0 and (toks[k].cat == NUM or toks[k].cat == WORD) and k != p.ep:
+            free = k
+            break
+    if ncand == 1 and free < 0 and p.ep >= 0 and toks[p.ep].br < 0 \
+            and groupish(s, c0_a, c0_b):
+        free = p.ep
+        p.ep = -1
+    if ncand >= 2 or (free >= 0 and groupish(s, c0_a, c0_b)):
+        p.group_br = c0_br
+        p.group_a = c0_a
+        p.group_b = c0_b
+        if free >= 0 and ncand == 1:
+            p.title_a = toks[free].s
+            p.title_b = toks[free].e
+            p.title_mode = p.mode
+            return
+    p.title_a = cl_a
+    p.title_b = cl_b
+    p.title_mode = content_mode(s, cl_a, cl_b)
+
+
+cdef void find_episode_title(P* p) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    cdef int n = p.ntok
+    cdef int ep = p.ep, i, j, last, b
+    cdef const Tok* t
+    if ep < 0 or p.eptitle_a >= 0 or toks[ep].br >= 0:
+        return
+    if p.title_b < 0 or toks[ep].s < p.title_b:
+        return
+    i = ep + 1
+    if i < n and toks[i].cat == DASH:
+        i += 1
+    if i >= n or toks[i].cat != WORD:
+        return
+    j = i
+    last = -1
+    while j < n:
+        t = &toks[j]
+        if t.cat == DASH:
+            j += 1
+            continue
+        if not titleish(t) or (t.cat == TYPED and j == i):
+            break
+        last = j
+        j += 1
+    if last < 0:
+        return
+    b = toks[last].e
+    if p.mode == M_DOT and b + 1 < p.end and p.s[b] == 46 and p.s[b + 1] == 46:
+        while b + 1 < p.end and p.s[b + 1] == 46:
+            b += 1
+    p.eptitle_a = toks[i].s
+    p.eptitle_b = b
+
+
+cdef bint comma_in(const ucs* s, int a, int b) noexcept nogil:
+    return has_char(s, a, b, 44)
+
+
+cdef void find_trailing_group(P* p) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    cdef int n = p.ntok
+    cdef const ucs* s = p.s
+    cdef int after = p.title_b if p.title_b > p.eptitle_b else p.eptitle_b
+    cdef int i = 0, cls, close, j, last, k
+    cdef const Tok* t
+    cdef const Tok* prev
+    while i < n:
+        t = &toks[i]
+        if t.cat == OPEN:
+            cls = bracket_class(p, i, &close)
+            if t.s >= after and not (i < p.ep < close):
+                if cls == B_TEXT and i + 1 < close:
+                    p.group_br = t.br
+                    p.group_a = t.e
+                    p.group_b = toks[close].s
+                    return
+                if cls == B_MIXED and comma_in(s, t.e, toks[close].s) and not is_tag(&toks[i + 1]):
+                    j = i + 1
+                    while j < close and not is_tag(&toks[j]) \
+                            and not comma_in(s, toks[j].s, toks[j].e + 1):
+                        j += 1
+                    last = j if j < close and not is_tag(&toks[j]) else j - 1
+                    p.group_br = t.br
+                    p.group_a = toks[i + 1].s
+                    p.group_b = toks[last].e
+                    return
+            i = close + 1
+            continue
+        i += 1
+    k = n - 1
+    while k >= 0 and (toks[k].br >= 0 or toks[k].cat == VERSION):
+        k -= 1
+    if k <= 0 or k == p.ep:
+        return
+    t = &toks[k]
+    if t.cat != WORD or t.s < after or t.s < p.title_b:
+        return
+    prev = &toks[k - 1]
+    if t.fl & GLUED or (prev.cat == DASH and prev.br < 0):
+        p.group_a = t.s
+        p.group_b = t.e
+
+
+cdef void run_rules(P* p, int* pair, int* stack) noexcept nogil:
+    cdef int first
+    split_extension(p)
+    top_brackets(p, pair, stack)
+    p.mode = separator_mode(p)
+    p.title_mode = p.mode
+    tokenize(p)
+    combine(p)
+    p.group_br = -1
+    p.group_a = p.group_b = -1
+    p.ep = -1
+    p.title_a = p.title_b = -1
+    p.eptitle_a = p.eptitle_b = -1
+    p.season = 0
+    p.kind = 0
+    first = find_leading_group(p)
+    find_episode(p, first)
+    find_title(p, first)
+    find_episode_title(p)
+    if p.group_br < 0:
+        find_trailing_group(p)
+
+
+# ---------------------------------------------------------------- output
+
+cdef object text(const P* p, int a, int b, int mode, ucs* buf):
+    """_parse_py._text: s[a:b] with separators as spaces, trimmed (buf holds b - a)."""
+    cdef const ucs* s = p.s
+    cdef int n = b - a, k
+    cdef ucs c
+    if a >= b:
+        return ""
+    memcpy(buf, &s[a], n * sizeof(ucs))
+    if mode == M_UNDERSCORE:
+        for k in range(n):
+            if buf[k] == 95:
+                buf[k] = 32
+    elif mode == M_DOT:
+        for k in range(n):
+            c = buf[k]
+            if c == 95 or (c == 46 and dot_splits(s, a + k, b) and not (
+                    (k > 0 and buf[k - 1] == 46) or (k + 1 < n and buf[k + 1] == 46))):
+                buf[k] = 32
+    elif mode == M_PLUS:
+        for k in range(n):
+            if buf[k] == 43:
+                buf[k] = 32
+    elif mode == M_DASH:
+        for k in range(n):
+            if buf[k] == 45:
+                buf[k] = 32
+    else:
+        for k in range(n):
+            if buf[k] == 95 and is_separator(s, a + k, p.n, M_SPACE, False):
+                buf[k] = 32
+    return trimmed(buf, 0, n)
+
+
+cdef object trimmed(const ucs* t, int i, int j):
+    """_parse_py._trim of t[i:j]."""
+    while True:
+        while i < j and isspace_(t[i]):
+            i += 1
+        while j > i and isspace_(t[j - 1]):
+            j -= 1
+        if j > i and isdash(t[j - 1]) and (j - 1 == i or t[j - 2] == 32):
+            j -= 1
+            continue
+        if j > i and isdash(t[i]) and (i + 1 == j or t[i + 1] == 32):
+            i += 1
+            continue
+        if j <= i:
+            return ""
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, &t[i], j - i)
+
+
+cdef inline object number(int value, int frac, int fracdigits):
+    cdef double scale = 1.0
+    cdef int k
+    if frac < 0:
+        return value
+    for k in range(fracdigits):
+        scale *= 10.0
+    return value + frac / scale
+
+
+cdef tuple_new = tuple.__new__
+
+
+cdef object build_result(P* p, ucs* buf, str name):
+    cdef const Tok* toks = p.toks
+    cdef const ucs* s = p.s
+    cdef int n = p.ntok, i, cat, field, part = 0
+    cdef const Tok* t
+    cdef object episode = None, episode_end = None, season = None, year = None
+    cdef int version = -1, kind = p.kind, resolution = 0
+    cdef object crc = None, source = None, video = None, audio = None, lang = None, subs = None
+    cdef list other = []
+    cdef object value, title, group, eptitle
+    cdef bint batchy
+    if p.lang >= 0:
+        lang = SUFFIX_VALUES[p.lang]
+    if p.subs >= 0:
+        subs = SUFFIX_VALUES[p.subs]
+    if p.ep >= 0:
+        t = &toks[p.ep]
+        cat = t.cat
+        if cat == NUM:
+            episode = number(t.a, t.d, t.x); version = t.c
+        elif cat == RANGE:
+            episode = t.a; episode_end = t.b; version = t.c if t.c >= 0 else t.d
+        elif cat == EPNUM:
+            episode = number(t.a, t.d, t.x)
+            if t.b >= 0:
+                episode_end = t.b
+            version = t.c
+        elif cat == SEASONEP:
+            episode = t.b
+            if t.c >= 0:
+                episode_end = t.c
+            version = t.d
+        elif cat == TYPED:
+            episode = number(t.b, t.d, t.x); version = t.c
+        if cat == NUM or cat == EPNUM or cat == TYPED:
+            part = t.f
+        if part:
+            other.append("Part " + chr(part).upper())
+        if cat == SEASONEP:
+            season = t.a
+        if cat == TYPED:
+            kind = t.a
+    for i in range(n):
+        t = &toks[i]
+        cat = t.cat
+        if p.group_a <= t.s < p.group_b:
+            continue
+        if cat == SEASON and season is None:
+            season = t.a
+        elif cat == VERSION and version < 0:
+            version = t.a
+        elif cat == VOLUME and version < 0 and t.c >= 0:
+            version = t.c
+        elif cat == RES and resolution == 0:
+            resolution = t.a
+        elif cat == CRC and crc is None:
+            crc = PyUnicode_Substring(name, t.s, t.e).upper()
+        elif cat == TYPED and t.g == 0 and (kind == 0 or kind == K_TV) and t.a != K_TV \
+                and t.s != p.title_a and not (p.eptitle_a <= t.s < p.eptitle_b):
+            kind = t.a
+        elif cat == NUM and i != p.ep:
+            if is_year(t) and year is None and (t.br >= 0 or t.s >= p.title_b) \
+                    and not (p.title_a <= t.s < p.title_b):
+                year = t.a
+            elif resolution == 0 and res_height(t.a) and t.b >= 3 and t.s >= p.title_b \
+                    and not (p.title_a <= t.s < p.title_b):
+                resolution = t.a
+        elif cat == TAG:
+            if (t.fl & WEAK) and t.br < 0 and (p.title_a <= t.s < p.title_b
+                                               or p.eptitle_a <= t.s < p.eptitle_b):
+                continue
+            field = t.a
+            value = VALUES[t.b]
+            if field == F_SOURCE:
+                if source is None and t.b != TV_VALUE:
+                    source = value
+            elif field == F_VIDEO:
+                if video is None:
+                    video = value
+            elif field == F_AUDIO:
+                if audio is None:
+                    audio = value
+            elif field == F_LANGUAGE:
+                if lang is None:
+                    lang = value
+            elif field == F_SUBTITLES:
+                if subs is None:
+                    subs = value
+            elif (field == F_OTHER or field == F_RELEASE) and value not in other:
+                other.append(value)
+    if season is None and p.season:
+        season = p.season
+    if year is None:
+        for i in range(n):
+            t = &toks[i]
+            if is_year(t) and i != p.ep and t.br < 0 and p.title_b >= 0 and t.s >= p.title_b:
+                year = t.a
+                break
+    title = text(p, p.title_a, p.title_b, p.title_mode, buf) if p.title_a >= 0 else ""
+    group = None
+    if p.group_a >= 0:
+        group = trimmed(&s[p.group_a], 0, p.group_b - p.group_a)
+        if (p.group_a > toks[p.ep].s) if p.ep >= 0 else (p.group_a > p.title_a):
+            if "_&_" in group:
+                group = group.replace("_", " ")
+            if len(group) >= 11 and group[:11].isascii() and group[:11].lower() == "encoded by ":
+                group = trimmed_str(group[11:])
+    eptitle = text(p, p.eptitle_a, p.eptitle_b, p.mode, buf) if p.eptitle_a >= 0 else ""
+    if len(eptitle) > 2 and eptitle[0] == "「" and eptitle[-1] == "」":
+        eptitle = eptitle[1:-1]
+    if episode is not None:
+        batchy = "Batch" in other or "Complete" in other
+        if kind == 0 and (episode == 0 or type(episode) is float):
+            kind = K_SPECIAL
+        if episode_end is not None and kind == 0 and (
+                <int>episode_end - <int>episode >= 2 or batchy or toks[p.ep].br >= 0):
+            kind = K_BATCH
+    elif kind == 0 or kind == K_TV:
+        if "Batch" in other or "Complete" in other or season is not None:
+            kind = K_BATCH
+        elif title:
+            kind = K_MOVIE
+    return tuple_new(ParsedName, (
+        title or None, season, episode, episode_end, version if version >= 0 else None,
+        group or None, f"{resolution}p" if resolution else None, year, crc, KIND_NAMES[kind],
+        EXT_VALUES[p.ext] if p.ext >= 0 else None, eptitle or None, source, video, audio,
+        lang, subs, tuple(other)))
+
+
+cdef object trimmed_str(str t):
+    cdef Py_ssize_t n = len(t), k
+    cdef ucs* buf = <ucs*>PyMem_Malloc((n + 1) * sizeof(ucs))
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        for k in range(n):
+            buf[k] = t[k]
+        return trimmed(buf, 0, <int>n)
+    finally:
+        PyMem_Free(buf)
+
+
+# ---------------------------------------------------------------- entry point
+
+def parse_name(str name):
+    """Parse one file name (no folders) into a ParsedName; never raises for any str."""
+    cdef Py_ssize_t length = PyUnicode_GET_LENGTH(name)
+    cdef int n = <int>length
+    cdef int kind = PyUnicode_KIND(name)
+    cdef void* data = PyUnicode_DATA(name)
+    cdef Py_ssize_t i
+    cdef P p
+    cdef ucs* s
+    cdef int* ints
+    cdef Tok* toks
+    cdef ucs* buf
+    if length > 1 << 24:
+        name = name[:1 << 24]  # far beyond any file name; keeps int positions exact
+        length = 1 << 24
+        n = <int>length
+        kind = PyUnicode_KIND(name)
+        data = PyUnicode_DATA(name)
+    # One allocation: code points, the text buffer, three int arrays, the tokens.
+    cdef size_t size = (2 * (n + 1)) * sizeof(ucs) + 3 * (n + 1) * sizeof(int) \
+        + (n + 2) * sizeof(Tok)
+    cdef char* mem = <char*>PyMem_Malloc(size)
+    if mem == NULL:
+        raise MemoryError()
+    try:
+        s = <ucs*>mem
+        buf = s + (n + 1)
+        ints = <int*>(buf + (n + 1))
+        toks = <Tok*>(ints + 3 * (n + 1))
+        for i in range(n):
+            s[i] = PyUnicode_READ(kind, data, i)
+        s[n] = 0
+        p.s = s
+        p.n = n
+        p.toks = toks
+        p.top = ints
+        if n >= NOGIL_FROM:
+            with nogil:
+                run_rules(&p, ints + (n + 1), ints + 2 * (n + 1))
+        else:
+            run_rules(&p, ints + (n + 1), ints + 2 * (n + 1))
+        return build_result(&p, buf, name)
+    finally:
+        PyMem_Free(mem)
