@@ -131,8 +131,15 @@ cdef ucs OPENERS[10]
 cdef ucs CLOSERS[10]
 cdef int NBRACKETS = 0
 
+cdef signed char ASCII_OPENER[128]
+cdef signed char ASCII_CLOSER[128]
+
 cdef inline int opener(ucs c) noexcept nogil:
     cdef int k
+    if c < 128:
+        return ASCII_OPENER[c]
+    if c < 0x3000:
+        return -1  # every non-ASCII bracket is a CJK one
     for k in range(NBRACKETS):
         if OPENERS[k] == c:
             return k
@@ -140,6 +147,10 @@ cdef inline int opener(ucs c) noexcept nogil:
 
 cdef inline int closer(ucs c) noexcept nogil:
     cdef int k
+    if c < 128:
+        return ASCII_CLOSER[c]
+    if c < 0x3000:
+        return -1
     for k in range(NBRACKETS):
         if CLOSERS[k] == c:
             return k
@@ -248,6 +259,7 @@ cdef void build(Table* t, list items) except *:
 
 
 cdef Table VOCAB, PAIRS, EXTS, SUFFIXES
+cdef bint PAIR_FIRST[128]   # first letters of two-word tags
 cdef int NOISE_VALUE
 cdef int TV_VALUE
 cdef list VALUES = list(tables.VALUES)
@@ -265,6 +277,11 @@ def _init() -> None:
     build(&VOCAB, [(k, v[0], v[1], index[v[2]], v[3]) for k, v in tables.VOCABULARY.items()])
     build(&PAIRS, [(k1 + "\0" + k2, v[0], v[1], index[v[2]], v[3])
                    for k1, d in tables.PAIRS.items() for k2, v in d.items()])
+    for k in range(128):
+        PAIR_FIRST[k] = False
+    for k1 in tables.PAIRS:
+        assert k1.isascii() and k1 == k1.lower()
+        PAIR_FIRST[ord(k1[0])] = True
     build(&EXTS, [(k, 0, 1 if k in tables.SUBTITLE_EXTENSIONS else 0, i, 0)
                   for i, k in enumerate(EXT_VALUES)])
     items = []
@@ -277,9 +294,18 @@ def _init() -> None:
     TV_VALUE = index["TV"]
     assert len(tables.OPENERS) == len(tables.CLOSERS) <= 10
     NBRACKETS = len(tables.OPENERS)
+    for k in range(128):
+        ASCII_OPENER[k] = -1
+        ASCII_CLOSER[k] = -1
     for k in range(NBRACKETS):
         OPENERS[k] = ord(tables.OPENERS[k])
         CLOSERS[k] = ord(tables.CLOSERS[k])
+        assert OPENERS[k] < 128 or OPENERS[k] >= 0x3000, "opener() assumes CJK brackets"
+        assert CLOSERS[k] < 128 or CLOSERS[k] >= 0x3000, "closer() assumes CJK brackets"
+        if OPENERS[k] < 128:
+            ASCII_OPENER[OPENERS[k]] = k
+        if CLOSERS[k] < 128:
+            ASCII_CLOSER[CLOSERS[k]] = k
     prefixes = ("ncop", "nced", "ova", "oav", "oad", "ona", "sp", "ed", "op", "pv", "cm", "ex")
     for k, prefix in enumerate(prefixes):
         TYPED_LEN[k] = len(prefix)
@@ -774,6 +800,15 @@ cdef inline bint strong(const Tok* t) noexcept nogil:
     return True
 
 
+cdef inline bint splittable(const ucs* s, int a, int b) noexcept nogil:
+    """Whether a word holds a "-", "_" or "." (a word without them is one token)."""
+    cdef int i
+    for i in range(a, b):
+        if s[i] == 45 or s[i] == 95 or s[i] == 46:
+            return True
+    return False
+
+
 cdef void emit_word(P* p, int ws, int we, int br) noexcept nogil:
     cdef const ucs* s = p.s
     cdef int n = we - ws
@@ -806,7 +841,7 @@ cdef void emit_word(P* p, int ws, int we, int br) noexcept nogil:
         we -= 1
     t = classify(s, ws, we, br)
     t.fl |= glued
-    if t.cat == WORD and p.mode != M_DASH:
+    if t.cat == WORD and p.mode != M_DASH and splittable(s, ws, we):
         # Split at "-", "_" and "." when a part is a tag or marker (01.DVD, x264-ESiR).
         first = p.ntok
         start = ws
@@ -883,7 +918,11 @@ cdef inline bint res_height(int v) noexcept nogil:
 
 cdef const Entry* pair_entry(const ucs* s, const Tok* t, const Tok* u) noexcept nogil:
     cdef ucs key[2 * MAX_KEY + 2]
-    cdef int n1 = lowered(s, t.s, t.e, key), n2
+    cdef int n1, n2
+    cdef ucs c0 = _ascii_lower(s[t.s])
+    if c0 >= 128 or not PAIR_FIRST[c0]:
+        return NULL  # no two-word tag starts with this letter
+    n1 = lowered(s, t.s, t.e, key)
     if n1 < 0:
         return NULL
     key[n1] = 0
@@ -1623,7 +1662,43 @@ cdef inline object number(int value, int frac, int fracdigits):
     return value + frac / scale
 
 
-cdef tuple_new = tuple.__new__
+cdef extern from *:
+    """
+    /* A ParsedName (a tuple subclass) with its items still to fill, without the
+       Python-level tuple.__new__ call. */
+    static PyObject* anivault_alloc_tuple_of(PyObject* type, Py_ssize_t n) {
+        PyTypeObject* t = (PyTypeObject*)type;
+        return t->tp_alloc(t, n);
+    }
+    """
+    object alloc_tuple_of "anivault_alloc_tuple_of"(object type, Py_ssize_t n)
+
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_SET_ITEM
+
+cdef object PARSED = ParsedName
+cdef Py_ssize_t NFIELDS = len(ParsedName._fields)
+assert NFIELDS == 18 and issubclass(ParsedName, tuple)
+cdef dict RESOLUTIONS = {h: f"{h}p" for h in (360, 480, 540, 576, 720, 1080, 1440, 2160)}
+cdef tuple EMPTY = ()
+
+
+cdef inline void put(object t, Py_ssize_t i, object v):
+    Py_INCREF(v)
+    PyTuple_SET_ITEM(t, i, v)
+
+
+cdef object parsed_name(object title, object season, object episode, object episode_end,
+                        object version, object group, object resolution, object year,
+                        object crc, object kind, object ext, object eptitle, object source,
+                        object video, object audio, object lang, object subs, object other):
+    cdef object r = alloc_tuple_of(PARSED, 18)
+    put(r, 0, title); put(r, 1, season); put(r, 2, episode); put(r, 3, episode_end)
+    put(r, 4, version); put(r, 5, group); put(r, 6, resolution); put(r, 7, year)
+    put(r, 8, crc); put(r, 9, kind); put(r, 10, ext); put(r, 11, eptitle)
+    put(r, 12, source); put(r, 13, video); put(r, 14, audio); put(r, 15, lang)
+    put(r, 16, subs); put(r, 17, other)
+    return r
 
 
 cdef object build_result(P* p, ucs* buf, str name):
@@ -1635,7 +1710,7 @@ cdef object build_result(P* p, ucs* buf, str name):
     cdef int version = -1, kind = p.kind, resolution = 0
     cdef object crc = None, source = None, video = None, audio = None, lang = None, subs = None
     cdef list other = []
-    cdef object value, title, group, eptitle
+    cdef object value, title, group, eptitle, res
     cdef bint batchy
     if p.lang >= 0:
         lang = SUFFIX_VALUES[p.lang]
@@ -1748,11 +1823,16 @@ cdef object build_result(P* p, ucs* buf, str name):
             kind = K_BATCH
         elif title:
             kind = K_MOVIE
-    return tuple_new(ParsedName, (
+    res = None
+    if resolution:
+        res = RESOLUTIONS.get(resolution)
+        if res is None:
+            res = f"{resolution}p"
+    return parsed_name(
         title or None, season, episode, episode_end, version if version >= 0 else None,
-        group or None, f"{resolution}p" if resolution else None, year, crc, KIND_NAMES[kind],
+        group or None, res, year, crc, KIND_NAMES[kind],
         EXT_VALUES[p.ext] if p.ext >= 0 else None, eptitle or None, source, video, audio,
-        lang, subs, tuple(other)))
+        lang, subs, tuple(other) if other else EMPTY)
 
 
 cdef object trimmed_str(str t):
@@ -1799,8 +1879,14 @@ def parse_name(str name):
         buf = s + (n + 1)
         ints = <int*>(buf + (n + 1))
         toks = <Tok*>(ints + 3 * (n + 1))
-        for i in range(n):
-            s[i] = PyUnicode_READ(kind, data, i)
+        if kind == 1:
+            for i in range(n):
+                s[i] = (<unsigned char*>data)[i]
+        elif kind == 2:
+            for i in range(n):
+                s[i] = (<unsigned short*>data)[i]
+        else:
+            memcpy(s, data, n * sizeof(ucs))
         s[n] = 0
         p.s = s
         p.n = n

@@ -1,0 +1,122 @@
+"""Parser speed: compiled twin vs pure twin vs anitopy, on one core.
+
+    python benchmarks/bench_parse.py [--files 300000] [--repeat 5] [--seed 1]
+
+The corpus is the file names of ``anivault demo --files N`` (the same
+generator, kept in memory: no files are written). Each parser runs over the
+whole corpus ``--repeat`` times in this process; the median rate is reported,
+and the ratios between parsers come from the same run (the machine is shared
+and noisy, so absolute figures move; ratios move less). anitopy is timed on a
+sample (it is ~100x slower) and skipped when not installed.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import statistics
+import sys
+import time
+from typing import Callable, Sequence
+
+
+def demo_corpus(files: int, seed: int = 1) -> list[tuple[str, str]]:
+    """(folder, file name) pairs exactly as ``anivault demo`` lays them out, in memory."""
+    from anivault import demo
+
+    rng = random.Random(seed)
+    order = rng.sample(range(len(demo.TITLES)), len(demo.TITLES))
+    out: list[tuple[str, str]] = []
+    index = 0
+    while len(out) < files:
+        series = demo._Series(index, order, rng)
+        index += 1
+        base = os.path.join(rng.choice(demo.CATEGORIES), series.folder())
+        budget = min(files - len(out), rng.randint(60, 140))
+        for rel, _kind, _size in series.names(budget):
+            folder, name = os.path.split(os.path.join(base, rel))
+            out.append((folder, name))
+    return out
+
+
+def rate(parse: Callable[[str], object], names: Sequence[str], repeat: int) -> tuple[float, list[float]]:
+    """(median names/s, all rates) of parse over names, repeat times."""
+    rates = []
+    for _ in range(repeat):
+        gc.collect()
+        gc.disable()  # results are dropped at once; the collector only adds noise
+        try:
+            t0 = time.perf_counter()
+            for n in names:
+                parse(n)
+            dt = time.perf_counter() - t0
+        finally:
+            gc.enable()
+        rates.append(len(names) / dt)
+    return statistics.median(rates), rates
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=300_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--anitopy-sample", type=int, default=5_000)
+    args = ap.parse_args(argv)
+
+    from anivault._speedups import twin
+    from anivault.parse import parse_file
+
+    corpus = demo_corpus(args.files, args.seed)
+    names = [name for _, name in corpus]
+    print(f"corpus: {len(names):,} file names from the demo generator (seed {args.seed}), "
+          f"{sum(map(len, names)) / len(names):.0f} characters on average")
+    results: dict[str, float] = {}
+    try:
+        compiled = twin("parse", "c").parse_name
+    except ImportError:
+        compiled = None
+        print("compiled twin: not built (pip install -e . --no-build-isolation)")
+    pure = twin("parse", "py").parse_name
+    if compiled is not None:
+        results["compiled parse_name"], rates = rate(compiled, names, args.repeat)
+        print(f"compiled parse_name: {results['compiled parse_name']:>12,.0f} names/s  "
+              f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})")
+    pure_names = names[: max(len(names) // 5, 1)]
+    results["pure parse_name"], rates = rate(pure, pure_names, max(args.repeat // 2, 1))
+    print(f"pure parse_name:     {results['pure parse_name']:>12,.0f} names/s  "
+          f"(on {len(pure_names):,} names; runs: {', '.join(f'{r:,.0f}' for r in rates)})")
+    # What the scanner calls: the file name plus its folder (folder parses cached).
+    pairs = corpus
+    t0 = time.perf_counter()
+    for folder, name in pairs:
+        parse_file(name, folder)
+    results["parse_file (selected twin)"] = len(pairs) / (time.perf_counter() - t0)
+    print(f"parse_file:          {results['parse_file (selected twin)']:>12,.0f} names/s  "
+          f"(file name + cached folder context, selected backend)")
+    try:
+        import anitopy
+    except ImportError:
+        print("anitopy: not installed (pip install anitopy)")
+    else:
+        sample = random.Random(args.seed).sample(names, min(args.anitopy_sample, len(names)))
+
+        def anitopy_parse(n: str) -> object:
+            try:
+                return anitopy.parse(n)
+            except Exception:  # anitopy raises on some names; count the attempt all the same
+                return None
+
+        results["anitopy"], rates = rate(anitopy_parse, sample, 3)
+        print(f"anitopy:             {results['anitopy']:>12,.0f} names/s  (on {len(sample):,} names)")
+    if compiled is not None:
+        print(f"\ncompiled / pure: {results['compiled parse_name'] / results['pure parse_name']:.1f}x")
+        if "anitopy" in results:
+            print(f"compiled / anitopy: {results['compiled parse_name'] / results['anitopy']:.0f}x, "
+                  f"pure / anitopy: {results['pure parse_name'] / results['anitopy']:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
