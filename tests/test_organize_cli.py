@@ -105,3 +105,59 @@ def test_usage_errors(lib) -> None:
     assert invoke("organize", "--resume", "--rollback").exit_code == 2
     nothing = invoke("organize", "--resume")
     assert nothing.exit_code == 1 and "no interrupted operation" in nothing.stderr
+
+
+class _FakeMatcher:
+    """Stands in for anivault.match: TMDB's name for every video, without a network."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+
+    def match_records(self, records, **kwargs):
+        from types import SimpleNamespace
+
+        self.calls.append(kwargs)
+        for r in records:
+            if r.kind == "video":
+                yield r, SimpleNamespace(id=30991, media_type="tv", title="Cowboy Bebop: The Series", year=1998,
+                                         season=1, episode=r.parsed.episode, confidence=0.97)
+            else:
+                yield r, None
+
+
+@pytest.fixture
+def fake_matcher(monkeypatch):
+    import sys
+    import types
+
+    fake = _FakeMatcher()
+    module = types.ModuleType("anivault.match")
+    module.match_records = fake.match_records
+    monkeypatch.setitem(sys.modules, "anivault.match", module)
+    return fake
+
+
+def test_with_a_tmdb_key_the_plan_uses_matches(lib, fake_matcher, monkeypatch) -> None:
+    src, dst = lib
+    monkeypatch.setenv("TMDB_API_KEY", "k")
+    result = invoke("organize", str(src), "--dest", str(dst), "--json")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[-1]["summary"]["matching"] == "tmdb" and lines[-1]["summary"]["offline"] is False
+    assert any(line.get("dst", "").endswith("Cowboy Bebop - The Series - S01E01.mkv") for line in lines[:-1])
+    assert fake_matcher.calls == [{"offline": False, "warn": fake_matcher.calls[0]["warn"],
+                                   "metrics": fake_matcher.calls[0]["metrics"]}]
+    offline = invoke("organize", str(src), "--dest", str(dst), "--json", "--offline")
+    assert json.loads(offline.stdout.splitlines()[-1])["summary"]["matching"] == "offline"
+    assert len(fake_matcher.calls) == 1
+
+
+def test_without_a_key_a_tmdb_cache_alone_is_used(lib, fake_matcher) -> None:
+    import os
+
+    src, dst = lib
+    cache = Path(os.environ["ANIVAULT_CACHE_DIR"])
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "tmdb.sqlite").write_bytes(b"SQLite format 3\x00")
+    result = invoke("organize", str(src), "--dest", str(dst))
+    assert "TMDB cache only" in result.stdout
+    assert fake_matcher.calls[0]["offline"] is True

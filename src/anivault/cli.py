@@ -443,7 +443,8 @@ def _summary_rows(plan: Any, report: Any) -> list[tuple[str, str]]:
     rows = [("planned", f"{s['todo']:,} files to {s['action']} ({human_bytes(s['bytes'])}) into {s['dest']}"),
             ("not organized", stays),
             ("left in place", f"{s['left_in_place']:,} other files"),
-            ("matching", "offline (parsed names only)" if s["offline"] else "TMDB")]
+            ("matching", {"tmdb": "TMDB", "cache": "TMDB cache only (no credentials)"}.get(
+                s["matching"], "offline (parsed names only)"))]
     if report is None:
         rows.append(("mode", "dry run: nothing was changed (add --apply to execute)"))
     else:

@@ -113,6 +113,10 @@ class Journal:
     def write(self, record: dict[str, Any]) -> None:
         self._buffer.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
 
+    def write_raw(self, line: str) -> None:
+        """A record already serialized as one JSON line (no newline)."""
+        self._buffer.append(line)
+
     @property
     def pending(self) -> int:
         return len(self._buffer)

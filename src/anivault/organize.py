@@ -117,6 +117,7 @@ class Plan:
     entries: list[PlanEntry]
     offline: bool = True
     left_in_place: int = 0  # files that are neither media nor attached to media
+    matching: str = ""  # "tmdb", "cache" (TMDB cache only) or "offline"; "" when not said
     created: float = field(default_factory=time.time)
 
     def todo(self) -> list[PlanEntry]:
@@ -127,7 +128,8 @@ class Plan:
         return {"entries": len(self.entries), "todo": statuses.get(TODO, 0),
                 "bytes": sum(e.size for e in self.entries if e.status == TODO),
                 "statuses": dict(sorted(statuses.items())), "left_in_place": self.left_in_place,
-                "offline": self.offline, "action": self.options.action, "dest": self.options.dest}
+                "offline": self.offline, "matching": self.matching or ("offline" if self.offline else "tmdb"),
+                "action": self.options.action, "dest": self.options.dest}
 
 
 class _Source(NamedTuple):
@@ -289,6 +291,7 @@ class _DestIndex:
 
     def __init__(self) -> None:
         self._dirs: dict[str, dict[str, str]] = {}
+        self._spelled: dict[str, str] = {}
 
     def listing(self, directory: str) -> dict[str, str]:
         """case_key(name) → name on disk; empty when the directory does not exist yet."""
@@ -310,13 +313,15 @@ class _DestIndex:
 
     def adopt_case(self, root: str, path: str) -> str:
         """Spell existing folders as they are on disk, so ``show`` and ``Show`` stay one folder."""
-        rel = os.path.relpath(path, root).split(os.sep)
-        current = root
-        for i, part in enumerate(rel[:-1]):
-            on_disk = self.listing(current).get(names.case_key(part))
-            rel[i] = on_disk or part
-            current = os.path.join(current, rel[i])
-        return os.path.join(root, *rel)
+        directory, name = os.path.split(path)
+        spelled = self._spelled.get(directory)
+        if spelled is None:
+            current = root
+            for part in directory[len(root):].split(os.sep):
+                if part:
+                    current = os.path.join(current, self.listing(current).get(names.case_key(part)) or part)
+            spelled = self._spelled[directory] = current
+        return os.path.join(spelled, name)
 
 
 def plan_organize(items: Iterable[Any], options: PlanOptions, *, offline: bool = True,
@@ -420,7 +425,7 @@ class _Planner:
         """Collision with another planned source, then with what exists at the destination."""
         if entry.status != TODO:
             return entry
-        if os.path.abspath(entry.src) == os.path.abspath(entry.dst):
+        if entry.src == entry.dst:  # both absolute and normalized (scan roots, PlanOptions)
             return entry._replace(status=ALREADY, reason="already in place")
         key = names.case_key(entry.dst)
         if key in claimed:
@@ -467,12 +472,11 @@ class _Planner:
                                if s.path in entries})
             if not videos:
                 continue
-            stems = sorted(videos, key=len, reverse=True)
             for src in sources:
                 if src.path in entries:
                     continue
                 name = os.path.basename(src.path)
-                stem = next((s for s in stems if name.startswith(s + ".")), None)
+                stem = _video_stem(name, videos)
                 if stem is None:
                     continue
                 yield self._follow(src, videos[stem], name[len(stem):],
@@ -505,6 +509,15 @@ class _Planner:
                          for p in (folder, *rest, os.path.basename(src.path))]
                 yield PlanEntry(src.path, names.join_under(target, parts), src.size, src.mtime_ns,
                                 "attachment")
+
+
+def _video_stem(name: str, videos: dict[str, PlanEntry]) -> str | None:
+    """The longest video stem that ``name`` extends with ".suffix" (``X.en.ass`` → ``X``), if any."""
+    end = len(name)
+    while (end := name.rfind(".", 0, end)) > 0:
+        if name[:end] in videos:
+            return name[:end]
+    return None
 
 
 def _attachment_root(directory: str) -> tuple[str | None, str, list[str]]:
@@ -560,7 +573,7 @@ def read_plan(path: str) -> Plan:
 
 # ---------------------------------------------------------------- file operations (never overwrite)
 
-FINGERPRINT_BYTES = 64 * 1024
+FINGERPRINT_BYTES = 4096
 # link() errors meaning "this filesystem or policy does not do hard links": fall back to rename.
 _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS, errno.EINVAL}
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -571,13 +584,13 @@ class VerifyError(OSError):
 
 
 def fingerprint(path: str, size: int) -> str:
-    """Sampled xxh3_128 over (size, first 64 KiB, last 64 KiB): cheap identity for moved files.
+    """Sampled xxh3_128 over (size, first 4 KiB, last 4 KiB): cheap identity for moved files.
 
     Moves on one filesystem keep mtime and inode too, so undo checks size +
     mtime_ns + this; copies also record the full xxh3.
     """
     h = xxhash.xxh3_128(size.to_bytes(8, "little"))
-    with open(path, "rb") as f:
+    with open(path, "rb", buffering=0) as f:  # two small reads: a buffer would only add copies
         h.update(f.read(FINGERPRINT_BYTES))
         if size > 2 * FINGERPRINT_BYTES:
             f.seek(size - FINGERPRINT_BYTES)
@@ -789,7 +802,10 @@ class _Executor:
                         self._fail(j, rest, "not attempted: the run stopped (disk full)")
                     return
                 continue
-            self.journal.write({"t": "ok", "i": i, "hash": digest} if digest else {"t": "ok", "i": i})
+            if digest:
+                self.journal.write({"t": "ok", "i": i, "hash": digest})
+            else:  # the common case, formatted directly: one dumps() less per file
+                self.journal.write_raw(f'{{"t":"ok","i":{i}}}')
             self.report.done += 1
             self.report.bytes += entry.size
             if self.action == "move":
@@ -892,25 +908,41 @@ def apply_plan(plan: Plan, *, prune_empty: bool = False, batch: int = 512, metri
 # ---------------------------------------------------------------- scan → match → plan
 
 
-def _tmdb_ready() -> bool:
-    """Matching runs when a TMDB credential is configured (the matcher's cache answers repeats)."""
+def matching_source() -> str:
+    """"tmdb" with a TMDB credential, "cache" with only a TMDB cache on disk, else "offline"."""
     from . import config
 
     values = config.settings()
-    return bool(values.get("tmdb_api_key") or values.get("tmdb_read_token"))
+    if values.get("tmdb_api_key") or values.get("tmdb_read_token"):
+        return "tmdb"
+    try:
+        from .cache import FILENAME
+    except ImportError:  # a build without the matcher's cache module
+        FILENAME = "tmdb.sqlite"
+    try:
+        if (config.cache_dir() / FILENAME).stat().st_size > 0:
+            return "cache"
+    except OSError:
+        pass
+    return "offline"
 
 
 def with_matches(records: Iterable[Any], *, offline: bool, metrics: Metrics,
-                 warn: Callable[[str], None]) -> tuple[Iterable[Any], bool]:
-    """``(record, match)`` pairs from the matcher when it can run; else the records (offline)."""
-    if offline or not _tmdb_ready():
-        return records, True
+                 warn: Callable[[str], None]) -> tuple[Iterable[Any], str]:
+    """``(record, match)`` pairs when TMDB (or its cache alone) can answer; else the records as they are.
+
+    Returns the items and how they were matched: "tmdb", "cache" or "offline".
+    A file the matcher cannot place keeps its parsed name.
+    """
+    source = "offline" if offline else matching_source()
+    if source == "offline":
+        return records, source
     try:
-        from .match import match_records  # type: ignore[attr-defined]
+        from .match import match_records
     except ImportError:
         warn("matching is not available in this build: planning from parsed names (offline)")
-        return records, True
-    return match_records(records, metrics=metrics), False
+        return records, "offline"
+    return match_records(records, offline=source == "cache", warn=warn, metrics=metrics), source
 
 
 def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool = False,
@@ -929,8 +961,10 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
     records: Iterable[Any] = run
     if on_record is not None:
         records = _tapped(run, on_record)
-    items, is_offline = with_matches(records, offline=offline, metrics=metrics, warn=warn)
-    return plan_organize(items, options, offline=is_offline, metrics=metrics)
+    items, source = with_matches(records, offline=offline, metrics=metrics, warn=warn)
+    plan = plan_organize(items, options, offline=source == "offline", metrics=metrics)
+    plan.matching = source
+    return plan
 
 
 def _tapped(records: Iterable[Any], tick: Callable[[], None]) -> Iterator[Any]:
