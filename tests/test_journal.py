@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -105,7 +104,7 @@ def test_a_lock_left_by_a_killed_process_is_taken_over_with_a_warning(tmp_path: 
     assert holder.stdout.readline().strip() == "locked"
     with pytest.raises(RefusedError, match=f"pid {holder.pid}"):
         DestinationLock([dest]).acquire()
-    holder.send_signal(signal.SIGKILL)
+    holder.kill()  # SIGKILL: the holder gets no chance to release
     holder.wait()
     warnings: list[str] = []
     with DestinationLock([dest], warn=warnings.append):

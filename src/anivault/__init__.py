@@ -9,6 +9,10 @@ from ._speedups import BACKEND
 from ._version import __version__
 from .errors import AniVaultError
 from .models import ParsedName
+from .organize import (Plan, PlanEntry, PlanOptions, apply_plan, plan_organize, read_plan, scan_and_plan,
+                       write_plan)
+from .undo import resume
+from .journal import history
 from .scan import ScanRecord, ScanRun, ScanSummary, ScanWarning, scan
 from .demo import make_demo
 from . import parse  # a callable module: anivault.parse(name) and anivault.parse.parse_file(...)
@@ -19,6 +23,16 @@ __all__ = [
     "__version__",
     "AniVaultError",
     "ParsedName",
+    "Plan",
+    "PlanEntry",
+    "PlanOptions",
+    "plan_organize",
+    "scan_and_plan",
+    "apply_plan",
+    "read_plan",
+    "write_plan",
+    "resume",
+    "history",
     "parse",
     "parse_many",
     "ScanRecord",

@@ -579,6 +579,10 @@ _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.E
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
+# Link a symlink itself, not its target, where the OS lets us say so (Windows does not take the flag).
+_LINK_SELF: dict[str, bool] = {"follow_symlinks": False} if os.link in os.supports_follow_symlinks else {}
+
+
 class VerifyError(OSError):
     """A copy whose size or hash differs from its source."""
 
@@ -610,7 +614,7 @@ def _rename_no_replace(src: str, dst: str) -> None:
 def _place(src: str, dst: str) -> None:
     """Give ``src`` the name ``dst`` atomically and without replacing: link, then unlink the old name."""
     try:
-        os.link(src, dst, follow_symlinks=False)
+        os.link(src, dst, **_LINK_SELF)
     except FileExistsError:
         raise
     except OSError as e:
@@ -682,7 +686,7 @@ def do_action(action: str, src: str, dst: str, tmp: str, mtime_ns: int | None = 
     if action == "copy":
         return copy_verified(src, dst, tmp, mtime_ns)
     if action == "hardlink":
-        os.link(src, dst, follow_symlinks=False)
+        os.link(src, dst, **_LINK_SELF)
     elif action == "symlink":
         os.symlink(os.path.abspath(src), dst)
     else:

@@ -142,20 +142,29 @@ def _reverse(intent: dict[str, Any], ok: dict[str, Any]) -> str:
         os.unlink(dst)
         return "undone"
     # move: put the file back where it was
-    if _lstat(dst) is None:
+    dst_st, src_st = _lstat(dst), _lstat(src)
+    if dst_st is None:
         return "already" if is_same_file(src, intent) else f"{dst} is gone (moved or deleted since)"
+    if src_st is not None and os.path.samestat(src_st, dst_st):
+        os.unlink(dst)  # an undo killed between link and unlink: finish it
+        return "undone"
     if not is_same_file(dst, intent, ok):
         return f"{dst} changed since it was moved"
-    if os.path.lexists(src):
-        return f"{src} is taken by another file"
+    back_tmp = os.path.join(os.path.dirname(src), os.path.basename(tmp or dst) + ".undo")
+    if os.path.lexists(back_tmp):
+        os.unlink(back_tmp)  # named by us: a copy back that a crash interrupted
+    if src_st is not None:
+        if not is_same_file(src, intent):
+            return f"{src} is taken by another file"
+        os.unlink(dst)  # a verified copy back whose destination was not yet removed
+        return "undone"
     os.makedirs(os.path.dirname(src), exist_ok=True)
     try:
         _place(dst, src)
     except OSError as e:
         if e.errno != errno.EXDEV:
             raise
-        copy_verified(dst, src, os.path.join(os.path.dirname(src), os.path.basename(tmp or dst) + ".undo"),
-                      intent["mtime_ns"])
+        copy_verified(dst, src, back_tmp, intent["mtime_ns"])
         os.unlink(dst)
     return "undone"
 
