@@ -305,6 +305,44 @@ def demo_command(directory: str, n_files: int, seed: int, empty: bool, as_json: 
     click.echo(f"next: anivault scan {directory}", err=True)
 
 
+@cli.command("parse")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="NDJSON: one object per NAME (input + fields).")
+@click.option("--strict", is_flag=True, help="Exit 3 when a NAME gives no title.")
+def parse_command(names: tuple[str, ...], as_json: bool, strict: bool) -> None:
+    """Parse release names or paths (folders fill what the name lacks); "-" reads stdin."""
+    from .errors import EXIT_WARNINGS
+    from .parse import parse_many
+    from .ui import json_line, table
+
+    if names == ("-",):
+        names = tuple(line.rstrip("\r\n") for line in click.get_text_stream("stdin") if line.strip())
+    metrics = current_metrics()
+    with metrics.stage("parse", items=len(names)):
+        results = parse_many(names)
+    metrics.count("names_parsed", len(results))
+    untitled = [n for n, r in zip(names, results) if r.title is None]
+    if as_json:
+        for name, r in zip(names, results):
+            json_line({"input": name, **r.to_dict()})
+    elif len(results) == 1:
+        fields = results[0].to_dict()
+        table(["field", "value"], [(k, ", ".join(v) if isinstance(v, list) else v)
+                                   for k, v in fields.items() if v not in (None, [])])
+    else:
+        columns = ["input", "title", "season", "episode", "kind", "group", "resolution", "ext"]
+        table(columns, [[n] + [_parse_cell(getattr(r, c)) for c in columns[1:]]
+                        for n, r in zip(names, results)])
+    for name in untitled:
+        warn(f"parse: no title in {name!r}")
+    if strict and untitled:
+        sys.exit(EXIT_WARNINGS)
+
+
+def _parse_cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
 # ---------------------------------------------------------------- match / cache
 
 
@@ -512,7 +550,7 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
     """
     if resume_op is not None or rollback_op is not None:
         return _recover(resume_op, rollback_op, kw)
-    from .organize import read_plan, write_plan
+    from .organize import read_plan, refuse_if_unfinished, write_plan
 
     counts = {"scanned": 0, "applied": 0}
     if from_plan:
@@ -522,7 +560,8 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
             raise UsageError("organize needs SOURCES (or --from-plan FILE)",
                              hint="e.g. anivault organize ~/Downloads --dest ~/Anime")
         options = _plan_options(kw, sources)
-        _check_unfinished(options.roots, kw["do_apply"])
+        if kw["do_apply"]:
+            refuse_if_unfinished(options.roots)
         with _counting_progress("planning", counts) as progress:
             plan = _scan_plan(sources, options, kw, counts, progress)
     if plan_file:
@@ -534,18 +573,6 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
     else:
         _print_plan(plan, kw["as_json"], fmt)
     _finish(plan, report, kw["as_json"], kw["strict"])
-
-
-def _check_unfinished(roots: list[str], applying: bool) -> None:
-    """An interrupted run on these roots: refuse to apply (exit 6), or say so before a dry run."""
-    from .organize import refuse_if_unfinished
-
-    try:
-        refuse_if_unfinished(roots)
-    except AniVaultError as e:
-        if applying:
-            raise
-        warn(str(e))
 
 
 def _recover(resume_op: str | None, rollback_op: str | None, kw: dict[str, Any]) -> None:
@@ -580,8 +607,11 @@ def run_command(sources: tuple[str, ...], **kw: Any) -> None:
 
     A dry run unless --apply. Same options as `anivault organize`.
     """
+    from .organize import refuse_if_unfinished
+
     options = _plan_options(kw, sources)
-    _check_unfinished(options.roots, kw["do_apply"])
+    if kw["do_apply"]:
+        refuse_if_unfinished(options.roots)
     counts = {"scanned": 0, "applied": 0}
     with _counting_progress("run", counts) as progress:
         plan = _scan_plan(sources, options, kw, counts, progress)

@@ -7,6 +7,7 @@ parses are cached, so a folder of 500 episodes is parsed once.
 """
 from __future__ import annotations
 
+import re
 import sys
 from functools import lru_cache
 from types import ModuleType
@@ -32,22 +33,19 @@ EXTRA_FOLDERS = frozenset(
     "trailers previews".split())
 
 
+# A "/" or "\\" separates folders unless it stands between two spaces.
+_SEPARATOR = re.compile(r"(?<! )[/\\]|[/\\](?! )")
+
+
 def split_path(name_or_path: str) -> tuple[list[str], str]:
     """(folder names, file name). "/" and "\\" separate folders, except a " / " between
     spaces, which is part of a title ("Episode 3 - Despair / Comeback")."""
-    parts: list[str] = []
-    start = 0
-    n = len(name_or_path)
-    for i, c in enumerate(name_or_path):
-        if c != "/" and c != "\\":
-            continue
-        if 0 < i < n - 1 and name_or_path[i - 1] == " " and name_or_path[i + 1] == " ":
-            continue
-        parts.append(name_or_path[start:i])
-        start = i + 1
-    file_name = name_or_path[start:]
-    folders = [p for p in parts if p and p not in (".", "..") and not (len(p) == 2 and p[1] == ":")]
-    return folders, file_name
+    if "/" not in name_or_path and "\\" not in name_or_path:
+        return [], name_or_path
+    parts = _SEPARATOR.split(name_or_path)
+    folders = [p for p in parts[:-1]
+               if p and p not in (".", "..") and not (len(p) == 2 and p[1] == ":")]
+    return folders, parts[-1]
 
 
 def parse(name_or_path: str) -> ParsedName:
@@ -64,11 +62,19 @@ def parse_many(names: Iterable[str]) -> list[ParsedName]:
 
 
 def parse_file(name: str, parent_dir: str) -> ParsedName:
-    """The scanner's call: a file name plus its folder path (folders parsed once, cached)."""
-    folders, _ = split_path(parent_dir + "/")
-    if not folders:
-        return parse_name(name)
-    return _with_context(parse_name(name), _folder_context(tuple(folders[-FOLDER_DEPTH:])))
+    """The scanner's call: a file name plus its folder path (each folder parsed once)."""
+    context = _dir_context(parent_dir)
+    parsed = parse_name(name)
+    return parsed if context is None else _with_context(parsed, context)
+
+
+@lru_cache(maxsize=16384)
+def _dir_context(parent_dir: str) -> ParsedName | None:
+    folders, last = split_path(parent_dir)
+    if last:
+        folders.append(last)
+    folders = [f for f in folders if f not in (".", "..") and not (len(f) == 2 and f[1] == ":")]
+    return _folder_context(tuple(folders[-FOLDER_DEPTH:])) if folders else None
 
 
 @lru_cache(maxsize=8192)
@@ -83,43 +89,44 @@ def _folder_context(folders: tuple[str, ...]) -> ParsedName:
     for folder in reversed(folders):
         parsed = _parse_folder(folder)
         key = folder.strip().lower()
-        kind = ("special" if key in SPECIAL_FOLDERS else "extra" if key in EXTRA_FOLDERS
-                else "")
-        if parsed.title and parsed.title.lower() in GENERIC_FOLDERS:
-            parsed = parsed._replace(title=None)
-        if parsed.title and parsed.title.isdigit() and parsed.season is None:
-            parsed = parsed._replace(title=None)  # "Title/01/..." numbered disc folders
-        if parsed.season is not None and parsed.title is None and parsed.group is None:
-            parsed = parsed._replace(kind="")  # "Season 2" says nothing about kind
-        context = _fill(context, parsed._replace(kind=kind or context.kind))
+        kind = "special" if key in SPECIAL_FOLDERS else "extra" if key in EXTRA_FOLDERS else ""
+        if parsed.title and (parsed.title.lower() in GENERIC_FOLDERS or (
+                parsed.title.isdigit() and parsed.season is None)):
+            parsed = parsed._replace(title=None)  # "Specials", "Extras", numbered disc folders
+        context = _fill(context, parsed)
+        if not context.kind and kind:
+            context = context._replace(kind=kind)
     return context
 
 
+# The fields folders may supply (never episode numbers: those are the file's own).
+_FILLED = tuple(ParsedName._fields.index(f) for f in (
+    "title", "season", "group", "resolution", "year", "source", "video_codec", "audio_codec",
+    "language", "subtitles"))
+_KIND = ParsedName._fields.index("kind")
+
+
 def _fill(base: ParsedName, extra: ParsedName) -> ParsedName:
-    """base with its empty fields taken from extra (not episode numbers: those are the file's)."""
-    changes = {}
-    for field in ("title", "season", "group", "resolution", "year", "source", "video_codec",
-                  "audio_codec", "language", "subtitles"):
-        if getattr(base, field) is None and getattr(extra, field) is not None:
-            changes[field] = getattr(extra, field)
-    if not base.kind and extra.kind:
-        changes["kind"] = extra.kind
-    return base._replace(**changes) if changes else base
+    """base with its empty fields (of _FILLED) taken from extra."""
+    values = None
+    for i in _FILLED:
+        if base[i] is None and extra[i] is not None:
+            if values is None:
+                values = list(base)
+            values[i] = extra[i]
+    return base if values is None else ParsedName._make(values)
 
 
 def _with_context(parsed: ParsedName, context: ParsedName) -> ParsedName:
-    filled = _fill(parsed, context._replace(kind=""))
-    if context.kind in ("special", "extra") and parsed.kind in ("episode", "movie"):
-        filled = filled._replace(kind=context.kind)
-    elif parsed.kind == "movie" and parsed.episode is None and context.title and (
+    filled = _fill(parsed, context)
+    kind = parsed.kind
+    if context.kind and kind in ("episode", "movie"):
+        kind = context.kind  # a file in "Specials/" or "Extras/"
+    elif kind == "movie" and parsed.episode is None and context.title and (
             context.season is not None or not parsed.title):
         # "Show/Season 1/Pilot.mkv": a file in a show's folder is not a movie of its own.
-        filled = filled._replace(kind="episode" if parsed.title else "batch")
-    if parsed.title is None and context.title and parsed.episode is None and parsed.kind != "movie":
-        filled = filled._replace(title=context.title)
-    if parsed.season is None and context.season is not None and filled.season is None:
-        filled = filled._replace(season=context.season)
-    return filled
+        kind = "episode" if parsed.title else "batch"
+    return filled if kind == filled.kind else filled._replace(kind=kind)
 
 
 class _CallableModule(ModuleType):
