@@ -550,7 +550,7 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
     """
     if resume_op is not None or rollback_op is not None:
         return _recover(resume_op, rollback_op, kw)
-    from .organize import read_plan, refuse_if_unfinished, write_plan
+    from .organize import read_plan, write_plan
 
     counts = {"scanned": 0, "applied": 0}
     if from_plan:
@@ -560,8 +560,7 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
             raise UsageError("organize needs SOURCES (or --from-plan FILE)",
                              hint="e.g. anivault organize ~/Downloads --dest ~/Anime")
         options = _plan_options(kw, sources)
-        if kw["do_apply"]:
-            refuse_if_unfinished(options.roots)
+        _check_unfinished(options.roots, kw["do_apply"])
         with _counting_progress("planning", counts) as progress:
             plan = _scan_plan(sources, options, kw, counts, progress)
     if plan_file:
@@ -573,6 +572,18 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
     else:
         _print_plan(plan, kw["as_json"], fmt)
     _finish(plan, report, kw["as_json"], kw["strict"])
+
+
+def _check_unfinished(roots: list[str], applying: bool) -> None:
+    """An interrupted run on these roots: refuse to apply (exit 6), or say so before a dry run."""
+    from .organize import refuse_if_unfinished
+
+    try:
+        refuse_if_unfinished(roots)
+    except AniVaultError as e:
+        if applying:
+            raise
+        warn(str(e))
 
 
 def _recover(resume_op: str | None, rollback_op: str | None, kw: dict[str, Any]) -> None:
@@ -607,11 +618,8 @@ def run_command(sources: tuple[str, ...], **kw: Any) -> None:
 
     A dry run unless --apply. Same options as `anivault organize`.
     """
-    from .organize import refuse_if_unfinished
-
     options = _plan_options(kw, sources)
-    if kw["do_apply"]:
-        refuse_if_unfinished(options.roots)
+    _check_unfinished(options.roots, kw["do_apply"])
     counts = {"scanned": 0, "applied": 0}
     with _counting_progress("run", counts) as progress:
         plan = _scan_plan(sources, options, kw, counts, progress)
