@@ -230,3 +230,40 @@ def test_plan_files_round_trip(tmp_path: Path) -> None:
 def test_bad_policies_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--duplicates"):
         plan_organize([], PlanOptions(dest=str(tmp_path), duplicates="some"))
+
+
+# ---------------------------------------------------------------- nothing escapes the root, end to end
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from anivault.models import ParsedName  # noqa: E402
+from test_organize_support import Record  # noqa: E402
+
+_hostile = st.one_of(st.text(max_size=60), st.sampled_from(
+    ["..", "../../etc", "/abs", "C:\\x", "\\\\srv\\share", "a\x00b", "CON", " .. ", "~", "..\\..", "x/../../y"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=_hostile, tmdb_title=st.one_of(st.none(), _hostile), file_name=_hostile, ext=_hostile,
+       group=st.one_of(st.none(), _hostile), kind=st.sampled_from(["episode", "special", "movie"]),
+       keep_names=st.booleans(), duplicates=st.sampled_from(["keep-all", "best", "skip"]),
+       year=st.one_of(st.none(), st.integers(-5, 99999)))
+def test_no_destination_ever_leaves_the_library_root(tmp_path, title, tmdb_title, file_name, ext, group, kind,
+                                                     keep_names, duplicates, year) -> None:
+    dest = os.path.join(str(tmp_path), "lib")
+    name = (file_name.replace("/", "_").replace("\x00", "_") or "x") + ".mkv"
+    paths = [os.path.join(str(tmp_path), "src", "a", name), os.path.join(str(tmp_path), "src", "b", name)]
+    parsed = ParsedName(title=title, episode=3, year=year, kind=kind, ext=ext, group=group)
+    match = None if tmdb_title is None else SimpleNamespace(id=1, title=tmdb_title, year=year, season=None,
+                                                          episode=None, media_type="tv")
+    items = [(Record(p, 10 + i, 1, "video", parsed), match) for i, p in enumerate(paths)]
+    sub = Record(paths[0][:-4] + "." + (ext or "en") + ".ass", 1, 1, "subtitle", None)
+    font = Record(os.path.join(str(tmp_path), "src", "a", "Fonts", name), 1, 1, "other", None)
+    plan = plan_organize([*items, (sub, None), (font, None)],
+                         PlanOptions(dest=dest, windows=False, keep_names=keep_names, duplicates=duplicates))
+    for e in plan.entries:
+        if e.dst:
+            real = os.path.normpath(e.dst)
+            assert os.path.commonpath([dest, real]) == dest and real != dest, e
+            assert real == e.dst  # no "..", "." or doubled separators hiding in it
