@@ -89,6 +89,8 @@ DEF K_BATCH = 5
 DEF MAX_DIGITS = 9
 DEF MAX_KEY = 48        # longer words are in no table
 DEF NOGIL_FROM = 256    # names this long are parsed with the GIL released
+DEF STACK_WORDS = 4096   # 32 KiB of working memory: names up to ~500 characters need no malloc
+DEF STACK_BYTES = 32768
 
 assert (tables.TAG, tables.TYPED, tables.EPWORD, tables.SEASONWORD, tables.ORDINAL,
         tables.VOLWORD, tables.OF, tables.RES) == (TAG, TYPED, EPWORD, SEASONWORD, ORDINAL,
@@ -265,8 +267,9 @@ cdef int TV_VALUE
 cdef list VALUES = list(tables.VALUES)
 cdef list SUFFIX_VALUES = []
 cdef list EXT_VALUES = sorted(tables.EXTENSIONS)
-cdef dict KIND_NAMES = dict(tables.KINDS)
+cdef list KIND_NAMES = [tables.KINDS[k] for k in range(len(tables.KINDS))]
 cdef int TYPED_KIND[12]
+cdef bint TYPED_FIRST[128]  # first letters of the typed prefixes
 cdef ucs TYPED_PREFIX[12][5]
 cdef int TYPED_LEN[12]
 
@@ -307,7 +310,10 @@ def _init() -> None:
         if CLOSERS[k] < 128:
             ASCII_CLOSER[CLOSERS[k]] = k
     prefixes = ("ncop", "nced", "ova", "oav", "oad", "ona", "sp", "ed", "op", "pv", "cm", "ex")
+    for k in range(128):
+        TYPED_FIRST[k] = False
     for k, prefix in enumerate(prefixes):
+        TYPED_FIRST[ord(prefix[0])] = True
         TYPED_LEN[k] = len(prefix)
         TYPED_KIND[k] = tables.VOCABULARY[prefix][1]
         for j in range(len(prefix)):
@@ -322,24 +328,20 @@ cdef inline int lowered(const ucs* s, int a, int b, ucs* out) noexcept nogil:
     return its length, or -1 when it is too long for any table."""
     cdef int n = b - a
     cdef int i
-    cdef bint ascii = True
+    cdef ucs c
     if n > MAX_KEY:
         return -1
     for i in range(n):
-        if s[a + i] >= 128:
-            ascii = False
-            break
-    for i in range(n):
-        if ascii and 65 <= s[a + i] <= 90:
-            out[i] = s[a + i] + 32
-        else:
-            out[i] = s[a + i]
+        c = s[a + i]
+        if c >= 128:  # not all ASCII: kept as written
+            memcpy(out, &s[a], n * sizeof(ucs))
+            return n
+        out[i] = c + 32 if 65 <= c <= 90 else c
     return n
 
 
-cdef const Entry* vocab(const ucs* s, int a, int b) noexcept nogil:
-    cdef ucs key[MAX_KEY + 1]
-    cdef int n = lowered(s, a, b, key)
+cdef const Entry* vocab_key(const ucs* key, int n) noexcept nogil:
+    """The vocabulary entry of an already folded word (n < 0: too long for any)."""
     cdef const Entry* e
     if n < 0:
         return NULL
@@ -561,13 +563,13 @@ cdef inline bint is_date8(const ucs* s, int i) noexcept nogil:
 
 cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
     cdef int n = we - ws
-    cdef const Entry* v = vocab(s, ws, we)
+    cdef ucs key[MAX_KEY + 1]
+    cdef int kn = lowered(s, ws, we, key)
+    cdef const Entry* v = vocab_key(key, kn)
     cdef ucs c0, c
     cdef int k, j, value, ndig, nhex, plen
     cdef Num r
     cdef Tok t
-    cdef ucs key[MAX_KEY + 1]
-    cdef int kn
     if v != NULL:
         return mk(ws, we, br, v.cat, v.field, v.value, -1, -1, 0, 0, 0, WEAK if v.weak else 0)
     c0 = s[ws]
@@ -607,8 +609,7 @@ cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
                 return mk(ws, we, br, EPNUM, value, -1)
             if in_str(c, DI_SEASON):
                 return mk(ws, we, br, SEASON, value)
-    kn = lowered(s, ws, we, key)
-    if kn > 0:
+    if kn > 1 and key[0] < 128 and TYPED_FIRST[key[0]]:
         for k in range(12):
             plen = TYPED_LEN[k]
             if kn > plen and isdigit(key[plen]):
@@ -621,7 +622,7 @@ cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
                         return mk(ws, we, br, TYPED, TYPED_KIND[k], r.value, r.version, r.frac,
                                   r.fracdigits, r.part, plen)
                     break
-    elif n > 5:
+    elif kn < 0 and n > 5:
         # Too long for the lowered copy, but a long "ova123..." still needs checking.
         for k in range(12):
             plen = TYPED_LEN[k]
@@ -872,7 +873,11 @@ cdef void emit_word(P* p, int ws, int we, int br) noexcept nogil:
 cdef void split_segment(P* p, int a, int b, int br) noexcept nogil:
     cdef int i, ws = a
     cdef bint inside = br >= 0
+    cdef ucs c
     for i in range(a, b):
+        c = p.s[i]
+        if (97 <= c <= 122) or (65 <= c <= 90) or (48 <= c <= 57):
+            continue  # letters and digits never separate words
         if is_separator(p.s, i, p.end, p.mode, inside):
             emit_word(p, ws, i, br)
             ws = i + 1
@@ -1871,9 +1876,12 @@ def parse_name(str name):
     # One allocation: code points, the text buffer, three int arrays, the tokens.
     cdef size_t size = (2 * (n + 1)) * sizeof(ucs) + 3 * (n + 1) * sizeof(int) \
         + (n + 2) * sizeof(Tok)
-    cdef char* mem = <char*>PyMem_Malloc(size)
-    if mem == NULL:
-        raise MemoryError()
+    cdef uint64_t stack_mem[STACK_WORDS]  # 8-byte aligned for the int and Tok arrays
+    cdef char* mem = <char*>stack_mem
+    if size > STACK_BYTES:
+        mem = <char*>PyMem_Malloc(size)
+        if mem == NULL:
+            raise MemoryError()
     try:
         s = <ucs*>mem
         buf = s + (n + 1)
@@ -1899,4 +1907,5 @@ def parse_name(str name):
             run_rules(&p, ints + (n + 1), ints + 2 * (n + 1))
         return build_result(&p, buf, name)
     finally:
-        PyMem_Free(mem)
+        if mem != <char*>stack_mem:
+            PyMem_Free(mem)
