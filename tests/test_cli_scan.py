@@ -1,17 +1,20 @@
 """`anivault scan` and `anivault demo` from the command line: output formats, warnings, exit codes."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
 
 from anivault.cli import cli
 
+scan_module = importlib.import_module("anivault.scan")
 POSIX = os.name == "posix"
 
 
@@ -145,20 +148,14 @@ def odd_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, lis
         with open(os.fsencode(root / "show") + b"/[G] Show - 03 \xff.mkv", "wb"):
             pass
     denied = str(root / "locked")
-    real_open, real_scandir = os.open, os.scandir
+    real = scan_module._WALK.list_dir
 
-    def guarded_open(path, *args, **kwargs):
-        if os.fspath(path) == denied:
-            raise PermissionError(13, "Permission denied", denied)
-        return real_open(path, *args, **kwargs)
+    def guarded(path: str, min_size: int = 0):  # root may read anything: simulate the refusal
+        if path == denied:
+            raise PermissionError(13, "Permission denied", path)
+        return real(path, min_size)
 
-    def guarded_scandir(path=".", *args):
-        if not isinstance(path, int) and os.fspath(path) == denied:
-            raise PermissionError(13, "Permission denied", denied)
-        return real_scandir(path, *args)
-
-    monkeypatch.setattr(os, "open", guarded_open)
-    monkeypatch.setattr(os, "scandir", guarded_scandir)
+    monkeypatch.setattr(scan_module, "_WALK", SimpleNamespace(list_dir=guarded))
     return root, expected
 
 

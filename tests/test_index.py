@@ -148,13 +148,13 @@ def test_index_rows_are_loaded_per_folder_not_per_file(library: Path, monkeypatc
 
     def traced_open(*args, **kwargs):
         index = real_open(*args, **kwargs)
-        index._db.set_trace_callback(queries.append)
+        index._reads.set_trace_callback(queries.append)
         return index
 
     monkeypatch.setattr(Index, "open", traced_open)
     run_scan(library)
     selects = [q for q in queries if q.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 2  # one per folder with videos
+    assert len(selects) == 2  # one per folder with files
 
 
 @pytest.mark.parametrize("parsed", [

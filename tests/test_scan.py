@@ -1,29 +1,37 @@
 """The scanner: streaming records, classification, filters, symlinks, and every odd file it may meet."""
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import anivault.index
+from anivault._speedups import twin
 from anivault.errors import UsageError
 from anivault.scan import ScanRecord, parse_size, scan
 
 # `anivault.scan` is the function (exported by the package); the module is this:
 scan_module = importlib.import_module("anivault.scan")
 POSIX = os.name == "posix"
+PARENT = os.getpid()
 
 
 @pytest.fixture(autouse=True)
-def _hash_backend(hash_twin, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every scan test runs with the compiled and the pure hash twin."""
+def _twins(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every scan test runs with the compiled and the pure hash and walk twins."""
+    hash_twin = twin("hash", backend)
     monkeypatch.setattr(scan_module, "path_hash", hash_twin.path_hash)
     monkeypatch.setattr(anivault.index, "path_hash", hash_twin.path_hash)
+    monkeypatch.setattr(scan_module, "_WALK", twin("walk", backend))
 
 
 def touch(path: Path, size: int = 0) -> Path:
@@ -198,20 +206,14 @@ def test_follow_symlinks_detects_loops_by_device_and_inode(tmp_path: Path) -> No
 
 def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
     """Simulates a folder the user may not read (tests run as root, who may read everything)."""
-    real_open, real_scandir = os.open, os.scandir
+    real = scan_module._WALK.list_dir
 
-    def guarded_open(path, *args, **kwargs):
-        if os.fspath(path) == str(denied):
-            raise PermissionError(13, "Permission denied", str(denied))
-        return real_open(path, *args, **kwargs)
+    def guarded(path: str, min_size: int = 0):
+        if path == str(denied):
+            raise PermissionError(13, "Permission denied", path)
+        return real(path, min_size)
 
-    def guarded_scandir(path=".", *args):
-        if not isinstance(path, int) and os.fspath(path) == str(denied):
-            raise PermissionError(13, "Permission denied", str(denied))
-        return real_scandir(path, *args)
-
-    monkeypatch.setattr(os, "open", guarded_open)
-    monkeypatch.setattr(os, "scandir", guarded_scandir)
+    monkeypatch.setattr(scan_module, "_WALK", SimpleNamespace(list_dir=guarded))
 
 
 def test_unreadable_folder_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,45 +226,52 @@ def test_unreadable_folder_is_a_warning(tmp_path: Path, monkeypatch: pytest.Monk
         f"{tmp_path / 'secret'}: permission denied (cannot read folder), skipped"]
 
 
-@pytest.mark.skipif(not POSIX or os.geteuid() == 0, reason="root reads a chmod 000 folder anyway")
-def test_unreadable_folder_for_real(tmp_path: Path) -> None:
-    touch(tmp_path / "secret" / "Show - 02.mkv")
-    touch(tmp_path / "ok.mkv")
-    os.chmod(tmp_path / "secret", 0)
+@pytest.mark.skipif(not POSIX, reason="POSIX permissions")
+def test_unreadable_folder_for_real() -> None:
+    """A real chmod 000 folder; as root (who reads it anyway) the scan runs in a child as 'nobody'."""
+    base = tempfile.mkdtemp()
     try:
-        run = scan(tmp_path, use_index=False)
-        assert [os.path.basename(p) for p in paths(run)] == ["ok.mkv"]
-        assert "permission denied" in str(run.summary.warnings[0])
+        os.chmod(base, 0o755)
+        touch(Path(base) / "ok.mkv")
+        touch(Path(base) / "secret" / "Show - 02.mkv")
+        os.chmod(os.path.join(base, "secret"), 0)
+        pid = os.fork() if os.geteuid() == 0 else 0
+        if pid == 0:
+            ok = False
+            try:
+                if os.geteuid() == 0:
+                    os.setgid(65534)
+                    os.setuid(65534)
+                run = scan(base, use_index=False)
+                ok = [os.path.basename(p) for p in paths(run)] == ["ok.mkv"] and \
+                    [str(w) for w in run.summary.warnings] == [
+                        f"{base}/secret: permission denied (cannot read folder), skipped"]
+            finally:
+                if os.getpid() != PARENT:
+                    os._exit(0 if ok else 1)
+            assert ok
+        else:
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
     finally:
-        os.chmod(tmp_path / "secret", 0o755)
+        os.chmod(os.path.join(base, "secret"), 0o755)
+        shutil.rmtree(base)
 
 
 def test_a_file_vanishing_mid_scan_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     touch(tmp_path / "Show - 01.mkv")
-    gone = touch(tmp_path / "Show - 02.mkv")
-    real_scandir = os.scandir
+    real = scan_module._WALK.list_dir
 
-    class Listing:
-        """Lists the folder, then deletes a file before the scanner stats it."""
+    def racing(path: str, min_size: int = 0):
+        """As if "Show - 02.mkv" was deleted between the listing and its stat."""
+        files, dirs, links, specials, failed, hidden, small, error = real(path, min_size)
+        return files, dirs, links, specials, failed + [("Show - 02.mkv", errno.ENOENT)], hidden, small, error
 
-        def __init__(self, arg):
-            with real_scandir(arg) as it:
-                self.entries = list(it)
-            gone.unlink()
-
-        def __iter__(self):
-            return iter(self.entries)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    monkeypatch.setattr(os, "scandir", Listing)
+    monkeypatch.setattr(scan_module, "_WALK", SimpleNamespace(list_dir=racing))
     run = scan(tmp_path, use_index=False)
     assert [os.path.basename(p) for p in paths(run)] == ["Show - 01.mkv"]
-    assert [str(w) for w in run.summary.warnings] == [f"{gone}: vanished during the scan, skipped"]
+    assert [str(w) for w in run.summary.warnings] == [
+        f"{tmp_path / 'Show - 02.mkv'}: vanished during the scan, skipped"]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")

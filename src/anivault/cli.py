@@ -187,21 +187,22 @@ def _scan_progress(run: Any) -> Any:
 
 
 def _scan_ndjson(run: Any) -> None:
-    """NDJSON lines written in ~256 KB blocks; the summary object comes last."""
+    """NDJSON written in ~256 KB blocks; the summary object comes last."""
     import json
 
     out = sys.stdout
     block: list[str] = []
+    size = 0
     with _scan_progress(run) as progress:
-        for record in run:
-            block.append(record.to_json())
-            if len(block) == 2048:
-                block.append("")
-                out.write("\n".join(block))
+        for chunk in run.ndjson():  # one folder's lines
+            block.append(chunk)
+            size += len(chunk)
+            if size >= 1 << 18:
+                out.write("".join(block))
                 block.clear()
+                size = 0
                 progress.tick()
-    block.append("")
-    out.write("\n".join(block))
+    out.write("".join(block))
     summary = _summary_dict(run)
     summary["warning_messages"] = [str(w) for w in run.summary.warnings]
     out.write(json.dumps({"summary": summary}, ensure_ascii=True, separators=(",", ":")) + "\n")

@@ -24,7 +24,7 @@ from . import config
 from ._speedups import path_hash
 from .models import ParsedName
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILENAME = "index.sqlite"
 BATCH_ROWS = 5000  # executemany size
 COMMIT_ROWS = 100_000  # an interrupted scan keeps what was committed
@@ -32,7 +32,10 @@ _TUPLE_FIELDS = [i for i, name in enumerate(ParsedName._fields)
                  if isinstance(ParsedName._field_defaults.get(name), tuple)]
 _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
-Row = tuple[int, int, ParsedName]  # size, mtime_ns, parsed
+# size, mtime_ns, payload (NDJSON fields pre-rendered, or encode_parsed(parsed)), series key
+Row = tuple[int, int, str, "str | None"]
+_SELECT_JSON = "SELECT path_hash, size, mtime_ns, fields, series FROM files WHERE dir_hash = ?"
+_SELECT_PARSED = "SELECT path_hash, size, mtime_ns, parsed, series FROM files WHERE dir_hash = ?"
 
 
 def _signed(h: int) -> int:
@@ -87,11 +90,13 @@ class Index:
         self.path = str(path)
         self._db = db
         self._warn = warn
-        self._pending: list[tuple[int, int, int, int, str]] = []
+        self._pending: list[tuple[Any, ...]] = []
         self._stale: list[tuple[int, int]] = []
         self._uncommitted = 0
         self._broken = False  # stop using it for this run
         self._corrupt = False  # and move it aside at close
+        self._load_error: sqlite3.DatabaseError | None = None
+        self._reads = sqlite3.connect(str(path), timeout=2.0, check_same_thread=False)
 
     @classmethod
     def open(cls, cache_dir: str | os.PathLike[str] | None = None,
@@ -116,33 +121,43 @@ class Index:
                 return None
         return None
 
-    def load_dir(self, directory: str) -> dict[int, Row]:
-        """Every row of one folder, by path hash: one range query."""
-        if self._broken:
+    def load_dir(self, directory: str, as_json: bool = False) -> dict[int, Row]:
+        """Every row of one folder, by path hash: one range query on the read connection.
+
+        A row is (size, mtime_ns, payload, series key); the payload is the
+        NDJSON fields with ``as_json``, else the encoded ParsedName. Safe to call
+        from the walker thread while the scan's thread writes.
+        """
+        if self._broken or self._load_error is not None:
             return {}
         try:
-            rows = self._db.execute(
-                "SELECT path_hash, size, mtime_ns, parsed FROM files WHERE dir_hash = ?",
-                (_signed(path_hash(directory)),)).fetchall()
-            return {h & 0xFFFFFFFFFFFFFFFF: (size, mtime, decode_parsed(parsed))
-                    for h, size, mtime, parsed in rows}
-        except (sqlite3.DatabaseError, ValueError, TypeError, IndexError) as e:
-            self._fail(e)
+            rows = self._reads.execute(_SELECT_JSON if as_json else _SELECT_PARSED,
+                                       (_signed(path_hash(directory)),)).fetchall()
+        except sqlite3.DatabaseError as e:
+            self._load_error = e  # reported by the writing thread (store / close)
             return {}
+        return {row[0] & 0xFFFFFFFFFFFFFFFF: row[1:] for row in rows}
 
-    def store(self, directory: str, rows: Iterable[tuple[int, int, int, ParsedName]],
+    def store(self, directory: str, rows: Iterable[tuple[int, int, int, str, str, str | None]],
               stale: Iterable[int] = ()) -> None:
-        """Queue new or changed rows of one folder, and forget its files that are gone."""
+        """Queue new or changed rows of one folder, and forget its files that are gone.
+
+        A row is (path hash, size, mtime_ns, encode_parsed(parsed), NDJSON fields, series key).
+        """
+        if self._load_error is not None:
+            self._fail(self._load_error)
         if self._broken:
             return
         d = _signed(path_hash(directory))
-        self._pending.extend((d, _signed(h), size, mtime, encode_parsed(p)) for h, size, mtime, p in rows)
+        self._pending.extend((d, _signed(h), *rest) for h, *rest in rows)
         self._stale.extend((d, _signed(h)) for h in stale)
         if len(self._pending) + len(self._stale) >= BATCH_ROWS:
             self._flush()
 
     def close(self, complete: bool = True) -> None:
         """Write what is queued and close (``complete`` is False when the scan stopped early)."""
+        if self._load_error is not None:
+            self._fail(self._load_error)
         try:
             if not self._broken:
                 self._flush()
@@ -152,6 +167,7 @@ class Index:
         except sqlite3.DatabaseError as e:
             self._fail(e)
         finally:
+            self._reads.close()
             self._db.close()
         if self._corrupt and os.path.exists(self.path):
             aside = _move_aside(Path(self.path))
@@ -167,7 +183,7 @@ class Index:
             db = self._db
             if self._stale:
                 db.executemany("DELETE FROM files WHERE dir_hash = ? AND path_hash = ?", self._stale)
-            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", self._pending)
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
             self._uncommitted += len(self._pending) + len(self._stale)
             if self._uncommitted >= COMMIT_ROWS:
                 db.commit()
@@ -197,16 +213,18 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA cache_size=-8000")  # 8 MB: memory stays flat on big libraries
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        db.execute("""CREATE TABLE IF NOT EXISTS files (
-                          dir_hash INTEGER NOT NULL, path_hash INTEGER NOT NULL,
-                          size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, parsed TEXT NOT NULL,
-                          PRIMARY KEY (dir_hash, path_hash)) WITHOUT ROWID""")
         fingerprint = parser_fingerprint()
         row = db.execute("SELECT value FROM meta WHERE key = 'parser'").fetchone()
         if row is None or row[0] != fingerprint:
-            # Another parser: its cached results would be wrong, start over.
-            db.execute("DELETE FROM files")
+            # Another parser or schema: cached results would be wrong, start over.
+            db.execute("DROP TABLE IF EXISTS files")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('parser', ?)", (fingerprint,))
+        # Clustered by folder: a folder's rows are one contiguous range.
+        db.execute("""CREATE TABLE IF NOT EXISTS files (
+                          dir_hash INTEGER NOT NULL, path_hash INTEGER NOT NULL,
+                          size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                          parsed TEXT NOT NULL, fields TEXT NOT NULL, series TEXT,
+                          PRIMARY KEY (dir_hash, path_hash)) WITHOUT ROWID""")
         db.commit()
     except BaseException:
         db.close()

@@ -15,20 +15,24 @@ happen and kept on ``run.summary`` after the iteration.
 """
 from __future__ import annotations
 
+import errno as errno_mod
 import fnmatch
+import operator
 import os
 import re
 import stat as stat_mod
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from queue import Empty, Queue
 from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from ._speedups import path_hash
+from ._speedups import BACKEND, path_hash, twin
 from .errors import UsageError
-from .index import Index
+from .index import Index, decode_parsed, encode_parsed
 from .models import ParsedName
 from .monitor import Metrics
 
@@ -44,8 +48,6 @@ JSON_FIELDS = ("title", "season", "episode", "episode_end", "version", "group", 
                "year", "crc32", "ext")
 WARNINGS_KEPT = 1000  # on the summary; the count is always exact
 
-_SCANDIR_FD = os.scandir in os.supports_fd and os.name == "posix"
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _WIN_SKIP_ATTRS = 0x2 | 0x4  # FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM
 
 
@@ -79,27 +81,31 @@ class ScanRecord(NamedTuple):
         back the bytes on disk.
         """
         enc = encode_basestring_ascii if self.warnings else encode_basestring
-        parsed = self.parsed
-        if parsed is None:
-            ext = _extension(self.path)
-            fields = (_NULL_FIELDS + (enc(ext) if ext else "null"))
-        else:
-            fields = ",".join([f'"{name}":{_value(getattr(parsed, name), enc)}'
-                               for name in JSON_FIELDS])
-        warnings = ",".join(enc(w) for w in self.warnings)
-        return (f'{{"path":{enc(self.path)},"size":{self.size},"mtime_ns":{self.mtime_ns},'
-                f'"kind":"{self.kind}",{fields},"warnings":[{warnings}]}}')
+        fields = fields_json(self.parsed, self.path, enc)
+        return _json_line(self.path, self.size, self.mtime_ns, self.kind, fields, self.warnings, enc)
 
 
-_NULL_FIELDS = "".join(f'"{name}":null,' for name in JSON_FIELDS[:-1]) + '"ext":'
+_FIELDS_FORMAT = ",".join(f'"{name}":%s' for name in JSON_FIELDS)
+_get_fields = operator.attrgetter(*JSON_FIELDS)
 
 
-def _value(v: Any, enc: Callable[[str], str]) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, str):
-        return enc(v)
-    return str(int(v))
+def fields_json(parsed: ParsedName | None, path: str, enc: Callable[[str], str] = encode_basestring) -> str:
+    """The parsed fields of a file's NDJSON object, rendered once: ``"title":…,…,"ext":…``."""
+    if parsed is None:
+        values: list[Any] = [None] * len(JSON_FIELDS)
+    else:
+        values = list(_get_fields(parsed))
+    if values[-1] is None:
+        values[-1] = _extension(path) or None
+    return _FIELDS_FORMAT % tuple(["null" if v is None else enc(v) if isinstance(v, str) else str(int(v))
+                                   for v in values])
+
+
+def _json_line(path: str, size: int, mtime_ns: int, kind: str, fields: str, warnings: tuple[str, ...],
+               enc: Callable[[str], str]) -> str:
+    warned = ",".join([enc(w) for w in warnings]) if warnings else ""
+    return (f'{{"path":{enc(path)},"size":{size},"mtime_ns":{mtime_ns},"kind":"{kind}",{fields},'
+            f'"warnings":[{warned}]}}')
 
 
 def _extension(path: str) -> str:
@@ -171,159 +177,158 @@ def _compile_excludes(patterns: Iterable[str]) -> tuple[re.Pattern[str] | None, 
     return regex, any("/" in p for p in patterns)
 
 
+# A folder, its files (name, size, mtime_ns) and its index rows (None without an index).
+Listing = tuple[str, list[tuple[str, int, int]], "dict[int, Any] | None"]
+
+
 class _Walker:
-    """Depth-first walk yielding (directory, [(name, size, mtime_ns)]) in name order."""
+    """Depth-first walk of the roots: yields each folder's files, and warnings, in order.
 
-    def __init__(self, options: _Options, warn: Callable[[str, str], None],
-                 skipped: Counter[str]) -> None:
+    Folders are read by the walk twin's ``list_dir`` (in C, without the GIL,
+    when compiled); this class applies the policy: hidden, system and
+    excluded names, symlinks and their loops, and what to warn about.
+    """
+
+    def __init__(self, options: _Options, skipped: Counter[str],
+                 load_rows: Callable[[str], dict[int, Any]] | None) -> None:
         self.options = options
-        self.warn = warn
         self.skipped = skipped
+        self.load_rows = load_rows  # the folder's index rows, fetched here: in the walker thread
         self.visited: dict[tuple[int, int], str] = {}  # (st_dev, st_ino) -> path, with symlinks
+        self._warnings: list[ScanWarning] = []
 
-    def walk(self, root: str) -> Iterator[tuple[str, list[tuple[str, int, int]]]]:
+    def events(self, roots: list[str]) -> Iterator[Listing | ScanWarning]:
+        for root in roots:
+            if os.path.isdir(root):
+                yield from self._walk(root)
+            else:
+                yield from self._single_file(root)
+
+    def _warn(self, path: str, message: str) -> None:
+        self._warnings.append(ScanWarning(path, message))
+
+    def _walk(self, root: str) -> Iterator[Listing | ScanWarning]:
         if self.options.follow_symlinks:
-            self._first_visit(root, root)
+            self._first_visit(root)
         stack = [root]
         while stack:
             directory = stack.pop()
-            listing = self._read(directory, root)
-            if listing is None:
-                continue
-            files, subdirs = listing
-            yield directory, files
+            files, subdirs = self._read(directory, root)
+            if self._warnings:
+                yield from self._warnings
+                self._warnings.clear()
+            yield directory, files, self.load_rows(directory) if files and self.load_rows else None
             stack.extend(reversed(subdirs))
 
-    def _read(self, directory: str, root: str) -> tuple[list[tuple[str, int, int]], list[str]] | None:
-        fd = -1
+    def _read(self, directory: str, root: str) -> tuple[list[tuple[str, int, int]], list[str]]:
+        options, skipped = self.options, self.skipped
         try:
-            if _SCANDIR_FD:
-                fd = os.open(directory, _DIR_FLAGS)
-                it = os.scandir(fd)
-            else:
-                it = os.scandir(directory)
+            files, dirs, links, specials, failed, hidden, small, error = _WALK.list_dir(directory, options.min_size)
         except OSError as e:
-            if fd >= 0:
-                os.close(fd)
-            self.warn(directory, _reason(e, "cannot read folder"))
-            return None
-        files: list[tuple[str, int, int]] = []
-        subdirs: list[str] = []
+            self._warn(directory, _reason(e, "cannot read folder"))
+            return [], []
         prefix = directory if directory.endswith(os.sep) else directory + os.sep
-        try:
-            with it:
-                for entry in it:
-                    self._classify(entry, prefix, root, files, subdirs)
-        except OSError as e:  # the folder went away or broke while being listed
-            self.warn(directory, _reason(e, "listing stopped"))
-        finally:
-            if fd >= 0:
-                os.close(fd)
-        files.sort()
-        subdirs.sort()
+        if hidden:
+            skipped["hidden"] += hidden
+        if small:
+            skipped["below_min_size"] += small
+        for name, code in failed:
+            self._warn(prefix + name, "vanished during the scan, skipped" if code == errno_mod.ENOENT
+                       else _reason(OSError(code, os.strerror(code)), "cannot stat"))
+        for name, mode in specials:
+            self._warn(prefix + name, _special_kind_of_mode(mode) + ", skipped")
+        if error:
+            self._warn(directory, _reason(OSError(error, os.strerror(error)), "listing stopped"))
+        if options.exclude is not None:
+            files = [f for f in files if not self._excluded(f[0], prefix, root)]
+            dirs = [d for d in dirs if not self._excluded(d, prefix, root)]
+        subdirs: list[str] = []
+        if options.recursive:
+            for name in dirs:
+                if _is_system_dir(name, prefix + name):
+                    skipped["system"] += 1
+                elif not options.follow_symlinks or self._first_visit(prefix + name):
+                    subdirs.append(prefix + name)
+        for name in links:
+            self._symlink(prefix + name, files, subdirs)
+        if links and options.follow_symlinks:  # followed links joined the lists: keep name order
+            files.sort()
+            subdirs.sort()
         return files, subdirs
 
-    def _classify(self, entry: os.DirEntry[str], prefix: str, root: str,
-                  files: list[tuple[str, int, int]], subdirs: list[str]) -> None:
-        name = entry.name
-        options = self.options
-        if name[0] == ".":
-            self.skipped["hidden"] += 1
-            return
-        if options.exclude is not None and self._excluded(name, prefix, root):
-            self.skipped["excluded"] += 1
-            return
+    def _single_file(self, path: str) -> Iterator[Listing | ScanWarning]:
+        directory, _, name = path.rpartition(os.sep)
         try:
-            if entry.is_dir(follow_symlinks=False):
-                if _is_system_dir(name, entry):
-                    self.skipped["system"] += 1
-                elif options.recursive:
-                    if options.follow_symlinks and not self._first_visit(prefix + name, prefix + name, entry):
-                        return
-                    subdirs.append(prefix + name)
-                return
-            if entry.is_file(follow_symlinks=False):
-                st = entry.stat(follow_symlinks=False)
-            elif entry.is_symlink():
-                st = self._symlink(entry, prefix + name, subdirs)
-                if st is None:
-                    return
-            else:
-                self.warn(prefix + name, _special_kind(entry) + ", skipped")
-                return
-        except FileNotFoundError:
-            self.warn(prefix + name, "vanished during the scan, skipped")
-            return
+            st = os.stat(path) if self.options.follow_symlinks else os.lstat(path)
         except OSError as e:
-            self.warn(prefix + name, _reason(e, "cannot stat"))
+            yield ScanWarning(path, _reason(e, "cannot stat"))
             return
-        if st.st_size < options.min_size:
-            self.skipped["below_min_size"] += 1
-            return
-        files.append((name, st.st_size, st.st_mtime_ns))
+        if stat_mod.S_ISREG(st.st_mode):
+            directory = directory or os.sep
+            yield directory, [(name, st.st_size, st.st_mtime_ns)], self.load_rows(directory) if self.load_rows else None
+        elif stat_mod.S_ISLNK(st.st_mode):
+            self.skipped["symlink"] += 1
+        else:
+            yield ScanWarning(path, _special_kind_of_mode(st.st_mode) + ", skipped")
 
     def _excluded(self, name: str, prefix: str, root: str) -> bool:
-        assert self.options.exclude is not None
-        if self.options.exclude.match(name):
+        exclude = self.options.exclude
+        assert exclude is not None
+        if exclude.match(name):
+            self.skipped["excluded"] += 1
             return True
         if self.options.exclude_paths:
             relative = (prefix + name)[len(root):].lstrip(os.sep).replace(os.sep, "/")
-            return self.options.exclude.match(relative) is not None
+            if exclude.match(relative):
+                self.skipped["excluded"] += 1
+                return True
         return False
 
-    def _symlink(self, entry: os.DirEntry[str], path: str, subdirs: list[str]) -> os.stat_result | None:
+    def _symlink(self, path: str, files: list[tuple[str, int, int]], subdirs: list[str]) -> None:
         if not self.options.follow_symlinks:
             self.skipped["symlink"] += 1
-            return None
+            return
         try:
             st = os.stat(path)
         except FileNotFoundError:
-            self.warn(path, "broken symlink, skipped")
-            return None
+            self._warn(path, "broken symlink, skipped")
+            return
         except OSError as e:  # ELOOP lands here for a link pointing at itself
-            self.warn(path, _reason(e, "cannot follow symlink"))
-            return None
+            self._warn(path, _reason(e, "cannot follow symlink"))
+            return
         if stat_mod.S_ISDIR(st.st_mode):
-            if self.options.recursive and self._first_visit(path, path, st):
+            if self.options.recursive and self._first_visit(path, st):
                 subdirs.append(path)
-            return None
-        if not stat_mod.S_ISREG(st.st_mode):
-            self.warn(path, "symlink to a " + _special_kind_of_mode(st.st_mode) + ", skipped")
-            return None
-        return st
+        elif not stat_mod.S_ISREG(st.st_mode):
+            self._warn(path, "symlink to a " + _special_kind_of_mode(st.st_mode) + ", skipped")
+        elif st.st_size >= self.options.min_size:
+            files.append((path.rpartition(os.sep)[2], st.st_size, st.st_mtime_ns))
+        else:
+            self.skipped["below_min_size"] += 1
 
-    def _first_visit(self, path: str, shown: str, entry: Any = None) -> bool:
-        """Remembers a directory by (device, inode); False (and a warning) the second time."""
+    def _first_visit(self, path: str, st: os.stat_result | None = None) -> bool:
+        """Remembers a folder by (device, inode); False (and a warning) the second time."""
         try:
-            st = entry.stat(follow_symlinks=True) if isinstance(entry, os.DirEntry) else \
-                entry if entry is not None else os.stat(path)
+            st = st or os.stat(path)
         except OSError as e:
-            self.warn(path, _reason(e, "cannot stat folder"))
+            self._warn(path, _reason(e, "cannot stat folder"))
             return False
-        key = (st.st_dev, st.st_ino)
-        first = self.visited.setdefault(key, path)
+        first = self.visited.setdefault((st.st_dev, st.st_ino), path)
         if first != path:
-            self.warn(shown, f"symlink loop: folder already scanned as {first}, skipped")
+            self._warn(path, f"symlink loop: folder already scanned as {first}, skipped")
             return False
         return True
 
 
-def _is_system_dir(name: str, entry: os.DirEntry[str]) -> bool:
+def _is_system_dir(name: str, path: str) -> bool:
     if name in SYSTEM_DIRS or name.startswith(".Trash-"):
         return True
-    if os.name == "nt":  # hidden/system attributes come with the listing on Windows
+    if os.name == "nt":  # hidden or system attribute
         try:
-            return bool(entry.stat(follow_symlinks=False).st_file_attributes & _WIN_SKIP_ATTRS)
+            return bool(os.stat(path, follow_symlinks=False).st_file_attributes & _WIN_SKIP_ATTRS)
         except OSError:
             return False
     return False
-
-
-def _special_kind(entry: os.DirEntry[str]) -> str:
-    try:
-        return _special_kind_of_mode(entry.stat(follow_symlinks=False).st_mode)
-    except OSError:
-        return "special file"
 
 
 def _special_kind_of_mode(mode: int) -> str:
@@ -364,25 +369,87 @@ def _parser() -> Callable[[str, str], ParsedName]:
     return parse_file  # type: ignore[no-any-return]
 
 
+class _Failed(NamedTuple):
+    error: BaseException
+
+
+_DONE = object()
+
+
+def _in_thread(events: Iterator[Any], depth: int = 64) -> Iterator[Any]:
+    """Runs ``events`` in a walker thread, ``depth`` folders ahead of the caller.
+
+    The compiled ``list_dir`` releases the GIL for its system calls, so the
+    walk proceeds on the second core while this thread parses and writes.
+    """
+    queue: Queue[Any] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for event in events:
+                if stop.is_set():
+                    return
+                queue.put(event)
+        except BaseException as e:  # handed to the consumer, which raises it
+            queue.put(_Failed(e))
+        finally:
+            queue.put(_DONE)
+
+    worker = threading.Thread(target=produce, name="anivault-walk", daemon=True)
+    worker.start()
+    try:
+        while (event := queue.get()) is not _DONE:
+            if isinstance(event, _Failed):
+                raise event.error
+            yield event
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                queue.get(timeout=0.05)
+            except Empty:
+                pass
+        worker.join()
+
+
 class ScanRun:
-    """An iterator of ``ScanRecord``; ``summary`` is complete once it is exhausted."""
+    """An iterator of ``ScanRecord``; ``summary`` is complete once it is exhausted.
+
+    ``ndjson()`` is the same scan as NDJSON text instead of records (what
+    ``scan --json`` writes); use one or the other.
+    """
 
     def __init__(self, roots: list[str], options: _Options, *, use_index: bool,
                  cache_dir: str | os.PathLike[str] | None, metrics: Metrics,
-                 on_warning: Callable[[ScanWarning], None] | None) -> None:
+                 on_warning: Callable[[ScanWarning], None] | None, threaded: bool) -> None:
         self.summary = ScanSummary(roots=roots)
+        self._threaded = threaded
         self.metrics = metrics
         self._options = options
         self._on_warning = on_warning
         self._use_index = use_index
         self._cache_dir = cache_dir
-        self._records = self._run()
+        self._series: set[str] = set()
+        self._other_fields: dict[str, str] = {}  # ext -> fields of a file that is not parsed
+        self._records: Iterator[Any] = self._run(as_json=False)
+        self._started = False
 
     def __iter__(self) -> "ScanRun":
         return self
 
     def __next__(self) -> ScanRecord:
-        return next(self._records)
+        self._started = True
+        return next(self._records)  # type: ignore[no-any-return]
+
+    def ndjson(self) -> Iterator[str]:
+        """One chunk of NDJSON text per folder (whole lines, each ending in a newline)."""
+        if self._started:
+            raise RuntimeError("ndjson() on a scan that is already being iterated")
+        self._started = True
+        self._records.close()
+        self._records = self._run(as_json=True)
+        return self._records
 
     def close(self) -> None:
         """Stops early; the index keeps what was scanned so far."""
@@ -398,43 +465,36 @@ class ScanRun:
         if self._on_warning is not None:
             self._on_warning(warning)
 
-    def _run(self) -> Iterator[ScanRecord]:
+    def _run(self, as_json: bool) -> Iterator[Any]:
         started = time.perf_counter()
         summary = self.summary
         index = Index.open(self._cache_dir, warn=self.warn) if self._use_index else None
         summary.index = index.path if index is not None else None
-        self._series: set[tuple[str, int | None]] = set()
-        walker = _Walker(self._options, self.warn, summary.skipped)
+        load_rows = (lambda d: index.load_dir(d, as_json)) if index is not None else None
+        events = _Walker(self._options, summary.skipped, load_rows).events(summary.roots)
+        if self._threaded:
+            events = _in_thread(events)
         try:
-            for root in summary.roots:
-                if os.path.isdir(root):
-                    for directory, files in walker.walk(root):
-                        summary.directories += 1
-                        yield from self._directory(directory, files, index)
+            for event in events:
+                if isinstance(event, ScanWarning):
+                    self.warn(*event)
                 else:
-                    yield from self._single_file(root, index)
+                    summary.directories += 1
+                    yield from self._directory(*event, index, as_json)
             summary.complete = True
         finally:
+            events.close()  # type: ignore[attr-defined]
             summary.series = len(self._series)
             if index is not None:
                 index.close(summary.complete)
             summary.seconds = time.perf_counter() - started
 
-    def _single_file(self, path: str, index: Index | None) -> Iterator[ScanRecord]:
-        try:
-            st = os.stat(path) if self._options.follow_symlinks else os.lstat(path)
-        except OSError as e:
-            self.warn(path, _reason(e, "cannot stat"))
-            return
-        if not stat_mod.S_ISREG(st.st_mode):
-            self.warn(path, _special_kind_of_mode(st.st_mode) + ", skipped")
-            return
-        directory, _, name = path.rpartition(os.sep)
-        yield from self._directory(directory or os.sep, [(name, st.st_size, st.st_mtime_ns)], index)
+    def _directory(self, directory: str, files: list[tuple[str, int, int]], rows: dict[int, Any] | None,
+                   index: Index | None, as_json: bool) -> Iterator[Any]:
+        """One folder's records (or NDJSON chunk): parses reused from the index, the rest parsed.
 
-    def _directory(self, directory: str, files: list[tuple[str, int, int]],
-                   index: Index | None) -> Iterator[ScanRecord]:
-        """Records for one folder's files: parses reused from the index, the rest parsed."""
+        The hot loop of a scan: everything per file is inlined here.
+        """
         if not files:
             return
         t0 = time.perf_counter()
@@ -443,59 +503,107 @@ class ScanRun:
         kinds = KIND_BY_EXT
         series = self._series
         by_kind = self.summary.by_kind
-        cached: dict[int, Any] | None = None  # loaded at the folder's first video or subtitle
+        other_fields = self._other_fields
+        cached = rows if rows is not None else {}
         hits = nbytes = 0
-        new_rows: list[tuple[int, int, int, ParsedName]] = []
-        records: list[ScanRecord] = []
+        new_rows: list[tuple[int, int, int, str, str, str | None]] = []
+        out: list[Any] = []
         for name, size, mtime_ns in files:
             path = prefix + name
             stem, dot, ext = name.rpartition(".")
-            kind = kinds.get(ext.lower(), "other") if dot and stem else "other"
+            ext = ext.lower() if dot and stem else ""
+            kind = kinds.get(ext, "other")
             warnings = _NAME_WARNING if not name.isascii() and _invalid_name(name) else ()
+            enc = encode_basestring_ascii if warnings else encode_basestring
             parsed = None
-            if kind != "other":
-                if cached is None:
-                    cached = index.load_dir(directory) if index is not None else {}
+            if kind == "other":
+                if as_json:
+                    fields = other_fields.get(ext) if not warnings else None
+                    if fields is None:
+                        fields = fields_json(None, path, enc)
+                        if not warnings:
+                            other_fields[ext] = fields
+            else:
                 key = path_hash(path)
                 row = cached.pop(key, None)  # what is left at the end is gone from disk
-                if row is not None and row[0] == size and row[1] == mtime_ns:
-                    parsed = row[2]
+                if row is not None and row[0] == size and row[1] == mtime_ns and \
+                        (as_json or (parsed := _decoded(row[2])) is not None):
                     hits += 1
+                    fields = row[2]
+                    series_key = row[3]
                 else:
                     parsed = parse(name, directory)
-                    new_rows.append((key, size, mtime_ns, parsed))
-                if kind == "video" and parsed.title:
-                    series.add((parsed.title.casefold(), parsed.season))
+                    series_key = _series_key(parsed) if kind == "video" else None
+                    fields = fields_json(parsed, path, enc) if as_json or index is not None else ""
+                    if index is not None:
+                        new_rows.append((key, size, mtime_ns, encode_parsed(parsed), fields, series_key))
+                if series_key:
+                    series.add(series_key)
             nbytes += size
             by_kind[kind] += 1
-            records.append(ScanRecord(path, size, mtime_ns, kind, parsed, warnings))
+            if as_json:
+                out.append(_json_line(path, size, mtime_ns, kind, fields, warnings, enc))
+            else:
+                out.append(ScanRecord(path, size, mtime_ns, kind, parsed, warnings))
         if index is not None and (new_rows or cached):
             index.store(directory, new_rows, stale=cached or ())
+        if as_json:
+            out.append("")
         misses = len(new_rows) if index is not None else 0
-        self._account(records, hits, misses, nbytes, time.perf_counter() - t0)
-        yield from records
+        self._account(directory, files, hits, misses, nbytes, time.perf_counter() - t0)
+        if as_json:
+            yield "\n".join(out)
+        else:
+            yield from out
 
-    def _account(self, records: list[ScanRecord], hits: int, misses: int, nbytes: int,
-                 seconds: float) -> None:
+    def _account(self, directory: str, files: list[tuple[str, int, int]], hits: int, misses: int,
+                 nbytes: int, seconds: float) -> None:
         summary, metrics = self.summary, self.metrics
-        for record in records:
-            for warning in record.warnings:
-                self.warn(record.path, warning)
-        summary.files += len(records)
+        prefix = directory if directory.endswith(os.sep) else directory + os.sep
+        for name, _, _ in files:
+            if not name.isascii() and _invalid_name(name):
+                self.warn(prefix + name, _NAME_WARNING[0])
+        summary.files += len(files)
         summary.bytes += nbytes
         summary.index_hits += hits
         summary.index_misses += misses
-        metrics.count("files", len(records))
+        metrics.count("files", len(files))
         metrics.count("bytes", nbytes)
         if hits:
             metrics.count("index_hits", hits)
         if misses:
             metrics.count("index_misses", misses)
-        metrics.add_time("parse", seconds, len(records))
+        metrics.add_time("parse", seconds, len(files))
+
+
+def _decoded(text: str) -> ParsedName | None:
+    """A cached parse, or None when the row is unreadable (then the file is parsed again)."""
+    try:
+        return decode_parsed(text)
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def _series_key(parsed: ParsedName) -> str | None:
+    """Series are counted by title (case-folded) and season."""
+    if not parsed.title:
+        return None
+    return f"{parsed.title.casefold()}\x1f{parsed.season if parsed.season is not None else ''}"
 
 
 _NAME_WARNING = ("name is not valid UTF-8 (shown with \\udcXX escapes)",)
 _PARSE: Callable[[str, str], ParsedName] = _parser()
+
+
+def _walk_twin() -> Any:
+    try:
+        return twin("walk", BACKEND)
+    except ImportError:  # a build from before the walk twin existed: rebuild to get it
+        return twin("walk", "py")
+
+
+_WALK = _walk_twin()
+WALK_BACKEND = _WALK.__name__.rpartition("_")[2]
 
 
 def scan(roots: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, recursive: bool = True,
@@ -525,8 +633,10 @@ def scan(roots: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, re
     regex, with_paths = _compile_excludes(exclude)
     options = _Options(recursive=recursive, min_size=min_size, exclude=regex,
                        exclude_paths=with_paths, follow_symlinks=follow_symlinks)
+    threaded = workers >= 2 or (workers == 0 and WALK_BACKEND == "c" and (os.cpu_count() or 1) >= 2)
     return ScanRun(paths, options, use_index=use_index, cache_dir=cache_dir,
-                   metrics=metrics if metrics is not None else Metrics(), on_warning=on_warning)
+                   metrics=metrics if metrics is not None else Metrics(), on_warning=on_warning,
+                   threaded=threaded)
 
 
 def _root(root: str | os.PathLike[str]) -> str:
