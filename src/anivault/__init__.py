@@ -9,6 +9,9 @@ from ._speedups import BACKEND
 from ._version import __version__
 from .errors import AniVaultError
 from .models import ParsedName
+from .match import Match, Matcher, Series, match_files, match_records
+from .tmdb import TMDBClient
+from .cache import TMDBCache
 from .organize import (Plan, PlanEntry, PlanOptions, apply_plan, plan_organize, read_plan, scan_and_plan,
                        write_plan)
 from .undo import resume
@@ -41,4 +44,11 @@ __all__ = [
     "ScanWarning",
     "scan",
     "make_demo",
+    "Match",
+    "Matcher",
+    "Series",
+    "match_files",
+    "match_records",
+    "TMDBClient",
+    "TMDBCache",
 ]

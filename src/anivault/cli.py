@@ -347,6 +347,197 @@ def _parse_cell(value: Any) -> Any:
 # ---------------------------------------------------------------- match / cache
 
 
+def _tmdb_options(f: Any) -> Any:
+    """Options every TMDB-using command shares."""
+    for option in reversed([
+        click.option("--lang", "language", default=None, metavar="TAG",
+                     help="TMDB language (default en-US); part of every cache key."),
+        click.option("--offline", is_flag=True, help="Answer from the cache only; no request is made."),
+        click.option("--rate", type=click.FloatRange(min=0.1), default=None, metavar="N",
+                     help="Requests per second at most (default 35)."),
+        click.option("--concurrency", type=click.IntRange(min=1, max=64), default=None, metavar="N",
+                     help="Requests in flight at most (default 4)."),
+        click.option("--min-confidence", type=click.FloatRange(0, 1), default=None, metavar="X",
+                     help="Below this a file is unmatched, with the reason (default 0.6)."),
+        click.option("--cache-max-mb", type=click.FloatRange(min=1), default=None, metavar="MB",
+                     help="Size cap of the TMDB cache on disk (default 256)."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _match_run(paths: tuple[str, ...], progress_label: str, **kw: Any) -> tuple[Any, Any, Any, Any]:
+    """Scan PATHs and match them: (scan run, files, series, summary)."""
+    from .match import match_files
+    from .scan import scan
+    from .ui import Progress
+
+    metrics = current_metrics()
+    shown = _WarningPrinter()
+    run = scan(paths, metrics=metrics, on_warning=shown)
+    done = [0]
+
+    def tick(series: Any) -> None:
+        done[0] += 1
+        progress.tick()
+
+    with Progress(lambda: f"{progress_label}: {done[0]:,} series") as progress:
+        files, series, summary = match_files(run, warn=warn, progress=tick, metrics=metrics, **kw)
+    shown.finish()
+    return run, files, series, summary
+
+
+def _tmdb_dict(match: Any) -> dict[str, Any] | None:
+    if match is None:
+        return None
+    return {k: v for k, v in match.to_dict().items() if k != "reason"} | (
+        {"note": match.reason} if match.reason else {})
+
+
+def _print_match_summary(summary: dict[str, Any], out: Any) -> None:
+    from .ui import table
+
+    rate = summary["hit_rate"]
+    rows = [
+        ("files", f"{summary['files']:,} ({summary['candidates']:,} with a parsed name)"),
+        ("matched", f"{summary['matched']:,} files, {summary['series_matched']:,} of {summary['series']:,} series"),
+        ("unmatched", f"{summary['unmatched']:,} files"),
+        ("requests", f"{summary['requests']:,} ({summary['retries']:,} retries, "
+                     f"{summary['rate_limited']:,} rate-limited)"),
+        ("cache", f"{summary['cache_hits']:,} hits, {summary['cache_misses']:,} misses"
+                  + (f" ({rate:.1%} hit rate)" if rate is not None else "")),
+    ]
+    if summary["cache_only"]:
+        rows.append(("mode", "cache-only (offline, or TMDB kept failing)"))
+    table(["match", ""], rows, title="Match summary", out=out)
+
+
+@cli.command("match")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True,
+              help="NDJSON: one object per file with a `tmdb` object (or null and a reason), then the summary.")
+@_tmdb_options
+@click.option("--strict", is_flag=True, help="Exit 3 when a file with a parsed name stayed unmatched.")
+def match_command(paths: tuple[str, ...], as_json: bool, strict: bool, **kw: Any) -> None:
+    """Find the TMDB series or movie, season and episode of every file under PATH."""
+    from .errors import EXIT_WARNINGS
+    from .ui import is_tty, json_line, table
+
+    _, files, series, summary = _match_run(paths, "matching", **kw)
+    if as_json:
+        for fm in files:
+            rec, p = fm.record, fm.record.parsed
+            json_line({"path": rec.path, "kind": rec.kind, "title": p.title if p else None,
+                       "season": p.season if p else None, "episode": p.episode if p else None,
+                       "tmdb": _tmdb_dict(fm.match), "reason": fm.reason})
+        json_line({"summary": summary})
+        if is_tty(sys.stderr):
+            _print_match_summary(summary, sys.stderr)
+    else:
+        found = sorted((s for s in series if s.matched), key=lambda s: (s.tmdb_title or "").casefold())
+        table(["title", "TMDB id", "year", "confidence", "files", "seasons"],
+              [(s.tmdb_title, f"{s.media_type}/{s.id}", s.tmdb_year, f"{s.confidence:.2f}", s.files,
+                _episode_ranges(s.seasons)) for s in found], title="Matched series")
+        missed = sorted((s for s in series if not s.matched), key=lambda s: s.title.casefold())
+        if missed:
+            table(["title", "year", "files", "reason"],
+                  [(s.title, s.year, s.files, s.reason) for s in missed], title="Unmatched")
+        _print_match_summary(summary, sys.stdout)
+    if summary["cache_only"] and not kw.get("offline"):
+        warn("TMDB kept failing: this run answered from the cache only; run again later for the rest")
+    if strict and summary["unmatched"]:
+        sys.exit(EXIT_WARNINGS)
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """The TMDB response cache: stats, prune, clear, warm."""
+
+
+def _open_cache(max_mb: float | None = None) -> Any:
+    from . import config as cfg
+    from .cache import FILENAME, TMDBCache
+
+    cache = TMDBCache(cfg.cache_dir() / FILENAME, max_mb=cfg.settings(cache_max_mb=max_mb)["cache_max_mb"])
+    for message in cache.warnings:
+        warn(message)
+    return cache
+
+
+@cache_group.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def cache_stats(as_json: bool) -> None:
+    """Entries by kind, bytes on disk, hit rate of the last run and lifetime."""
+    from .monitor import human_bytes
+    from .ui import json_line, table
+
+    with _open_cache() as cache:
+        stats = cache.stats()
+    if as_json:
+        json_line(stats)
+        return
+    table(["kind", "entries", "bytes", "expired", "hits"],
+          [(k, f"{v['entries']:,}", human_bytes(v["bytes"]), f"{v['expired']:,}", f"{v['hits']:,}")
+           for k, v in stats["by_kind"].items()], title=f"TMDB cache {stats['path']}")
+
+    def rate(r: dict[str, Any] | None) -> str:
+        if not r or r["hit_rate"] is None:
+            return "n/a"
+        return f"{r['hit_rate']:.1%} ({r['hits']:,} hits, {r['misses']:,} misses, {r['requests']:,} requests)"
+
+    table(["cache", ""], [
+        ("entries", f"{stats['entries']:,}"),
+        ("on disk", f"{human_bytes(stats['bytes_on_disk'])} (cap {human_bytes(stats['max_bytes'])})"),
+        ("hit rate, last run", rate(stats["last_run"])),
+        ("hit rate, lifetime", rate(stats["lifetime"]) + f" over {stats['lifetime']['runs']:,} runs"),
+    ])
+
+
+@cache_group.command("prune")
+@click.option("--cache-max-mb", type=click.FloatRange(min=0), default=None, metavar="MB",
+              help="Prune down to this size (default: the configured cap).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+def cache_prune(cache_max_mb: float | None, as_json: bool) -> None:
+    """Delete expired entries, then the least valuable ones while over the size cap."""
+    from .monitor import human_bytes
+    from .ui import json_line
+
+    with _open_cache(cache_max_mb) as cache:
+        result = cache.prune()
+        result["bytes_on_disk"] = cache.disk_bytes()
+    if as_json:
+        json_line(result)
+    else:
+        click.echo(f"removed {result['removed']:,} entries ({result['expired']:,} expired, "
+                   f"{human_bytes(result['bytes'])}); {human_bytes(result['bytes_on_disk'])} on disk")
+
+
+@cache_group.command("clear")
+def cache_clear() -> None:
+    """Delete every cached TMDB response."""
+    with _open_cache() as cache:
+        n = cache.clear()
+    click.echo(f"cleared {n:,} entries from {cache.path}")
+
+
+@cache_group.command("warm")
+@click.argument("paths", nargs=-1, required=True)
+@_tmdb_options
+@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object.")
+def cache_warm(paths: tuple[str, ...], as_json: bool, **kw: Any) -> None:
+    """Prefetch every series of the library under PATH, so later runs need no requests."""
+    from .ui import json_line
+
+    _, _, series, summary = _match_run(paths, "warming the cache", **kw)
+    if as_json:
+        json_line({"summary": summary})
+        return
+    rate = summary["hit_rate"]
+    click.echo(f"{summary['series_matched']:,} of {summary['series']:,} series cached with "
+               f"{summary['requests']:,} requests ({summary['cache_hits']:,} already cached"
+               + (f", {rate:.1%} hit rate" if rate is not None else "") + ")")
+
+
 # ---------------------------------------------------------------- organize / run / undo / history
 
 from .errors import UsageError  # noqa: E402  (kept in this section: the file is shared)
