@@ -57,6 +57,8 @@ _WORDS = {M_SPACE: _words_regex(_SURE), M_UNDERSCORE: _words_regex(_SURE + "_"),
           M_DASH: _words_regex(_SURE + "-")}
 _TYPED_PREFIX = re.compile("(ncop|nced|ova|oav|oad|ona|sp|ed|op|pv|cm|ex)[0-9]")
 _HEX8 = re.compile("[0-9A-Fa-f]{8}")
+_PAIR_FIRST = frozenset(k[0] for k in PAIRS) | frozenset(k[0].upper() for k in PAIRS)
+_COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM))
 _ROMAN = {"II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 _TYPED_PREFIXES = ("ncop", "nced", "ova", "oav", "oad", "ona", "sp", "ed", "op", "pv", "cm", "ex")
 
@@ -376,12 +378,11 @@ def _outside(top: dict[int, int], end: int) -> list[tuple[int, int]]:
 
 def _separator_mode(s: str, end: int, top: dict[int, int]) -> int:
     """The name's word separator, judged outside brackets: space, "_", ".", "+" or "-"."""
-    space = underscore = dot = plus = 0
-    for a, b in _outside(top, end):
-        space += s.count(" ", a, b) + s.count("\t", a, b) + s.count("\u3000", a, b)
-        underscore += s.count("_", a, b)
-        dot += s.count(".", a, b)
-        plus += s.count("+", a, b)
+    text = "".join([s[a:b] for a, b in _outside(top, end)]) if top else s[:end]
+    space = text.count(" ") + text.count("\t") + text.count("\u3000")
+    underscore = text.count("_")
+    dot = text.count(".")
+    plus = text.count("+")
     if space and space >= underscore:
         return M_SPACE
     if underscore:
@@ -471,24 +472,31 @@ def _word_tokens(s: str, ws: int, we: int, br: int, mode: int, out: list[list[in
     out.append(t)
 
 
-_WORD_CACHE: dict[tuple[str, bool, bool], tuple[tuple[int, ...], ...]] = {}
+# A word's tokens depend only on its text, whether it is in brackets and whether "-"
+# separates words, so the pure twin caches them (names repeat their groups, tags and
+# titles); the compiled twin classifies every time. Index: inside * 2 + dash mode.
+_WORD_CACHES: tuple[dict[str, tuple[tuple[int, ...], ...]], ...] = ({}, {}, {}, {})
+_CACHE_LIMIT = 100_000
+
+
+def _cached_tokens(w: str, inside: bool, mode: int) -> tuple[tuple[int, ...], ...]:
+    cache = _WORD_CACHES[inside * 2 + (mode == M_DASH)]
+    cached = cache.get(w)
+    if cached is None:
+        fresh: list[list[int]] = []
+        _word_tokens(w, 0, len(w), 0 if inside else -1, mode, fresh)
+        cached = tuple((t[0], t[1], t[2]) + tuple(t[4:]) for t in fresh)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[w] = cached
+    return cached
 
 
 def _emit_word(s: str, ws: int, we: int, br: int, mode: int, out: list[list[int]]) -> None:
-    """Append the word s[ws:we]'s tokens. A word's tokens depend only on its text, whether
-    it is in brackets and whether "-" separates words, so they are cached (names repeat
-    their groups, tags and titles); the compiled twin classifies every time."""
-    key = (s[ws:we], br >= 0, mode == M_DASH)
-    cached = _WORD_CACHE.get(key)
-    if cached is None:
-        fresh: list[list[int]] = []
-        _word_tokens(key[0], 0, we - ws, 0 if br >= 0 else -1, mode, fresh)
-        cached = tuple(tuple(t) for t in fresh)
-        if len(_WORD_CACHE) >= 200_000:
-            _WORD_CACHE.clear()
-        _WORD_CACHE[key] = cached
-    for t in cached:
-        out.append([t[0] + ws, t[1] + ws, t[2], br, t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11]])
+    """Append the tokens of the word s[ws:we]."""
+    if we > ws:
+        for rs, re_, cat, a, b, c, d, x, f, g, fl in _cached_tokens(s[ws:we], br >= 0, mode):
+            out.append([rs + ws, re_ + ws, cat, br, a, b, c, d, x, f, g, fl])
 
 
 def _split_glued(s: str, ws: int, we: int, br: int) -> list[list[int]]:
@@ -539,15 +547,22 @@ def _split(s: str, a: int, b: int, end: int, br: int, mode: int, out: list[list[
     inside = br >= 0
     words = _WORDS_INSIDE if inside else _WORDS[mode]
     cond = "." if inside else "_" if mode == M_SPACE else "." if mode == M_DOT else ""
+    append = out.append
     for m in words.finditer(s, a, b):
-        ws, we = m.span()
-        k = s.find(cond, ws, we) if cond else -1
-        while k >= 0:
-            if _is_separator(s, k, end, mode, inside):
-                _emit_word(s, ws, k, br, mode, out)
-                ws = k + 1
-            k = s.find(cond, k + 1, we)
-        _emit_word(s, ws, we, br, mode, out)
+        w = m.group()
+        ws = m.start()
+        if cond and cond in w:
+            we = ws + len(w)
+            k = s.find(cond, ws, we)
+            while k >= 0:
+                if _is_separator(s, k, end, mode, inside):
+                    _emit_word(s, ws, k, br, mode, out)
+                    ws = k + 1
+                k = s.find(cond, k + 1, we)
+            _emit_word(s, ws, we, br, mode, out)
+            continue
+        for rs, re_, cat, a_, b_, c, d, x, f, g, fl in _cached_tokens(w, inside, mode):
+            append([rs + ws, re_ + ws, cat, br, a_, b_, c, d, x, f, g, fl])
 
 
 # ---------------------------------------------------------------- combining tokens
@@ -559,8 +574,13 @@ def _combine(s: str, toks: list[list[int]]) -> None:
     n = len(toks)
     for i in range(n - 1):
         t = toks[i]
-        u = toks[i + 1]
         cat = t[CAT]
+        if cat == WORD or cat == TAG:
+            if s[t[S]] not in _PAIR_FIRST:
+                continue  # no two-word tag starts with this letter
+        elif cat not in _COMBINERS:
+            continue
+        u = toks[i + 1]
         if t[BR] != u[BR]:
             continue
         if cat == EPWORD and (u[CAT] == NUM or u[CAT] == RANGE):
