@@ -267,3 +267,31 @@ def test_no_destination_ever_leaves_the_library_root(tmp_path, title, tmdb_title
             real = os.path.normpath(e.dst)
             assert os.path.commonpath([dest, real]) == dest and real != dest, e
             assert real == e.dst  # no "..", "." or doubled separators hiding in it
+
+
+def test_bonus_videos_go_to_the_extras_folder_of_their_show(tmp_path: Path) -> None:
+    src, dst = tmp_path / "in", tmp_path / "lib"
+    release = src / "[Grp] Show S1 [1080p]"
+    eps = [episode(release, f"[Grp] Show - {n:02} [1080p].mkv", "Show", n, year=2020) for n in (1, 2)]
+    ncop = record(write(release / "Extras" / "[Grp] Show - NCOP1 [1080p].mkv", "op"), title="Show - NCOP",
+                  episode=1, kind="extra")
+    menu = record(write(release / "[Grp] Show - Menu [1080p].mkv", "menu"), title="Show", kind="special")
+    lone = record(write(src / "Other - NCED.mkv", "ed"), title="Other", kind="extra")
+    entries = by_src(plan_of([*eps, ncop, menu, lone], dst))
+    assert entries["[Grp] Show - NCOP1 [1080p].mkv"].dst == str(dst / "Show (2020)" / "Extras" / "[Grp] Show - NCOP1 [1080p].mkv")
+    assert entries["[Grp] Show - Menu [1080p].mkv"].dst == str(dst / "Show (2020)" / "Extras" / "[Grp] Show - Menu [1080p].mkv")
+    assert entries["Other - NCED.mkv"].dst == str(dst / "Other" / "Extras" / "Other - NCED.mkv")
+    assert {e.role for e in entries.values()} == {"video", "bonus"}
+
+
+def test_fonts_of_two_releases_with_one_name_both_travel(tmp_path: Path) -> None:
+    src, dst = tmp_path / "in", tmp_path / "lib"
+    records = []
+    for grp, content in (("A", b"font one"), ("B", b"font two, other size"), ("C", b"font one")):
+        records.append(episode(src / grp, f"[{grp}] Show - 01.mkv", "Show", 1, grp.encode() * 10, group=grp))
+        records.append(record(write(src / grp / "Fonts" / "Arial.ttf", content)))
+    entries = [e for e in plan_of(records, dst).entries if e.role == "attachment"]
+    fonts = dst / "Show" / "Season 01" / "Fonts"
+    assert sorted((e.status, e.dst) for e in entries) == [
+        (ALREADY, str(fonts / "Arial.ttf")),  # C's is identical to A's: nothing to add
+        (TODO, str(fonts / "Arial (2).ttf")), (TODO, str(fonts / "Arial.ttf"))]
