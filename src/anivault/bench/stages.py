@@ -179,7 +179,7 @@ def organize_stage(ctx: Context) -> Stage:
             plan, files, env=plan_env, metrics=True), gated=True),
         Variant("organize_apply", f"anivault organize --apply (move, {apply_files:,} files)",
                 lambda: command(apply, apply_files, env=apply_env, metrics=True), gated=True,
-                setup=lambda: _expect_files(src, apply_files)),
+                setup=lambda: _fresh_apply(src, apply_files, apply_env["ANIVAULT_DATA_DIR"])),
         Variant("undo", f"anivault undo --last ({apply_files:,} files)", lambda: command(
             undo, apply_files, env=apply_env, metrics=True), gated=True),
     ]
@@ -188,6 +188,15 @@ def organize_stage(ctx: Context) -> Stage:
             variant.setup()
         variant.run()
     return Stage("organize", variants)
+
+
+def _fresh_apply(src: str, files: int, data_dir: str) -> None:
+    """Every apply starts alike: the library back in place (undo did it), no history.
+
+    (Journals of earlier repeats would otherwise pile up: each run reads the
+    history, so repeat 5 would be measured against four times more of it.)"""
+    _expect_files(src, files)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _expect_files(root: str, files: int) -> None:
