@@ -31,6 +31,7 @@ ANIMATION = 16
 W_TITLE, W_YEAR, W_ANIMATION, W_JAPAN = 0.70, 0.12, 0.10, 0.08
 SURE_TITLE = 0.9  # a search-result title this close needs no alternative titles to confirm
 DETAIL_CANDIDATES = 3  # how many uncertain candidates get their details (alternative titles) fetched
+DROPPED_WORD = 0.05  # title score lost per word a shortened query dropped
 SUBTITLE_PART = 0.95  # "Frieren" matching "Frieren: Beyond Journey's End" counts a little less than exact
 
 # ---------------------------------------------------------------- normalization
@@ -59,7 +60,7 @@ class Cleaned(NamedTuple):
 
 def clean_title(title: str) -> Cleaned:
     """The search query and the comparison form of a release title."""
-    text = unicodedata.normalize("NFKC", title).replace("×", "x")
+    text = unicodedata.normalize("NFKC", title).replace("×", " x ")
     season = None
     m = _SEASON_WORDS.search(text)
     if m:
@@ -75,7 +76,7 @@ def clean_title(title: str) -> Cleaned:
 
 def fold(text: str) -> str:
     """Case, width, accents, punctuation and romaji long vowels ignored: "Shippūden" == "shippuuden"."""
-    text = unicodedata.normalize("NFKC", text).replace("×", "x").translate(_MACRONS)
+    text = unicodedata.normalize("NFKC", text).replace("×", " x ").translate(_MACRONS)
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = " ".join(_PUNCT.sub(" ", text.casefold()).replace("'", "").split())
     return _LONG_VOWELS.sub(lambda m: m.group(0)[0] if m.group(0) != "h" else "", text)
@@ -220,11 +221,11 @@ def year_score(hint: int | None, years: Iterable[int | None]) -> float:
     return {0: 1.0, 1: 0.7, 2: 0.3}.get(min(gaps), 0.0)
 
 
-def score(candidate: Candidate, cleaned: Cleaned, year: int | None) -> float:
-    """Confidence in [0, 1] that ``candidate`` is the titled series."""
+def score(candidate: Candidate, cleaned: Cleaned, year: int | None, penalty: float = 1.0) -> float:
+    """Confidence in [0, 1] that ``candidate`` is the titled series (``penalty`` scales the title part)."""
     r, details = candidate.result, candidate.details
     names = [candidate.name, candidate.original_name, *alternative_titles(details)]
-    candidate.title_score = title_similarity(cleaned.folded, names)
+    candidate.title_score = title_similarity(cleaned.folded, names) * penalty
     years = [candidate.year] + [_year(s.get("air_date")) for s in (details or {}).get("seasons", [])]
     genres = set(r.get("genre_ids") or []) | {g.get("id") for g in (details or {}).get("genres", [])}
     japanese = "JP" in (r.get("origin_country") or []) or r.get("original_language") == "ja"
@@ -349,9 +350,13 @@ class Matcher:
     def _search_best(self, cleaned: Cleaned, year: int | None, media: str) -> Candidate | None:
         other = "movie" if media == "tv" else "tv"
         best: Candidate | None = None
+        words = len(cleaned.query.split())
         for query in [cleaned.query, *shortened(cleaned.query)]:
+            # A shortened query is compared as shortened, at a price per dropped word.
+            target = cleaned._replace(query=query, folded=fold(query))
+            penalty = max(0.8, 1 - DROPPED_WORD * (words - len(query.split())))
             for kind in (media, other):
-                found = self._best_of(self._search(kind, query, year), cleaned, year)
+                found = self._best_of(self._search(kind, query, year), target, year, penalty)
                 if found and (best is None or found.confidence > best.confidence):
                     best = found
                 if best and best.confidence >= self.min_confidence:
@@ -368,11 +373,12 @@ class Matcher:
                 page = self.client.search_movie(query)
         return [Candidate(r, kind) for r in (page or {}).get("results") or [] if r.get("id") is not None]
 
-    def _best_of(self, candidates: list[Candidate], cleaned: Cleaned, year: int | None) -> Candidate | None:
+    def _best_of(self, candidates: list[Candidate], cleaned: Cleaned, year: int | None,
+                 penalty: float = 1.0) -> Candidate | None:
         if not candidates:
             return None
         for c in candidates:
-            score(c, cleaned, year)
+            score(c, cleaned, year, penalty)
         # Stable sort: among equals TMDB's own order (relevance, popularity) decides.
         ranked = sorted(candidates, key=lambda c: -c.confidence)
         top = ranked[0]
@@ -382,7 +388,7 @@ class Matcher:
             return top  # a movie needs no details: title, year and id are in the search result
         for c in to_detail:
             c.details = self.client.tv(c.id) if c.media_type == "tv" else self.client.movie(c.id)
-            score(c, cleaned, year)
+            score(c, cleaned, year, penalty)
         return sorted(ranked, key=lambda c: -c.confidence)[0]
 
     # ---- one file

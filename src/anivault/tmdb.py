@@ -300,6 +300,8 @@ class TMDBClient:
     def _attempt(self, path: str, params: dict[str, Any], attempt: int) -> tuple[str, Any]:
         """One HTTP request: ("ok", body), ("throttled", why) or ("failed", why)."""
         with self.limiter.slot():
+            if self._rejected:  # rejected while this thread waited for its turn: send nothing more
+                raise self._rejected
             self._count("requests")
             try:
                 response = self._http.get(path, params={**params, "language": self.language, **self._params})

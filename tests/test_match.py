@@ -1,0 +1,259 @@
+"""Matching: normalization, scoring, grouping, fallbacks, episode placement."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+import tmdb_fixtures as fx
+from anivault.cache import TMDBCache
+from anivault.match import (Matcher, clean_title, cumulative_place, fold, match_files, match_records, shortened,
+                            title_similarity, year_score)
+from anivault.models import ParsedName
+from anivault.ratelimit import RateLimiter
+from anivault.tmdb import TMDBClient
+from tmdb_server import TMDBServer, tmdb_env, tmdb_server  # noqa: F401 (fixtures)
+
+
+class Rec(NamedTuple):
+    path: str
+    parsed: ParsedName | None
+    kind: str = "video"
+
+
+def rec(title: str | None, episode: int | None = None, season: int | None = None, year: int | None = None,
+        kind: str = "episode", path: str | None = None) -> Rec:
+    return Rec(path or f"/lib/{title} - {episode}.mkv", ParsedName(title=title, season=season, episode=episode,
+                                                                    year=year, kind=kind))
+
+
+@pytest.fixture
+def client(tmdb_server: TMDBServer, tmp_path: Path):
+    with TMDBCache(tmp_path / "tmdb.sqlite") as cache, \
+            TMDBClient(api_key=tmdb_server.api_key, base_url=tmdb_server.url, cache=cache,
+                       limiter=RateLimiter(rate=1000, concurrency=4)) as c:
+        yield c
+
+
+def one(client: TMDBClient, r: Rec, **kw: Any):
+    (fm,) = Matcher(client, **kw).match([r])
+    return fm
+
+
+# ---------------------------------------------------------------- normalization
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Naruto Shippūden", "naruto shippuuden"),
+    ("ＳＰＹ×ＦＡＭＩＬＹ", "Spy x Family"),
+    ("Sousou no Frieren", "SOUSOU NO FRIEREN"),
+    ("Kaguya-sama: Love Is War", "kaguya sama love is war"),
+    ("Tōkyō Gūru", "Toukyou Guuru"),
+    ("Re:Zero", "re zero"),
+])
+def test_fold_ignores_width_case_punctuation_and_long_vowels(a: str, b: str) -> None:
+    assert fold(a) == fold(b)
+
+
+@pytest.mark.parametrize("title, query, season, special", [
+    ("Boku no Hero Academia 2nd Season", "boku no hero academia", 2, False),
+    ("Shingeki no Kyojin Season 3", "shingeki no kyojin", 3, False),
+    ("Oshi no Ko 第2期", "oshi no ko", 2, False),
+    ("Re:Zero S2", "re zero", 2, False),
+    ("Black Clover OVA", "black clover", None, True),
+    ("Made in Abyss - Menu01", "made in abyss", None, False),
+    ("Attack on Titan NCOP2", "attack on titan", None, False),
+    ("Steins;Gate", "steins gate", None, False),
+    ("Ｆｒｉｅｒｅｎ", "frieren", None, False),
+])
+def test_clean_title(title: str, query: str, season: int | None, special: bool) -> None:
+    c = clean_title(title)
+    assert (c.query, c.season, c.special) == (query, season, special)
+
+
+def test_shortened_drops_trailing_words() -> None:
+    assert shortened("attack on titan junk") == ["attack on titan", "attack on", "attack"]
+    assert shortened("ab cd") == []  # "ab" is too short to mean anything
+
+
+def test_similarity_and_year_score() -> None:
+    assert title_similarity(fold("Naruto"), ["Naruto"]) == 1.0
+    assert title_similarity(fold("Naruto"), ["Naruto Shippūden"]) < 0.6
+    assert 0.9 <= title_similarity(fold("Frieren"), ["Frieren: Beyond Journey's End"]) < 1.0
+    assert year_score(2011, [2011]) == 1.0 and year_score(2011, [1999]) == 0.0
+    assert year_score(None, [2011]) == 0.5 and year_score(2012, [None, 2011]) == 0.7
+
+
+# ---------------------------------------------------------------- resolving titles
+
+
+@pytest.mark.parametrize("title, kind, year, expected", [
+    ("One Piece", "episode", None, 37854),
+    ("Shingeki no Kyojin", "episode", None, 1429),  # romaji, via alternative titles
+    ("Sousou no Frieren", "episode", None, 209867),
+    ("Frieren", "episode", None, 209867),  # the name before its subtitle
+    ("Naruto", "episode", None, 46260),
+    ("Naruto Shippuuden", "episode", None, 31910),  # a sequel that is a separate series
+    ("Trigun", "episode", None, 2592),
+    ("Trigun Stampede", "episode", None, 202411),
+    ("Hunter x Hunter", "episode", 1999, 8828),  # the year tells remakes apart
+    ("Hunter x Hunter", "episode", 2011, 46298),
+    ("Berserk", "episode", 2016, 66893),
+    ("Monster", "episode", None, 30981),  # animation from Japan beats a live-action namesake
+    ("Oshi no Ko", "episode", None, 203737),
+    ("ＳＰＹ×ＦＡＭＩＬＹ", "episode", None, 120089),  # full-width
+    ("Dungeon Meshi", "episode", None, 219109),
+    ("Kimetsu no Yaiba", "episode", None, 85937),
+    ("Fullmetal Alchemist", "episode", None, 25777),
+    ("Fullmetal Alchemist Brotherhood", "episode", None, 31911),
+    ("Re Zero kara Hajimeru Isekai Seikatsu", "episode", None, 65942),
+    ("Kimi no Na wa", "movie", 2016, 372058),
+    ("Spirited Away", "movie", None, 129),
+    ("Jujutsu Kaisen 0", "movie", None, 810693),
+    ("Ghost in the Shell", "movie", 1995, 9323),
+])
+def test_resolves_hard_titles(client: TMDBClient, title: str, kind: str, year: int | None, expected: int) -> None:
+    fm = one(client, rec(title, 1 if kind != "movie" else None, year=year, kind=kind))
+    assert fm.match is not None, fm.reason
+    assert fm.match.id == expected
+    assert 0.6 <= fm.match.confidence <= 1.0
+
+
+def test_each_series_is_searched_once(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+    records = [rec("One Piece", e) for e in range(1, 40)] + [rec("one piece", e, season=2) for e in range(1, 5)]
+    records += [rec("Naruto", e, path=f"/lib/n{e}.ass") for e in range(1, 10)]
+    files = Matcher(client).match(records)
+    assert all(f.match is not None for f in files)
+    assert tmdb_server.count("/3/search/tv") == 2
+    assert tmdb_server.count("/3/tv/37854") == 1 and tmdb_server.count("/3/tv/46260") == 1
+
+
+def test_unknown_title_is_unmatched_with_a_reason(client: TMDBClient) -> None:
+    fm = one(client, rec("Totally Unknown Show Xyzzy", 3))
+    assert fm.match is None and "no TMDB result" in fm.reason
+
+
+def test_below_min_confidence_is_unmatched_with_the_score(client: TMDBClient) -> None:
+    fm = one(client, rec("Cowboy Bebop Kai", 1), min_confidence=0.95)
+    assert fm.match is None
+    assert "Cowboy Bebop" in fm.reason and "below --min-confidence 0.95" in fm.reason
+
+
+def test_shortens_the_query_when_nothing_fits(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+    fm = one(client, rec("Vinland Saga Extended Remaster Edition", 2))
+    assert fm.match is not None and fm.match.id == 88803
+    queries = [r.params["query"] for r in tmdb_server.requests("/3/search/")]
+    assert queries[0] == "vinland saga extended remaster edition" and "vinland saga" in queries
+
+
+def test_movie_named_like_an_episode_falls_back_to_movie_search(client: TMDBClient,
+                                                                  tmdb_server: TMDBServer) -> None:
+    fm = one(client, rec("Princess Mononoke", 1))
+    assert fm.match is not None and fm.match.media_type == "movie" and fm.match.id == 128
+    assert fm.match.season is None and fm.match.episode is None
+    assert tmdb_server.count("/3/search/tv") == 1 and tmdb_server.count("/3/search/movie") >= 1
+
+
+def test_movie_year_is_sent_then_dropped_when_nothing_fits(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+    fm = one(client, rec("Akira", None, year=1989, kind="movie"))  # a re-release year
+    assert fm.match is not None and fm.match.id == 149
+    years = [r.params.get("primary_release_year") for r in tmdb_server.requests("/3/search/movie")]
+    assert years == ["1989", None]
+
+
+def test_tv_search_does_not_filter_by_a_later_season_year(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+    fm = one(client, rec("Attack on Titan", 5, season=3, year=2018))
+    assert fm.match is not None and fm.match.id == 1429 and fm.match.season == 3
+    assert all("first_air_date_year" not in r.params for r in tmdb_server.requests("/3/search/tv"))
+
+
+# ---------------------------------------------------------------- episodes
+
+
+def test_absolute_episode_through_the_episode_group(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+    fm = one(client, rec("One Piece", 1089))
+    seasons = fx.ONE_PIECE_SEASONS
+    before = sum(seasons[:20])
+    assert (fm.match.season, fm.match.episode) == (21, 1089 - before)
+    assert "episode group" in fm.match.reason
+    assert tmdb_server.count("/3/tv/episode_group/") == 1
+
+
+def test_absolute_episode_through_season_counts(client: TMDBClient) -> None:
+    shippuden = next(s for s in fx.SHOWS if s.id == 31910)
+    fm = one(client, rec("Naruto Shippuden", 300))
+    total = 0
+    for n, count in enumerate(shippuden.seasons, start=1):
+        if 300 <= total + count:
+            assert (fm.match.season, fm.match.episode) == (n, 300 - total)
+            break
+        total += count
+    assert "season counts" in fm.match.reason
+
+
+def test_episode_within_the_first_season_stays(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+    fm = one(client, rec("One Piece", 12))
+    assert (fm.match.season, fm.match.episode, fm.match.reason) == (1, 12, None)
+    assert tmdb_server.count("/3/tv/episode_group/") == 0
+
+
+def test_season_numbered_from_the_series_start(client: TMDBClient) -> None:
+    fm = one(client, rec("Attack on Titan", 30, season=2))  # S1 has 25: "S2 - 30" is S2E05
+    assert (fm.match.season, fm.match.episode) == (2, 5)
+
+
+@pytest.mark.parametrize("r, expected", [
+    (rec("Attack on Titan", 3, kind="special"), (0, 3)),
+    (rec("Attack on Titan OVA", 2), (0, 2)),
+    (rec("Attack on Titan", 4, season=0), (0, 4)),
+    (rec("Attack on Titan", None, kind="extra"), (None, None)),
+    (rec("Attack on Titan 2nd Season", 4), (2, 4)),
+])
+def test_specials_extras_and_season_words(client: TMDBClient, r: Rec, expected: tuple) -> None:
+    fm = one(client, r)
+    assert (fm.match.season, fm.match.episode) == expected
+
+
+def test_cumulative_place_beyond_the_known_episodes() -> None:
+    assert cumulative_place({0: 5, 1: 10, 2: 10}, 15) == (2, 5, None)
+    season, episode, note = cumulative_place({1: 10, 2: 10}, 25)
+    assert (season, episode) == (2, 15) and "beyond" in note
+
+
+# ---------------------------------------------------------------- the library entry points
+
+
+def test_match_records_keeps_order_and_reports(tmdb_env: TMDBServer) -> None:
+    from anivault.monitor import Metrics
+
+    records = [rec("Frieren", 1), Rec("/lib/font.ttf", None, "other"), rec(None, 3), rec("Naruto", 2)]
+    metrics = Metrics()
+    pairs = list(match_records(records, metrics=metrics))
+    assert [p[0] for p in pairs] == records
+    assert pairs[0][1].id == 209867 and pairs[1][1] is None and pairs[2][1] is None and pairs[3][1].id == 46260
+    assert metrics.counters["tmdb_requests"] == tmdb_env.count() > 0
+    assert metrics.stage_seconds["match"] > 0
+
+
+def test_match_files_second_run_is_all_cache_hits(tmdb_env: TMDBServer) -> None:
+    records = [rec(t, 1) for t in ("One Piece", "Bleach", "Death Note", "Vinland Saga")]
+    files, series, summary = match_files(records)
+    assert summary["matched"] == 4 and summary["requests"] == tmdb_env.count()
+    files, series, summary = match_files(records)
+    assert summary["requests"] == 0 and summary["hit_rate"] == 1.0
+    assert tmdb_env.count() == 8  # one search and one details per series, ever
+    assert sorted(s.tmdb_title for s in series) == ["Bleach", "Death Note", "One Piece", "Vinland Saga"]
+
+
+def test_offline_without_cache_leaves_files_unmatched(tmdb_env: TMDBServer) -> None:
+    files, _, summary = match_files([rec("One Piece", 1)], offline=True)
+    assert files[0].match is None and "offline" in files[0].reason
+    assert summary["cache_only"] and tmdb_env.count() == 0
+
+
+def test_language_is_part_of_every_request(tmdb_env: TMDBServer) -> None:
+    match_files([rec("One Piece", 1)], language="de-DE")
+    assert {r.params["language"] for r in tmdb_env.requests()} == {"de-DE"}
+    match_files([rec("One Piece", 1)], language="en-US")
+    assert tmdb_env.count() == 4  # another language, other cache keys
