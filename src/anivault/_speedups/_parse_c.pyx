@@ -1210,7 +1210,8 @@ cdef void find_episode(P* p, int first) noexcept nogil:
         t = &toks[last_num]
         prev = &toks[last_num - 1]
         if not is_year(t) and not (prev.cat == TYPED and prev.a == K_MOVIE) \
-                and prev.cat != DASH and not lower_equals(p.s, prev.s, prev.e, "part") \
+                and prev.cat != DASH and prev.cat != PLUS \
+                and not lower_equals(p.s, prev.s, prev.e, "part") \
                 and not lower_equals(p.s, prev.s, prev.e, "pt"):
             p.ep = last_num
             return

@@ -926,7 +926,8 @@ def _find_episode(p: _Parse, first: int) -> None:
         t = toks[last_num]
         prev = toks[last_num - 1]
         if not _is_year(t) and not (prev[CAT] == TYPED and prev[A] == K_MOVIE) \
-                and prev[CAT] != DASH and _lower(p.s[prev[S]:prev[E]]) not in ("part", "pt"):
+                and prev[CAT] != DASH and prev[CAT] != PLUS \
+                and _lower(p.s[prev[S]:prev[E]]) not in ("part", "pt"):
             p.ep = last_num
             return
     if lead_zero >= 0:
