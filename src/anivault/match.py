@@ -44,7 +44,7 @@ _SEASON_WORDS = re.compile(
     r"|第\s*(\d{1,2})\s*[期季]", re.IGNORECASE)
 _SPECIAL_WORDS = re.compile(r"\b(?:ova|oad|ona|specials?|sp)\b", re.IGNORECASE)
 # Extras left in a title by a release name ("Title - NCOP1", "Title - Menu01") are no part of it.
-_EXTRA_WORDS = re.compile(r"\b(?:nc(?:op|ed)\d*|(?:op|ed)\d+|menu\s*\d*|pv\s*\d*|cm\s*\d+|preview|trailer)\b",
+_EXTRA_WORDS = re.compile(r"\b(?:nc(?:op|ed)\d*|(?:op|ed)\d+|menu\s*\d*|pv\s*\d*|cm\s*\d*|preview|trailer)\b",
                           re.IGNORECASE)
 _PUNCT = re.compile(r"[^\w']+|_")
 _LONG_VOWELS = re.compile(r"(?<=[aiueo])h(?=\s|$)|ou|oo|uu|aa|ii|ee")
@@ -70,7 +70,7 @@ def clean_title(title: str) -> Cleaned:
     special = bool(_SPECIAL_WORDS.search(text))
     if special:
         text = _SPECIAL_WORDS.sub(" ", text)
-    query = " ".join(_PUNCT.sub(" ", text).replace("'", "").split()).casefold()
+    query = " ".join(_PUNCT.sub(" ", text).split()).casefold()  # apostrophes stay: TMDB reads them
     return Cleaned(query or title.strip().casefold(), fold(query) or fold(title), season, special)
 
 
@@ -286,9 +286,10 @@ class Matcher:
 
     @staticmethod
     def group_key(parsed: ParsedName) -> tuple[str, int | None, str] | None:
+        """(folded title, year, "tv" | "movie" | "extra"): the files searched as one."""
         if not parsed.title:
             return None
-        media = "movie" if parsed.kind == "movie" else "tv"
+        media = {"movie": "movie", "extra": "extra"}.get(parsed.kind, "tv")
         return fold(clean_title(parsed.title).query), parsed.year, media
 
     def match(self, records: Iterable[Any], progress: Callable[[Series], None] | None = None) -> list[FileMatch]:
@@ -301,13 +302,38 @@ class Matcher:
             keys.append(key)
             if key is not None and key not in self._groups and key not in firsts:
                 firsts[key] = rec.parsed
-        self._resolve_all(firsts, progress)
+        self._resolve_all({k: p for k, p in firsts.items() if k[2] != "extra"}, progress)
+        # Extras (NCOP, menus, CMs) say nothing about TV or movie: they join the series or
+        # movie of the same title when there is one, and are searched (as TV) only when not.
+        alone = {}
+        by_title: dict[str, list[tuple[tuple[str, int | None, str], Series]]] = {}
+        for k, series in self._groups.items():
+            if k[2] != "extra":
+                by_title.setdefault(k[0], []).append((k, series))
+        for key, parsed in firsts.items():
+            if key[2] == "extra":
+                host = self._host(key, by_title.get(key[0], []))
+                if host is None:
+                    alone[key] = parsed
+                else:
+                    self._groups[key] = host
+        self._resolve_all(alone, progress)
         return [self._file(rec, key) for rec, key in zip(records, keys)]
+
+    @staticmethod
+    def _host(key: tuple[str, int | None, str],
+              same_title: list[tuple[tuple[str, int | None, str], Series]]) -> Series | None:
+        """The group an extra belongs to: same title, the same year and a match preferred."""
+        ranked = sorted((s for _, s in same_title), key=lambda s: (s.year != key[1], not s.matched))
+        return ranked[0] if ranked else None
 
     def _resolve_all(self, firsts: dict[tuple[str, int | None, str], ParsedName],
                      progress: Callable[[Series], None] | None) -> None:
+        if not firsts:
+            return
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="match") as pool:
-            futures = {key: pool.submit(self.resolve, p.title or "", p.year, key[2]) for key, p in firsts.items()}
+            futures = {key: pool.submit(self.resolve, p.title or "", p.year, "tv" if key[2] == "extra" else key[2])
+                       for key, p in firsts.items()}
             try:
                 for key, future in futures.items():
                     self._groups[key] = future.result()
@@ -320,7 +346,8 @@ class Matcher:
 
     @property
     def series(self) -> list[Series]:
-        return list(self._groups.values())
+        """Each resolved series once (extras share their series' entry)."""
+        return list({id(s): s for s in self._groups.values()}.values())
 
     # ---- one series
 
