@@ -379,6 +379,7 @@ cdef struct P:
     int title_a, title_b, title_mode
     int eptitle_a, eptitle_b
     int season, kind
+    int stop       # the title ends here at the latest (-1: no such token)
 
 
 # ---------------------------------------------------------------- extension
@@ -1180,6 +1181,11 @@ cdef void find_episode(P* p, int first) noexcept nogil:
         if t.br < 0 and (t.cat == NUM or t.cat == RANGE) and toks[i - 1].cat == DASH \
                 and toks[i - 1].br < 0 and i - 1 > first:
             p.ep = i
+            if t.cat == NUM and i + 3 < n and toks[i + 1].cat == OPEN and toks[i + 2].cat == NUM \
+                    and toks[i + 3].cat == CLOSE and toks[i + 2].a < t.a \
+                    and not is_year(&toks[i + 2]):
+                p.ep = i + 2
+                p.stop = i - 1
             return
     last_num = -1
     lead_zero = -1
@@ -1301,7 +1307,8 @@ cdef void find_title(P* p, int first) noexcept nogil:
             if b >= 0 or i > first:
                 b = t.s + t.g
             break
-        if i == ep or (cat == DASH and i + 1 == ep and not (toks[ep].cat == TYPED and b >= 0)):
+        if i == ep or i == p.stop or (cat == DASH and i + 1 == ep
+                                      and not (toks[ep].cat == TYPED and b >= 0)):
             break
         if cat == OPEN:
             cls = bracket_class(p, i, &close)
@@ -1597,6 +1604,7 @@ cdef void run_rules(P* p, int* pair, int* stack) noexcept nogil:
     p.eptitle_a = p.eptitle_b = -1
     p.season = 0
     p.kind = 0
+    p.stop = -1
     first = find_leading_group(p)
     find_episode(p, first)
     find_title(p, first)

@@ -759,7 +759,7 @@ class _Parse:
     """Working state of one parse (the compiled twin keeps the same fields in a C struct)."""
 
     __slots__ = ("s", "end", "mode", "toks", "group_br", "ep", "title_a", "title_b",
-                 "title_mode", "kind", "season", "eptitle_a", "eptitle_b", "group_a",
+                 "title_mode", "kind", "season", "stop", "eptitle_a", "eptitle_b", "group_a",
                  "group_b", "title_first")
 
 
@@ -781,6 +781,7 @@ def parse_name(name: str) -> ParsedName:
     p.eptitle_a = p.eptitle_b = -1
     p.season = 0
     p.kind = 0
+    p.stop = -1
     first = _find_leading_group(p)
     _find_episode(p, first)
     _find_title(p, first)
@@ -894,6 +895,11 @@ def _find_episode(p: _Parse, first: int) -> None:
         if t[BR] < 0 and (t[CAT] == NUM or t[CAT] == RANGE) and toks[i - 1][CAT] == DASH \
                 and toks[i - 1][BR] < 0 and i - 1 > first:
             p.ep = i
+            if t[CAT] == NUM and i + 3 < n and toks[i + 1][CAT] == OPEN and toks[i + 2][CAT] == NUM \
+                    and toks[i + 3][CAT] == CLOSE and toks[i + 2][A] < t[A] \
+                    and not _is_year(toks[i + 2]):
+                p.ep = i + 2  # "Letter Bee - 29 (04)": the season's own number, after the overall one
+                p.stop = i - 1
             return
     # 5. the number ending the title run: "Title 05 [..]".
     run_end = first
@@ -1006,7 +1012,8 @@ def _find_title(p: _Parse, first: int) -> None:
             if b >= 0 or i > first:
                 b = t[S] + t[G]
             break
-        if i == ep or (cat == DASH and i + 1 == ep and not (toks[ep][CAT] == TYPED and b >= 0)):
+        if i == ep or i == p.stop or (cat == DASH and i + 1 == ep
+                                      and not (toks[ep][CAT] == TYPED and b >= 0)):
             break
         if cat == OPEN:
             cls, close = _bracket_class(toks, i)
