@@ -68,7 +68,8 @@ def new_op_id() -> str:
     return f"{stamp}.{int(now % 1 * 1e6):06d}Z-{os.urandom(3).hex()}"
 
 
-def _fsync_dir(path: str) -> None:
+def fsync_dir(path: str) -> None:
+    """Make a directory's entries (a new, renamed or removed name) durable."""
     if os.name != "posix":  # Windows cannot open a directory for fsync; NTFS journals metadata
         return
     fd = os.open(path, os.O_RDONLY)
@@ -108,7 +109,7 @@ class Journal:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)  # op ids are unique: nothing is replaced
-        _fsync_dir(directory)
+        fsync_dir(directory)
 
     def write(self, record: dict[str, Any]) -> None:
         self._buffer.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
@@ -287,7 +288,8 @@ def history(data_dir: str | None = None) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- the destination lock
 
 
-def _identity() -> dict[str, Any]:
+def process_identity() -> dict[str, Any]:
+    """Who this process is, as a lock or journal records it (a pid alone can be reused)."""
     import psutil
 
     pid = os.getpid()
@@ -395,7 +397,7 @@ class DestinationLock:
         if previous:  # a holder that never released: it died (SIGKILL, power cut)
             self.warn(f"taking over the stale lock on {dest} left by {describe_holder(previous)}, "
                       "which is no longer running")
-        me = json.dumps(dict(_identity(), op=self.op, dest=dest)).encode()
+        me = json.dumps(dict(process_identity(), op=self.op, dest=dest)).encode()
         os.lseek(fd, 0, os.SEEK_SET)
         os.ftruncate(fd, 0)
         os.write(fd, me)

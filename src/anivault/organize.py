@@ -723,9 +723,9 @@ def copy_verified(src: str, dst: str, tmp: str, mtime_ns: int | None = None) -> 
         if os.stat(tmp).st_size != st.st_size or file_hash(tmp) != digest:
             raise VerifyError(errno.EIO, "copy does not match its source (size or xxh3)", tmp)
         _place(tmp, dst)
-        from .journal import _fsync_dir
+        from .journal import fsync_dir
 
-        _fsync_dir(os.path.dirname(dst))
+        fsync_dir(os.path.dirname(dst))
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)
@@ -924,9 +924,9 @@ def _is_empty_dir(path: str) -> bool:
 
 
 def _begin_record(op: str, options: PlanOptions, entries: int) -> dict[str, Any]:
-    from .journal import _identity
+    from .journal import process_identity
 
-    me = _identity()
+    me = process_identity()
     return {"t": "begin", "v": 1, "op": op, "action": options.action, "dest": options.dest,
             "movies_dest": options.movies_root if len(options.roots) > 1 else None,
             "sources": list(options.sources), "entries": entries, "pid": me["pid"], "host": me["host"],

@@ -4,8 +4,9 @@ The journal may lack the outcome of the last batch (group commit), so for
 every intent without a durable outcome the filesystem decides: where is the
 file, is it whole, is a temporary copy left over. Undo then reverses each
 completed operation, newest first, and only touches a file that is still the
-one AniVault put there (size + mtime + xxh3); anything changed since is
-reported and left alone. Undo is journaled too and can itself be re-run
+one AniVault put there: same size and mtime_ns, same xxh3 of its first and
+last 4 KiB, and for copies (which were read whole anyway) the same full
+xxh3. Anything changed since is reported and left alone. Undo is journaled too and can itself be re-run
 after a crash: a step already undone is recognised on disk.
 """
 from __future__ import annotations
