@@ -60,6 +60,10 @@ def test_crc_is_upper_case_hex(parse_twin):
     ("Evangelion_1.11_You_Are_(Not)_Alone_(2009)_[1080p,BluRay,x264]_-_THORA.mkv",
      "Evangelion 1.11 You Are (Not) Alone", None),
     ("[TardRaws] 0 [640x360].mkv", "0", None),
+    ("[DeadFish] 01 - Tari Tari [BD][720p][AAC].mp4", "Tari Tari", 1),
+    ("[NoobSubs] 06 Sword Art Online II (720p 8bit AAC).mp4", "Sword Art Online II", 6),
+    ("05 - Hidan no Aria - Butei Charter Article 1 - [UTW](E7724B68).mkv", "Hidan no Aria", 5),
+    ("01 - Land of Visible Pain.mkv", None, 1),
 ])
 def test_numbers_inside_titles(parse_twin, name, title, episode):
     check(parse_twin, name, title=title, episode=episode)
@@ -80,6 +84,9 @@ def test_numbers_inside_titles(parse_twin, name, title, episode):
     ("After War Gundam X - 1x03 - My Mount is Fierce!.mkv", "After War Gundam X", 1, 3),
     ("[Group] Title Second Season - 03.mkv", "Title", 2, 3),
     ("[SFW]_Queen's_Blade_S2", "Queen's Blade", 2, None),
+    ("Season1", None, 1, None),
+    ("[Deep] Tegami Bachi (REVERSE) - Letter Bee - 29 (04) [5203142B].mkv",
+     "Tegami Bachi (REVERSE) - Letter Bee", None, 4),
 ])
 def test_seasons(parse_twin, name, title, season, episode):
     check(parse_twin, name, title=title, season=season, episode=episode)

@@ -30,6 +30,10 @@ def test_package_exports():
     ("Show/Specials/Show - S00E01.mkv", dict(title="Show", season=0, episode=1)),
     ("[G] Show [1080p]/Extras/[G] Show - NCOP1 [1080p].mkv", dict(kind="extra", episode=1)),
     ("Show/Specials/01.mkv", dict(title="Show", episode=1, kind="special")),
+    ("My Series/1/01.mkv", dict(title="My Series", season=1, episode=1)),
+    ("Show Name/season2/03 - Name.mkv", dict(title="Show Name", season=2, episode=3, episode_title="Name")),
+    ("My Series S2/01 - Episode Title.mkv",
+     dict(title="My Series", season=2, episode=1, episode_title="Episode Title")),
 ])
 def test_folders_fill_what_the_name_lacks(path, fields):
     got = parse(path)

@@ -90,9 +90,10 @@ def _folder_context(folders: tuple[str, ...]) -> ParsedName:
         parsed = _parse_folder(folder)
         key = folder.strip().lower()
         kind = "special" if key in SPECIAL_FOLDERS else "extra" if key in EXTRA_FOLDERS else ""
-        if parsed.title and (parsed.title.lower() in GENERIC_FOLDERS or (
-                parsed.title.isdigit() and parsed.season is None)):
-            parsed = parsed._replace(title=None)  # "Specials", "Extras", numbered disc folders
+        if parsed.title and parsed.title.lower() in GENERIC_FOLDERS:
+            parsed = parsed._replace(title=None)  # "Specials", "Extras"
+        elif folder.isascii() and folder.isdigit() and len(folder) <= 2:
+            parsed = ParsedName(season=int(folder))  # "Show/1/01.mkv": numbered season folders
         context = _fill(context, parsed)
         if not context.kind and kind:
             context = context._replace(kind=kind)

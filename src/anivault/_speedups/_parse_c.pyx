@@ -602,6 +602,11 @@ cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
         t = classify_episode(s, ws + 1, we, ws, br)
         if t.cat != GONE:
             return t
+    if n > 6 and kn >= 6 and key[0] == 115 and key[1] == 101 and key[2] == 97 and key[3] == 115 \
+            and key[4] == 111 and key[5] == 110:  # "season1"
+        j = digits(s, ws + 6, we, &value)
+        if j == we:
+            return mk(ws, we, br, SEASON, value)
     if c0 == 0x7b2c and n > 2:  # 第
         j = digits(s, ws + 1, we, &value)
         if j == we - 1:
@@ -1164,7 +1169,13 @@ cdef void find_episode(P* p, int first) noexcept nogil:
                 return
     k = first
     if k < n and (toks[k].cat == NUM or toks[k].cat == RANGE) and toks[k].br < 0 and k + 2 < n \
-            and toks[k + 1].cat == DASH and toks[k + 2].cat == WORD and not is_year(&toks[k]):
+            and toks[k + 1].cat == DASH and titleish(&toks[k + 2]) \
+            and toks[k + 2].cat != NUM and toks[k + 2].cat != RANGE and toks[k + 2].cat != DASH \
+            and not is_year(&toks[k]):
+        p.ep = k
+        return
+    if 0 < k < n - 1 and toks[k].cat == NUM and toks[k].br < 0 and toks[k].b >= 2 \
+            and p.s[toks[k].s] == 48 and toks[k].d < 0 and toks[k + 1].cat == WORD:
         p.ep = k
         return
     if first == 0 and n and toks[0].cat == NUM and not is_year(&toks[0]):
@@ -1398,8 +1409,12 @@ cdef void title_after_leading_episode(P* p) noexcept nogil:
             p.eptitle_a = toks[k + 1].s
             p.eptitle_b = toks[last].e
             return
-    p.eptitle_a = toks[i].s
-    p.eptitle_b = toks[last].e
+    if p.group_br >= 0:
+        p.title_a = toks[i].s
+        p.title_b = toks[last].e
+    else:
+        p.eptitle_a = toks[i].s
+        p.eptitle_b = toks[last].e
 
 
 cdef bint contains_lower(const ucs* key, int n, const char* w) noexcept nogil:

@@ -251,6 +251,10 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
         t = _classify_episode(s, ws + 1, we, ws, br)
         if t is not None:
             return t
+    if n > 6 and key.startswith("season"):  # "Season1", "season02" (folders)
+        j, value = _digits(s, ws + 6, we)
+        if j == we:
+            return _token(ws, we, br, SEASON, value)
     if c0 == "第" and n > 2:
         j, value = _digits(s, ws + 1, we)
         if j == we - 1:
@@ -881,7 +885,13 @@ def _find_episode(p: _Parse, first: int) -> None:
     # (but "86 - 05" is the show "86").
     k = first
     if k < n and toks[k][CAT] in (NUM, RANGE) and toks[k][BR] < 0 and k + 2 < n \
-            and toks[k + 1][CAT] == DASH and toks[k + 2][CAT] == WORD and not _is_year(toks[k]):
+            and toks[k + 1][CAT] == DASH and _titleish(toks[k + 2]) \
+            and toks[k + 2][CAT] not in (NUM, RANGE, DASH) and not _is_year(toks[k]):
+        p.ep = k
+        return
+    # "[Group] 06 Title": a zero-padded number right after the group.
+    if 0 < k < n - 1 and toks[k][CAT] == NUM and toks[k][BR] < 0 and toks[k][B] >= 2 \
+            and p.s[toks[k][S]] == "0" and toks[k][D] < 0 and toks[k + 1][CAT] == WORD:
         p.ep = k
         return
     # A name that is just a number: "05.mkv", "05 [1080p].mkv" (folders give the title).
@@ -1099,7 +1109,10 @@ def _title_after_leading_episode(p: _Parse) -> None:
             p.title_a, p.title_b = toks[i][S], toks[k - 1][E]
             p.eptitle_a, p.eptitle_b = toks[k + 1][S], toks[last][E]
             return
-    p.eptitle_a, p.eptitle_b = toks[i][S], toks[last][E]
+    if p.group_br >= 0:  # "[Group] 01 - Title": a group names a show, not an episode
+        p.title_a, p.title_b = toks[i][S], toks[last][E]
+    else:  # "01 - Land of Visible Pain"
+        p.eptitle_a, p.eptitle_b = toks[i][S], toks[last][E]
 
 
 def _groupish(s: str, a: int, b: int) -> bool:
