@@ -24,23 +24,24 @@ from . import config
 from ._speedups import path_hash
 from .models import ParsedName
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FILENAME = "index.sqlite"
-BATCH_ROWS = 5000  # executemany size
+BATCH_ROWS = 2000  # executemany size
 COMMIT_ROWS = 100_000  # an interrupted scan keeps what was committed
 _TUPLE_FIELDS = [i for i, name in enumerate(ParsedName._fields)
                  if isinstance(ParsedName._field_defaults.get(name), tuple)]
 _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 # size, mtime_ns, payload (NDJSON fields pre-rendered, or encode_parsed(parsed)), series key
-Row = tuple[int, int, str, "str | None"]
+Row = tuple[int, int, str, "int | None"]
 _SELECT_JSON = "SELECT path_hash, size, mtime_ns, fields, series FROM files WHERE dir_hash = ?"
 _SELECT_PARSED = "SELECT path_hash, size, mtime_ns, parsed, series FROM files WHERE dir_hash = ?"
 
 
-def _signed(h: int) -> int:
+def signed_hash(h: int) -> int:
     """SQLite integers are signed 64-bit; hashes are unsigned."""
     return h - (1 << 64) if h >= 1 << 63 else h
+
 
 
 def _is_corrupt(error: sqlite3.DatabaseError) -> bool:
@@ -132,13 +133,13 @@ class Index:
             return {}
         try:
             rows = self._reads.execute(_SELECT_JSON if as_json else _SELECT_PARSED,
-                                       (_signed(path_hash(directory)),)).fetchall()
+                                       (signed_hash(path_hash(directory)),)).fetchall()
         except sqlite3.DatabaseError as e:
             self._load_error = e  # reported by the writing thread (store / close)
             return {}
         return {row[0] & 0xFFFFFFFFFFFFFFFF: row[1:] for row in rows}
 
-    def store(self, directory: str, rows: Iterable[tuple[int, int, int, str, str, str | None]],
+    def store(self, directory: str, rows: Iterable[tuple[int, int, int, str, str, int | None]],
               stale: Iterable[int] = ()) -> None:
         """Queue new or changed rows of one folder, and forget its files that are gone.
 
@@ -148,9 +149,9 @@ class Index:
             self._fail(self._load_error)
         if self._broken:
             return
-        d = _signed(path_hash(directory))
-        self._pending.extend((d, _signed(h), *rest) for h, *rest in rows)
-        self._stale.extend((d, _signed(h)) for h in stale)
+        d = signed_hash(path_hash(directory))
+        self._pending.extend((d, signed_hash(h), *rest) for h, *rest in rows)
+        self._stale.extend((d, signed_hash(h)) for h in stale)
         if len(self._pending) + len(self._stale) >= BATCH_ROWS:
             self._flush()
 
@@ -211,19 +212,22 @@ def _connect(path: Path) -> sqlite3.Connection:
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA cache_size=-8000")  # 8 MB: memory stays flat on big libraries
+        db.execute("PRAGMA cache_size=-2000")  # 2 MB (the default): memory stays flat on big libraries
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         fingerprint = parser_fingerprint()
         row = db.execute("SELECT value FROM meta WHERE key = 'parser'").fetchone()
         if row is None or row[0] != fingerprint:
-            # Another parser or schema: cached results would be wrong, start over.
+            # Another parser or schema: cached results would be wrong, start over
+            # (and give the space back: VACUUM of a nearly empty file is quick).
             db.execute("DROP TABLE IF EXISTS files")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('parser', ?)", (fingerprint,))
+            db.commit()
+            db.execute("VACUUM")
         # Clustered by folder: a folder's rows are one contiguous range.
         db.execute("""CREATE TABLE IF NOT EXISTS files (
                           dir_hash INTEGER NOT NULL, path_hash INTEGER NOT NULL,
                           size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-                          parsed TEXT NOT NULL, fields TEXT NOT NULL, series TEXT,
+                          parsed TEXT NOT NULL, fields TEXT NOT NULL, series INTEGER,
                           PRIMARY KEY (dir_hash, path_hash)) WITHOUT ROWID""")
         db.commit()
     except BaseException:

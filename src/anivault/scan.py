@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from ._speedups import BACKEND, path_hash, twin
 from .errors import UsageError
-from .index import Index, decode_parsed, encode_parsed
+from .index import Index, decode_parsed, encode_parsed, signed_hash
 from .models import ParsedName
 from .monitor import Metrics
 
@@ -194,6 +194,7 @@ class _Walker:
         self.options = options
         self.skipped = skipped
         self.load_rows = load_rows  # the folder's index rows, fetched here: in the walker thread
+        self.seconds: Counter[str] = Counter()  # "walk" and "index" time spent here
         self.visited: dict[tuple[int, int], str] = {}  # (st_dev, st_ino) -> path, with symlinks
         self._warnings: list[ScanWarning] = []
 
@@ -217,16 +218,27 @@ class _Walker:
             if self._warnings:
                 yield from self._warnings
                 self._warnings.clear()
-            yield directory, files, self.load_rows(directory) if files and self.load_rows else None
+            yield directory, files, self._rows(directory) if files else None
             stack.extend(reversed(subdirs))
+
+    def _rows(self, directory: str) -> dict[int, Any] | None:
+        if self.load_rows is None:
+            return None
+        started = time.perf_counter()
+        rows = self.load_rows(directory)
+        self.seconds["index"] += time.perf_counter() - started
+        return rows
 
     def _read(self, directory: str, root: str) -> tuple[list[tuple[str, int, int]], list[str]]:
         options, skipped = self.options, self.skipped
+        started = time.perf_counter()
         try:
             files, dirs, links, specials, failed, hidden, small, error = _WALK.list_dir(directory, options.min_size)
         except OSError as e:
+            self.seconds["walk"] += time.perf_counter() - started
             self._warn(directory, _reason(e, "cannot read folder"))
             return [], []
+        self.seconds["walk"] += time.perf_counter() - started
         prefix = directory if directory.endswith(os.sep) else directory + os.sep
         if hidden:
             skipped["hidden"] += hidden
@@ -265,7 +277,7 @@ class _Walker:
             return
         if stat_mod.S_ISREG(st.st_mode):
             directory = directory or os.sep
-            yield directory, [(name, st.st_size, st.st_mtime_ns)], self.load_rows(directory) if self.load_rows else None
+            yield directory, [(name, st.st_size, st.st_mtime_ns)], self._rows(directory)
         elif stat_mod.S_ISLNK(st.st_mode):
             self.skipped["symlink"] += 1
         else:
@@ -430,7 +442,7 @@ class ScanRun:
         self._on_warning = on_warning
         self._use_index = use_index
         self._cache_dir = cache_dir
-        self._series: set[str] = set()
+        self._series: set[int] = set()
         self._other_fields: dict[str, str] = {}  # ext -> fields of a file that is not parsed
         self._records: Iterator[Any] = self._run(as_json=False)
         self._started = False
@@ -471,7 +483,8 @@ class ScanRun:
         index = Index.open(self._cache_dir, warn=self.warn) if self._use_index else None
         summary.index = index.path if index is not None else None
         load_rows = (lambda d: index.load_dir(d, as_json)) if index is not None else None
-        events = _Walker(self._options, summary.skipped, load_rows).events(summary.roots)
+        walker = _Walker(self._options, summary.skipped, load_rows)
+        events = walker.events(summary.roots)
         if self._threaded:
             events = _in_thread(events)
         try:
@@ -484,6 +497,8 @@ class ScanRun:
             summary.complete = True
         finally:
             events.close()  # type: ignore[attr-defined]
+            for stage, seconds in walker.seconds.items():
+                self.metrics.add_time(stage, seconds, summary.files if stage == "walk" else summary.directories)
             summary.series = len(self._series)
             if index is not None:
                 index.close(summary.complete)
@@ -497,7 +512,9 @@ class ScanRun:
         """
         if not files:
             return
-        t0 = time.perf_counter()
+        perf_counter = time.perf_counter
+        parse_seconds = 0.0
+        parses = 0
         parse = _PARSE
         prefix = directory if directory.endswith(os.sep) else directory + os.sep
         kinds = KIND_BY_EXT
@@ -506,15 +523,21 @@ class ScanRun:
         other_fields = self._other_fields
         cached = rows if rows is not None else {}
         hits = nbytes = 0
-        new_rows: list[tuple[int, int, int, str, str, str | None]] = []
+        new_rows: list[tuple[int, int, int, str, str, int | None]] = []
+        flagged: list[str] = []  # names that are not valid UTF-8
         out: list[Any] = []
         for name, size, mtime_ns in files:
             path = prefix + name
             stem, dot, ext = name.rpartition(".")
             ext = ext.lower() if dot and stem else ""
             kind = kinds.get(ext, "other")
-            warnings = _NAME_WARNING if not name.isascii() and _invalid_name(name) else ()
-            enc = encode_basestring_ascii if warnings else encode_basestring
+            if name.isascii() or not _invalid_name(name):
+                warnings: tuple[str, ...] = ()
+                enc = encode_basestring
+            else:
+                warnings = _NAME_WARNING
+                enc = encode_basestring_ascii
+                flagged.append(path)
             parsed = None
             if kind == "other":
                 if as_json:
@@ -532,7 +555,10 @@ class ScanRun:
                     fields = row[2]
                     series_key = row[3]
                 else:
+                    t_parse = perf_counter()
                     parsed = parse(name, directory)
+                    parse_seconds += perf_counter() - t_parse
+                    parses += 1
                     series_key = _series_key(parsed) if kind == "video" else None
                     fields = fields_json(parsed, path, enc) if as_json or index is not None else ""
                     if index is not None:
@@ -545,35 +571,35 @@ class ScanRun:
                 out.append(_json_line(path, size, mtime_ns, kind, fields, warnings, enc))
             else:
                 out.append(ScanRecord(path, size, mtime_ns, kind, parsed, warnings))
-        if index is not None and (new_rows or cached):
-            index.store(directory, new_rows, stale=cached or ())
         if as_json:
             out.append("")
         misses = len(new_rows) if index is not None else 0
-        self._account(directory, files, hits, misses, nbytes, time.perf_counter() - t0)
+        t1 = perf_counter()
+        if index is not None and (new_rows or cached):
+            index.store(directory, new_rows, stale=cached or ())
+        self.metrics.add_time("index", perf_counter() - t1)
+        if parses:
+            self.metrics.add_time("parse", parse_seconds, parses)
+        self._account(len(files), flagged, hits, misses, nbytes)
         if as_json:
             yield "\n".join(out)
         else:
             yield from out
 
-    def _account(self, directory: str, files: list[tuple[str, int, int]], hits: int, misses: int,
-                 nbytes: int, seconds: float) -> None:
+    def _account(self, files: int, flagged: list[str], hits: int, misses: int, nbytes: int) -> None:
         summary, metrics = self.summary, self.metrics
-        prefix = directory if directory.endswith(os.sep) else directory + os.sep
-        for name, _, _ in files:
-            if not name.isascii() and _invalid_name(name):
-                self.warn(prefix + name, _NAME_WARNING[0])
-        summary.files += len(files)
+        for path in flagged:
+            self.warn(path, _NAME_WARNING[0])
+        summary.files += files
         summary.bytes += nbytes
         summary.index_hits += hits
         summary.index_misses += misses
-        metrics.count("files", len(files))
+        metrics.count("files", files)
         metrics.count("bytes", nbytes)
         if hits:
             metrics.count("index_hits", hits)
         if misses:
             metrics.count("index_misses", misses)
-        metrics.add_time("parse", seconds, len(files))
 
 
 def _decoded(text: str) -> ParsedName | None:
@@ -584,11 +610,12 @@ def _decoded(text: str) -> ParsedName | None:
         return None
 
 
-def _series_key(parsed: ParsedName) -> str | None:
-    """Series are counted by title (case-folded) and season."""
+def _series_key(parsed: ParsedName) -> int | None:
+    """Series are counted by title (case-folded) and season; kept as a 64-bit hash, not text,
+    so the set of series seen stays small on big libraries."""
     if not parsed.title:
         return None
-    return f"{parsed.title.casefold()}\x1f{parsed.season if parsed.season is not None else ''}"
+    return signed_hash(path_hash(f"{parsed.title.casefold()}\x1f{'' if parsed.season is None else parsed.season}"))
 
 
 _NAME_WARNING = ("name is not valid UTF-8 (shown with \\udcXX escapes)",)

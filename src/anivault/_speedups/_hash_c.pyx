@@ -25,12 +25,18 @@ cdef extern from "Python.h":
 
 cdef inline uint64_t _hash_str(str path) except? 0:
     cdef Py_ssize_t n
+    cdef const char* utf8
     cdef bytes raw
     if PyUnicode_IS_ASCII(path):
         # ASCII strings store their bytes directly: hash in place, no copy.
         return XXH3_64bits(PyUnicode_DATA(path), <size_t>PyUnicode_GET_LENGTH(path))
-    raw = PyUnicode_AsEncodedString(path, "utf-8", "surrogateescape")
-    return XXH3_64bits(PyBytes_AS_STRING(raw), <size_t>PyBytes_GET_SIZE(raw))
+    try:
+        # CPython caches a str's UTF-8 form: no allocation when it is asked again.
+        utf8 = PyUnicode_AsUTF8AndSize(path, &n)
+        return XXH3_64bits(utf8, <size_t>n)
+    except UnicodeEncodeError:  # lone surrogates: a name that is not valid UTF-8 on disk
+        raw = PyUnicode_AsEncodedString(path, "utf-8", "surrogateescape")
+        return XXH3_64bits(PyBytes_AS_STRING(raw), <size_t>PyBytes_GET_SIZE(raw))
 
 
 def path_hash(str path):
@@ -39,9 +45,18 @@ def path_hash(str path):
 
 
 def path_hashes(paths):
-    """path_hash of each path, in order."""
-    cdef list out = []
+    """path_hash of each path, in order (a list or tuple is hashed without an iterator)."""
+    cdef list out
+    cdef Py_ssize_t i, n
     cdef str p
+    if type(paths) is list or type(paths) is tuple:
+        n = len(paths)
+        out = [None] * n
+        for i in range(n):
+            p = paths[i]
+            out[i] = _hash_str(p)
+        return out
+    out = []
     for p in paths:
         out.append(_hash_str(p))
     return out
