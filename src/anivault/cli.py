@@ -972,11 +972,11 @@ def bench_command(files: int, repeat: int, stages: str | None, seed: int, librar
         live.tick()
         lib = bench.own_library(library) if library else bench.demo_library(files, seed, cache_dir)
         result = bench.run_bench(lib, repeat=repeat, stages=chosen, progress=progress)
-    changes = bench.compare(result, baseline, threshold) if baseline else []
+        changes = bench.gate(lib, result, baseline, threshold, progress) if baseline else []
     if baseline is not None:
-        result["compare"] = {"baseline": compare_file, "threshold_pct": threshold,
-                             "notes": bench.comparable(result, baseline),
-                             "changes": [c.to_dict() for c in changes]}
+        result.setdefault("compare", {}).update(
+            baseline=compare_file, threshold_pct=threshold, notes=bench.comparable(result, baseline),
+            changes=[c.to_dict() for c in changes])
     if save_file:
         bench.save(result, save_file)
     _print_bench(result, changes, threshold, as_json)

@@ -52,7 +52,7 @@ def threshold_from_env() -> float:
 
 
 def detect_leak(samples: Sequence[Sample], *, threshold: float | None = None,
-                warmup: float = WARMUP, top_sites: Sequence[str] = ()) -> LeakReport:
+                warmup: float = WARMUP) -> LeakReport:
     """Judge the samples of one run; quiet (not flagged) when there is too little to judge."""
     threshold = threshold_from_env() if threshold is None else threshold
     total = max((s.files for s in samples), default=0)
@@ -76,7 +76,6 @@ def detect_leak(samples: Sequence[Sample], *, threshold: float | None = None,
         growth_bytes=growth,
         window_files=window,
         threshold_bytes_per_file=threshold,
-        top_sites=tuple(top_sites) if leaking else (),
     )
 
 
@@ -99,29 +98,26 @@ def _theil_sen(xs: Sequence[int], ys: Sequence[int]) -> float:
 
 
 class SiteTracker:
-    """tracemalloc snapshots at doubling file counts, to name what grew after warm-up.
+    """Names what grew: a tracemalloc snapshot early in the run, compared with one at the end.
 
-    Only the last two are kept: when the run ends at N files, the older of them
-    was taken between N/4 and N/2, inside the steady state, and is compared with
-    a final snapshot.
+    One early snapshot (once ``first_checkpoint`` files are done, when little is
+    alive yet, so it is cheap) and one at the end. Snapshots stop the whole
+    process while they copy every live block, so none is taken in between: a
+    leaking run would spend its time snapshotting instead of being sampled.
     """
 
     def __init__(self, first_checkpoint: int = 1000) -> None:
-        self._next = first_checkpoint
-        self._kept: list[tuple[int, tracemalloc.Snapshot]] = []
+        self._checkpoint = first_checkpoint
+        self._base: tuple[int, tracemalloc.Snapshot] | None = None
 
     def observe(self, files: int) -> None:
-        if files < self._next or not tracemalloc.is_tracing():
-            return
-        while self._next <= files:
-            self._next *= 2
-        self._kept = (self._kept + [(files, _snapshot())])[-2:]
+        if self._base is None and files >= self._checkpoint and tracemalloc.is_tracing():
+            self._base = (files, _snapshot())
 
-    def top_sites(self, total_files: int, warmup: float = WARMUP, limit: int = 5) -> list[str]:
-        if not self._kept or not tracemalloc.is_tracing():
+    def top_sites(self, total_files: int, limit: int = 5) -> list[str]:
+        if self._base is None or not tracemalloc.is_tracing():
             return []
-        candidates = [k for k in self._kept if k[0] >= warmup * total_files] or self._kept[-1:]
-        base_files, base = candidates[0]
+        base_files, base = self._base
         stats = _snapshot().compare_to(base, "lineno")
         grew = [s for s in stats if s.size_diff > 0][:limit]
         files = max(1, total_files - base_files)

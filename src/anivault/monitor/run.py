@@ -6,6 +6,7 @@ The active monitor also feeds the live status line on a TTY.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import tracemalloc
@@ -65,8 +66,9 @@ class RunMonitor:
             self.profile.stop_and_write()
         self.sampler.stop()
         files = self.metrics.counters.get(FILES, 0)
-        self.leak = detect_leak(self.sampler.samples,
-                                top_sites=self.sites.top_sites(files))
+        self.leak = detect_leak(self.sampler.samples)
+        if self.leak.flagged:  # the final snapshot is costly: only when there is a leak to name
+            self.leak = dataclasses.replace(self.leak, top_sites=tuple(self.sites.top_sites(files)))
         if error:
             self.metrics.error(error, exit_code=exit_code)
         report = self.metrics.snapshot()
