@@ -305,3 +305,23 @@ def test_255_byte_name(tmp_path: Path) -> None:
     (record,) = scan(tmp_path, use_index=False)
     assert os.path.basename(record.path) == name and record.size == 7 and record.warnings == ()
     assert record.parsed is not None and record.parsed.episode == 1
+
+
+def test_ndjson_is_exactly_the_records_as_json(library: Path, tmp_path: Path) -> None:
+    """The --json fast path (pre-rendered fields, index rows) writes what the records say."""
+    (library / "Show - 01 \u9032\u6483.mkv").write_bytes(b"v")  # non-ASCII, valid UTF-8
+    cache = tmp_path / "cache"
+    expected = [r.to_json() for r in scan(library, use_index=False)]
+    assert "".join(scan(library, use_index=False).ndjson()).splitlines() == expected  # no index
+    assert "".join(scan(library, cache_dir=cache).ndjson()).splitlines() == expected  # index written
+    warm = scan(library, cache_dir=cache)
+    assert "".join(warm.ndjson()).splitlines() == expected  # every parse from the index
+    assert warm.summary.index_hits > 0 and warm.summary.index_misses == 0
+    assert [r.to_json() for r in scan(library, cache_dir=cache)] == expected  # records from the index
+
+
+def test_ndjson_cannot_follow_a_started_iteration(library: Path) -> None:
+    run = scan(library, use_index=False)
+    next(run)
+    with pytest.raises(RuntimeError):
+        run.ndjson()
