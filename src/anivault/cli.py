@@ -551,9 +551,9 @@ def _organize_options(f: Any) -> Any:
         click.option("--dest", type=click.Path(file_okay=False), help="Library root for series."),
         click.option("--movies-dest", type=click.Path(file_okay=False),
                      help="Library root for movies (default: DEST/Movies)."),
-        click.option("--template", help="Episode path template (default: Plex/Jellyfin style; "
-                                         "see `anivault organize --help`)."),
-        click.option("--movie-template", help="Movie path template."),
+        click.option("--template", help="Episode path template (default: the Plex/Jellyfin one above; "
+                                         "config key `template`)."),
+        click.option("--movie-template", help="Movie path template (config key `movie_template`)."),
         click.option("--keep-names", is_flag=True, help="Keep each original file name inside its new folder."),
         click.option("--duplicates", type=click.Choice(["keep-all", "best", "skip"]), default="keep-all",
                      show_default=True, help="Two releases of one episode: keep both (tagged), the best "
@@ -561,7 +561,8 @@ def _organize_options(f: Any) -> Any:
         click.option("--conflict", type=click.Choice(["skip", "rename", "fail"]), default="skip",
                      show_default=True, help="A different file already at the destination."),
         click.option("--action", type=click.Choice(["move", "copy", "hardlink", "symlink"]), default="move",
-                     show_default=True),
+                     show_default=True, help="How files get there; a move across filesystems copies, "
+                                             "verifies (size + xxh3), then deletes the source."),
         click.option("--colon-style", type=click.Choice(["dash", "space", "fullwidth", "remove"]), default=None,
                      help="How ':' in titles is written (default from config: dash)."),
         click.option("--target", type=click.Choice(["auto", "windows", "posix"]), default="auto",

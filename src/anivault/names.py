@@ -158,7 +158,8 @@ def join_under(root: str, relparts: Iterable[str]) -> str:
     parts = list(relparts)
     if not is_contained(root, parts):
         raise ValueError(f"refusing a destination outside {root}: {'/'.join(parts)!r}")
-    return os.path.join(root, *parts)
+    # The parts hold no separator (checked above): plain concatenation is os.path.join here.
+    return root.rstrip(os.sep) + os.sep + os.sep.join(parts) if root.rstrip(os.sep) else os.path.join(root, *parts)
 
 
 def is_windows_target(path: str) -> bool:
@@ -193,7 +194,13 @@ class TemplateError(ValueError):
     """A template that cannot be rendered (unknown field, unbalanced brackets)."""
 
 
-def _parse_tokens(text: str, template: str) -> list:
+def _clean_literal(text: str, colon_style: str) -> str:
+    """Template text between fields: the character rules, but its spaces are kept as written."""
+    text = replace_colons(unicodedata.normalize("NFC", text), colon_style)
+    return _ILLEGAL.sub(_replace_illegal, text)
+
+
+def _parse_tokens(text: str, template: str, colon_style: str) -> list:
     """Literal strings, (field, spec) pairs and nested lists for ``[optional]`` sections."""
     stack: list[list] = [[]]
     for match in _TOKEN.finditer(text):
@@ -214,7 +221,7 @@ def _parse_tokens(text: str, template: str) -> list:
         elif token in "{}":
             raise TemplateError(f"template {template!r}: stray {token!r}")
         else:
-            stack[-1].append(token)
+            stack[-1].append(_clean_literal(token, colon_style))
     if len(stack) != 1:
         raise TemplateError(f"template {template!r}: '[' without ']'")
     return stack[0]
@@ -236,7 +243,7 @@ class Template:
             raise TemplateError(f"template {template!r}: empty path component")
         self.text = template
         self.colon_style = colon_style
-        self._components = [_parse_tokens(p, template) for p in parts]
+        self._components = [_parse_tokens(p, template, colon_style) for p in parts]
         self._uses = [sorted(_field_names(c)) for c in self._components]
         self._clean_cache: dict[str, str] = {}
         # Folder components repeat for every episode of a show: render each distinct one once.
@@ -277,20 +284,33 @@ class Template:
                     out.append(section)
         return "".join(out)
 
-    def _render_lenient(self, tokens: list, fields: dict) -> str:
-        out = []
-        for token in tokens:
-            if isinstance(token, str):
-                out.append(token)
-            elif isinstance(token, tuple):
-                out.append(self._value(token[0], token[1], fields) or "")
-            else:
-                out.append(self._render_tokens(token, fields) or "")
-        return _EMPTY_BRACKETS.sub("", "".join(out))
-
     def _component(self, tokens: list, fields: dict) -> str:
-        text = self._render_lenient(tokens, fields)
-        return finish_component(clean_text(text, self.colon_style))
+        """One component. Literals were cleaned when the template was read and values are
+        cleaned (once per distinct value), so only the seams need care: no ``()`` left by a
+        missing value, no doubled spaces, NFC across the joins, the whole-name rules."""
+        out = []
+        missing = False
+        for token in tokens:
+            if token.__class__ is str:
+                out.append(token)
+            elif token.__class__ is tuple:
+                value = self._value(token[0], token[1], fields)
+                if value is None:
+                    missing = True
+                else:
+                    out.append(value)
+            else:
+                section = self._render_tokens(token, fields)
+                if section is not None:
+                    out.append(section)
+        text = "".join(out)
+        if missing:
+            text = _EMPTY_BRACKETS.sub("", text)
+        if "  " in text:
+            text = _SPACES.sub(" ", text)
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        return finish_component(text)
 
     def render(self, fields: dict, max_bytes: int = COMPONENT_MAX_BYTES) -> list[str]:
         """Safe path components for ``fields``; a component over ``max_bytes`` gets a shorter title."""

@@ -178,8 +178,11 @@ if os.sep == "/" and not os.altsep:
 
     def _basename(path: str) -> str:
         return path[path.rfind("/") + 1:]
+
+    def _join(head: str, *tail: str) -> str:
+        return "/".join((head.rstrip("/"), *tail)) if head != "/" else "/" + "/".join(tail)
 else:  # Windows: drives and two separators need ntpath
-    _dirname, _basename = os.path.dirname, os.path.basename
+    _dirname, _basename, _join = os.path.dirname, os.path.basename, os.path.join
 
 
 def _as_source(item: Any) -> _Source:
@@ -336,9 +339,9 @@ class _DestIndex:
             current = root
             for part in directory[len(root):].split(os.sep):
                 if part:
-                    current = os.path.join(current, self.listing(current).get(names.case_key(part)) or part)
+                    current = _join(current, self.listing(current).get(names.case_key(part)) or part)
             spelled = self._spelled[directory] = current
-        return os.path.join(spelled, name)
+        return _join(spelled, name)
 
 
 def plan_organize(items: Iterable[Any], options: PlanOptions, *, offline: bool = True,
@@ -379,6 +382,8 @@ class _Planner:
         self.by_dir: dict[str, list[_Source]] = defaultdict(list)
         self.videos: list[tuple[_Source, str, str, tuple]] = []  # (source, destination, reason, identity)
         self.bonus: list[tuple[_Source, dict[str, Any]]] = []
+        self._near: dict[str, str | None] = {}
+        self._suffixes: dict[str, str] = {}
 
     def add(self, src: _Source) -> None:
         self.by_dir[_dirname(src.path)].append(src)
@@ -448,11 +453,11 @@ class _Planner:
                 tag = names.clean_text(_release_tag(src), self.options.colon_style)
                 new_dst = names.safe_component(f"{_basename(stem)} - {tag}{ext}",
                                                self.options.colon_style)
-                entry = entry._replace(dst=os.path.join(_dirname(dst), new_dst))
+                entry = entry._replace(dst=_join(_dirname(dst), new_dst))
             else:  # best: the others go beside the library, never deleted
                 folder = _dirname(dst)
-                sibling = os.path.join(_dirname(folder), DUPLICATES_DIR, _basename(folder))
-                entry = entry._replace(dst=os.path.join(sibling, names.safe_component(
+                sibling = _join(_dirname(folder), DUPLICATES_DIR, _basename(folder))
+                entry = entry._replace(dst=_join(sibling, names.safe_component(
                     _basename(src.path), self.options.colon_style)), reason=note)
             yield self._settle(entry, claimed)
 
@@ -474,7 +479,7 @@ class _Planner:
             key = names.case_key(entry.dst)
         existing = self.dest_index.existing(entry.dst)
         if existing is not None:
-            on_disk = os.path.join(_dirname(entry.dst), existing)
+            on_disk = _join(_dirname(entry.dst), existing)
             if os.path.normcase(os.path.abspath(on_disk)) == os.path.normcase(os.path.abspath(entry.src)):
                 return entry._replace(status=ALREADY, reason="already in place")
             if same_content(entry.src, on_disk):
@@ -512,6 +517,11 @@ class _Planner:
 
     def _show_folder_near(self, directory: str, entries: dict[str, PlanEntry]) -> str | None:
         """The show (or movie) folder most episodes in this release folder, or the one above, go to."""
+        if directory not in self._near:  # once per folder: a big flat folder is read once, not per file
+            self._near[directory] = self._count_show_folders(directory, entries)
+        return self._near[directory]
+
+    def _count_show_folders(self, directory: str, entries: dict[str, PlanEntry]) -> str | None:
         for folder in (directory, _dirname(directory)):
             shows = Counter(self._show_folder(e.dst) for s in self.by_dir.get(folder, ())
                             if (e := entries.get(s.path)) is not None and e.role == "video"
@@ -522,7 +532,7 @@ class _Planner:
 
     def _show_folder(self, dst: str) -> str:
         root = self._root_of(dst)
-        return os.path.join(root, dst[len(root):].lstrip(os.sep).split(os.sep)[0])
+        return _join(root, dst[len(root):].lstrip(os.sep).split(os.sep)[0])
 
     def _own_show_folder(self, src: _Source, fields: dict[str, Any]) -> str:
         """No episode nearby: the first folder its own name renders to (or the root of a flat template)."""
@@ -556,10 +566,15 @@ class _Planner:
         entry = PlanEntry(src.path, "", src.size, src.mtime_ns, role)
         if video.status not in (TODO, ALREADY) or not video.dst:
             return entry._replace(status=FOLLOWS, reason=f"its video {video.src} stays ({video.status})")
-        suffix = names.clean_text(suffix, self.options.colon_style)
-        video_stem = os.path.splitext(video.dst)[0]
-        name = names.safe_component(_basename(video_stem) + suffix, self.options.colon_style)
-        return entry._replace(dst=os.path.join(_dirname(video.dst), name))
+        clean = self._suffixes.get(suffix)
+        if clean is None:  # ".en.ass", ".nfo": a handful of distinct suffixes in a whole library
+            clean = self._suffixes[suffix] = names.clean_text(suffix, self.options.colon_style)
+        video_name = _basename(video.dst)
+        dot = video_name.rfind(".")
+        name = (video_name[:dot] if dot > 0 else video_name) + clean  # the video's name is safe already
+        name = names.finish_component(name) if names.utf8_len(name) <= names.COMPONENT_MAX_BYTES \
+            else names.safe_component(name, self.options.colon_style)
+        return entry._replace(dst=_join(_dirname(video.dst), name))
 
     def _attachments(self, entries: dict[str, PlanEntry]) -> Iterator[PlanEntry]:
         """Files under a Fonts/Attachments folder go to where most of their release's videos go."""
@@ -569,12 +584,12 @@ class _Planner:
                 continue
             targets = Counter(_dirname(e.dst) for s in self.by_dir.get(release, ())
                               if (e := entries.get(s.path)) is not None and e.status in (TODO, ALREADY))
+            if not targets:
+                continue
+            target = targets.most_common(1)[0][0]
             for src in sources:
                 if src.path in entries:
                     continue
-                if not targets:
-                    continue
-                target = targets.most_common(1)[0][0]
                 parts = [names.safe_component(p, self.options.colon_style)
                          for p in (folder, *rest, _basename(src.path))]
                 yield PlanEntry(src.path, names.join_under(target, parts), src.size, src.mtime_ns,
