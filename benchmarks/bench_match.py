@@ -74,7 +74,7 @@ def minimum_requests(series: list[Any], server: TMDBServer) -> dict[str, int]:
     searches = set()
     for s in series:
         query = clean_title(s.title).query
-        searches.add(("movie", query, s.year) if s.media_type == "movie" and s.year else (s.media_type, query))
+        searches.add((s.media_type, query))
     details = {s.id for s in series if s.matched and s.media_type == "tv"}
     groups = len(server.requests("/3/tv/episode_group/"))  # fetched only when an absolute number needs one
     return {"searches": len(searches), "details": len(details), "episode_groups": groups,

@@ -155,11 +155,25 @@ def test_movie_named_like_an_episode_falls_back_to_movie_search(client: TMDBClie
     assert tmdb_server.count("/3/search/tv") == 1 and tmdb_server.count("/3/search/movie") >= 1
 
 
-def test_movie_year_is_sent_then_dropped_when_nothing_fits(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+def test_year_scores_first_and_filters_only_when_nothing_fits(client: TMDBClient, tmdb_server: TMDBServer) -> None:
     fm = one(client, rec("Akira", None, year=1989, kind="movie"))  # a re-release year
     assert fm.match is not None and fm.match.id == 149
-    years = [r.params.get("primary_release_year") for r in tmdb_server.requests("/3/search/movie")]
-    assert years == ["1989", None]
+    assert [r.params.get("primary_release_year") for r in tmdb_server.requests("/3/search/movie")] == [None]
+    tmdb_server.reset_log()
+    fm = one(client, rec("Xyzzy Unknown", None, year=2001, kind="movie"))
+    assert fm.match is None
+    searches = [(r.path, r.params["query"], r.params.get("primary_release_year")) for r in tmdb_server.requests()]
+    assert searches[:3] == [("/3/search/movie", "xyzzy unknown", None), ("/3/search/movie", "xyzzy unknown", "2001"),
+                            ("/3/search/tv", "xyzzy unknown", None)]
+    assert searches[3:] == [("/3/search/movie", "xyzzy", None), ("/3/search/tv", "xyzzy", None)]
+
+
+def test_groups_of_one_title_share_one_search(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+    records = [rec("Akira", None, year=y, kind="movie") for y in (1988, 1989, 2001)]
+    records += [rec("Attack on Titan", 1, season=s, year=y) for s, y in ((1, 2013), (2, 2017), (3, 2018))]
+    files = Matcher(client).match(records)
+    assert {f.match.id for f in files} == {149, 1429}
+    assert tmdb_server.count("/3/search/movie") == 1 and tmdb_server.count("/3/search/tv") == 1
 
 
 def test_tv_search_does_not_filter_by_a_later_season_year(client: TMDBClient, tmdb_server: TMDBServer) -> None:

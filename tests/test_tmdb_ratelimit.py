@@ -28,14 +28,12 @@ def test_starts_with_a_small_burst_then_keeps_the_rate() -> None:
     t = FakeTime()
     bucket = TokenBucket(10, burst=3, clock=t.clock, sleep=t.sleep)
     starts = []
-    for _ in range(23):
+    for _ in range(103):
         bucket.acquire()
         starts.append(t.now)
     assert starts[:3] == [100.0, 100.0, 100.0]  # the burst
-    # then one every 1/rate seconds: 20 more in 2 s
-    assert starts[-1] == pytest.approx(102.0)
-    gaps = [b - a for a, b in zip(starts[3:], starts[4:])]
-    assert all(g == pytest.approx(0.1) for g in gaps)
+    assert starts[3] == pytest.approx(100.1)  # then one every 1/rate seconds
+    assert starts[-1] == pytest.approx(110.0, abs=0.3)  # 100 more in ~10 s: the rate, sustained
 
 
 def test_never_more_than_burst_plus_rate_times_window() -> None:
@@ -136,3 +134,19 @@ def test_rate_is_shared_by_threads() -> None:
     assert len(starts) == 100
     for i, s in enumerate(starts):
         assert sum(1 for x in starts[i:] if x - s < 1.0) <= 1 + 50
+
+
+def test_never_more_than_rate_in_any_second_even_after_idling() -> None:
+    t = FakeTime()
+    rate = 10.0
+    bucket = TokenBucket(rate, burst=5, clock=t.clock, sleep=t.sleep)
+    starts = []
+    for i in range(200):
+        bucket.acquire()
+        starts.append(t.now)
+        if i % 13 == 0:
+            t.now += 0.4  # idle: the burst refills, but may only spend the second's leftovers
+    for i, s in enumerate(starts):
+        assert sum(1 for x in starts[i:] if x - s < 1.0) <= rate
+    span = starts[-1] - starts[0]
+    assert (len(starts) - 1) / span > 0.9 * rate  # the sustained rate stays close to the limit

@@ -37,6 +37,7 @@ SEARCH_KINDS = ("search/tv", "search/movie")
 # accounted size tracks the file size.
 ROW_OVERHEAD = 96
 PRUNE_TO = 0.9  # prune to 90% of the cap, so a full cache does not prune on every write
+PENDING_TOUCHES = 50_000  # access times kept in memory before one batched UPDATE
 MISSING: Any = object()  # get()'s "not cached"; a cached "no result" is None
 
 _GET = "SELECT body, expires FROM entries WHERE key = ?"
@@ -202,7 +203,7 @@ class TMDBCache:
         else:
             entry[0] = self.clock()
             entry[1] += 1
-        if len(self._pending) >= 1024:
+        if len(self._pending) >= PENDING_TOUCHES:
             self._flush_access()
 
     def put(self, key: str, kind: str, value: Any) -> None:

@@ -375,29 +375,39 @@ class Matcher:
         return series
 
     def _search_best(self, cleaned: Cleaned, year: int | None, media: str) -> Candidate | None:
-        other = "movie" if media == "tv" else "tv"
         best: Candidate | None = None
         words = len(cleaned.query.split())
-        for query in [cleaned.query, *shortened(cleaned.query)]:
+        for kind, query, year_filter in self._attempts(cleaned.query, year, media):
             # A shortened query is compared as shortened, at a price per dropped word.
             target = cleaned._replace(query=query, folded=fold(query))
             penalty = max(0.8, 1 - DROPPED_WORD * (words - len(query.split())))
-            for kind in (media, other):
-                found = self._best_of(self._search(kind, query, year), target, year, penalty)
-                if found and (best is None or found.confidence > best.confidence):
-                    best = found
-                if best and best.confidence >= self.min_confidence:
-                    return best
+            found = self._best_of(self._search(kind, query, year_filter), target, year, penalty)
+            if found and (best is None or found.confidence > best.confidence):
+                best = found
+            if best and best.confidence >= self.min_confidence:
+                return best
         return best
 
+    @staticmethod
+    def _attempts(query: str, year: int | None, media: str) -> Iterator[tuple[str, str, int | None]]:
+        """The searches to try, in order, until one finds a confident match.
+
+        The year is not sent at first: a TV year is often a later season's and a
+        movie's a re-release's, so the year scores candidates instead, and every
+        group of one title shares one search. Only when that page holds no fit
+        is the year used as TMDB's filter (a crowded page may hide the entry).
+        """
+        other = "movie" if media == "tv" else "tv"
+        yield media, query, None
+        if year:
+            yield media, query, year
+        yield other, query, None
+        for shorter in shortened(query):
+            yield media, shorter, None
+            yield other, shorter, None
+
     def _search(self, kind: str, query: str, year: int | None) -> list[Candidate]:
-        if kind == "tv":
-            # A TV year in a release name is often a later season's: filter by score, not by TMDB.
-            page = self.client.search_tv(query)
-        else:
-            page = self.client.search_movie(query, year) if year else None
-            if not (page or {}).get("results"):
-                page = self.client.search_movie(query)
+        page = self.client.search_tv(query, year) if kind == "tv" else self.client.search_movie(query, year)
         return [Candidate(r, kind) for r in (page or {}).get("results") or [] if r.get("id") is not None]
 
     def _best_of(self, candidates: list[Candidate], cleaned: Cleaned, year: int | None,

@@ -1,13 +1,16 @@
 """Politeness toward TMDB: a token bucket and a concurrency cap shared by every thread.
 
 The bucket guarantees that in any window of T seconds at most
-``burst + rate * T`` requests start. A 429's Retry-After pauses the whole
-bucket (not just the thread that saw it), because the limit is per IP.
+``burst + rate * T`` requests start, and (a sliding one-second log on top)
+never more than ``rate`` in any one second: the burst only spends what the
+last second left unused. A 429's Retry-After pauses the whole bucket (not
+just the thread that saw it), because the limit is per IP.
 """
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -38,6 +41,8 @@ class TokenBucket:
         self._tokens = self.burst
         self._last = clock()
         self._not_before = 0.0
+        self._per_second = max(1, int(self.rate))
+        self._recent: deque[float] = deque(maxlen=self._per_second)  # the last starts, oldest first
 
     def _refill(self, now: float) -> None:
         if now > self._last:
@@ -50,9 +55,15 @@ class TokenBucket:
             now = self._clock()
             if now < self._not_before:
                 return self._not_before - now
+            recent = self._recent
+            if len(recent) == self._per_second and now - recent[0] < 1.0:
+                # A full second's worth already started. (At least a microsecond: a wait
+                # lost in float rounding would leave the caller spinning.)
+                return max(recent[0] + 1.0 - now, 1e-6)
             self._refill(now)
             if self._tokens >= 1 - _EPSILON:  # float dust must not leave a waiter spinning
                 self._tokens -= 1
+                recent.append(now)
                 return 0.0
             return (1 - self._tokens) / self.rate
 
