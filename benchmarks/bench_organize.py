@@ -32,9 +32,14 @@ from anivault.scan import scan
 from anivault.undo import undo
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+CPU: dict[str, list[float]] = {}  # CPU seconds of this process per step: what a step costs on a busy machine
+
+
+def timed(fn: Callable[[], Any], step: str = "") -> tuple[float, Any]:
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn()
+    if step:
+        CPU.setdefault(step, []).append(time.process_time() - cpu)
     return time.perf_counter() - start, result
 
 
@@ -75,19 +80,19 @@ def main(argv: list[str] | None = None) -> None:
 
     plans, dry, applies, undos, floors = [], [], [], [], []
     for r in range(args.repeat):
-        t, plan = timed(lambda: plan_organize(records, options))
+        t, plan = timed(lambda: plan_organize(records, options), "plan")
         plans.append(t)
-        t, _ = timed(lambda: scan_and_plan([src], options, offline=True, use_index=False))
+        t, _ = timed(lambda: scan_and_plan([src], options, offline=True, use_index=False), "dry")
         dry.append(t)
         todo = [e for e in plan.entries if e.status == TODO]
-        t, report = timed(lambda: apply_plan(plan, batch=args.batch))
+        t, report = timed(lambda: apply_plan(plan, batch=args.batch), "apply")
         assert report.done == len(todo) and not report.failed, report.failed[:3]
         applies.append(t)
-        t, back = timed(lambda: undo(report.op))
+        t, back = timed(lambda: undo(report.op), "undo")
         assert back.undone == len(todo) and not back.kept, back.kept[:3]
         undos.append(t)
         pairs = [(e.src, e.dst) for e in todo]
-        t, _ = timed(lambda: bare_renames(pairs))
+        t, _ = timed(lambda: bare_renames(pairs), "floor")
         floors.append(t)
         bare_renames([(d, s) for s, d in pairs])  # put them back for the next repeat
         print(f"repeat {r + 1}: plan {plans[-1]:.2f}s  dry-run {dry[-1]:.2f}s  apply {applies[-1]:.2f}s  "
@@ -103,6 +108,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"undo (journaled moves back), median: {med(undos):.2f} s ({per_min(moved, med(undos))})")
     print(f"bare os.rename floor, median: {med(floors):.2f} s ({per_min(moved, med(floors))}); "
           f"apply/floor = {med(applies) / med(floors):.1f}x")
+    cpu = {step: med(values) for step, values in CPU.items()}
+    print(f"CPU seconds (median; load-independent): plan {cpu['plan']:.2f}, dry run {cpu['dry']:.2f}, "
+          f"apply {cpu['apply']:.2f} ({per_min(moved, cpu['apply'])} of CPU), undo {cpu['undo']:.2f}, "
+          f"bare rename {cpu['floor']:.2f}")
+    print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
     print(f"peak RSS: {psutil.Process().memory_info().rss / 2**20:,.0f} MiB (current), python {sys.version.split()[0]}")
 
 
