@@ -22,7 +22,6 @@ cdef extern from "Python.h":
     int PyUnicode_KIND(object s)
     void* PyUnicode_DATA(object s)
     Py_ssize_t PyUnicode_GET_LENGTH(object s)
-    uint32_t PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
     object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
     int PyUnicode_4BYTE_KIND
     bint Py_UNICODE_ISALNUM(uint32_t ch) nogil
@@ -309,7 +308,8 @@ def _init() -> None:
             ASCII_OPENER[OPENERS[k]] = k
         if CLOSERS[k] < 128:
             ASCII_CLOSER[CLOSERS[k]] = k
-    prefixes = ("ncop", "nced", "ova", "oav", "oad", "ona", "sp", "ed", "op", "pv", "cm", "ex")
+    prefixes = tables.TYPED_PREFIXES
+    assert len(prefixes) == 12 and all(len(x) <= 4 for x in prefixes)
     for k in range(128):
         TYPED_FIRST[k] = False
     for k, prefix in enumerate(prefixes):

@@ -22,6 +22,7 @@ from ._parse_tables import (DASHES, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE, F_N
                             F_RELEASE, F_SOURCE, F_SUBTITLES, F_VIDEO, K_BATCH, K_EXTRA, K_MOVIE,
                             K_SPECIAL, K_TV, KINDS, OF, OPENERS, CLOSERS, ORDINAL, PAIRS, RES,
                             SEASONWORD, STARS, SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TYPED,
+                            TYPED_PREFIXES,
                             VALUE_INDEX, VALUES, VOCABULARY, VOLWORD)
 
 # Token categories beyond the vocabulary's.
@@ -33,7 +34,6 @@ S, E, CAT, BR, A, B, C, D, X, F, G, FL = range(12)
 # Flags.
 GLUED = 1  # glued to the previous word by "-" (x264-GROUP, S01E01-Title)
 WEAK = 2   # a vocabulary word that is a tag only outside the title
-STAR = 4   # inside ★decoration★
 
 # Separator modes for text outside brackets.
 M_SPACE, M_UNDERSCORE, M_DOT, M_PLUS, M_DASH = range(5)
@@ -55,12 +55,11 @@ _WORDS_INSIDE = _words_regex(_SURE + "_,+/|;&")
 _WORDS = {M_SPACE: _words_regex(_SURE), M_UNDERSCORE: _words_regex(_SURE + "_"),
           M_DOT: _words_regex(_SURE + "_"), M_PLUS: _words_regex(_SURE + "+"),
           M_DASH: _words_regex(_SURE + "-")}
-_TYPED_PREFIX = re.compile("(ncop|nced|ova|oav|oad|ona|sp|ed|op|pv|cm|ex)[0-9]")
+_TYPED_PREFIX = re.compile("(" + "|".join(TYPED_PREFIXES) + ")[0-9]")
 _HEX8 = re.compile("[0-9A-Fa-f]{8}")
 _PAIR_FIRST = frozenset(k[0] for k in PAIRS) | frozenset(k[0].upper() for k in PAIRS)
 _COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM))
 _ROMAN = {"II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
-_TYPED_PREFIXES = ("ncop", "nced", "ova", "oav", "oad", "ona", "sp", "ed", "op", "pv", "cm", "ex")
 
 
 def _lower(w: str) -> str:
@@ -70,14 +69,6 @@ def _lower(w: str) -> str:
 
 def _isdigit(c: str) -> bool:
     return "0" <= c <= "9"
-
-
-def _ishex(c: str) -> bool:
-    return "0" <= c <= "9" or "a" <= c <= "f" or "A" <= c <= "F"
-
-
-def _isalnum(c: str) -> bool:
-    return c.isalnum()
 
 
 # ---------------------------------------------------------------- extension
@@ -263,7 +254,7 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
                 return _token(ws, we, br, EPNUM, value, -1)
             if c in "期季部":
                 return _token(ws, we, br, SEASON, value)
-    m = _TYPED_PREFIX.match(key)  # the first of _TYPED_PREFIXES followed by a digit
+    m = _TYPED_PREFIX.match(key)  # the first of TYPED_PREFIXES followed by a digit
     if m is not None:
         prefix = m.group(1)
         j, value, nd, version, frac, fracdigits, part = _numpart(s, ws + len(prefix), we)
