@@ -483,7 +483,7 @@ cdef int separator_mode(P* p) noexcept nogil:
         elif c == 43:
             plus += 1
         i += 1
-    if space and space >= underscore:
+    if space and space >= underscore and not (dot >= 3 and dot > 2 * space):
         return M_SPACE
     if underscore:
         return M_UNDERSCORE
@@ -688,13 +688,17 @@ cdef Tok classify_episode(const ucs* s, int i, int we, int ws, int br) noexcept 
 
 
 cdef Tok classify_season(const ucs* s, int ws, int we, int br) noexcept nogil:
-    cdef int season
+    cdef int season, season2
     cdef int j = digits(s, ws + 1, we, &season), m
     cdef Num r, r2
     if j < 0 or j - ws - 1 > 4:
         return mk(ws, we, br, WORD)
     if j == we:
         return mk(ws, we, br, SEASON, season)
+    if (s[j] == 115 or s[j] == 83) and j + 1 < we:
+        m = digits(s, j + 1, we, &season2)
+        if m == we and season2 > season:
+            return mk(ws, we, br, SEASON, season, season2)
     if (s[j] == 101 or s[j] == 69) and j + 1 < we and isdigit(s[j + 1]):
         r = numpart(s, j + 1, we)
         if r.next == we and r.frac < 0 and r.part == 0:

@@ -300,6 +300,10 @@ def _classify_season(s: str, ws: int, we: int, br: int) -> list[int]:
         return _token(ws, we, br, WORD)
     if j == we:
         return _token(ws, we, br, SEASON, season)
+    if s[j] in "sS" and j + 1 < we:  # "S01S02": two seasons
+        k, season2 = _digits(s, j + 1, we)
+        if k == we and season2 > season:
+            return _token(ws, we, br, SEASON, season, season2)
     if s[j] in "eE" and j + 1 < we and _isdigit(s[j + 1]):
         k, ep, nd, version, frac, fracdigits, part = _numpart(s, j + 1, we)
         if k == we and frac < 0 and part == 0:
@@ -378,8 +382,8 @@ def _separator_mode(s: str, end: int, top: dict[int, int]) -> int:
     underscore = text.count("_")
     dot = text.count(".")
     plus = text.count("+")
-    if space and space >= underscore:
-        return M_SPACE
+    if space and space >= underscore and not (dot >= 3 and dot > 2 * space):
+        return M_SPACE  # (a scene name with one stray space still splits at dots)
     if underscore:
         return M_UNDERSCORE
     if dot:
