@@ -95,3 +95,11 @@ def test_cli_parse_reads_stdin_and_warns_under_strict():
 def test_cli_parse_needs_a_name():
     result = CliRunner().invoke(cli, ["parse"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("text", ["", "/", "\\", "//", "a/", "/a", " / ", "\ud800/\udfff.mkv",
+                                  "x/" * 3000, "[" * 4000 + "/" + "]" * 4000, "C:", "C:\\", "./..",
+                                  "\x00/\x01"])
+def test_any_path_parses(text):
+    assert isinstance(parse(text), anivault.ParsedName)
+    assert isinstance(parse_file(text, text), anivault.ParsedName)

@@ -34,13 +34,13 @@ def _same(c, py, name: str) -> None:
     assert [type(x) for x in a] == [type(x) for x in b]
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(names)
 def test_twins_agree_on_random_names(twins, name):
     _same(*twins, name)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, database=None)
 @given(st.text(max_size=200))
 def test_twins_agree_on_arbitrary_text(twins, name):
     _same(*twins, name)
