@@ -128,7 +128,8 @@ def test_a_busy_index_is_skipped_for_the_run(library: Path, monkeypatch: pytest.
         warnings: list = []
         run = scan(library, on_warning=warnings.append)
         assert len(list(run)) == 23 and run.summary.complete
-        assert len(warnings) == 1 and "index not used further" in warnings[0].message
+        assert len(warnings) == 1 and "database is locked" in warnings[0].message
+        assert "scanning without it" in warnings[0].message or "not cached" in warnings[0].message
     finally:
         blocker.rollback()
         blocker.close()
@@ -164,3 +165,29 @@ def test_index_rows_are_loaded_per_folder_not_per_file(library: Path, monkeypatc
 ])
 def test_parsed_names_round_trip_through_the_index(parsed: ParsedName) -> None:
     assert decode_parsed(encode_parsed(parsed)) == parsed
+
+
+def test_folders_gone_from_disk_are_pruned(library: Path) -> None:
+    import shutil
+
+    run_scan(library)
+    shutil.rmtree(library / "[Group] Show S2")
+    run_scan(library / "[Group] Show S1")  # a scan of another folder prunes nothing
+    run_scan(library, exclude=["*.nfo"])  # nor does a filtered one
+    with sqlite3.connect(index_path()) as db:
+        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 20
+    run_scan(library)
+    with sqlite3.connect(index_path()) as db:
+        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 10
+        assert db.execute("SELECT count(*) FROM folders").fetchone()[0] == 1
+    assert run_scan(library)[1].index_hits == 10
+
+
+def test_a_root_that_is_a_prefix_of_a_sibling_prunes_only_itself(tmp_path: Path) -> None:
+    for name in ("Show", "Show 2"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name} - 01.mkv").write_bytes(b"v")
+    run_scan(tmp_path)
+    (tmp_path / "Show" / "Show - 01.mkv").unlink()
+    run_scan(tmp_path / "Show")
+    assert run_scan(tmp_path / "Show 2")[1].index_hits == 1

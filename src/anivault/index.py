@@ -44,6 +44,14 @@ def signed_hash(h: int) -> int:
 
 
 
+_SEP = os.sep.encode()
+
+
+def _key(path: str) -> bytes:
+    """A folder path as stored: its bytes on disk (names need not be valid UTF-8)."""
+    return path.encode("utf-8", "surrogateescape")
+
+
 def _is_corrupt(error: sqlite3.DatabaseError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
@@ -93,6 +101,8 @@ class Index:
         self._warn = warn
         self._pending: list[tuple[Any, ...]] = []
         self._stale: list[tuple[int, int]] = []
+        self._seen: list[tuple[int, bytes, int]] = []  # folders with rows, stamped with this scan
+        self._generation = int(db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
         self._uncommitted = 0
         self._broken = False  # stop using it for this run
         self._corrupt = False  # and move it aside at close
@@ -118,7 +128,7 @@ class Index:
                     aside = _move_aside(path)
                     warn(str(path), f"index is corrupt ({e}); moved to {aside} and rebuilt")
                     continue
-                warn(str(path), f"index unusable ({e}); scanning without it")
+                warn(str(path), f"index not usable now ({e}: another scan running?); scanning without it")
                 return None
         return None
 
@@ -152,16 +162,24 @@ class Index:
         d = signed_hash(path_hash(directory))
         self._pending.extend((d, signed_hash(h), *rest) for h, *rest in rows)
         self._stale.extend((d, signed_hash(h)) for h in stale)
-        if len(self._pending) + len(self._stale) >= BATCH_ROWS:
+        self._seen.append((d, _key(directory), self._generation))
+        if len(self._pending) + len(self._stale) + len(self._seen) >= BATCH_ROWS:
             self._flush()
 
-    def close(self, complete: bool = True) -> None:
-        """Write what is queued and close (``complete`` is False when the scan stopped early)."""
+    def close(self, complete: bool = True, prune: Iterable[str] = ()) -> None:
+        """Write what is queued and close (``complete`` is False when the scan stopped early).
+
+        ``prune``: roots this scan walked completely (recursive, nothing excluded);
+        rows of folders below them that the scan did not see are gone from disk.
+        """
         if self._load_error is not None:
             self._fail(self._load_error)
         try:
             if not self._broken:
                 self._flush()
+                if complete:
+                    for root in prune:
+                        self._prune(root)
                 self._db.commit()
                 if complete:
                     self._db.execute("PRAGMA optimize")
@@ -174,18 +192,29 @@ class Index:
             aside = _move_aside(Path(self.path))
             self._warn(self.path, f"index moved to {aside}; the next scan rebuilds it")
 
+    def _prune(self, root: str) -> None:
+        key = _key(root.rstrip(os.sep) or os.sep)
+        below = key if key.endswith(_SEP) else key + _SEP
+        # [root/, root0): every path below root ("0" sorts right after the separator "/").
+        where = ("seen < ? AND (path = ? OR (path >= ? AND path < ?))",
+                 (self._generation, key, below, below[:-1] + bytes([below[-1] + 1])))
+        gone = f"SELECT dir_hash FROM folders WHERE {where[0]}"
+        self._db.execute(f"DELETE FROM files WHERE dir_hash IN ({gone})", where[1])
+        self._db.execute(f"DELETE FROM folders WHERE {where[0]}", where[1])
+
     def __len__(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
 
     def _flush(self) -> None:
-        if not (self._pending or self._stale):
+        if not (self._pending or self._stale or self._seen):
             return
         try:
             db = self._db
             if self._stale:
                 db.executemany("DELETE FROM files WHERE dir_hash = ? AND path_hash = ?", self._stale)
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
-            self._uncommitted += len(self._pending) + len(self._stale)
+            db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?)", self._seen)
+            self._uncommitted += len(self._pending) + len(self._stale) + len(self._seen)
             if self._uncommitted >= COMMIT_ROWS:
                 db.commit()
                 self._uncommitted = 0
@@ -193,6 +222,7 @@ class Index:
             self._fail(e)
         self._pending.clear()
         self._stale.clear()
+        self._seen.clear()
 
     def _fail(self, error: Exception) -> None:
         """A broken or busy index stops being used; the scan goes on without it."""
@@ -220,9 +250,17 @@ def _connect(path: Path) -> sqlite3.Connection:
             # Another parser or schema: cached results would be wrong, start over
             # (and give the space back: VACUUM of a nearly empty file is quick).
             db.execute("DROP TABLE IF EXISTS files")
+            db.execute("DROP TABLE IF EXISTS folders")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('parser', ?)", (fingerprint,))
             db.commit()
             db.execute("VACUUM")
+        # Each scan stamps the folders it saw with a new generation (see Index._prune).
+        generation = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)",
+                   (str(int(generation[0]) + 1 if generation else 1),))
+        db.execute("""CREATE TABLE IF NOT EXISTS folders (
+                          dir_hash INTEGER PRIMARY KEY, path BLOB NOT NULL, seen INTEGER NOT NULL)""")
+        db.execute("CREATE INDEX IF NOT EXISTS folders_path ON folders (path)")
         # Clustered by folder: a folder's rows are one contiguous range.
         db.execute("""CREATE TABLE IF NOT EXISTS files (
                           dir_hash INTEGER NOT NULL, path_hash INTEGER NOT NULL,

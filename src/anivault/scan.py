@@ -501,7 +501,9 @@ class ScanRun:
                 self.metrics.add_time(stage, seconds, summary.files if stage == "walk" else summary.directories)
             summary.series = len(self._series)
             if index is not None:
-                index.close(summary.complete)
+                options = self._options
+                whole = options.recursive and options.exclude is None
+                index.close(summary.complete, prune=[r for r in summary.roots if whole and os.path.isdir(r)])
             summary.seconds = time.perf_counter() - started
 
     def _directory(self, directory: str, files: list[tuple[str, int, int]], rows: dict[int, Any] | None,
@@ -528,8 +530,8 @@ class ScanRun:
         out: list[Any] = []
         for name, size, mtime_ns in files:
             path = prefix + name
-            stem, dot, ext = name.rpartition(".")
-            ext = ext.lower() if dot and stem else ""
+            stem, _, ext = name.rpartition(".")
+            ext = ext.lower() if stem else ""  # no stem: no dot, or a name like ".mkv"
             kind = kinds.get(ext, "other")
             if name.isascii() or not _invalid_name(name):
                 warnings: tuple[str, ...] = ()
@@ -568,15 +570,19 @@ class ScanRun:
             nbytes += size
             by_kind[kind] += 1
             if as_json:
-                out.append(_json_line(path, size, mtime_ns, kind, fields, warnings, enc))
+                if warnings:
+                    out.append(_json_line(path, size, mtime_ns, kind, fields, warnings, enc))
+                else:  # the common case, inlined
+                    out.append(f'{{"path":{enc(path)},"size":{size},"mtime_ns":{mtime_ns},"kind":"{kind}",'
+                               f'{fields},"warnings":[]}}')
             else:
                 out.append(ScanRecord(path, size, mtime_ns, kind, parsed, warnings))
         if as_json:
             out.append("")
         misses = len(new_rows) if index is not None else 0
         t1 = perf_counter()
-        if index is not None and (new_rows or cached):
-            index.store(directory, new_rows, stale=cached or ())
+        if index is not None and (new_rows or cached or hits):
+            index.store(directory, new_rows, stale=cached)
         self.metrics.add_time("index", perf_counter() - t1)
         if parses:
             self.metrics.add_time("parse", parse_seconds, parses)
