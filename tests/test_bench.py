@@ -221,7 +221,7 @@ def test_bench_compare_exits_4_naming_each_regressed_metric(runner, tmp_path) ->
     base.write_text(json.dumps(doctored))
     result = runner.invoke(cli, [*args, "--compare", str(base)])
     assert result.exit_code == 4, result.output
-    [line] = result.stderr.splitlines()
+    [line] = [e for e in result.stderr.splitlines() if e.startswith("anivault: error:")]
     assert line.startswith("anivault: error: bench: 2 metric(s) regressed beyond 10%")
     assert re.search(r"parse\.throughput: \d+\.\d% slower \(", line)
     assert re.search(r"hash\.throughput: \d+\.\d% slower \(", line)

@@ -940,7 +940,7 @@ def _print_report(report: dict[str, Any]) -> None:
 @click.option("--repeat", type=click.IntRange(min=1), default=5, show_default=True,
               help="Runs of every stage, interleaved; medians and P95 over them.")
 @click.option("--stages", default=None,
-              help="Comma list of stages: scan,parse,hash,match,organize (default: all this install"
+              help="Comma list of stages: scan,parse,hash,lru,match,organize (default: all this install"
                    " can run; match needs a source checkout's local TMDB server).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Demo library seed.")
 @click.option("--library", type=click.Path(exists=True, file_okay=False),

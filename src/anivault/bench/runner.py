@@ -26,7 +26,7 @@ from .stages import BUILDERS, Context, Stage, Variant
 from .stats import median, percentile
 
 FORMAT = "anivault-bench/1"
-DEFAULT_STAGES = ("scan", "parse", "hash", "match", "organize")
+DEFAULT_STAGES = ("scan", "parse", "hash", "lru", "match", "organize")
 INJECT_ENV = "ANIVAULT_BENCH_INJECT_SLOWDOWN"
 
 
