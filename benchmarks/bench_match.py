@@ -117,7 +117,8 @@ def main() -> None:
     args = ap.parse_args()
 
     records, scan_s, root = demo_records(args.files, args.root)
-    shows, expected = fx.demo_catalogue(args.files // 100 + 1)
+    # Demo series hold 60-140 files (fewer when a season is short): room for every one.
+    shows, expected = fx.demo_catalogue(args.files // 40 + 1)
     with TMDBServer(shows) as server, tempfile.TemporaryDirectory() as tmp:
         server.latency = args.latency
         cache_path = Path(tmp) / "tmdb.sqlite"

@@ -155,7 +155,7 @@ def test_movie_named_like_an_episode_falls_back_to_movie_search(client: TMDBClie
     assert tmdb_server.count("/3/search/tv") == 1 and tmdb_server.count("/3/search/movie") >= 1
 
 
-def test_year_scores_first_and_filters_only_when_nothing_fits(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+def test_year_scores_candidates_instead_of_filtering(client: TMDBClient, tmdb_server: TMDBServer) -> None:
     fm = one(client, rec("Akira", None, year=1989, kind="movie"))  # a re-release year
     assert fm.match is not None and fm.match.id == 149
     assert [r.params.get("primary_release_year") for r in tmdb_server.requests("/3/search/movie")] == [None]
@@ -163,9 +163,24 @@ def test_year_scores_first_and_filters_only_when_nothing_fits(client: TMDBClient
     fm = one(client, rec("Xyzzy Unknown", None, year=2001, kind="movie"))
     assert fm.match is None
     searches = [(r.path, r.params["query"], r.params.get("primary_release_year")) for r in tmdb_server.requests()]
-    assert searches[:3] == [("/3/search/movie", "xyzzy unknown", None), ("/3/search/movie", "xyzzy unknown", "2001"),
-                            ("/3/search/tv", "xyzzy unknown", None)]
-    assert searches[3:] == [("/3/search/movie", "xyzzy", None), ("/3/search/tv", "xyzzy", None)]
+    # An empty page cannot hide anything: no year-filtered retry, then the other kind, then shorter.
+    assert searches == [("/3/search/movie", "xyzzy unknown", None), ("/3/search/tv", "xyzzy unknown", None),
+                        ("/3/search/movie", "xyzzy", None), ("/3/search/tv", "xyzzy", None)]
+
+
+def test_a_crowded_page_is_searched_again_with_the_year(tmp_path: Path) -> None:
+    crowd = [fx.Show(500 + i, f"Galaxy Story {word} Saga Continues", f"銀河物語 {word}", 1990 + i, (12,),
+                     popularity=90.0 - i)
+             for i, word in enumerate("Alpha Beta Gamma Delta Epsilon Zeta Eta Theta Iota Kappa Lambda Mu Nu Xi "
+                                      "Omicron Pi Rho Sigma Tau Upsilon Phi Chi".split())]
+    target = fx.Show(999, "The Galaxy Story Chronicles", "銀河物語", 2015, (24,), ("Ginga Monogatari",), popularity=1.0)
+    with TMDBServer(crowd + [target]) as server, TMDBCache(tmp_path / "c.sqlite") as cache, \
+            TMDBClient(api_key=server.api_key, base_url=server.url, cache=cache,
+                       limiter=RateLimiter(rate=1000)) as client:
+        fm = one(client, rec("Galaxy Story", 3, year=2015))  # 23 results: page 1 lacks the 2015 one
+        years = [r.params.get("first_air_date_year") for r in server.requests("/3/search/tv")]
+        assert years[:2] == [None, "2015"]
+        assert fm.match is not None and fm.match.id == 999
 
 
 def test_groups_of_one_title_share_one_search(client: TMDBClient, tmdb_server: TMDBServer) -> None:
@@ -271,3 +286,23 @@ def test_language_is_part_of_every_request(tmdb_env: TMDBServer) -> None:
     assert {r.params["language"] for r in tmdb_env.requests()} == {"de-DE"}
     match_files([rec("One Piece", 1)], language="en-US")
     assert tmdb_env.count() == 4  # another language, other cache keys
+
+
+def test_a_title_the_library_has_as_a_movie_is_searched_as_a_movie_first(client: TMDBClient,
+                                                                         tmdb_server: TMDBServer) -> None:
+    records = [rec("Spirited Away", None, year=2001, kind="movie"),
+               rec("Spirited Away", 2, year=2001)]  # "Spirited Away 2 (2001).mkv" reads as an episode
+    files = Matcher(client).match(records)
+    assert [f.match.id for f in files] == [129, 129]
+    assert tmdb_server.count("/3/search/tv") == 0 and tmdb_server.count("/3/search/movie") == 1
+
+
+def test_extras_join_their_title_or_else_their_release(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+    records = [rec("Cowboy Bebop", 1, path="/lib/Cowboy Bebop/[g] Cowboy Bebop - 01.mkv"),
+               rec("Cowboy Bebop", None, kind="extra", path="/lib/Cowboy Bebop/Extras/[g] Cowboy Bebop - NCOP1.mkv"),
+               rec("Spirited Away", None, year=2001, kind="movie", path="/lib/SA (2001)/Spirited Away (2001).mkv"),
+               rec("Sen to Chihiro Menu", None, kind="extra", path="/lib/SA (2001)/Extras/Menu01.mkv")]
+    files = Matcher(client).match(records)
+    assert [f.match.id for f in files] == [30991, 30991, 129, 129]
+    assert files[1].match.episode is None
+    assert tmdb_server.count("/3/search/") == 2  # the extras made no search of their own

@@ -79,9 +79,11 @@ class Catalogue:
                 continue
             titles = self._titles[show.id]
             if any(q in t or all(w in t.split() for w in words) for t in titles):
-                found.append(show)
-        found.sort(key=lambda s: -s.popularity)
-        return found
+                # Like TMDB: exact titles first, then titles starting with the query, then popularity.
+                rank = 0 if q in titles else 1 if any(t.startswith(q) for t in titles) else 2
+                found.append((rank, -show.popularity, show))
+        found.sort(key=lambda r: r[:2])
+        return [show for _, _, show in found]
 
 
 class TMDBServer:

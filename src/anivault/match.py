@@ -12,6 +12,7 @@ specials go to season 0.
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 import unicodedata
@@ -272,6 +273,19 @@ def group_place(group: dict[str, Any], absolute: int) -> tuple[int, int] | None:
 
 # ---------------------------------------------------------------- the matcher
 
+# Folders inside a release that hold its extras, not a release of their own.
+_EXTRA_FOLDERS = frozenset({"extras", "extra", "specials", "bonus", "nc", "ncop", "nced", "menus", "menu",
+                            "sps", "sp", "cds", "scans", "subs", "fonts", "featurettes", "other"})
+
+
+def release_folder(path: str) -> str:
+    """The folder of the release a file ships in (extras folders belong to their parent)."""
+    folder = os.path.dirname(path)
+    while os.path.basename(folder).casefold() in _EXTRA_FOLDERS:
+        folder = os.path.dirname(folder)
+    return folder
+
+
 
 class Matcher:
     """Resolves groups of files through one TMDBClient (thread-safe, shared)."""
@@ -297,14 +311,26 @@ class Matcher:
         records = list(records)
         firsts: dict[tuple[str, int | None, str], ParsedName] = {}
         keys = []
+        release_of: dict[tuple[str, int | None, str], str] = {}  # an extra's release folder
+        release_key: dict[str, tuple[str, int | None, str]] = {}  # a release folder's first series
         for rec in records:
             key = self.group_key(rec.parsed) if rec.parsed is not None else None
             keys.append(key)
-            if key is not None and key not in self._groups and key not in firsts:
+            if key is None:
+                continue
+            if key not in self._groups and key not in firsts:
                 firsts[key] = rec.parsed
-        self._resolve_all({k: p for k, p in firsts.items() if k[2] != "extra"}, progress)
+            if key[2] == "extra":
+                release_of.setdefault(key, release_folder(rec.path))
+            else:
+                release_key.setdefault(release_folder(rec.path), key)
+        # A title this library also has as a movie is searched as a movie first, whatever
+        # its files look like ("Title 2 (2019).mkv" reads as episode 2 of Title).
+        movies = {k[0] for k in firsts if k[2] == "movie"} | {k[0] for k in self._groups if k[2] == "movie"}
+        self._resolve_all({k: p for k, p in firsts.items() if k[2] != "extra"}, progress, movies)
         # Extras (NCOP, menus, CMs) say nothing about TV or movie: they join the series or
-        # movie of the same title when there is one, and are searched (as TV) only when not.
+        # movie of the same title, else the one of the release they ship in, and are searched
+        # (as TV) only when neither exists.
         alone = {}
         by_title: dict[str, list[tuple[tuple[str, int | None, str], Series]]] = {}
         for k, series in self._groups.items():
@@ -313,11 +339,13 @@ class Matcher:
         for key, parsed in firsts.items():
             if key[2] == "extra":
                 host = self._host(key, by_title.get(key[0], []))
+                if host is None and key in release_of:
+                    host = self._groups.get(release_key.get(release_of[key]))  # type: ignore[arg-type]
                 if host is None:
                     alone[key] = parsed
                 else:
                     self._groups[key] = host
-        self._resolve_all(alone, progress)
+        self._resolve_all(alone, progress, movies)
         return [self._file(rec, key) for rec, key in zip(records, keys)]
 
     @staticmethod
@@ -328,11 +356,12 @@ class Matcher:
         return ranked[0] if ranked else None
 
     def _resolve_all(self, firsts: dict[tuple[str, int | None, str], ParsedName],
-                     progress: Callable[[Series], None] | None) -> None:
+                     progress: Callable[[Series], None] | None, movies: set[str] = frozenset()) -> None:
         if not firsts:
             return
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="match") as pool:
-            futures = {key: pool.submit(self.resolve, p.title or "", p.year, "tv" if key[2] == "extra" else key[2])
+            futures = {key: pool.submit(self.resolve, p.title or "", p.year,
+                                        "movie" if key[2] == "movie" or key[0] in movies else "tv")
                        for key, p in firsts.items()}
             try:
                 for key, future in futures.items():
@@ -375,40 +404,39 @@ class Matcher:
         return series
 
     def _search_best(self, cleaned: Cleaned, year: int | None, media: str) -> Candidate | None:
-        best: Candidate | None = None
-        words = len(cleaned.query.split())
-        for kind, query, year_filter in self._attempts(cleaned.query, year, media):
-            # A shortened query is compared as shortened, at a price per dropped word.
-            target = cleaned._replace(query=query, folded=fold(query))
-            penalty = max(0.8, 1 - DROPPED_WORD * (words - len(query.split())))
-            found = self._best_of(self._search(kind, query, year_filter), target, year, penalty)
-            if found and (best is None or found.confidence > best.confidence):
-                best = found
-            if best and best.confidence >= self.min_confidence:
-                return best
-        return best
-
-    @staticmethod
-    def _attempts(query: str, year: int | None, media: str) -> Iterator[tuple[str, str, int | None]]:
-        """The searches to try, in order, until one finds a confident match.
+        """The best candidate over the searches needed: the title as TV and movie, then shorter.
 
         The year is not sent at first: a TV year is often a later season's and a
         movie's a re-release's, so the year scores candidates instead, and every
-        group of one title shares one search. Only when that page holds no fit
-        is the year used as TMDB's filter (a crowded page may hide the entry).
+        group of one title shares one search. Only when that page was full (more
+        results than one page) without a fit is the year used as TMDB's filter.
         """
         other = "movie" if media == "tv" else "tv"
-        yield media, query, None
-        if year:
-            yield media, query, year
-        yield other, query, None
-        for shorter in shortened(query):
-            yield media, shorter, None
-            yield other, shorter, None
+        best: Candidate | None = None
+        words = len(cleaned.query.split())
+        for query in [cleaned.query, *shortened(cleaned.query)]:
+            # A shortened query is compared as shortened, at a price per dropped word.
+            target = cleaned._replace(query=query, folded=fold(query))
+            penalty = max(0.8, 1 - DROPPED_WORD * (words - len(query.split())))
+            for kind in (media, other):
+                candidates, crowded = self._search(kind, query, None)
+                tries = [candidates]
+                for found_in in tries:
+                    found = self._best_of(found_in, target, year, penalty)
+                    if found and (best is None or found.confidence > best.confidence):
+                        best = found
+                    if best and best.confidence >= self.min_confidence:
+                        return best
+                    if crowded and year and found_in is candidates:
+                        tries.append(self._search(kind, query, year)[0])
+        return best
 
-    def _search(self, kind: str, query: str, year: int | None) -> list[Candidate]:
+    def _search(self, kind: str, query: str, year: int | None) -> tuple[list[Candidate], bool]:
+        """The first page's candidates, and whether TMDB had more than that page."""
         page = self.client.search_tv(query, year) if kind == "tv" else self.client.search_movie(query, year)
-        return [Candidate(r, kind) for r in (page or {}).get("results") or [] if r.get("id") is not None]
+        results = [r for r in (page or {}).get("results") or [] if r.get("id") is not None]
+        crowded = (page or {}).get("total_results", 0) > len((page or {}).get("results") or [])
+        return [Candidate(r, kind) for r in results], crowded
 
     def _best_of(self, candidates: list[Candidate], cleaned: Cleaned, year: int | None,
                  penalty: float = 1.0) -> Candidate | None:
