@@ -2,9 +2,9 @@
 
 Interleaving (repeat 1: scan, parse, …; repeat 2: scan, parse, …) spreads a
 burst of load from another process over every stage instead of one. Each
-gated run is paired with a calibration run just before it; its *score* is
-its throughput in units of the calibration's, and a variant's score is the
-median over the repeats. ``ANIVAULT_BENCH_INJECT_SLOWDOWN=0.25`` (test-only)
+gated run is bracketed by calibration runs (three before, three after); its
+*score* is its throughput in units of the calibration's (their median), and
+a variant's score is the median over the repeats. ``ANIVAULT_BENCH_INJECT_SLOWDOWN=0.25`` (test-only)
 makes every gated run 25% slower by busy work inside its timing.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 from .. import __version__, _speedups
 from ..errors import UsageError
 from ..monitor import Metrics, ResourceSampler, kernel_peak_rss
-from .calibrate import ROUNDS, calibrate
+from .calibrate import ROUNDS, bracket, calibrate
 from .library import Library
 from .measure import Outcome, spin
 from .stages import BUILDERS, Context, Stage, Variant
@@ -94,8 +94,7 @@ def _one_run(variant: Variant, inject: float) -> dict[str, Any]:
     calib_wall = calib_cpu = None
     if variant.setup is not None:
         variant.setup()
-    if variant.gated:
-        calib_wall, calib_cpu = calibrate()
+    before = calibrate() if variant.gated else []
     outcome = variant.run()
     if variant.gated and inject:
         # inject × the run's own CPU work, as busy work: what slower code would cost.
@@ -103,6 +102,8 @@ def _one_run(variant: Variant, inject: float) -> dict[str, Any]:
         spin(inject * outcome.cpu_s)
         outcome.wall_s += time.perf_counter() - wall
         outcome.cpu_s += time.process_time() - cpu
+    if variant.gated:
+        calib_wall, calib_cpu = bracket(before + calibrate())
     return _run_record(outcome, calib_wall, calib_cpu)
 
 
