@@ -134,7 +134,8 @@ WARNINGS_SHOWN = 50  # on stderr; the summary has the exact count
 @click.option("--follow-symlinks", is_flag=True, help="Follow symlinks (loops are detected and skipped).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Where the index lives.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor update the index.")
-@click.option("--workers", type=int, default=None, metavar="N", help="Threads (0: automatic).")
+@click.option("--workers", type=int, default=None, metavar="N",
+              help="1: one thread; 2 or more: the folder walk in its own thread; 0: automatic.")
 @click.option("--strict", is_flag=True, help="Exit 3 when there were warnings.")
 def scan_command(paths: tuple[str, ...], as_json: bool, no_recursive: bool, min_size: str,
                  exclude: tuple[str, ...], follow_symlinks: bool, cache_dir: str | None,
