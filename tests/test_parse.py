@@ -143,6 +143,7 @@ def test_episodes_versions_ranges_batches(parse_twin, name, fields):
     ("[Group] Title - 12.5 [1080p].mkv", "special", 12.5),
     ("[Group] Title - 00 [1080p].mkv", "special", 0),
     ("[Group] Title - Recap [1080p].mkv", "special", None),
+    ("Title - S00E01 - Special 1.mkv", "special", 1),
     ("[Coalgirls]_Fate_Zero_OVA3.5_(1280x720_Blu-ray_FLAC)_[5F5AD026].mkv", "special", 3.5),
     ("[Group] Title - NCOP [1080p].mkv", "extra", None),
     ("[Group] Title - NCED2 [1080p].mkv", "extra", 2),

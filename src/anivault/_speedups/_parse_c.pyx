@@ -1846,7 +1846,7 @@ cdef object build_result(P* p, ucs* buf, str name):
         eptitle = eptitle[1:-1]
     if episode is not None:
         batchy = "Batch" in other or "Complete" in other
-        if kind == 0 and (episode == 0 or type(episode) is float):
+        if kind == 0 and (episode == 0 or type(episode) is float or season == 0):
             kind = K_SPECIAL
         if episode_end is not None and kind == 0 and (
                 <int>episode_end - <int>episode >= 2 or batchy or toks[p.ep].br >= 0):

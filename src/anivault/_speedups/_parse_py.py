@@ -1353,8 +1353,8 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
     if len(eptitle) > 2 and eptitle[0] == "「" and eptitle[-1] == "」":
         eptitle = eptitle[1:-1]
     if episode is not None:
-        if kind == 0 and (episode == 0 or isinstance(episode, float)):
-            kind = K_SPECIAL
+        if kind == 0 and (episode == 0 or isinstance(episode, float) or season == 0):
+            kind = K_SPECIAL  # 00, 12.5, S00E01
         if episode_end is not None and kind == 0 and (
                 episode_end - episode >= 2 or "Batch" in other or "Complete" in other
                 or toks[p.ep][BR] >= 0):
