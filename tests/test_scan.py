@@ -325,3 +325,14 @@ def test_ndjson_cannot_follow_a_started_iteration(library: Path) -> None:
     next(run)
     with pytest.raises(RuntimeError):
         run.ndjson()
+
+
+@pytest.mark.skipif(not POSIX, reason="symlinks need privileges on Windows")
+def test_paths_given_by_name_are_followed_and_broken_ones_reported(tmp_path: Path) -> None:
+    real = touch(tmp_path / "real" / "Show - 01.mkv", 5)
+    os.symlink(real, tmp_path / "named.mkv")
+    os.symlink(tmp_path / "real", tmp_path / "named-dir")
+    os.symlink(tmp_path / "missing.mkv", tmp_path / "broken.mkv")
+    run = scan([tmp_path / "named.mkv", tmp_path / "named-dir", tmp_path / "broken.mkv"], use_index=False)
+    assert [(os.path.basename(r.path), r.size) for r in run] == [("named.mkv", 5), ("Show - 01.mkv", 5)]
+    assert [w.path for w in run.summary.warnings] == [str(tmp_path / "broken.mkv")]

@@ -271,15 +271,13 @@ class _Walker:
     def _single_file(self, path: str) -> Iterator[Listing | ScanWarning]:
         directory, _, name = path.rpartition(os.sep)
         try:
-            st = os.stat(path) if self.options.follow_symlinks else os.lstat(path)
+            st = os.stat(path)  # a PATH given by name is followed, like `find -H`
         except OSError as e:
             yield ScanWarning(path, _reason(e, "cannot stat"))
             return
         if stat_mod.S_ISREG(st.st_mode):
             directory = directory or os.sep
             yield directory, [(name, st.st_size, st.st_mtime_ns)], self._rows(directory)
-        elif stat_mod.S_ISLNK(st.st_mode):
-            self.skipped["symlink"] += 1
         else:
             yield ScanWarning(path, _special_kind_of_mode(st.st_mode) + ", skipped")
 
