@@ -5,7 +5,8 @@
 
 Builds ``anivault demo --files N --empty`` in a temporary folder (or reuses
 ``--root``), scans it, and starts the test server (tests/tmdb_server.py) on
-127.0.0.1 with ``--latency`` per answer and a catalogue holding the ~65
+127.0.0.1 (in this process, or its own with ``--server-process``) with
+``--latency`` per answer and a catalogue holding the ~65
 fixture anime plus every title the demo uses (tests/tmdb_fixtures.demo_catalogue).
 Then it matches twice through a fresh cache file:
 
@@ -39,6 +40,58 @@ from anivault.cache import TMDBCache  # noqa: E402
 from anivault.match import Matcher, clean_title, fold  # noqa: E402
 from anivault.ratelimit import RateLimiter  # noqa: E402
 from anivault.tmdb import TMDBClient  # noqa: E402
+
+
+class ServerProcess:
+    """The test server in a process of its own, so its arrival times do not share the client's GIL."""
+
+    def __init__(self, series: int, latency: float) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, series, latency), daemon=True)
+        self._proc.start()
+        self.url, self.api_key, self.catalogue_size = self._conn.recv()
+
+    def _log(self) -> list[Any]:
+        self._conn.send("log")
+        return self._conn.recv()
+
+    def requests(self, prefix: str = "") -> list[Any]:
+        return [r for r in self._log() if r.path.startswith(prefix)]
+
+    def count(self, prefix: str = "") -> int:
+        return len(self.requests(prefix))
+
+    def max_in_window(self, seconds: float = 1.0) -> int:
+        times = sorted(r.t for r in self._log())
+        best = start = 0
+        for end, t in enumerate(times):
+            while t - times[start] >= seconds:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+    def __enter__(self) -> "ServerProcess":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.send("stop")
+        self._proc.join(10)
+
+
+def _serve(conn: Any, series: int, latency: float) -> None:
+    sys.path.insert(0, str(ROOT / "tests"))
+    import tmdb_fixtures
+    from tmdb_server import TMDBServer as Server
+
+    shows, _ = tmdb_fixtures.demo_catalogue(series)
+    with Server(shows) as server:
+        server.latency = latency
+        conn.send((server.url, server.api_key, len(shows)))
+        while (command := conn.recv()) != "stop":
+            conn.send(server.requests() if command == "log" else None)
 
 
 def demo_records(files: int, root: str | None) -> tuple[list[Any], float, str]:
@@ -114,12 +167,16 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.02)
     ap.add_argument("--root", help="an existing demo library (or an empty folder to build it in)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--server-process", action="store_true",
+                    help="run the server in its own process (arrival times free of the client's GIL)")
     args = ap.parse_args()
 
     records, scan_s, root = demo_records(args.files, args.root)
     # Demo series hold 60-140 files (fewer when a season is short): room for every one.
     shows, expected = fx.demo_catalogue(args.files // 40 + 1)
-    with TMDBServer(shows) as server, tempfile.TemporaryDirectory() as tmp:
+    # time.monotonic is one clock for every process on the machine, so arrival times compare.
+    server_cm = ServerProcess(args.files // 40 + 1, args.latency) if args.server_process else TMDBServer(shows)
+    with server_cm as server, tempfile.TemporaryDirectory() as tmp:
         server.latency = args.latency
         cache_path = Path(tmp) / "tmdb.sqlite"
         first = one_run(server, cache_path, records, args.rate, args.concurrency)
@@ -132,7 +189,8 @@ def main() -> None:
     result = {
         "library": {"root": root, "files": len(records), "candidates": candidates,
                     "groups": len(first["series"]), "scan_s": round(scan_s, 1)},
-        "server": {"latency_s": args.latency, "catalogue": len(shows)},
+        "server": {"latency_s": args.latency, "catalogue": len(shows),
+                   "own_process": bool(args.server_process)},
         "first_run": {"requests": first["requests"], "minimum": minimum,
                       "ratio_to_minimum": round(first["requests"] / minimum["total"], 3),
                       "seconds": round(first["seconds"], 1), "rate_limit": args.rate,
