@@ -36,7 +36,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def twins(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     backend = request.param
-    monkeypatch.setattr(scan_module, "_WALK", twin("walk", backend))
+    monkeypatch.setattr(scan_module, "list_dir", twin("walk", backend).list_dir)
     monkeypatch.setattr(scan_module, "path_hash", twin("hash", backend).path_hash)
     monkeypatch.setattr(anivault.index, "path_hash", twin("hash", backend).path_hash)
     return backend

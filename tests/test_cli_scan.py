@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -148,14 +147,14 @@ def odd_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, lis
         with open(os.fsencode(root / "show") + b"/[G] Show - 03 \xff.mkv", "wb"):
             pass
     denied = str(root / "locked")
-    real = scan_module._WALK.list_dir
+    real = scan_module.list_dir
 
     def guarded(path: str, min_size: int = 0):  # root may read anything: simulate the refusal
         if path == denied:
             raise PermissionError(13, "Permission denied", path)
         return real(path, min_size)
 
-    monkeypatch.setattr(scan_module, "_WALK", SimpleNamespace(list_dir=guarded))
+    monkeypatch.setattr(scan_module, "list_dir", guarded)
     return root, expected
 
 

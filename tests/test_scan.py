@@ -10,7 +10,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -31,7 +30,7 @@ def _twins(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     hash_twin = twin("hash", backend)
     monkeypatch.setattr(scan_module, "path_hash", hash_twin.path_hash)
     monkeypatch.setattr(anivault.index, "path_hash", hash_twin.path_hash)
-    monkeypatch.setattr(scan_module, "_WALK", twin("walk", backend))
+    monkeypatch.setattr(scan_module, "list_dir", twin("walk", backend).list_dir)
 
 
 def touch(path: Path, size: int = 0) -> Path:
@@ -206,14 +205,14 @@ def test_follow_symlinks_detects_loops_by_device_and_inode(tmp_path: Path) -> No
 
 def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
     """Simulates a folder the user may not read (tests run as root, who may read everything)."""
-    real = scan_module._WALK.list_dir
+    real = scan_module.list_dir
 
     def guarded(path: str, min_size: int = 0):
         if path == str(denied):
             raise PermissionError(13, "Permission denied", path)
         return real(path, min_size)
 
-    monkeypatch.setattr(scan_module, "_WALK", SimpleNamespace(list_dir=guarded))
+    monkeypatch.setattr(scan_module, "list_dir", guarded)
 
 
 def test_unreadable_folder_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -260,14 +259,14 @@ def test_unreadable_folder_for_real() -> None:
 
 def test_a_file_vanishing_mid_scan_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     touch(tmp_path / "Show - 01.mkv")
-    real = scan_module._WALK.list_dir
+    real = scan_module.list_dir
 
     def racing(path: str, min_size: int = 0):
         """As if "Show - 02.mkv" was deleted between the listing and its stat."""
         files, dirs, links, specials, failed, hidden, small, error = real(path, min_size)
         return files, dirs, links, specials, failed + [("Show - 02.mkv", errno.ENOENT)], hidden, small, error
 
-    monkeypatch.setattr(scan_module, "_WALK", SimpleNamespace(list_dir=racing))
+    monkeypatch.setattr(scan_module, "list_dir", racing)
     run = scan(tmp_path, use_index=False)
     assert [os.path.basename(p) for p in paths(run)] == ["Show - 01.mkv"]
     assert [str(w) for w in run.summary.warnings] == [

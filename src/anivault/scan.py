@@ -30,11 +30,12 @@ from queue import Empty, Queue
 from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from ._speedups import BACKEND, path_hash, twin
+from ._speedups import BACKEND, list_dir, path_hash
 from .errors import UsageError
 from .index import Index, decode_parsed, encode_parsed, signed_hash
 from .models import ParsedName
 from .monitor import Metrics
+from .parse import parse_file
 
 VIDEO_EXTS = frozenset("mkv mp4 avi m4v webm mov wmv flv ts m2ts ogm".split())
 SUBTITLE_EXTS = frozenset("ass ssa srt sup vtt idx sub".split())
@@ -233,7 +234,7 @@ class _Walker:
         options, skipped = self.options, self.skipped
         started = time.perf_counter()
         try:
-            files, dirs, links, specials, failed, hidden, small, error = _WALK.list_dir(directory, options.min_size)
+            files, dirs, links, specials, failed, hidden, small, error = list_dir(directory, options.min_size)
         except OSError as e:
             self.seconds["walk"] += time.perf_counter() - started
             self._warn(directory, _reason(e, "cannot read folder"))
@@ -366,17 +367,6 @@ def _invalid_name(name: str) -> bool:
         return False
     except UnicodeEncodeError:
         return True
-
-
-def _parser() -> Callable[[str, str], ParsedName]:
-    """The parser entry point: parse.parse_file (name, folder) when present."""
-    try:
-        from .parse import parse_file  # type: ignore[attr-defined]
-    except ImportError:  # the first parser: names only
-        from ._speedups import parse_name
-
-        return lambda name, folder: parse_name(name)
-    return parse_file  # type: ignore[no-any-return]
 
 
 class _Failed(NamedTuple):
@@ -623,18 +613,7 @@ def _series_key(parsed: ParsedName) -> int | None:
 
 
 _NAME_WARNING = ("name is not valid UTF-8 (shown with \\udcXX escapes)",)
-_PARSE: Callable[[str, str], ParsedName] = _parser()
-
-
-def _walk_twin() -> Any:
-    try:
-        return twin("walk", BACKEND)
-    except ImportError:  # a build from before the walk twin existed: rebuild to get it
-        return twin("walk", "py")
-
-
-_WALK = _walk_twin()
-WALK_BACKEND = _WALK.__name__.rpartition("_")[2]
+_PARSE: Callable[[str, str], ParsedName] = parse_file
 
 
 def scan(roots: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, recursive: bool = True,
@@ -664,7 +643,7 @@ def scan(roots: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, re
     regex, with_paths = _compile_excludes(exclude)
     options = _Options(recursive=recursive, min_size=min_size, exclude=regex,
                        exclude_paths=with_paths, follow_symlinks=follow_symlinks)
-    threaded = workers >= 2 or (workers == 0 and WALK_BACKEND == "c" and (os.cpu_count() or 1) >= 2)
+    threaded = workers >= 2 or (workers == 0 and BACKEND == "c" and (os.cpu_count() or 1) >= 2)
     return ScanRun(paths, options, use_index=use_index, cache_dir=cache_dir,
                    metrics=metrics if metrics is not None else Metrics(), on_warning=on_warning,
                    threaded=threaded)

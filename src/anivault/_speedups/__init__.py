@@ -10,7 +10,7 @@ import importlib
 import os
 from types import ModuleType
 
-TWINS = ("hash", "lru", "parse")
+TWINS = ("hash", "lru", "parse", "walk")
 BACKENDS = ("c", "py")
 
 
@@ -38,6 +38,7 @@ path_hash = _modules["hash"].path_hash
 path_hashes = _modules["hash"].path_hashes
 change_key = _modules["hash"].change_key
 LRUCache = _modules["lru"].LRUCache
+list_dir = _modules["walk"].list_dir
 
 __all__ = ["BACKEND", "BACKENDS", "TWINS", "twin", "parse_name", "path_hash", "path_hashes",
-           "change_key", "LRUCache"]
+           "change_key", "LRUCache", "list_dir"]
