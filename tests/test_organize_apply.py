@@ -195,3 +195,13 @@ def test_nothing_is_lost_across_apply(tmp_path: Path) -> None:
     before = sorted(manifest(src).values())
     apply_plan(plan)
     assert sorted(manifest(src, dst).values()) == before
+
+
+def test_a_source_replaced_by_a_symlink_is_refused(tmp_path: Path) -> None:
+    plan, src, dst = plan_for(tmp_path)
+    victim = plan.entries[0].src
+    os.rename(victim, victim + ".real")
+    os.symlink(victim + ".real", victim)
+    report = apply_plan(plan)
+    assert dict(report.failed) == {victim: "source is not a regular file"}
+    assert os.path.islink(victim) and not os.path.lexists(plan.entries[0].dst)

@@ -840,7 +840,10 @@ class _Executor:
         """The intent for ``entry``, or None (and a fail record) when its source is not as planned."""
         try:
             st = os.lstat(entry.src)
-            if not stat.S_ISREG(st.st_mode) or st.st_size != entry.size or st.st_mtime_ns != entry.mtime_ns:
+            if not stat.S_ISREG(st.st_mode):  # a symlink or device is never moved in a file's place
+                self._fail(i, entry, "source is not a regular file")
+                return None
+            if st.st_size != entry.size or st.st_mtime_ns != entry.mtime_ns:
                 self._fail(i, entry, "source changed since planning")
                 return None
             fp = fingerprint(entry.src, st.st_size)
