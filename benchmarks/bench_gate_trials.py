@@ -61,7 +61,7 @@ def main() -> int:
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--threshold", type=float, default=10.0)
     ap.add_argument("--load", type=int, default=0, help="busy processes running throughout")
-    ap.add_argument("--stages", dest="stages", default="scan,parse,hash,match,organize")
+    ap.add_argument("--stages", dest="stages", default="scan,parse,hash,lru,match,organize")
     ap.add_argument("--keep", metavar="DIR", help="keep every result JSON in DIR")
     args = ap.parse_args()
 

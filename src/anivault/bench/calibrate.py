@@ -37,7 +37,8 @@ def calibrate(runs: int = 3, rounds: int = ROUNDS) -> list[tuple[float, float]]:
 
 def bracket(samples: list[tuple[float, float]]) -> tuple[float, float]:
     """The median wall and CPU seconds of calibration runs taken before and after a stage
-    run: the machine as it was *during* the run. (Not the best run: when the other
-    hyperthread of the core is busy, every instruction costs more CPU time, ours and the
-    stage's alike, and the yardstick has to feel that too.)"""
+    run: the machine as it was *during* the run. (Not the best run: while other processes
+    compete for the caches and memory bandwidth, or a hyperthread sibling is busy, every
+    instruction costs more CPU time, ours and the stage's alike, and the yardstick has to
+    feel that too.)"""
     return (statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples))
