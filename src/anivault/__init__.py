@@ -5,27 +5,75 @@ twins ("c") or the pure-Python ones ("py") are in use.
 """
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._speedups import BACKEND
 from ._version import __version__
 from .errors import AniVaultError
 from .models import ParsedName
-from .match import Match, Matcher, Series, match_files, match_records
-from .tmdb import TMDBClient
-from .cache import TMDBCache
-from .organize import (Plan, PlanEntry, PlanOptions, apply_plan, plan_organize, read_plan, scan_and_plan,
-                       write_plan)
-from .undo import resume
-from .journal import history
-from .scan import ScanRecord, ScanRun, ScanSummary, ScanWarning, scan
-from .demo import make_demo
 from . import parse  # a callable module: anivault.parse(name) and anivault.parse.parse_file(...)
 from .parse import parse_many
+from .scan import ScanRecord, ScanRun, ScanSummary, ScanWarning, scan
+
+# The matcher (httpx, rapidfuzz), the TMDB cache and the organizer load on
+# first use, so `anivault scan` and `import anivault` start fast.
+_LAZY = {
+    "Match": "match", "Matcher": "match", "Series": "match",
+    "match_files": "match", "match_records": "match",
+    "TMDBClient": "tmdb",
+    "TMDBCache": "cache",
+    "Plan": "organize", "PlanEntry": "organize", "PlanOptions": "organize",
+    "plan_organize": "organize", "scan_and_plan": "organize", "apply_plan": "organize",
+    "read_plan": "organize", "write_plan": "organize",
+    "resume": "undo",
+    "history": "journal",
+    "make_demo": "demo",
+}
+
+if TYPE_CHECKING:
+    from .cache import TMDBCache
+    from .demo import make_demo
+    from .journal import history
+    from .match import Match, Matcher, Series, match_files, match_records
+    from .organize import (Plan, PlanEntry, PlanOptions, apply_plan, plan_organize, read_plan,
+                           scan_and_plan, write_plan)
+    from .tmdb import TMDBClient
+    from .undo import resume
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "BACKEND",
     "__version__",
     "AniVaultError",
     "ParsedName",
+    "parse",
+    "parse_many",
+    "scan",
+    "ScanRecord",
+    "ScanRun",
+    "ScanSummary",
+    "ScanWarning",
+    "make_demo",
+    "Match",
+    "Matcher",
+    "Series",
+    "match_files",
+    "match_records",
+    "TMDBClient",
+    "TMDBCache",
     "Plan",
     "PlanEntry",
     "PlanOptions",
@@ -36,19 +84,4 @@ __all__ = [
     "write_plan",
     "resume",
     "history",
-    "parse",
-    "parse_many",
-    "ScanRecord",
-    "ScanRun",
-    "ScanSummary",
-    "ScanWarning",
-    "scan",
-    "make_demo",
-    "Match",
-    "Matcher",
-    "Series",
-    "match_files",
-    "match_records",
-    "TMDBClient",
-    "TMDBCache",
 ]
