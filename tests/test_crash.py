@@ -24,6 +24,7 @@ from test_organize_support import manifest, write
 TRIALS = 24
 BATCH = "3"  # many small group commits: more moments between intent and outcome
 FULL_RUN_LINES = 135  # a whole run of this library writes about 140 journal records
+FULL_UNDO_LINES = 65  # undoing it appends about 70 more
 
 
 def build_library(root: Path, seed: int = 7) -> tuple[Path, Path]:
@@ -184,11 +185,15 @@ def test_sigkill_during_undo_then_undo_again_loses_nothing(tmp_path: Path) -> No
         action = "copy" if trial % 4 == 3 else "move"
         done = anivault(organize_args(src, dst, action, "rename"), env)
         assert done.returncode == 0, done.stderr
+        # Kill once the journal has grown by a random number of undo records: a moment inside
+        # the undo, however fast or loaded the machine is.
+        target = _journal_lines(data) + rng.randint(1, FULL_UNDO_LINES)
         proc = subprocess.Popen([sys.executable, "-m", "anivault", "undo", "--last"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while proc.poll() is None and "undo" not in journals(data)[0].read_text(errors="replace"):
-            time.sleep(0.0005)
-        time.sleep(rng.uniform(0.0, 0.25))
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and _journal_lines(data) < target and time.monotonic() < deadline:
+            time.sleep(0.0003)
+        time.sleep(rng.uniform(0.0, 0.003))  # anywhere within the batch that follows
         if proc.poll() is None:
             proc.kill()
         else:
