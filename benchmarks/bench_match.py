@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the test server and its fixtures
 
 import tmdb_fixtures as fx  # noqa: E402
-from tmdb_server import TMDBServer  # noqa: E402
+from tmdb_server import TMDBServer, most_in_window  # noqa: E402
 
 from anivault.cache import TMDBCache  # noqa: E402
 from anivault.match import Matcher, clean_title, fold  # noqa: E402
@@ -65,13 +65,7 @@ class ServerProcess:
         return len(self.requests(prefix))
 
     def max_in_window(self, seconds: float = 1.0) -> int:
-        times = sorted(r.t for r in self._log())
-        best = start = 0
-        for end, t in enumerate(times):
-            while t - times[start] >= seconds:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+        return most_in_window([r.t for r in self._log()], seconds)
 
     def __enter__(self) -> "ServerProcess":
         return self

@@ -86,6 +86,17 @@ class Catalogue:
         return [show for _, _, show in found]
 
 
+
+def most_in_window(arrivals: list[float], seconds: float) -> int:
+    """The most arrival times that fall within any window of ``seconds``."""
+    times = sorted(arrivals)
+    best = start = 0
+    for end, t in enumerate(times):
+        while t - times[start] >= seconds:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
 class TMDBServer:
     def __init__(self, shows: list[fx.Show] | None = None, api_key: str = API_KEY,
                  read_token: str = READ_TOKEN) -> None:
@@ -135,13 +146,7 @@ class TMDBServer:
 
     def max_in_window(self, seconds: float = 1.0) -> int:
         """The most requests that arrived within any window of ``seconds``."""
-        times = sorted(r.t for r in self.requests())
-        best = start = 0
-        for end, t in enumerate(times):
-            while t - times[start] >= seconds:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+        return most_in_window([r.t for r in self.requests()], seconds)
 
     def reset_log(self) -> None:
         with self._lock:
