@@ -9,7 +9,7 @@ from click.testing import CliRunner
 import anivault
 from anivault import parse as parse_module
 from anivault.cli import cli
-from anivault.parse import parse, parse_file, parse_many, split_path
+from anivault.parse import parse, parse_file, parse_many, series_title, split_path
 
 
 def test_package_exports():
@@ -103,3 +103,13 @@ def test_cli_parse_needs_a_name():
 def test_any_path_parses(text):
     assert isinstance(parse(text), anivault.ParsedName)
     assert isinstance(parse_file(text, text), anivault.ParsedName)
+
+
+@pytest.mark.parametrize("name, series", [
+    ("[Anime Time] A Place Further Than the Universe - NCOP1 [1080p].mkv", "A Place Further Than the Universe"),
+    ("[Group] Akira - CM03.mkv", "Akira"),
+    ("[Coalgirls] Toradora! NCED [1080p].mkv", "Toradora!"),
+    ("[SubsPlease] Sousou no Frieren - 05 (1080p) [ABCD1234].mkv", "Sousou no Frieren"),
+])
+def test_series_title_drops_an_extras_type_word(name: str, series: str) -> None:
+    assert series_title(parse(name)) == series

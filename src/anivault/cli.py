@@ -216,17 +216,19 @@ def _scan_ndjson(run: Any) -> None:
 
 def _scan_tables(run: Any) -> None:
     """Series found (title, season, episodes, files) and the summary, as tables."""
+    from .parse import series_title
     from .ui import table
 
     series: dict[tuple[str, Any], list[Any]] = {}
     with _scan_progress(run) as progress:
         for n, record in enumerate(run):
             parsed = record.parsed
-            if parsed is not None and parsed.title:
-                entry = series.setdefault((parsed.title, parsed.season), [set(), 0, 0])
+            title = series_title(parsed) if parsed is not None else None
+            if title:
+                entry = series.setdefault((title, parsed.season), [set(), 0, 0])
                 if record.kind == "video":
                     entry[1] += 1
-                    if parsed.episode is not None:
+                    if parsed.episode is not None and parsed.kind != "extra":  # NCOP1 is no episode 1
                         entry[0].add(parsed.episode)
                 else:
                     entry[2] += 1

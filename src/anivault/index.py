@@ -24,7 +24,7 @@ from . import config
 from ._speedups import path_hash
 from .models import ParsedName
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: series keys ignore an extra's type word
 FILENAME = "index.sqlite"
 BATCH_ROWS = 2000  # executemany size
 COMMIT_ROWS = 100_000  # an interrupted scan keeps what was committed

@@ -16,7 +16,7 @@ from typing import Iterable
 from ._speedups import parse_name
 from .models import ParsedName
 
-__all__ = ["parse", "parse_many", "parse_file", "split_path", "ParsedName"]
+__all__ = ["parse", "parse_many", "parse_file", "series_title", "split_path", "ParsedName"]
 
 # Folder levels above the file that may supply a title, season, group...
 FOLDER_DEPTH = 3
@@ -66,6 +66,21 @@ def parse_file(name: str, parent_dir: str) -> ParsedName:
     context = _dir_context(parent_dir)
     parsed = parse_name(name)
     return parsed if context is None else _with_context(parsed, context)
+
+
+# Release names leave an extra's type in its title ("Title - NCOP1", "Title - Menu01"),
+# as the Anitomy suites expect; the series the extra belongs to is the title without it.
+_EXTRA_SUFFIX = re.compile(
+    r"[\s_~-]*\b(?:NC(?:OP|ED)|Creditless\s+(?:OP|ED)|OP|ED|Menu|PV|CM|Preview|Trailer)\s*\d*\s*$",
+    re.IGNORECASE)
+
+
+def series_title(parsed: ParsedName) -> str | None:
+    """The title of the series a parse belongs to: an extra's type word ("- NCOP") removed."""
+    title = parsed.title
+    if title and parsed.kind == "extra":
+        return _EXTRA_SUFFIX.sub("", title) or title
+    return title
 
 
 @lru_cache(maxsize=16384)

@@ -35,7 +35,7 @@ from .errors import UsageError
 from .index import Index, decode_parsed, encode_parsed, signed_hash
 from .models import ParsedName
 from .monitor import Metrics
-from .parse import parse_file
+from .parse import parse_file, series_title
 
 VIDEO_EXTS = frozenset("mkv mp4 avi m4v webm mov wmv flv ts m2ts ogm".split())
 SUBTITLE_EXTS = frozenset("ass ssa srt sup vtt idx sub".split())
@@ -605,11 +605,12 @@ def _decoded(text: str) -> ParsedName | None:
 
 
 def _series_key(parsed: ParsedName) -> int | None:
-    """Series are counted by title (case-folded) and season; kept as a 64-bit hash, not text,
+    """Series are counted by series title (case-folded) and season; kept as a 64-bit hash, not text,
     so the set of series seen stays small on big libraries."""
-    if not parsed.title:
+    title = series_title(parsed)
+    if not title:
         return None
-    return signed_hash(path_hash(f"{parsed.title.casefold()}\x1f{'' if parsed.season is None else parsed.season}"))
+    return signed_hash(path_hash(f"{title.casefold()}\x1f{'' if parsed.season is None else parsed.season}"))
 
 
 _NAME_WARNING = ("name is not valid UTF-8 (shown with \\udcXX escapes)",)
