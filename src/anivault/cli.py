@@ -320,7 +320,7 @@ def parse_command(names: tuple[str, ...], as_json: bool, strict: bool) -> None:
     from .ui import json_line, table
 
     if names == ("-",):
-        names = tuple(line.rstrip("\r\n") for line in click.get_text_stream("stdin") if line.strip())
+        names = tuple(line.rstrip("\r\n") for line in sys.stdin if line.strip())
     metrics = current_metrics()
     with metrics.stage("parse", items=len(names)):
         results = parse_many(names)
@@ -657,7 +657,7 @@ def _print_plan(plan: Any, as_json: bool, fmt: str) -> None:
     by_dir: dict[str, list[Any]] = {}
     for e in todo:
         by_dir.setdefault(os.path.dirname(e.dst), []).append(e)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     for directory in sorted(by_dir):
         out.write(f"{directory}{os.sep}\n")
         for e in sorted(by_dir[directory], key=lambda e: e.dst):
