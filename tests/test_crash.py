@@ -112,27 +112,41 @@ def _journal_lines(data: Path) -> int:
     return found[0].read_bytes().count(b"\n") if found else 0
 
 
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "anivault", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for_journal(proc: subprocess.Popen, data: Path, lines: int, rng: random.Random) -> None:
+    """Until the journal holds ``lines`` records (or the run ends), then a moment into the next batch:
+    a point inside the run however fast or loaded the machine is."""
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and _journal_lines(data) < lines and time.monotonic() < deadline:
+        time.sleep(0.0003)
+    time.sleep(rng.uniform(0.0, 0.003))
+
+
+def _kill(proc: subprocess.Popen) -> bool:
+    """SIGKILL (TerminateProcess on Windows: no cleanup either way); False if it had already ended."""
+    killed = proc.poll() is None
+    if killed:
+        proc.kill()
+    proc.wait(timeout=30)
+    return killed
+
+
 def _kill_at_random_moment(args: list[str], env: dict[str, str], data: Path,
                            rng: random.Random) -> tuple[bool, bool]:
     """Start organize and SIGKILL it: anywhere from start-up on (1 in 5), or once its journal has
-    grown to a random length (the moment then falls inside the apply phase, however loaded the
-    machine is). Returns (whether it was killed, whether its journal existed)."""
-    proc = subprocess.Popen([sys.executable, "-m", "anivault", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    grown to a random length (inside the apply phase). Returns (whether it was killed, whether its
+    journal existed)."""
+    proc = _start(args, env)
     if rng.random() < 0.2:
         time.sleep(rng.uniform(0.0, 0.6))
     else:
-        target = rng.randint(1, FULL_RUN_LINES)
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and _journal_lines(data) < target and time.monotonic() < deadline:
-            time.sleep(0.0003)
-        time.sleep(rng.uniform(0.0, 0.003))  # anywhere within the batch that follows
+        _wait_for_journal(proc, data, rng.randint(1, FULL_RUN_LINES), rng)
     had_journal = bool(journals(data))
-    killed = proc.poll() is None
-    if killed:
-        proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows: no cleanup either way
-    proc.wait(timeout=30)
-    return killed, had_journal
+    return _kill(proc), had_journal
 
 
 @pytest.mark.slow
@@ -185,20 +199,11 @@ def test_sigkill_during_undo_then_undo_again_loses_nothing(tmp_path: Path) -> No
         action = "copy" if trial % 4 == 3 else "move"
         done = anivault(organize_args(src, dst, action, "rename"), env)
         assert done.returncode == 0, done.stderr
-        # Kill once the journal has grown by a random number of undo records: a moment inside
-        # the undo, however fast or loaded the machine is.
+        # Kill once the journal has grown by a random number of undo records.
         target = _journal_lines(data) + rng.randint(1, FULL_UNDO_LINES)
-        proc = subprocess.Popen([sys.executable, "-m", "anivault", "undo", "--last"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and _journal_lines(data) < target and time.monotonic() < deadline:
-            time.sleep(0.0003)
-        time.sleep(rng.uniform(0.0, 0.003))  # anywhere within the batch that follows
-        if proc.poll() is None:
-            proc.kill()
-        else:
-            finished_early += 1
-        proc.wait(timeout=30)
+        proc = _start(["undo", "--last"], env)
+        _wait_for_journal(proc, data, target, rng)
+        finished_early += not _kill(proc)
         context = f"undo trial {trial} (seed {2000 + trial}, {action})"
         again = anivault(["undo", "--last"], env)
         assert again.returncode == 0 or "already undone" in again.stderr, context + again.stderr
