@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from anivault._speedups import list_dir
 from anivault.cli import cli
+from walk_stub import read_folders_with
 
 scan_module = importlib.import_module("anivault.scan")
 POSIX = os.name == "posix"
@@ -147,14 +149,14 @@ def odd_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, lis
         with open(os.fsencode(root / "show") + b"/[G] Show - 03 \xff.mkv", "wb"):
             pass
     denied = str(root / "locked")
-    real = scan_module.list_dir
+    real = list_dir
 
     def guarded(path: str, min_size: int = 0):  # root may read anything: simulate the refusal
         if path == denied:
             raise PermissionError(13, "Permission denied", path)
         return real(path, min_size)
 
-    monkeypatch.setattr(scan_module, "list_dir", guarded)
+    read_folders_with(monkeypatch, guarded)
     return root, expected
 
 

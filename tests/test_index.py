@@ -76,7 +76,7 @@ def test_deleted_files_are_pruned_from_the_index(library: Path) -> None:
     (library / "[Group] Show S1" / "[Group] Show S1 - 05 (1080p).mkv").unlink()
     run_scan(library)
     with sqlite3.connect(index_path()) as db:
-        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 19
+        assert db.execute("SELECT sum(files) FROM entries").fetchone()[0] == 19
 
 
 def test_no_cache_neither_reads_nor_writes(library: Path) -> None:
@@ -175,10 +175,10 @@ def test_folders_gone_from_disk_are_pruned(library: Path) -> None:
     run_scan(library / "[Group] Show S1")  # a scan of another folder prunes nothing
     run_scan(library, exclude=["*.nfo"])  # nor does a filtered one
     with sqlite3.connect(index_path()) as db:
-        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 20
+        assert db.execute("SELECT sum(files) FROM entries").fetchone()[0] == 20
     run_scan(library)
     with sqlite3.connect(index_path()) as db:
-        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == 10
+        assert db.execute("SELECT sum(files) FROM entries").fetchone()[0] == 10
         assert db.execute("SELECT count(*) FROM folders").fetchone()[0] == 1
     assert run_scan(library)[1].index_hits == 10
 
@@ -191,3 +191,15 @@ def test_a_root_that_is_a_prefix_of_a_sibling_prunes_only_itself(tmp_path: Path)
     (tmp_path / "Show" / "Show - 01.mkv").unlink()
     run_scan(tmp_path / "Show")
     assert run_scan(tmp_path / "Show 2")[1].index_hits == 1
+
+
+def test_a_filtered_or_single_file_scan_keeps_the_folders_other_entries(library: Path) -> None:
+    run_scan(library)
+    folder = library / "[Group] Show S1"
+    run_scan(folder / "[Group] Show S1 - 01 (1080p).mkv")  # one file of the folder
+    run_scan(library, exclude=["*.ass"])  # the subtitles left out
+    changed = folder / "[Group] Show S1 - 02 (1080p).mkv"
+    changed.write_bytes(b"changed")
+    run_scan(library, min_size=2)  # small files left out, one changed (and parsed again)
+    s = run_scan(library)[1]
+    assert (s.index_hits, s.index_misses) == (20, 0)

@@ -22,7 +22,8 @@ def _backend_in_subprocess(**env: str) -> dict:
     code = ("import json, anivault, anivault._speedups as s; print(json.dumps({"
             "'backend': anivault.BACKEND, 'parse': s.parse_name.__module__, "
             "'hash': s.path_hash.__module__, 'lru': s.LRUCache.__module__, "
-            "'walk': s.list_dir.__module__}))")
+            "'walk': s.list_dir.__module__, 'records': s.render_folder.__module__, "
+            "'read_ahead': s.ReadAhead.__module__}))")
     environ = {k: v for k, v in os.environ.items() if k != "ANIVAULT_NO_EXTENSIONS"}
     environ.update(env)
     out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True,
@@ -37,7 +38,8 @@ def test_compiled_twins_are_loaded_by_default() -> None:
     assert loaded["parse"].endswith("_parse_c")
     assert loaded["hash"].endswith("_hash_c")
     assert loaded["lru"].endswith("_lru_c")
-    assert loaded["walk"].endswith("_walk_c")
+    assert loaded["walk"].endswith("_walk_c") and loaded["read_ahead"].endswith("_walk_c")
+    assert loaded["records"].endswith("_records_c")
 
 
 def test_no_extensions_forces_pure_twins() -> None:
@@ -46,7 +48,8 @@ def test_no_extensions_forces_pure_twins() -> None:
     assert loaded["parse"].endswith("_parse_py")
     assert loaded["hash"].endswith("_hash_py")
     assert loaded["lru"].endswith("_lru_py")
-    assert loaded["walk"].endswith("_walk_py")
+    assert loaded["walk"].endswith("_walk_py") and loaded["read_ahead"].endswith("_walk_py")
+    assert loaded["records"].endswith("_records_py")
 
 
 def test_twins_export_the_same_names(backend: str) -> None:

@@ -18,9 +18,12 @@ from anivault._speedups import twin
 from anivault.errors import UsageError
 from anivault.scan import ScanRecord, parse_size, scan
 
+from walk_stub import read_folders_with
+
 # `anivault.scan` is the function (exported by the package); the module is this:
 scan_module = importlib.import_module("anivault.scan")
 POSIX = os.name == "posix"
+LIST_DIR: list = [None]  # the list_dir twin of the test's backend
 PARENT = os.getpid()
 
 
@@ -30,7 +33,8 @@ def _twins(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     hash_twin = twin("hash", backend)
     monkeypatch.setattr(scan_module, "path_hash", hash_twin.path_hash)
     monkeypatch.setattr(anivault.index, "path_hash", hash_twin.path_hash)
-    monkeypatch.setattr(scan_module, "list_dir", twin("walk", backend).list_dir)
+    monkeypatch.setattr(scan_module, "ReadAhead", twin("walk", backend).ReadAhead)
+    LIST_DIR[0] = twin("walk", backend).list_dir
 
 
 def touch(path: Path, size: int = 0) -> Path:
@@ -205,14 +209,14 @@ def test_follow_symlinks_detects_loops_by_device_and_inode(tmp_path: Path) -> No
 
 def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
     """Simulates a folder the user may not read (tests run as root, who may read everything)."""
-    real = scan_module.list_dir
+    real = LIST_DIR[0]
 
     def guarded(path: str, min_size: int = 0):
         if path == str(denied):
             raise PermissionError(13, "Permission denied", path)
         return real(path, min_size)
 
-    monkeypatch.setattr(scan_module, "list_dir", guarded)
+    read_folders_with(monkeypatch, guarded)
 
 
 def test_unreadable_folder_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,14 +263,14 @@ def test_unreadable_folder_for_real() -> None:
 
 def test_a_file_vanishing_mid_scan_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     touch(tmp_path / "Show - 01.mkv")
-    real = scan_module.list_dir
+    real = LIST_DIR[0]
 
     def racing(path: str, min_size: int = 0):
         """As if "Show - 02.mkv" was deleted between the listing and its stat."""
         files, dirs, links, specials, failed, hidden, small, error = real(path, min_size)
         return files, dirs, links, specials, failed + [("Show - 02.mkv", errno.ENOENT)], hidden, small, error
 
-    monkeypatch.setattr(scan_module, "list_dir", racing)
+    read_folders_with(monkeypatch, racing)
     run = scan(tmp_path, use_index=False)
     assert [os.path.basename(p) for p in paths(run)] == ["Show - 01.mkv"]
     assert [str(w) for w in run.summary.warnings] == [
@@ -297,6 +301,26 @@ def test_non_utf8_name_is_listed_with_a_warning_and_round_trips(tmp_path: Path) 
     assert os.fsencode(json.loads(line)["path"]) == raw
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a filesystem that stores raw bytes")
+def test_non_utf8_folder_is_warned_once_and_its_paths_round_trip(tmp_path: Path) -> None:
+    library = tmp_path / "lib"
+    folder = os.fsencode(library) + b"/Show \xff"
+    os.makedirs(folder)
+    for name in (b"[G] Show - 01.mkv", b"cover.jpg"):
+        with open(folder + b"/" + name, "wb"):
+            pass
+    cache = tmp_path / "cache"
+    for run in (scan(library, use_index=False), scan(library, cache_dir=cache), scan(library, cache_dir=cache)):
+        lines = "".join(run.ndjson()).splitlines()
+        assert [str(w) for w in run.summary.warnings] == [
+            f"{os.fsdecode(folder)}: folder name is not valid UTF-8 (paths below it are shown with \\udcXX escapes)"]
+        for line in lines:
+            line.encode("ascii")  # escaped, so any UTF-8 reader takes it
+            assert os.fsencode(json.loads(line)["path"]).startswith(folder + b"/")
+        assert [json.loads(line)["title"] for line in lines] == ["Show", None]
+        assert lines == [r.to_json() for r in scan(library, use_index=False)]
+
+
 def test_255_byte_name(tmp_path: Path) -> None:
     name = "[Group] " + "x" * (255 - len("[Group]  - 01.mkv")) + " - 01.mkv"
     assert len(name.encode()) == 255
@@ -309,6 +333,8 @@ def test_255_byte_name(tmp_path: Path) -> None:
 def test_ndjson_is_exactly_the_records_as_json(library: Path, tmp_path: Path) -> None:
     """The --json fast path (pre-rendered fields, index rows) writes what the records say."""
     (library / "Show - 01 \u9032\u6483.mkv").write_bytes(b"v")  # non-ASCII, valid UTF-8
+    (library / 'odd "name"\t.TXT').write_bytes(b"t")  # escapes; an extension to lowercase
+    (library / "x.\u00c4VI").write_bytes(b"t")  # a non-ASCII extension
     cache = tmp_path / "cache"
     expected = [r.to_json() for r in scan(library, use_index=False)]
     assert "".join(scan(library, use_index=False).ndjson()).splitlines() == expected  # no index

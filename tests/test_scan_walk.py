@@ -161,3 +161,69 @@ def test_compiled_and_pure_twins_agree(entries, min_size: int) -> None:
         assert c.list_dir(base, min_size) == py.list_dir(base, min_size)
     finally:
         shutil.rmtree(base)
+
+
+# ---- ReadAhead: the folders a depth-first walk wants, listed ahead
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    for i in range(40):
+        for j in range(3):
+            sub = tmp_path / f"show {i:02d}" / f"season {j}"
+            sub.mkdir(parents=True)
+            for k in range(5):
+                (sub / f"{k:02d}.mkv").write_bytes(b"v" * k)
+    return tmp_path
+
+
+def walk_with(reader, root: str) -> list[tuple[str, tuple]]:
+    """A depth-first walk as the scanner does it: each folder's listing, in visiting order."""
+    out = []
+    stack = [(root, reader.want(root))]
+    while stack:
+        path, ticket = stack.pop()
+        listing = reader.take(ticket)
+        out.append((path, listing))
+        stack += [(os.path.join(path, d), reader.want(os.path.join(path, d))) for d in reversed(listing[1])]
+    return out
+
+
+@pytest.mark.parametrize("ahead", [True, False])
+def test_read_ahead_gives_what_list_dir_gives_in_walk_order(walk_twin, tree: Path, ahead: bool) -> None:
+    reader = walk_twin.ReadAhead(2, ahead)
+    try:
+        walked = walk_with(reader, str(tree))
+    finally:
+        reader.close()
+    assert len(walked) == 1 + 40 + 120
+    assert [p for p, _ in walked][:3] == [str(tree), str(tree / "show 00"), str(tree / "show 00" / "season 0")]
+    for path, listing in walked:
+        assert listing == walk_twin.list_dir(path, 2)
+
+
+def test_read_ahead_takes_in_any_order_and_reports_errors(walk_twin, tree: Path) -> None:
+    reader = walk_twin.ReadAhead()
+    try:
+        tickets = [reader.want(str(tree / f"show {i:02d}")) for i in range(40)]  # beyond nothing: fine
+        missing = reader.want(str(tree / "nope"))
+        for i in (39, 0, 20):
+            assert reader.take(tickets[i]) == walk_twin.list_dir(str(tree / f"show {i:02d}"))
+        with pytest.raises(FileNotFoundError):
+            reader.take(missing)
+        with pytest.raises(ValueError):
+            reader.want(str(tree) + "\0x")
+    finally:
+        reader.close()  # with 37 folders wanted and never taken
+
+
+def test_read_ahead_stays_a_bounded_distance_ahead(walk_twin, tree: Path) -> None:
+    """Far more folders wanted than the worker may hold: it waits, and every one is still right."""
+    reader = walk_twin.ReadAhead()
+    try:
+        folders = [str(tree / f"show {i % 40:02d}" / f"season {i % 3}") for i in range(1200)]
+        tickets = [reader.want(f) for f in folders]
+        for folder, ticket in zip(reversed(folders), reversed(tickets)):
+            assert reader.take(ticket)[0] == walk_twin.list_dir(folder)[0]
+    finally:
+        reader.close()

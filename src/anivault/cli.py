@@ -191,27 +191,41 @@ def _scan_ndjson(run: Any) -> None:
     """NDJSON written in ~256 KB blocks; the summary object comes last."""
     import json
 
-    out = sys.stdout
-    block: list[str] = []
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None) or _TextAsBytes(sys.stdout)
+    block: list[bytes] = []
     size = 0
     with _scan_progress(run) as progress:
-        for chunk in run.ndjson():  # one folder's lines
+        for chunk in run.ndjson_bytes():  # one folder's lines
             block.append(chunk)
             size += len(chunk)
             if size >= 1 << 18:
-                out.write("".join(block))
+                out.write(b"".join(block))
                 block.clear()
                 size = 0
                 progress.tick()
-    out.write("".join(block))
+    out.write(b"".join(block))
     summary = _summary_dict(run)
     summary["warning_messages"] = [str(w) for w in run.summary.warnings]
-    out.write(json.dumps({"summary": summary}, ensure_ascii=True, separators=(",", ":")) + "\n")
+    out.write(json.dumps({"summary": summary}, ensure_ascii=True, separators=(",", ":")).encode() + b"\n")
     out.flush()
     from .ui import is_tty
 
     if is_tty(sys.stderr):
         _print_scan_summary(run, sys.stderr)
+
+
+class _TextAsBytes:
+    """A text stream without a binary buffer (e.g. one a caller swapped in), written as bytes."""
+
+    def __init__(self, text: Any) -> None:
+        self.text = text
+
+    def write(self, data: bytes) -> None:
+        self.text.write(data.decode("utf-8", "surrogateescape"))
+
+    def flush(self) -> None:
+        self.text.flush()
 
 
 def _scan_tables(run: Any) -> None:

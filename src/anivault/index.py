@@ -1,11 +1,15 @@
 """The incremental scan index: the parse of every file, reused while it is unchanged.
 
-One SQLite file, ``index.sqlite`` in the cache dir. Rows are keyed by the
-path hash (xxh3_64 of the path) and clustered by the folder's hash, so the
-scanner loads a whole folder's rows with one range query and writes new ones
-with ``executemany`` in large transactions. A row is reused only while the
-file's size and mtime_ns are unchanged, and only by the same parser (a
-fingerprint of the parser code and the ParsedName fields is kept in ``meta``).
+One SQLite file, ``index.sqlite`` in the cache dir. Each folder with parsed
+files has one row: a blob of its files' entries in name order (see
+``_speedups/_records_format.py``), each keyed by the path hash (xxh3_64 of the
+path) with the size and mtime_ns it was parsed at, the rendered NDJSON fields
+and the encoded ParsedName. So a re-scan fetches a whole folder with one
+point query and checks every file against it in compiled code; a folder is
+written again only when one of its files changed, came or went. An entry is
+reused only while the file's size and mtime_ns are unchanged, and only by the
+same parser (a fingerprint of the parser code and the ParsedName fields is
+kept in ``meta``).
 
 The index is a cache: a corrupt file is moved aside and rebuilt with a
 warning, a busy one (another scan writing) is skipped for the run, and
@@ -24,18 +28,16 @@ from . import config
 from ._speedups import path_hash
 from .models import ParsedName
 
-SCHEMA_VERSION = 4  # 4: series keys ignore an extra's type word
+SCHEMA_VERSION = 5  # 5: one blob of entries per folder
 FILENAME = "index.sqlite"
 BATCH_ROWS = 2000  # executemany size
+BATCH_BYTES = 1 << 20  # blobs queued before they are written: memory stays flat
 COMMIT_ROWS = 100_000  # an interrupted scan keeps what was committed
 _TUPLE_FIELDS = [i for i, name in enumerate(ParsedName._fields)
                  if isinstance(ParsedName._field_defaults.get(name), tuple)]
 _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
-# size, mtime_ns, payload (NDJSON fields pre-rendered, or encode_parsed(parsed)), series key
-Row = tuple[int, int, str, "int | None"]
-_SELECT_JSON = "SELECT path_hash, size, mtime_ns, fields, series FROM files WHERE dir_hash = ?"
-_SELECT_PARSED = "SELECT path_hash, size, mtime_ns, parsed, series FROM files WHERE dir_hash = ?"
+_SELECT = "SELECT blob FROM entries WHERE dir_hash = ?"
 
 
 def signed_hash(h: int) -> int:
@@ -63,9 +65,11 @@ def _is_corrupt(error: sqlite3.DatabaseError) -> bool:
 def parser_fingerprint() -> str:
     """Changes whenever the parser or ParsedName could give other results."""
     from . import _speedups, _version
+    from ._speedups import _records_format
 
     parts = [str(SCHEMA_VERSION), _version.__version__, ",".join(ParsedName._fields)]
-    for module in (_speedups.twin("parse", "py"), _optional_parse_module()):
+    for module in (_speedups.twin("parse", "py"), _speedups.twin("records", "py"), _records_format,
+                   _optional_parse_module()):
         if module is not None and getattr(module, "__file__", None):
             st = os.stat(module.__file__)
             parts.append(f"{os.path.basename(module.__file__)}:{st.st_size}:{st.st_mtime_ns}")
@@ -99,8 +103,9 @@ class Index:
         self.path = str(path)
         self._db = db
         self._warn = warn
-        self._pending: list[tuple[Any, ...]] = []
-        self._stale: list[tuple[int, int]] = []
+        self._put: list[tuple[int, int, bytes]] = []  # (folder, files, blob)
+        self._gone: list[tuple[int]] = []  # folders whose entries are all gone
+        self._pending_bytes = 0
         self._seen: list[tuple[int, bytes, int]] = []  # folders with rows, stamped with this scan
         self._generation = int(db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
         self._uncommitted = 0
@@ -132,38 +137,34 @@ class Index:
                 return None
         return None
 
-    def load_dir(self, directory: str, as_json: bool = False) -> dict[int, Row]:
-        """Every row of one folder, by path hash: one range query on the read connection.
-
-        A row is (size, mtime_ns, payload, series key); the payload is the
-        NDJSON fields with ``as_json``, else the encoded ParsedName. Safe to call
-        from the walker thread while the scan's thread writes.
-        """
+    def load_dir(self, directory: str) -> bytes | None:
+        """The folder's blob of entries (None when it has none): one point query on the read
+        connection, safe to call from a walker thread while the scan's thread writes."""
         if self._broken or self._load_error is not None:
-            return {}
+            return None
         try:
-            rows = self._reads.execute(_SELECT_JSON if as_json else _SELECT_PARSED,
-                                       (signed_hash(path_hash(directory)),)).fetchall()
+            row = self._reads.execute(_SELECT, (signed_hash(path_hash(directory)),)).fetchone()
         except sqlite3.DatabaseError as e:
             self._load_error = e  # reported by the writing thread (store / close)
-            return {}
-        return {row[0] & 0xFFFFFFFFFFFFFFFF: row[1:] for row in rows}
+            return None
+        return row[0] if row is not None else None
 
-    def store(self, directory: str, rows: Iterable[tuple[int, int, int, str, str, int | None]],
-              stale: Iterable[int] = ()) -> None:
-        """Queue new or changed rows of one folder, and forget its files that are gone.
-
-        A row is (path hash, size, mtime_ns, encode_parsed(parsed), NDJSON fields, series key).
-        """
+    def store(self, directory: str, blob: bytes | None, files: int = 0) -> None:
+        """Record that the folder was scanned; ``blob`` (of ``files`` entries) replaces its
+        entries, None keeps them, and an empty blob forgets them."""
         if self._load_error is not None:
             self._fail(self._load_error)
         if self._broken:
             return
         d = signed_hash(path_hash(directory))
-        self._pending.extend((d, signed_hash(h), *rest) for h, *rest in rows)
-        self._stale.extend((d, signed_hash(h)) for h in stale)
+        if blob:
+            self._put.append((d, files, blob))
+            self._pending_bytes += len(blob)
+        elif blob is not None:
+            self._gone.append((d,))
         self._seen.append((d, _key(directory), self._generation))
-        if len(self._pending) + len(self._stale) + len(self._seen) >= BATCH_ROWS:
+        if len(self._put) + len(self._gone) + len(self._seen) >= BATCH_ROWS or \
+                self._pending_bytes >= BATCH_BYTES:
             self._flush()
 
     def close(self, complete: bool = True, prune: Iterable[str] = ()) -> None:
@@ -199,30 +200,31 @@ class Index:
         where = ("seen < ? AND (path = ? OR (path >= ? AND path < ?))",
                  (self._generation, key, below, below[:-1] + bytes([below[-1] + 1])))
         gone = f"SELECT dir_hash FROM folders WHERE {where[0]}"
-        self._db.execute(f"DELETE FROM files WHERE dir_hash IN ({gone})", where[1])
+        self._db.execute(f"DELETE FROM entries WHERE dir_hash IN ({gone})", where[1])
         self._db.execute(f"DELETE FROM folders WHERE {where[0]}", where[1])
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
+        """How many files have entries."""
+        return int(self._db.execute("SELECT coalesce(sum(files), 0) FROM entries").fetchone()[0])
 
     def _flush(self) -> None:
-        if not (self._pending or self._stale or self._seen):
+        if not (self._put or self._gone or self._seen):
             return
         try:
             db = self._db
-            if self._stale:
-                db.executemany("DELETE FROM files WHERE dir_hash = ? AND path_hash = ?", self._stale)
-            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending)
+            db.executemany("DELETE FROM entries WHERE dir_hash = ?", self._gone)
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", self._put)
             db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?)", self._seen)
-            self._uncommitted += len(self._pending) + len(self._stale) + len(self._seen)
+            self._uncommitted += sum(files for _, files, _ in self._put) + len(self._gone) + len(self._seen)
             if self._uncommitted >= COMMIT_ROWS:
                 db.commit()
                 self._uncommitted = 0
         except sqlite3.DatabaseError as e:
             self._fail(e)
-        self._pending.clear()
-        self._stale.clear()
+        self._put.clear()
+        self._gone.clear()
         self._seen.clear()
+        self._pending_bytes = 0
 
     def _fail(self, error: Exception) -> None:
         """A broken or busy index stops being used; the scan goes on without it."""
@@ -249,8 +251,8 @@ def _connect(path: Path) -> sqlite3.Connection:
         if row is None or row[0] != fingerprint:
             # Another parser or schema: cached results would be wrong, start over
             # (and give the space back: VACUUM of a nearly empty file is quick).
-            db.execute("DROP TABLE IF EXISTS files")
-            db.execute("DROP TABLE IF EXISTS folders")
+            for table in ("files", "entries", "folders"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('parser', ?)", (fingerprint,))
             db.commit()
             db.execute("VACUUM")
@@ -261,12 +263,9 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute("""CREATE TABLE IF NOT EXISTS folders (
                           dir_hash INTEGER PRIMARY KEY, path BLOB NOT NULL, seen INTEGER NOT NULL)""")
         db.execute("CREATE INDEX IF NOT EXISTS folders_path ON folders (path)")
-        # Clustered by folder: a folder's rows are one contiguous range.
-        db.execute("""CREATE TABLE IF NOT EXISTS files (
-                          dir_hash INTEGER NOT NULL, path_hash INTEGER NOT NULL,
-                          size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-                          parsed TEXT NOT NULL, fields TEXT NOT NULL, series INTEGER,
-                          PRIMARY KEY (dir_hash, path_hash)) WITHOUT ROWID""")
+        # Apart from folders: a re-scan stamps every folder it saw but rewrites no blob.
+        db.execute("""CREATE TABLE IF NOT EXISTS entries (
+                          dir_hash INTEGER PRIMARY KEY, files INTEGER NOT NULL, blob BLOB NOT NULL)""")
         db.commit()
     except BaseException:
         db.close()

@@ -21,32 +21,25 @@ import operator
 import os
 import re
 import stat as stat_mod
-import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from queue import Empty, Queue
 from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from ._speedups import BACKEND, list_dir, path_hash
+from ._speedups import BACKEND, ReadAhead, path_hash, render_folder
+from ._speedups._records_format import (JSON_FIELDS, KIND_BY_EXT, SUBTITLE_EXTS, VIDEO_EXTS,  # noqa: F401
+                                    decode_entries, encode_entry)  # (the kinds are re-exported)
 from .errors import UsageError
 from .index import Index, decode_parsed, encode_parsed, signed_hash
 from .models import ParsedName
 from .monitor import Metrics
 from .parse import parse_file, series_title
 
-VIDEO_EXTS = frozenset("mkv mp4 avi m4v webm mov wmv flv ts m2ts ogm".split())
-SUBTITLE_EXTS = frozenset("ass ssa srt sup vtt idx sub".split())
-KIND_BY_EXT = {**{e: "video" for e in VIDEO_EXTS}, **{e: "subtitle" for e in SUBTITLE_EXTS}}
 # Folders that belong to the OS or a NAS, never to the library (names starting
 # with "." are skipped too, and so are ".Trash-1000" style trash folders).
 SYSTEM_DIRS = frozenset({"$RECYCLE.BIN", "System Volume Information", "@eaDir", "#recycle",
                          "@Recycle", "@Recently-Snapshot", "lost+found", "$Extend"})
-# The NDJSON object has these parsed fields, null for files that are not parsed.
-JSON_FIELDS = ("title", "season", "episode", "episode_end", "version", "group", "resolution",
-               "year", "crc32", "ext")
 WARNINGS_KEPT = 1000  # on the summary; the count is always exact
 
 _WIN_SKIP_ATTRS = 0x2 | 0x4  # FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM
@@ -81,7 +74,7 @@ class ScanRecord(NamedTuple):
         as ``\\udcXX`` escapes, so ``os.fsencode(json.loads(line)["path"])`` gives
         back the bytes on disk.
         """
-        enc = encode_basestring_ascii if self.warnings else encode_basestring
+        enc = encode_basestring if _valid_utf8(self.path) else encode_basestring_ascii
         fields = fields_json(self.parsed, self.path, enc)
         return _json_line(self.path, self.size, self.mtime_ns, self.kind, fields, self.warnings, enc)
 
@@ -179,62 +172,72 @@ def _compile_excludes(patterns: Iterable[str]) -> tuple[re.Pattern[str] | None, 
 
 
 # A folder, its files (name, size, mtime_ns) and its index rows (None without an index).
-Listing = tuple[str, list[tuple[str, int, int]], "dict[int, Any] | None"]
+# A folder, its files (name, size, mtime_ns), its index blob (None without one), and whether
+# the files are all of the folder's (no filter left some out).
+Listing = tuple[str, list[tuple[str, int, int]], "bytes | None", bool]
 
 
 class _Walker:
     """Depth-first walk of the roots: yields each folder's files, and warnings, in order.
 
-    Folders are read by the walk twin's ``list_dir`` (in C, without the GIL,
-    when compiled); this class applies the policy: hidden, system and
+    Folders are read by the walk twin's ``ReadAhead`` (compiled: listed in C
+    by a worker thread without the GIL, ahead of the walk, unless
+    ``read_ahead`` is off); this class applies the policy: hidden, system and
     excluded names, symlinks and their loops, and what to warn about.
     """
 
     def __init__(self, options: _Options, skipped: Counter[str],
-                 load_rows: Callable[[str], dict[int, Any]] | None) -> None:
+                 load_blob: Callable[[str], bytes | None] | None, read_ahead: bool) -> None:
         self.options = options
         self.skipped = skipped
-        self.load_rows = load_rows  # the folder's index rows, fetched here: in the walker thread
+        self.load_blob = load_blob  # the folder's index entries
+        self.read_ahead = read_ahead
+        self.whole_folders = options.exclude is None and options.min_size == 0
         self.seconds: Counter[str] = Counter()  # "walk" and "index" time spent here
         self.visited: dict[tuple[int, int], str] = {}  # (st_dev, st_ino) -> path, with symlinks
         self._warnings: list[ScanWarning] = []
 
     def events(self, roots: list[str]) -> Iterator[Listing | ScanWarning]:
-        for root in roots:
-            if os.path.isdir(root):
-                yield from self._walk(root)
-            else:
-                yield from self._single_file(root)
+        reader = ReadAhead(self.options.min_size, self.read_ahead)
+        try:
+            for root in roots:
+                if os.path.isdir(root):
+                    yield from self._walk(root, reader)
+                else:
+                    yield from self._single_file(root)
+        finally:
+            reader.close()
 
     def _warn(self, path: str, message: str) -> None:
         self._warnings.append(ScanWarning(path, message))
 
-    def _walk(self, root: str) -> Iterator[Listing | ScanWarning]:
+    def _walk(self, root: str, reader: Any) -> Iterator[Listing | ScanWarning]:
         if self.options.follow_symlinks:
             self._first_visit(root)
-        stack = [root]
+        stack = [(root, reader.want(root))]
         while stack:
-            directory = stack.pop()
-            files, subdirs = self._read(directory, root)
+            directory, ticket = stack.pop()
+            files, subdirs = self._read(directory, reader, ticket, root)
             if self._warnings:
                 yield from self._warnings
                 self._warnings.clear()
-            yield directory, files, self._rows(directory) if files else None
-            stack.extend(reversed(subdirs))
+            yield directory, files, self._blob(directory) if files else None, self.whole_folders
+            stack += [(d, reader.want(d)) for d in reversed(subdirs)]  # the reader's order too
 
-    def _rows(self, directory: str) -> dict[int, Any] | None:
-        if self.load_rows is None:
+    def _blob(self, directory: str) -> bytes | None:
+        if self.load_blob is None:
             return None
         started = time.perf_counter()
-        rows = self.load_rows(directory)
+        blob = self.load_blob(directory)
         self.seconds["index"] += time.perf_counter() - started
-        return rows
+        return blob
 
-    def _read(self, directory: str, root: str) -> tuple[list[tuple[str, int, int]], list[str]]:
+    def _read(self, directory: str, reader: Any, ticket: int,
+              root: str) -> tuple[list[tuple[str, int, int]], list[str]]:
         options, skipped = self.options, self.skipped
         started = time.perf_counter()
         try:
-            files, dirs, links, specials, failed, hidden, small, error = list_dir(directory, options.min_size)
+            files, dirs, links, specials, failed, hidden, small, error = reader.take(ticket)
         except OSError as e:
             self.seconds["walk"] += time.perf_counter() - started
             self._warn(directory, _reason(e, "cannot read folder"))
@@ -262,6 +265,8 @@ class _Walker:
                     skipped["system"] += 1
                 elif not options.follow_symlinks or self._first_visit(prefix + name):
                     subdirs.append(prefix + name)
+                    if not _valid_utf8(name):
+                        self._warn(prefix + name, _FOLDER_NAME_WARNING)
         for name in links:
             self._symlink(prefix + name, files, subdirs)
         if links and options.follow_symlinks:  # followed links joined the lists: keep name order
@@ -278,7 +283,7 @@ class _Walker:
             return
         if stat_mod.S_ISREG(st.st_mode):
             directory = directory or os.sep
-            yield directory, [(name, st.st_size, st.st_mtime_ns)], self._rows(directory)
+            yield directory, [(name, st.st_size, st.st_mtime_ns)], self._blob(directory), False
         else:
             yield ScanWarning(path, _special_kind_of_mode(st.st_mode) + ", skipped")
 
@@ -358,80 +363,35 @@ def _reason(error: OSError, what: str) -> str:
     return f"{what}: {error.strerror or error}, skipped"
 
 
-def _invalid_name(name: str) -> bool:
-    """True when the name on disk is not valid UTF-8 (it carries surrogate escapes)."""
+def _valid_utf8(name: str) -> bool:
+    """False when the name on disk is not valid UTF-8 (it carries surrogate escapes)."""
     if name.isascii():
-        return False
+        return True
     try:
         name.encode("utf-8")
-        return False
-    except UnicodeEncodeError:
         return True
-
-
-class _Failed(NamedTuple):
-    error: BaseException
-
-
-_DONE = object()
-
-
-def _in_thread(events: Iterator[Any], depth: int = 64) -> Iterator[Any]:
-    """Runs ``events`` in a walker thread, ``depth`` folders ahead of the caller.
-
-    The compiled ``list_dir`` releases the GIL for its system calls, so the
-    walk proceeds on the second core while this thread parses and writes.
-    """
-    queue: Queue[Any] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for event in events:
-                if stop.is_set():
-                    return
-                queue.put(event)
-        except BaseException as e:  # handed to the consumer, which raises it
-            queue.put(_Failed(e))
-        finally:
-            queue.put(_DONE)
-
-    worker = threading.Thread(target=produce, name="anivault-walk", daemon=True)
-    worker.start()
-    try:
-        while (event := queue.get()) is not _DONE:
-            if isinstance(event, _Failed):
-                raise event.error
-            yield event
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                queue.get(timeout=0.05)
-            except Empty:
-                pass
-        worker.join()
+    except UnicodeEncodeError:
+        return False
 
 
 class ScanRun:
     """An iterator of ``ScanRecord``; ``summary`` is complete once it is exhausted.
 
     ``ndjson()`` is the same scan as NDJSON text instead of records (what
-    ``scan --json`` writes); use one or the other.
+    ``scan --json`` writes; ``ndjson_bytes()`` as UTF-8); use one or the other.
     """
 
     def __init__(self, roots: list[str], options: _Options, *, use_index: bool,
                  cache_dir: str | os.PathLike[str] | None, metrics: Metrics,
-                 on_warning: Callable[[ScanWarning], None] | None, threaded: bool) -> None:
+                 on_warning: Callable[[ScanWarning], None] | None, read_ahead: bool) -> None:
         self.summary = ScanSummary(roots=roots)
-        self._threaded = threaded
+        self._read_ahead = read_ahead
         self.metrics = metrics
         self._options = options
         self._on_warning = on_warning
         self._use_index = use_index
         self._cache_dir = cache_dir
         self._series: set[int] = set()
-        self._other_fields: dict[str, str] = {}  # ext -> fields of a file that is not parsed
         self._records: Iterator[Any] = self._run(as_json=False)
         self._started = False
 
@@ -444,6 +404,10 @@ class ScanRun:
 
     def ndjson(self) -> Iterator[str]:
         """One chunk of NDJSON text per folder (whole lines, each ending in a newline)."""
+        return (chunk.decode("utf-8", "surrogatepass") for chunk in self.ndjson_bytes())
+
+    def ndjson_bytes(self) -> Iterator[bytes]:
+        """``ndjson()`` as UTF-8, what ``scan --json`` writes (no text layer in between)."""
         if self._started:
             raise RuntimeError("ndjson() on a scan that is already being iterated")
         self._started = True
@@ -470,11 +434,9 @@ class ScanRun:
         summary = self.summary
         index = Index.open(self._cache_dir, warn=self.warn) if self._use_index else None
         summary.index = index.path if index is not None else None
-        load_rows = (lambda d: index.load_dir(d, as_json)) if index is not None else None
-        walker = _Walker(self._options, summary.skipped, load_rows)
+        walker = _Walker(self._options, summary.skipped, index.load_dir if index is not None else None,
+                         self._read_ahead)
         events = walker.events(summary.roots)
-        if self._threaded:
-            events = _in_thread(events)
         try:
             for event in events:
                 if isinstance(event, ScanWarning):
@@ -494,96 +456,142 @@ class ScanRun:
                 index.close(summary.complete, prune=[r for r in summary.roots if whole and os.path.isdir(r)])
             summary.seconds = time.perf_counter() - started
 
-    def _directory(self, directory: str, files: list[tuple[str, int, int]], rows: dict[int, Any] | None,
-                   index: Index | None, as_json: bool) -> Iterator[Any]:
-        """One folder's records (or NDJSON chunk): parses reused from the index, the rest parsed.
-
-        The hot loop of a scan: everything per file is inlined here.
-        """
+    def _directory(self, directory: str, files: list[tuple[str, int, int]], blob: bytes | None,
+                   whole: bool, index: Index | None, as_json: bool) -> Iterator[Any]:
+        """One folder's NDJSON chunk (bytes) or records; its index entries stored."""
         if not files:
             return
-        perf_counter = time.perf_counter
-        parse_seconds = 0.0
-        parses = 0
-        parse = _PARSE
         prefix = directory if directory.endswith(os.sep) else directory + os.sep
-        kinds = KIND_BY_EXT
-        series = self._series
-        by_kind = self.summary.by_kind
-        other_fields = self._other_fields
-        cached = rows if rows is not None else {}
-        hits = nbytes = 0
-        new_rows: list[tuple[int, int, int, str, str, int | None]] = []
-        flagged: list[str] = []  # names that are not valid UTF-8
-        out: list[Any] = []
-        for name, size, mtime_ns in files:
-            path = prefix + name
-            stem, _, ext = name.rpartition(".")
-            ext = ext.lower() if stem else ""  # no stem: no dot, or a name like ".mkv"
-            kind = kinds.get(ext, "other")
-            if name.isascii() or not _invalid_name(name):
-                warnings: tuple[str, ...] = ()
-                enc = encode_basestring
-            else:
-                warnings = _NAME_WARNING
-                enc = encode_basestring_ascii
-                flagged.append(path)
-            parsed = None
-            if kind == "other":
-                if as_json:
-                    fields = other_fields.get(ext) if not warnings else None
-                    if fields is None:
-                        fields = fields_json(None, path, enc)
-                        if not warnings:
-                            other_fields[ext] = fields
-            else:
-                key = path_hash(path)
-                row = cached.pop(key, None)  # what is left at the end is gone from disk
-                if row is not None and row[0] == size and row[1] == mtime_ns and \
-                        (as_json or (parsed := _decoded(row[2])) is not None):
-                    hits += 1
-                    fields = row[2]
-                    series_key = row[3]
-                else:
-                    t_parse = perf_counter()
-                    parsed = parse(name, directory)
-                    parse_seconds += perf_counter() - t_parse
-                    parses += 1
-                    series_key = _series_key(parsed) if kind == "video" else None
-                    fields = fields_json(parsed, path, enc) if as_json or index is not None else ""
-                    if index is not None:
-                        new_rows.append((key, size, mtime_ns, encode_parsed(parsed), fields, series_key))
-                if series_key:
-                    series.add(series_key)
-            nbytes += size
-            by_kind[kind] += 1
-            if as_json:
-                if warnings:
-                    out.append(_json_line(path, size, mtime_ns, kind, fields, warnings, enc))
-                else:  # the common case, inlined
-                    out.append(f'{{"path":{enc(path)},"size":{size},"mtime_ns":{mtime_ns},"kind":"{kind}",'
-                               f'{fields},"warnings":[]}}')
-            else:
-                out.append(ScanRecord(path, size, mtime_ns, kind, parsed, warnings))
+        folder = _Folder(files, index is not None)
         if as_json:
-            out.append("")
-        misses = len(new_rows) if index is not None else 0
-        t1 = perf_counter()
-        if index is not None and (new_rows or cached or hits):
-            index.store(directory, new_rows, stale=cached)
-        self.metrics.add_time("index", perf_counter() - t1)
-        if parses:
-            self.metrics.add_time("parse", parse_seconds, parses)
-        self._account(len(files), flagged, hits, misses, nbytes)
+            out: Any = self._folder_json(directory, prefix, blob, folder)
+        else:
+            out = self._folder_records(directory, prefix, blob, folder)
+        if folder.blob is not None and blob and not whole:
+            folder.keep_unseen(blob)
+        started = time.perf_counter()
+        if index is not None and (folder.blob is not None or folder.hits):
+            index.store(directory, folder.blob, folder.entries)
+        self.metrics.add_time("index", time.perf_counter() - started)
+        if folder.parses:
+            self.metrics.add_time("parse", folder.parse_seconds, folder.parses)
+        self._account(folder)
         if as_json:
-            yield "\n".join(out)
+            yield out
         else:
             yield from out
 
-    def _account(self, files: int, flagged: list[str], hits: int, misses: int, nbytes: int) -> None:
+    def _folder_json(self, directory: str, prefix: str, blob: bytes | None, folder: "_Folder") -> bytes:
+        """The render twin writes every line it can; the misses are parsed and rendered here."""
+        files = folder.files
+        segments, misses, order, counts, series_keys = render_folder(prefix, files, blob)
+        folder.hits, folder.nbytes, videos, subtitles, others = counts
+        by_kind = self.summary.by_kind
+        by_kind["video"] += videos
+        by_kind["subtitle"] += subtitles
+        by_kind["other"] += others
+        self._series.update(series_keys)
+        if not misses:
+            chunk: bytes = segments[0]
+        else:
+            parts = [segments[0]]
+            entries: list[bytes | None] = []
+            for (i, kind, key), segment in zip(misses, segments[1:]):
+                name, size, mtime_ns = files[i]
+                line, entry = self._new_file(folder, directory, prefix + name, name, size, mtime_ns, kind, key)
+                parts += (line, segment)
+                entries.append(entry)
+            chunk = b"".join(parts)
+        if folder.indexed and order is not None:
+            new_entries = [o if isinstance(o, bytes) else entries[o] for o in order]
+            folder.blob = b"".join(new_entries)  # type: ignore[arg-type]
+            folder.entries = len(new_entries)
+        return chunk
+
+    def _new_file(self, folder: "_Folder", directory: str, path: str, name: str, size: int, mtime_ns: int,
+                  kind: str, key: int) -> tuple[bytes, bytes | None]:
+        """The NDJSON line of a file the render twin left (parsed here), and its index entry."""
+        warnings: tuple[str, ...] = ()
+        enc = encode_basestring
+        if not _valid_utf8(path):
+            enc = encode_basestring_ascii
+            if not _valid_utf8(name):
+                warnings = _NAME_WARNING
+                folder.flagged.append(path)
+        entry = None
+        if kind == "other":
+            fields = fields_json(None, path, enc)
+        else:
+            parsed, series_key = self._parse(folder, name, directory, kind)
+            fields = fields_json(parsed, path, enc)
+            if folder.indexed:
+                entry = encode_entry(key or path_hash(path), size, mtime_ns, series_key, fields,
+                                     encode_parsed(parsed))
+        line = _json_line(path, size, mtime_ns, kind, fields, warnings, enc) + "\n"
+        return line.encode("utf-8", "surrogatepass"), entry
+
+    def _parse(self, folder: "_Folder", name: str, directory: str, kind: str) -> tuple[ParsedName, int | None]:
+        started = time.perf_counter()
+        parsed = _PARSE(name, directory)
+        folder.parse_seconds += time.perf_counter() - started
+        folder.parses += 1
+        series_key = _series_key(parsed) if kind == "video" else None
+        if series_key:
+            self._series.add(series_key)
+        return parsed, series_key
+
+    def _folder_records(self, directory: str, prefix: str, blob: bytes | None,
+                        folder: "_Folder") -> list[ScanRecord]:
+        """The library API's records: entries reused from the index are decoded, the rest parsed."""
+        try:
+            cached = {entry[0]: (entry, raw) for entry, raw in decode_entries(blob)} if blob else {}
+            broken = False
+        except ValueError:
+            cached, broken = {}, True
+        by_kind = self.summary.by_kind
+        records: list[ScanRecord] = []
+        entries: list[bytes] = []
+        changed = broken
+        for name, size, mtime_ns in folder.files:
+            path = prefix + name
+            stem, _, ext = name.rpartition(".")
+            ext = ext.lower() if stem and ext.isascii() else ""
+            kind = KIND_BY_EXT.get(ext, "other")
+            warnings: tuple[str, ...] = ()
+            if not _valid_utf8(name):
+                warnings = _NAME_WARNING
+                folder.flagged.append(path)
+            folder.nbytes += size
+            by_kind[kind] += 1
+            parsed = None
+            if kind != "other":
+                key = path_hash(path)
+                found = cached.pop(key, None)
+                if found is not None and found[0][1] == size and found[0][2] == mtime_ns and \
+                        (parsed := _decoded(found[0][5])) is not None:
+                    folder.hits += 1
+                    entries.append(found[1])
+                    if found[0][3]:
+                        self._series.add(found[0][3])
+                else:
+                    changed = True
+                    parsed, series_key = self._parse(folder, name, directory, kind)
+                    if folder.indexed:
+                        enc = encode_basestring if _valid_utf8(path) else encode_basestring_ascii
+                        entries.append(encode_entry(key, size, mtime_ns, series_key,
+                                                    fields_json(parsed, path, enc), encode_parsed(parsed)))
+            records.append(ScanRecord(path, size, mtime_ns, kind, parsed, warnings))
+        if folder.indexed and (changed or cached):
+            folder.blob = b"".join(entries)
+            folder.entries = len(entries)
+        return records
+
+    def _account(self, folder: "_Folder") -> None:
         summary, metrics = self.summary, self.metrics
-        for path in flagged:
+        for path in folder.flagged:
             self.warn(path, _NAME_WARNING[0])
+        files, hits, nbytes = len(folder.files), folder.hits, folder.nbytes
+        misses = folder.parses if folder.indexed else 0
         summary.files += files
         summary.bytes += nbytes
         summary.index_hits += hits
@@ -596,10 +604,36 @@ class ScanRun:
             metrics.count("index_misses", misses)
 
 
-def _decoded(text: str) -> ParsedName | None:
-    """A cached parse, or None when the row is unreadable (then the file is parsed again)."""
+class _Folder:
+    """What one folder's scan found and left for the index."""
+
+    __slots__ = ("files", "indexed", "hits", "nbytes", "parses", "parse_seconds", "flagged", "blob", "entries")
+
+    def __init__(self, files: list[tuple[str, int, int]], indexed: bool) -> None:
+        self.files = files
+        self.indexed = indexed
+        self.hits = self.nbytes = self.parses = 0
+        self.parse_seconds = 0.0
+        self.flagged: list[str] = []  # paths whose name is not valid UTF-8
+        self.blob: bytes | None = None  # the folder's new index entries; None: unchanged
+        self.entries = 0
+
+    def keep_unseen(self, old_blob: bytes) -> None:
+        """Keeps the old entries of files this scan left out (a filter, a single file)."""
+        new = decode_entries(self.blob or b"")
+        seen = {entry[0] for entry, _ in new}
+        try:
+            unseen = [raw for entry, raw in decode_entries(old_blob) if entry[0] not in seen]
+        except ValueError:
+            return
+        self.blob = b"".join([raw for _, raw in new] + unseen)
+        self.entries = len(new) + len(unseen)
+
+
+def _decoded(raw: bytes) -> ParsedName | None:
+    """A cached parse, or None when the entry is unreadable (then the file is parsed again)."""
     try:
-        return decode_parsed(text)
+        return decode_parsed(raw.decode("utf-8", "surrogatepass"))
     except (ValueError, TypeError, IndexError):
         return None
 
@@ -614,6 +648,7 @@ def _series_key(parsed: ParsedName) -> int | None:
 
 
 _NAME_WARNING = ("name is not valid UTF-8 (shown with \\udcXX escapes)",)
+_FOLDER_NAME_WARNING = "folder name is not valid UTF-8 (paths below it are shown with \\udcXX escapes)"
 _PARSE: Callable[[str, str], ParsedName] = parse_file
 
 
@@ -629,8 +664,10 @@ def scan(roots: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, re
     ``exclude`` globs match a file or folder name, or (with a "/") its path
     below the root. ``min_size`` skips smaller files. The index in
     ``cache_dir`` (default: the user cache dir) reuses the parse of unchanged
-    files; ``use_index=False`` bypasses it. ``workers`` is accepted for the
-    CLI's --workers; see docs/PERFORMANCE.md for what it changes.
+    files; ``use_index=False`` bypasses it. ``workers``: 1 reads every folder
+    on this thread; 2 or more let a worker thread list folders ahead of the
+    walk; 0 (the default) does that on a multi-core machine with the compiled
+    twins (docs/PERFORMANCE.md has the figures).
     Raises UsageError when a root does not exist; every other problem is a
     warning (see ``ScanRun``).
     """
@@ -644,10 +681,10 @@ def scan(roots: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, re
     regex, with_paths = _compile_excludes(exclude)
     options = _Options(recursive=recursive, min_size=min_size, exclude=regex,
                        exclude_paths=with_paths, follow_symlinks=follow_symlinks)
-    threaded = workers >= 2 or (workers == 0 and BACKEND == "c" and (os.cpu_count() or 1) >= 2)
+    read_ahead = workers >= 2 or (workers == 0 and BACKEND == "c" and (os.cpu_count() or 1) >= 2)
     return ScanRun(paths, options, use_index=use_index, cache_dir=cache_dir,
                    metrics=metrics if metrics is not None else Metrics(), on_warning=on_warning,
-                   threaded=threaded)
+                   read_ahead=read_ahead)
 
 
 def _root(root: str | os.PathLike[str]) -> str:

@@ -10,9 +10,11 @@ listing, this twin hands over to the pure one.
 """
 import os
 import sys
+import threading
 
 from cpython.bytes cimport PyBytes_AS_STRING
-from libc.string cimport memset
+from libc.stdlib cimport calloc, free
+from libc.string cimport memset, strdup
 
 from ._walk_py import list_dir as _pure_list_dir
 
@@ -127,6 +129,114 @@ cdef extern from *:
         return 0;
     }
     #endif
+
+    /* Read-ahead: a worker thread lists the folders the scanner will want next.
+       Jobs wait on a stack (the scanner's own depth-first order: the top is
+       wanted first); the scanner takes a job when it reaches that folder, and
+       lists it itself if the worker has not started on it. */
+    enum { AV_PENDING, AV_RUNNING, AV_DONE, AV_MINE };
+
+    typedef struct {
+        char *path;
+        int state, rc;
+        av_listing l;
+    } av_job;
+
+    #ifdef _WIN32
+    typedef struct { int unused; } av_queue;
+    static int av_queue_init(av_queue *q) { return ENOSYS; }
+    static void av_queue_destroy(av_queue *q) {}
+    static void av_worker(av_queue *q, long long min_size) {}
+    static int av_want(av_queue *q, av_job *j) { return ENOSYS; }
+    static int av_claim(av_queue *q, av_job *j) { return 0; }
+    static void av_close(av_queue *q) {}
+    #else
+    #include <pthread.h>
+    typedef struct {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        av_job **stack; size_t n, cap;
+        size_t done, ahead;  /* finished and not yet taken; the most allowed */
+        int closing;
+    } av_queue;
+
+    static int av_queue_init(av_queue *q) {
+        memset(q, 0, sizeof(*q));
+        q->ahead = 256;
+        if (pthread_mutex_init(&q->mu, NULL)) return ENOMEM;
+        if (pthread_cond_init(&q->cv, NULL)) { pthread_mutex_destroy(&q->mu); return ENOMEM; }
+        return 0;
+    }
+
+    static void av_queue_destroy(av_queue *q) {
+        free(q->stack);
+        pthread_cond_destroy(&q->cv);
+        pthread_mutex_destroy(&q->mu);
+    }
+
+    static void av_worker(av_queue *q, long long min_size) {
+        pthread_mutex_lock(&q->mu);
+        for (;;) {
+            while (!q->closing && (q->n == 0 || q->done >= q->ahead))
+                pthread_cond_wait(&q->cv, &q->mu);
+            if (q->closing) break;
+            av_job *j = q->stack[--q->n];
+            j->state = AV_RUNNING;
+            pthread_mutex_unlock(&q->mu);
+            j->rc = av_list(j->path, min_size, &j->l);
+            pthread_mutex_lock(&q->mu);
+            j->state = AV_DONE;
+            q->done++;
+            pthread_cond_broadcast(&q->cv);
+        }
+        pthread_mutex_unlock(&q->mu);
+    }
+
+    static int av_want(av_queue *q, av_job *j) {
+        pthread_mutex_lock(&q->mu);
+        if (q->n == q->cap) {
+            size_t cap = q->cap ? q->cap * 2 : 256;
+            av_job **stack = (av_job **)realloc(q->stack, cap * sizeof(av_job *));
+            if (!stack) { pthread_mutex_unlock(&q->mu); return ENOMEM; }
+            q->stack = stack; q->cap = cap;
+        }
+        j->state = AV_PENDING;
+        q->stack[q->n++] = j;
+        pthread_cond_signal(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+        return 0;
+    }
+
+    /* The scanner's turn for ``j``: returns 1 when the worker had not started it (it is
+       off the stack and the caller lists it), 0 once the worker's listing is ready. */
+    static int av_claim(av_queue *q, av_job *j) {
+        if (j->state == AV_MINE) return 1;  /* never queued */
+        pthread_mutex_lock(&q->mu);
+        if (j->state == AV_PENDING) {
+            size_t i = q->n;
+            while (i > 0 && q->stack[i - 1] != j) i--;  /* near the top: wanted next */
+            if (i > 0) {
+                memmove(q->stack + i - 1, q->stack + i, (q->n - i) * sizeof(av_job *));
+                q->n--;
+            }
+            j->state = AV_MINE;
+            pthread_mutex_unlock(&q->mu);
+            return 1;
+        }
+        while (j->state == AV_RUNNING) pthread_cond_wait(&q->cv, &q->mu);
+        q->done--;
+        pthread_cond_signal(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+        return 0;
+    }
+
+    static void av_close(av_queue *q) {
+        pthread_mutex_lock(&q->mu);
+        q->closing = 1;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+    }
+    #endif
     """
     enum:
         AV_FILE
@@ -153,6 +263,24 @@ cdef extern from *:
         int error
     int av_list(const char* path, long long min_size, av_listing* l) nogil
     void av_free(av_listing* l)
+    enum:
+        AV_PENDING
+        AV_RUNNING
+        AV_DONE
+        AV_MINE
+    ctypedef struct av_job:
+        char* path
+        int state
+        int rc
+        av_listing l
+    ctypedef struct av_queue:
+        pass
+    int av_queue_init(av_queue* q)
+    void av_queue_destroy(av_queue* q)
+    void av_worker(av_queue* q, long long min_size) nogil
+    int av_want(av_queue* q, av_job* j)
+    int av_claim(av_queue* q, av_job* j) nogil
+    void av_close(av_queue* q)
 
 cdef bint _WINDOWS = sys.platform == "win32"
 
@@ -161,9 +289,7 @@ def list_dir(str path, min_size=0):
     """One folder's entries: (files, dirs, links, specials, failed, hidden, small, error)."""
     if _WINDOWS:
         return _pure_list_dir(path, min_size)
-    cdef bytes raw = os.fsencode(path)
-    if b"\0" in raw:
-        raise ValueError("list_dir: embedded null byte")
+    cdef bytes raw = _encoded(path)
     cdef const char* c_path = PyBytes_AS_STRING(raw)
     cdef long long c_min = min_size
     cdef av_listing l
@@ -171,8 +297,20 @@ def list_dir(str path, min_size=0):
     cdef int rc
     with nogil:
         rc = av_list(c_path, c_min, &l)
+    return _result(&l, rc, path)
+
+
+cdef bytes _encoded(str path):
+    cdef bytes raw = os.fsencode(path)
+    if b"\0" in raw:
+        raise ValueError("list_dir: embedded null byte")
+    return raw
+
+
+cdef tuple _result(av_listing* l, int rc, str path):
+    """The Python lists of a C listing, which is freed."""
     if rc:
-        av_free(&l)
+        av_free(l)
         raise OSError(rc, os.strerror(rc), path)
     cdef list files = [], dirs = [], links = [], specials = [], failed = []
     cdef size_t i
@@ -193,10 +331,98 @@ def list_dir(str path, min_size=0):
                 failed.append((name, e.code))
         hidden, small, error = l.hidden, l.small, l.error
     finally:
-        av_free(&l)
+        av_free(l)
     files.sort()
     dirs.sort()
     links.sort()
     specials.sort()
     failed.sort()
     return files, dirs, links, specials, failed, hidden, small, error
+
+
+cdef class ReadAhead:
+    """``list_dir`` of the folders a depth-first walk will visit, done ahead on a worker thread.
+
+    ``want(path)`` (in the order the walk pushes folders on its stack) queues a
+    folder and returns a ticket; ``take(ticket)`` returns what ``list_dir``
+    would (raising the same OSError), listing the folder itself when the
+    worker has not got to it. The worker runs without the GIL and stays at
+    most 256 listings ahead. ``close()`` stops it; call it when done.
+    With ``ahead=False`` there is no worker: each folder is listed when taken.
+    """
+    cdef av_queue q
+    cdef bint ready
+    cdef long long min_size
+    cdef dict jobs  # ticket -> job address
+    cdef Py_ssize_t next_ticket
+    cdef object thread
+
+    def __cinit__(self, min_size=0, bint ahead=True):
+        self.min_size = min_size
+        self.jobs = {}
+        self.next_ticket = 0
+        self.ready = ahead and not _WINDOWS and av_queue_init(&self.q) == 0
+        if self.ready:
+            self.thread = threading.Thread(target=self._work, name="anivault-readahead", daemon=True)
+            self.thread.start()
+
+    def _work(self):
+        with nogil:
+            av_worker(&self.q, self.min_size)
+
+    def want(self, str path):
+        """Queue ``path``; the ticket to take its listing with."""
+        ticket = self.next_ticket
+        self.next_ticket += 1
+        cdef bytes raw = _encoded(path)
+        cdef av_job* j = <av_job*>calloc(1, sizeof(av_job))
+        if j == NULL:
+            raise MemoryError()
+        j.path = strdup(PyBytes_AS_STRING(raw))
+        if j.path == NULL:
+            free(j)
+            raise MemoryError()
+        j.state = AV_MINE
+        if self.ready and av_want(&self.q, j) != 0:
+            j.state = AV_MINE  # not queued: listed when taken
+        self.jobs[ticket] = (<size_t>j, path)
+        return ticket
+
+    def take(self, ticket):
+        """The folder's listing: (files, dirs, links, specials, failed, hidden, small, error)."""
+        address, path = self.jobs.pop(ticket)
+        cdef av_job* j = <av_job*><size_t>address
+        cdef int mine = 1
+        if self.ready:
+            with nogil:
+                mine = av_claim(&self.q, j)
+        if _WINDOWS:
+            free(j.path)
+            free(j)
+            return _pure_list_dir(path, self.min_size)
+        if mine:
+            with nogil:
+                j.rc = av_list(j.path, self.min_size, &j.l)
+        cdef av_listing l = j.l
+        cdef int rc = j.rc
+        free(j.path)
+        free(j)
+        return _result(&l, rc, path)
+
+    def close(self):
+        """Stops the worker and frees every listing not taken."""
+        if not self.ready:
+            return
+        av_close(&self.q)
+        self.thread.join()
+        self.ready = False
+        for ticket in list(self.jobs):
+            address, _ = self.jobs.pop(ticket)
+            _free_job(<av_job*><size_t>address)
+        av_queue_destroy(&self.q)
+
+
+cdef void _free_job(av_job* j):
+    av_free(&j.l)
+    free(j.path)
+    free(j)

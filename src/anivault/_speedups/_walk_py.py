@@ -74,3 +74,33 @@ def list_dir(path: str, min_size: int = 0) -> Listing:
     for names in (files, dirs, links, specials, failed):
         names.sort()
     return files, dirs, links, specials, failed, hidden, small, error
+
+
+class ReadAhead:
+    """``list_dir`` of the folders a depth-first walk will visit (the compiled twin reads ahead
+    on a worker thread; this one lists each folder when it is taken: same results).
+
+    ``want(path)`` queues a folder and returns a ticket; ``take(ticket)`` returns
+    what ``list_dir`` would, raising the same OSError. ``close()`` when done.
+    """
+
+    def __init__(self, min_size: int = 0, ahead: bool = True) -> None:
+        self.min_size = min_size  # ``ahead`` is the compiled twin's worker switch
+        self._paths: dict[int, str] = {}
+        self._next = 0
+
+    def want(self, path: str) -> int:
+        if not isinstance(path, str):
+            raise TypeError(f"want() path must be str, not {type(path).__name__}")
+        if "\0" in path:
+            raise ValueError("list_dir: embedded null byte")
+        ticket = self._next
+        self._next += 1
+        self._paths[ticket] = path
+        return ticket
+
+    def take(self, ticket: int) -> Listing:
+        return list_dir(self._paths.pop(ticket), self.min_size)
+
+    def close(self) -> None:
+        self._paths.clear()

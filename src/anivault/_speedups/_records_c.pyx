@@ -1,0 +1,392 @@
+# cython: language_level=3
+"""One folder of a scan as NDJSON lines, compiled twin of _records_py.py (same results).
+
+The lines are written into one C buffer: a file costs a hash of its path, a
+probe of the folder's cached entries and a few copies, with no Python objects
+made for it. The module doc of _records_py.py describes the contract.
+"""
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
+
+from ._records_format import ENTRY, JSON_FIELDS, KIND_BY_EXT
+
+cdef extern from *:
+    """
+    #define XXH_INLINE_ALL
+    #include "xxhash.h"
+    #include <stdlib.h>
+    #include <string.h>
+
+    typedef struct { char *p; size_t n, cap; } av_buf;
+
+    static int av_reserve(av_buf *b, size_t extra) {
+        if (b->n + extra <= b->cap) return 0;
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + extra) cap *= 2;
+        char *p = (char *)realloc(b->p, cap);
+        if (!p) return -1;
+        b->p = p; b->cap = cap;
+        return 0;
+    }
+
+    /* Callers reserve first: these never grow the buffer. */
+    static inline void av_put(av_buf *b, const char *s, size_t len) {
+        memcpy(b->p + b->n, s, len); b->n += len;
+    }
+
+    static inline void av_put_int(av_buf *b, long long v) {
+        char tmp[24]; int i = 0;
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        do { tmp[i++] = (char)('0' + u % 10); u /= 10; } while (u);
+        if (v < 0) tmp[i++] = '-';
+        while (i) b->p[b->n++] = tmp[--i];
+    }
+
+    /* A JSON string as json.encoder.encode_basestring writes it (UTF-8 passes through).
+       Needs 2 + 6 * len bytes reserved. */
+    static void av_put_json(av_buf *b, const char *s, size_t len) {
+        static const char hex[] = "0123456789abcdef";
+        char *o = b->p + b->n;
+        *o++ = '"';
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c >= 0x20 && c != '"' && c != '\\\\') { *o++ = (char)c; continue; }
+            *o++ = '\\\\';
+            switch (c) {
+                case '"': *o++ = '"'; break;
+                case '\\\\': *o++ = '\\\\'; break;
+                case '\\n': *o++ = 'n'; break;
+                case '\\r': *o++ = 'r'; break;
+                case '\\t': *o++ = 't'; break;
+                case '\\b': *o++ = 'b'; break;
+                case '\\f': *o++ = 'f'; break;
+                default:
+                    *o++ = 'u'; *o++ = '0'; *o++ = '0';
+                    *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+            }
+        }
+        *o++ = '"';
+        b->n = (size_t)(o - b->p);
+    }
+
+    static inline uint64_t av_u64(const unsigned char *p) {
+        uint64_t v = 0;
+        for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+        return v;
+    }
+
+    static inline uint32_t av_u32(const unsigned char *p) {
+        return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+    }
+
+    typedef struct {
+        uint64_t key; long long size, mtime_ns, series;
+        const char *fields; uint32_t fields_len;
+        const char *raw; size_t raw_len;
+    } av_entry;
+
+    /* Entries of a blob (see ENTRY); -1 when it is malformed. */
+    static Py_ssize_t av_entries(const char *blob, size_t len, av_entry *out, size_t head) {
+        size_t pos = 0; Py_ssize_t n = 0;
+        while (pos < len) {
+            if (len - pos < head) return -1;
+            const unsigned char *p = (const unsigned char *)blob + pos;
+            uint32_t nf = av_u32(p + 32), np = av_u32(p + 36);
+            if ((uint64_t)nf + np > len - pos - head) return -1;
+            if (out) {
+                av_entry *e = &out[n];
+                e->key = av_u64(p); e->size = (long long)av_u64(p + 8);
+                e->mtime_ns = (long long)av_u64(p + 16); e->series = (long long)av_u64(p + 24);
+                e->fields = blob + pos + head; e->fields_len = nf;
+                e->raw = blob + pos; e->raw_len = head + nf + np;
+            }
+            pos += head + (size_t)nf + np;
+            n++;
+        }
+        return n;
+    }
+    """
+    ctypedef struct av_buf:
+        char* p
+        size_t n
+        size_t cap
+    ctypedef struct av_entry:
+        uint64_t key
+        long long size
+        long long mtime_ns
+        long long series
+        const char* fields
+        uint32_t fields_len
+        const char* raw
+        size_t raw_len
+    int av_reserve(av_buf* b, size_t extra)
+    void av_put(av_buf* b, const char* s, size_t n)
+    void av_put_int(av_buf* b, long long v)
+    void av_put_json(av_buf* b, const char* s, size_t n)
+    Py_ssize_t av_entries(const char* blob, size_t n, av_entry* out, size_t head)
+    uint64_t XXH3_64bits(const void* data, size_t length) nogil
+
+cdef extern from "Python.h":
+    int PyUnicode_IS_ASCII(object s)
+    void* PyUnicode_DATA(object s)
+    Py_ssize_t PyUnicode_GET_LENGTH(object s)
+    const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except? NULL
+
+DEF MAX_EXT = 8
+cdef enum:
+    K_OTHER = 0
+    K_VIDEO = 1
+    K_SUBTITLE = 2
+
+cdef size_t HEAD = ENTRY.size
+cdef bytes _NULL_FIELDS = "".join(f'"{name}":null,' for name in JSON_FIELDS if name != "ext").encode() + b'"ext":'
+cdef bytes _END = b',"warnings":[]}\n'
+cdef list _KIND_NAMES = ["other", "video", "subtitle"]
+cdef list _KIND_HEADS = [f',"kind":"{k}",'.encode() for k in _KIND_NAMES]
+# Known extensions, NUL-padded to MAX_EXT bytes, and their kind.
+cdef bytes _EXT_TABLE = b"".join(e.encode().ljust(MAX_EXT, b"\0") for e in KIND_BY_EXT)
+cdef int _N_EXTS = len(KIND_BY_EXT)
+cdef int _ext_kinds[64]
+for _i, _k in enumerate(KIND_BY_EXT.values()):
+    _ext_kinds[_i] = K_VIDEO if _k == "video" else K_SUBTITLE
+
+
+cdef inline const char* _utf8(str text, Py_ssize_t* n):
+    """The UTF-8 of ``text``, or NULL when it is not valid UTF-8 (lone surrogates)."""
+    if PyUnicode_IS_ASCII(text):
+        n[0] = PyUnicode_GET_LENGTH(text)
+        return <const char*>PyUnicode_DATA(text)
+    try:
+        return PyUnicode_AsUTF8AndSize(text, n)
+    except UnicodeEncodeError:
+        return NULL
+
+
+cdef inline Py_ssize_t _ext_start(const char* name, Py_ssize_t n):
+    """Where the extension starts (after the last dot, with a stem before it), else n."""
+    cdef Py_ssize_t i = n - 1
+    while i > 0 and name[i] != b'.':
+        i -= 1
+    return i + 1 if i > 0 else n
+
+
+cdef int _kind_of_ext(const char* ext, Py_ssize_t n, bint* ascii):
+    """The kind of an extension (compared in ASCII lower case); ascii[0] is False for other bytes."""
+    cdef char lower[MAX_EXT]
+    cdef Py_ssize_t i, j
+    cdef unsigned char c
+    cdef const char* table = PyBytes_AS_STRING(_EXT_TABLE)
+    ascii[0] = True
+    for i in range(n):
+        c = <unsigned char>ext[i]
+        if c >= 0x80:
+            ascii[0] = False
+            return K_OTHER
+        if i < MAX_EXT:
+            lower[i] = <char>(c + 32 if b'A' <= c <= b'Z' else c)
+    if n == 0 or n > MAX_EXT:
+        return K_OTHER
+    for i in range(_N_EXTS):
+        for j in range(n):
+            if table[i * MAX_EXT + j] != lower[j]:
+                break
+        else:
+            if n == MAX_EXT or table[i * MAX_EXT + n] == 0:
+                return _ext_kinds[i]
+    return K_OTHER
+
+
+cdef int _kind_of_str(str name):
+    """The kind of a name that is not valid UTF-8, as the pure twin finds it."""
+    stem, dot, ext = name.rpartition(".")
+    if not (dot and stem) or not ext.isascii():
+        return K_OTHER
+    kind = KIND_BY_EXT.get(ext.lower())
+    return K_VIDEO if kind == "video" else K_SUBTITLE if kind == "subtitle" else K_OTHER
+
+
+cdef inline void _put_lower_json(av_buf* out, const char* ext, Py_ssize_t n):
+    """An ASCII extension in lower case, as a JSON string (escapes are lower case already)."""
+    cdef size_t start = out.n, i
+    av_put_json(out, ext, <size_t>n)
+    for i in range(start, out.n):
+        if b'A' <= out.p[i] <= b'Z':
+            out.p[i] += 32
+
+
+cdef inline void _head(av_buf* out, const char* path, size_t n, long long size, long long mtime_ns,
+                       int kind):
+    av_put(out, b'{"path":', 8)
+    av_put_json(out, path, n)
+    av_put(out, b',"size":', 8)
+    av_put_int(out, size)
+    av_put(out, b',"mtime_ns":', 12)
+    av_put_int(out, mtime_ns)
+    cdef bytes kind_head = _KIND_HEADS[kind]
+    av_put(out, PyBytes_AS_STRING(kind_head), <size_t>PyBytes_GET_SIZE(kind_head))
+
+
+cdef int _miss(av_buf* out, list segments, list misses, list order_codes, Py_ssize_t i, int kind,
+               uint64_t key) except -1:
+    segments.append(PyBytes_FromStringAndSize(out.p, <Py_ssize_t>out.n))
+    out.n = 0
+    if kind != K_OTHER:
+        order_codes.append(-1 - len(misses))
+    misses.append((i, _KIND_NAMES[kind], key))
+    return 0
+
+
+cdef class _Probe:
+    """A folder's cached entries, by path hash (open addressing; the last of equal keys wins)."""
+    cdef av_entry* entries
+    cdef Py_ssize_t n
+    cdef Py_ssize_t* slots
+    cdef size_t mask
+    cdef char* used
+    cdef bint broken
+
+    def __cinit__(self, bytes blob):
+        cdef Py_ssize_t i
+        cdef size_t s
+        cdef const char* data = PyBytes_AS_STRING(blob) if blob is not None else NULL
+        cdef size_t size = PyBytes_GET_SIZE(blob) if blob is not None else 0
+        self.n = av_entries(data, size, NULL, HEAD) if size else 0
+        if self.n < 0:
+            self.n, self.broken = 0, True
+        self.mask = 15
+        while self.mask + 1 < <size_t>(2 * self.n):
+            self.mask = self.mask * 2 + 1
+        self.entries = <av_entry*>malloc(max(self.n, 1) * sizeof(av_entry))
+        self.slots = <Py_ssize_t*>malloc((self.mask + 1) * sizeof(Py_ssize_t))
+        self.used = <char*>malloc(max(self.n, 1))
+        if not self.entries or not self.slots or not self.used:
+            raise MemoryError()
+        memset(self.used, 0, max(self.n, 1))
+        for s in range(self.mask + 1):
+            self.slots[s] = -1
+        if self.n:
+            av_entries(data, size, self.entries, HEAD)
+        for i in range(self.n):
+            s = self.entries[i].key & self.mask
+            while self.slots[s] >= 0 and self.entries[self.slots[s]].key != self.entries[i].key:
+                s = (s + 1) & self.mask
+            self.slots[s] = i
+
+    def __dealloc__(self):
+        free(self.entries)
+        free(self.slots)
+        free(self.used)
+
+    cdef inline Py_ssize_t find(self, uint64_t key):
+        cdef size_t s = key & self.mask
+        while self.slots[s] >= 0:
+            if self.entries[self.slots[s]].key == key:
+                return self.slots[s]
+            s = (s + 1) & self.mask
+        return -1
+
+    cdef Py_ssize_t findable(self):
+        """How many entries a probe can find (fewer than n only with repeated keys)."""
+        cdef Py_ssize_t count = 0
+        cdef size_t s
+        for s in range(self.mask + 1):
+            if self.slots[s] >= 0:
+                count += 1
+        return count
+
+
+def render_folder(str prefix, list files, bytes cached):
+    """The NDJSON of one folder's files, and what is left for the scanner (see _records_py)."""
+    cdef _Probe probe = _Probe(cached)
+    cdef av_buf out
+    cdef av_buf path
+    memset(&out, 0, sizeof(out))
+    memset(&path, 0, sizeof(path))
+    cdef Py_ssize_t prefix_len = 0, name_len = 0, i, k, ext_at = 0
+    cdef const char* prefix_utf8 = _utf8(prefix, &prefix_len)
+    cdef const char* name_utf8
+    cdef bint ascii_ext
+    cdef int kind
+    cdef uint64_t key
+    cdef long long size, mtime_ns, series_key, last_series = 0
+    cdef long long hits = 0, nbytes = 0, videos = 0, subtitles = 0, others = 0
+    cdef Py_ssize_t used = 0, n_files = len(files)
+    cdef list segments = [], misses = [], series = []
+    cdef list order_codes = []  # per video/subtitle: entry index (>= 0) or -1 - miss index
+    cdef av_entry* e
+    cdef tuple item
+    cdef str name
+    try:
+        if av_reserve(&path, <size_t>prefix_len + 256):
+            raise MemoryError()
+        if prefix_utf8 != NULL:
+            av_put(&path, prefix_utf8, <size_t>prefix_len)
+        for i in range(n_files):
+            item = <tuple>files[i]
+            name = <str>item[0]
+            size = item[1]
+            mtime_ns = item[2]
+            nbytes += size
+            name_utf8 = _utf8(name, &name_len)
+            if name_utf8 != NULL:
+                ext_at = _ext_start(name_utf8, name_len)
+                kind = _kind_of_ext(name_utf8 + ext_at, name_len - ext_at, &ascii_ext)
+            else:
+                kind, ascii_ext = _kind_of_str(name), False
+            if kind == K_VIDEO:
+                videos += 1
+            elif kind == K_SUBTITLE:
+                subtitles += 1
+            else:
+                others += 1
+            if prefix_utf8 == NULL or name_utf8 == NULL or not ascii_ext:
+                _miss(&out, segments, misses, order_codes, i, kind, 0)
+                continue
+            path.n = <size_t>prefix_len
+            if av_reserve(&path, <size_t>name_len) or \
+                    av_reserve(&out, 400 + 12 * (<size_t>prefix_len + <size_t>name_len)):
+                raise MemoryError()
+            av_put(&path, name_utf8, <size_t>name_len)
+            if kind == K_OTHER:
+                _head(&out, path.p, path.n, size, mtime_ns, kind)
+                av_put(&out, PyBytes_AS_STRING(_NULL_FIELDS), <size_t>PyBytes_GET_SIZE(_NULL_FIELDS))
+                if ext_at < name_len:
+                    _put_lower_json(&out, name_utf8 + ext_at, name_len - ext_at)
+                else:
+                    av_put(&out, b"null", 4)
+                av_put(&out, PyBytes_AS_STRING(_END), <size_t>PyBytes_GET_SIZE(_END))
+                continue
+            key = XXH3_64bits(path.p, path.n)
+            k = probe.find(key)
+            if k < 0 or probe.entries[k].size != size or probe.entries[k].mtime_ns != mtime_ns:
+                _miss(&out, segments, misses, order_codes, i, kind, key)
+                continue
+            e = &probe.entries[k]
+            if not probe.used[k]:
+                probe.used[k] = 1
+                used += 1
+            hits += 1
+            order_codes.append(k)
+            series_key = e.series
+            if series_key and (not series or last_series != series_key):
+                series.append(series_key)
+                last_series = series_key
+            if av_reserve(&out, e.fields_len + 32):
+                raise MemoryError()
+            _head(&out, path.p, path.n, size, mtime_ns, kind)
+            av_put(&out, e.fields, e.fields_len)
+            av_put(&out, PyBytes_AS_STRING(_END), <size_t>PyBytes_GET_SIZE(_END))
+        segments.append(PyBytes_FromStringAndSize(out.p, <Py_ssize_t>out.n))
+    finally:
+        free(out.p)
+        free(path.p)
+    changed = probe.broken or used != probe.findable() or any(c < 0 for c in order_codes)
+    order = None
+    if changed:
+        order = [-1 - c if c < 0 else
+                 PyBytes_FromStringAndSize(probe.entries[<Py_ssize_t>c].raw,
+                                           <Py_ssize_t>probe.entries[<Py_ssize_t>c].raw_len)
+                 for c in order_codes]
+    return segments, misses, order, (hits, nbytes, videos, subtitles, others), series

@@ -1,0 +1,111 @@
+"""One folder of a scan as NDJSON lines (pure-Python twin of _records_c.pyx).
+
+``render_folder(prefix, files, cached)`` does the per-file work of
+``scan --json``: it classifies each file by extension, hashes the path of
+each video and subtitle, reuses the folder's cached index entries whose size
+and mtime_ns are unchanged, and renders the NDJSON line of every file it can.
+What it cannot render is a *miss*, left to the scanner:
+
+- a video or subtitle with no usable cached entry (it must be parsed);
+- any file whose path is not valid UTF-8, or whose extension is not ASCII
+  (the scanner flags or lowercases those itself).
+
+It returns ``(segments, misses, order, counts, series)``:
+
+``segments``  len(misses) + 1 byte strings of whole lines; the folder's
+              NDJSON is segments[0] + line(miss 0) + segments[1] + ...
+``misses``    (position in files, kind, path hash or 0) per miss, in order
+``order``     None when the folder's cached entries are still exactly right;
+              else, per video and subtitle in order, its reused entry
+              (bytes) or the index of its miss in ``misses`` (int)
+``counts``    (hits, bytes, videos, subtitles, others)
+``series``    the series keys of the reused entries (consecutive repeats dropped)
+
+The cached entries are a folder's index blob (see _records_format.py).
+"""
+from __future__ import annotations
+
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any
+
+from ._hash_py import path_hash
+from ._records_format import KIND_BY_EXT, JSON_FIELDS, decode_entries
+
+_NULL_FIELDS = ",".join(f'"{name}":null' for name in JSON_FIELDS[:-1])
+
+
+def _utf8(text: str) -> bytes | None:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
+def _ext_of(name: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    return ext if dot and stem else ""
+
+
+def render_folder(prefix: str, files: list[tuple[str, int, int]], cached: bytes | None) -> tuple[Any, ...]:
+    """The NDJSON of one folder's files, and what is left for the scanner (see the module doc)."""
+    try:
+        entries = decode_entries(cached) if cached else []
+        broken = False
+    except ValueError:
+        entries, broken = [], True  # every file is parsed again and the blob rewritten
+    by_key = {entry[0]: (entry, raw) for entry, raw in entries}
+    used = 0
+    prefix_ok = _utf8(prefix) is not None
+    segments: list[bytes] = []
+    out: list[str] = []
+    misses: list[tuple[int, str, int]] = []
+    order: list[bytes | int] = []
+    series: list[int] = []
+    hits = nbytes = videos = subtitles = others = 0
+    for i, (name, size, mtime_ns) in enumerate(files):
+        nbytes += size
+        ext = _ext_of(name)
+        kind = KIND_BY_EXT.get(ext.lower(), "other") if ext.isascii() else "other"
+        if kind == "video":
+            videos += 1
+        elif kind == "subtitle":
+            subtitles += 1
+        else:
+            others += 1
+        path = prefix + name
+        if not (prefix_ok and ext.isascii() and _utf8(name) is not None):
+            _miss(i, kind, 0, segments, out, misses, order)
+            continue
+        head = f'{{"path":{encode_basestring(path)},"size":{size},"mtime_ns":{mtime_ns},"kind":"{kind}",'
+        if kind == "other":
+            ext_json = encode_basestring(ext.lower()) if ext else "null"
+            out.append(f'{head}{_NULL_FIELDS},"ext":{ext_json},"warnings":[]}}\n')
+            continue
+        key = path_hash(path)
+        found = by_key.get(key)
+        if found is None or found[0][1] != size or found[0][2] != mtime_ns:
+            _miss(i, kind, key, segments, out, misses, order)
+            continue
+        (_, _, _, series_key, fields, _), raw = found
+        used += 1
+        hits += 1
+        order.append(raw)
+        if series_key and (not series or series[-1] != series_key):
+            series.append(series_key)
+        out.append(f'{head}{fields.decode("utf-8", "surrogatepass")},"warnings":[]}}\n')
+    segments.append(_encode("".join(out)))
+    changed = broken or used != len(entries) or any(isinstance(o, int) for o in order)
+    return segments, misses, order if changed else None, (hits, nbytes, videos, subtitles, others), series
+
+
+def _miss(i: int, kind: str, key: int, segments: list[bytes], out: list[str],
+          misses: list[tuple[int, str, int]], order: list[bytes | int]) -> None:
+    segments.append(_encode("".join(out)))
+    out.clear()
+    if kind != "other":
+        order.append(len(misses))
+    misses.append((i, kind, key))
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
