@@ -11,7 +11,7 @@ show the verdicts survive a machine busier than usual.
 
 Exits 1 when the gate missed an injected slowdown or failed more than one
 unchanged run. Prints each trial's per-metric changes (CPU-time score / wall-time
-score; the gate needs both past the threshold) and their spread.
+score / raw CPU throughput; the gate needs all three past the threshold) and their spread.
 """
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def bench(args: argparse.Namespace, out: str, compare: str | None, inject: float
 def changes(result: dict, base: dict, score: str) -> dict[str, float]:
     """Percent change of each gated variant's ``score`` (or ``cpu_score``) against the baseline."""
     return {key: (v[score] / base["variants"][key][score] - 1) * 100
-            for key, v in result["variants"].items() if v["gated"]}
+            for key, v in result["variants"].items()
+            if v["gated"] and v.get(score) and base["variants"].get(key, {}).get(score)}
 
 
 def busy() -> None:
@@ -84,7 +85,12 @@ def main() -> int:
                     verdicts[kind].append(code)
                     seen[kind].append(result)
                     cpu, wall = changes(result, base, "cpu_score"), changes(result, base, "score")
-                    shown = ", ".join(f"{k} {cpu[k]:+.1f}/{wall[k]:+.1f}%" for k in cpu)
+                    raw = changes(result, base, "cpu_per_s")
+                    shown = ", ".join(f"{k} {cpu[k]:+.1f}/{wall[k]:+.1f}/{raw[k]:+.1f}%" for k in cpu)
+                    confirmed = result.get("compare", {}).get("confirmation")
+                    if confirmed:
+                        shown += "; rerun: " + ", ".join(
+                            f"{c['metric']} {c['change_pct']:+.1f}%" for c in confirmed["rerun"])
                     print(f"trial {i + 1:2} {kind:9} exit {code}: {shown}", flush=True)
     finally:
         for hog in hogs:
@@ -101,7 +107,7 @@ def report(args: argparse.Namespace, base: dict, verdicts: dict[str, list[int]],
           f"{seconds / 60:.1f} min")
     print(f"injected 25% slowdown flagged: {flagged}/{len(verdicts['injected'])}")
     print(f"unchanged build passed:        {passed}/{len(verdicts['unchanged'])}")
-    for score in ("score", "cpu_score"):
+    for score in ("score", "cpu_score", "cpu_per_s"):
         for kind in ("unchanged", "injected"):
             per_metric: dict[str, list[float]] = {}
             for result in seen[kind]:

@@ -104,6 +104,34 @@ def test_a_throughput_drop_must_show_in_cpu_and_wall_time() -> None:
     assert not bench.compare(result(80.0, 48.0), base)[0].regressed
 
 
+def test_a_contaminated_yardstick_is_no_regression_on_the_same_machine() -> None:
+    """Someone else's burst landing on the ~10 ms calibrations of the baseline inflates its
+    scores; the raw CPU throughput (same machine) shows the code did not change."""
+    def result(score: float, wall: float, raw: float, quietest: float) -> dict:
+        r = _result(scan__throughput=score)
+        r["metrics"]["scan.throughput"].update(wall_value=wall, cpu_value=raw)
+        r["calibration"] = {"rounds": 6000, "min_cpu_s": quietest, "median_cpu_s": quietest}
+        return r
+
+    base = result(100.0, 50.0, 1000.0, 0.0100)
+    [same_code] = bench.compare(result(85.0, 42.0, 995.0, 0.0101), base)
+    assert not same_code.regressed and same_code.raw_change_pct == pytest.approx(-0.5)
+    [slower] = bench.compare(result(80.0, 40.0, 800.0, 0.0101), base)
+    assert slower.regressed
+    assert slower.sentence().endswith("; wall time 20.0% slower; raw CPU 20.0% slower)")
+    assert slower.to_dict()["raw_change_pct"] == -20.0
+    # A machine of another speed: raw CPU time says nothing, the normalized scores decide.
+    [elsewhere] = bench.compare(result(80.0, 40.0, 2000.0, 0.0050), base)
+    assert elsewhere.regressed and elsewhere.raw_change_pct is None
+
+
+def test_result_records_raw_cpu_throughput_and_the_calibration(small_result) -> None:
+    metric = small_result["metrics"]["parse.throughput"]
+    assert metric["cpu_value"] == small_result["variants"]["parse"]["cpu_per_s"] > 0
+    calibration = small_result["calibration"]
+    assert 0 < calibration["min_cpu_s"] <= calibration["median_cpu_s"]
+
+
 def _with_variants(result: dict) -> dict:
     result["variants"] = {m.split(".")[0]: {"stage": "scan"} for m in result["metrics"]}
     result["config"]["repeat"] = 3
@@ -117,7 +145,7 @@ def test_a_regression_the_rerun_does_not_repeat_is_noise(monkeypatch) -> None:
     first = _with_variants(_result(scan__throughput=70.0, scan_warm__throughput=99.0))
     reruns = []
 
-    def rerun(library, repeat, stages, progress=None):
+    def rerun(library, repeat, stages, progress=None, metrics=None):
         reruns.append((repeat, stages))
         return _result(scan__throughput=97.0, scan_warm__throughput=99.0)
 
@@ -218,6 +246,7 @@ def test_bench_compare_exits_4_naming_each_regressed_metric(runner, tmp_path) ->
     for metric in doctored["metrics"].values():
         metric["value"] *= 10  # the baseline was ten times faster: now is 90% slower
         metric["wall_value"] *= 10
+        metric["cpu_value"] *= 10
     base.write_text(json.dumps(doctored))
     result = runner.invoke(cli, [*args, "--compare", str(base)])
     assert result.exit_code == 4, result.output

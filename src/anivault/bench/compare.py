@@ -4,7 +4,13 @@ Only figures that both runs measured are compared. Throughput regresses when
 its CPU-time score falls by more than the threshold *and* its wall-time score
 does too: the CPU score is what other processes' load hardly moves, the wall
 score confirms users would notice (a burst of load inflates wall time alone;
-slower code costs both). Memory regresses when it grows by more than the
+slower code costs both). On a machine of the baseline's speed (the quietest
+calibrations within ``SAME_MACHINE`` of each other) the raw CPU throughput,
+not normalized, must have fallen past the threshold as well: a calibration
+is ~10 ms, and a burst of someone else's work that lands on several of them
+inflates the yardstick more than the stage run it brackets, which makes a
+score look better (a baseline) or worse (a later run) than the code is. Slower
+code costs raw CPU time too; a contaminated yardstick does not. Memory regresses when it grows by more than the
 threshold *and* by more than ``RSS_FLOOR`` bytes (a few MiB of allocator
 noise on a small run is not a regression).
 """
@@ -20,6 +26,9 @@ from .runner import FORMAT
 
 DEFAULT_THRESHOLD = 10.0  # percent
 RSS_FLOOR = 4 << 20
+# Two results whose quietest calibration runs differ by less than this came from machines
+# (or CPU clocks) of one speed: their raw CPU throughput is comparable too.
+SAME_MACHINE = 0.15
 
 
 @dataclass(frozen=True)
@@ -31,11 +40,14 @@ class Change:
     regressed: bool
     better: str
     wall_change_pct: float | None = None  # the confirming wall-time score's change
+    raw_change_pct: float | None = None  # raw CPU throughput's change (same-speed machines only)
 
     def sentence(self) -> str:
         direction = "slower" if self.better == "higher" else "larger"
         worse = -self.change_pct if self.better == "higher" else self.change_pct
         wall = "" if self.wall_change_pct is None else f"; wall time {_signed(-self.wall_change_pct)}"
+        if self.raw_change_pct is not None:
+            wall += f"; raw CPU {_signed(-self.raw_change_pct)}"
         return f"{self.metric}: {abs(worse):.1f}% {direction if worse > 0 else 'better'}" \
                f" ({_fmt(self.baseline)} -> {_fmt(self.current)}{wall})"
 
@@ -44,6 +56,8 @@ class Change:
              "change_pct": round(self.change_pct, 2), "regressed": self.regressed}
         if self.wall_change_pct is not None:
             d["wall_change_pct"] = round(self.wall_change_pct, 2)
+        if self.raw_change_pct is not None:
+            d["raw_change_pct"] = round(self.raw_change_pct, 2)
         return d
 
 
@@ -87,6 +101,7 @@ def compare(current: dict[str, Any], baseline: dict[str, Any],
             threshold_pct: float = DEFAULT_THRESHOLD) -> list[Change]:
     """Every metric both results share, with its change and verdict."""
     changes = []
+    same = same_machine(current, baseline)
     for name, base in baseline.get("metrics", {}).items():
         now = current.get("metrics", {}).get(name)
         if now is None or not base.get("value"):
@@ -94,13 +109,23 @@ def compare(current: dict[str, Any], baseline: dict[str, Any],
         pct = _pct(now["value"], base["value"])
         wall_pct = _pct(now["wall_value"], base["wall_value"]) \
             if base.get("wall_value") and "wall_value" in now else None
+        raw_pct = _pct(now["cpu_value"], base["cpu_value"]) \
+            if same and base.get("cpu_value") and "cpu_value" in now else None
         if base["better"] == "higher":
-            regressed = pct < -threshold_pct and (wall_pct is None or wall_pct < -threshold_pct)
+            regressed = pct < -threshold_pct and all(
+                p is None or p < -threshold_pct for p in (wall_pct, raw_pct))
         else:
             regressed = pct > threshold_pct and now["value"] - base["value"] > RSS_FLOOR
         changes.append(Change(name, base["value"], now["value"], pct, regressed, base["better"],
-                              wall_pct))
+                              wall_pct, raw_pct))
     return changes
+
+
+def same_machine(current: dict[str, Any], baseline: dict[str, Any]) -> bool:
+    """Both results' quietest calibration within SAME_MACHINE of each other."""
+    a = current.get("calibration", {}).get("min_cpu_s")
+    b = baseline.get("calibration", {}).get("min_cpu_s")
+    return bool(a and b) and abs(a - b) / b <= SAME_MACHINE
 
 
 def _pct(now: float, base: float) -> float:

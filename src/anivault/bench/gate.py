@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .compare import Change, compare
+from ..monitor import Metrics
 from .library import Library
 from .runner import run_bench
 
 
 def gate(library: Library, result: dict[str, Any], baseline: dict[str, Any], threshold: float,
-         progress: Callable[[str], None] | None = None) -> list[Change]:
+         progress: Callable[[str], None] | None = None,
+         metrics: Metrics | None = None) -> list[Change]:
     """Every compared metric; ``regressed`` only where the rerun agreed. Notes the rerun in
     ``result["compare"]["confirmation"]``."""
     first = compare(result, baseline, threshold)
@@ -28,7 +30,7 @@ def gate(library: Library, result: dict[str, Any], baseline: dict[str, Any], thr
     if progress:
         progress(f"confirming {', '.join(c.metric for c in suspects)}")
     rerun = run_bench(library, repeat=result["config"]["repeat"], stages=stages,
-                      progress=progress)
+                      progress=progress, metrics=metrics)
     again = {c.metric: c for c in compare(rerun, baseline, threshold)}
     result.setdefault("compare", {})["confirmation"] = {
         "stages": stages,
@@ -48,4 +50,4 @@ def _confirmed(first: Change, rerun: Change | None) -> Change:
 def _cleared(first: Change, rerun: Change | None) -> Change:
     shown = rerun or first
     return Change(shown.metric, shown.baseline, shown.current, shown.change_pct, False,
-                  shown.better, shown.wall_change_pct)
+                  shown.better, shown.wall_change_pct, shown.raw_change_pct)

@@ -39,8 +39,12 @@ def injected_slowdown() -> float:
 
 
 def run_bench(library: Library, *, repeat: int = 5, stages: Sequence[str] = DEFAULT_STAGES,
-              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Benchmark ``stages`` on ``library``; the result in the documented baseline format."""
+              progress: Callable[[str], None] | None = None,
+              metrics: Metrics | None = None) -> dict[str, Any]:
+    """Benchmark ``stages`` on ``library``; the result in the documented baseline format.
+
+    ``metrics`` (the command's shared Metrics) follows the timed runs: their total, one
+    ``bench_runs`` count per run (the live line's rate and ETA) and the stage in progress."""
     unknown = [s for s in stages if s not in BUILDERS]
     if unknown:
         raise UsageError(f"bench: unknown stage {', '.join(unknown)}",
@@ -59,7 +63,7 @@ def run_bench(library: Library, *, repeat: int = 5, stages: Sequence[str] = DEFA
                     if progress:
                         progress(f"preparing {name}")
                     built.append(BUILDERS[name](ctx))
-                runs = _repeat(built, repeat, inject, progress)
+                runs = _repeat(built, repeat, inject, progress, metrics)
             finally:
                 for stop in ctx.cleanup:
                     stop()
@@ -78,15 +82,31 @@ def _window_peak(sampler: ResourceSampler) -> Callable[[float, float], int]:
     return peak
 
 
+BENCH_RUNS = "bench_runs"  # timed runs done: the bench's progress counter
+
+
 def _repeat(stages: list[Stage], repeat: int, inject: float,
-            progress: Callable[[str], None] | None) -> dict[str, list[dict[str, Any]]]:
+            progress: Callable[[str], None] | None,
+            metrics: Metrics | None = None) -> dict[str, list[dict[str, Any]]]:
     runs: dict[str, list[dict[str, Any]]] = {v.key: [] for s in stages for v in s.variants}
-    for r in range(repeat):
-        for stage in stages:
-            for variant in stage.variants:
-                if progress:
-                    progress(f"repeat {r + 1}/{repeat}: {stage.name}: {variant.label}")
-                runs[variant.key].append(_one_run(variant, inject))
+    if metrics is not None:
+        metrics.expect(repeat * len(runs), BENCH_RUNS, "runs")
+    outer = metrics.phase if metrics is not None else ""
+    try:
+        for r in range(repeat):
+            for stage in stages:
+                if metrics is not None:
+                    metrics.phase = stage.name  # stamped on --metrics progress events
+                for variant in stage.variants:
+                    if progress:
+                        progress(f"repeat {r + 1}/{repeat}: {stage.name}: {variant.label}")
+                    runs[variant.key].append(_one_run(variant, inject))
+                    if metrics is not None:
+                        metrics.count(BENCH_RUNS)
+    finally:
+        if metrics is not None:
+            metrics.phase = outer
+            metrics.expect(None)
     return runs
 
 
@@ -104,6 +124,8 @@ def _one_run(variant: Variant, inject: float) -> dict[str, Any]:
         outcome.cpu_s += time.process_time() - cpu
     if variant.gated:
         calib_wall, calib_cpu = bracket(before + calibrate())
+    if variant.teardown is not None:
+        variant.teardown()
     return _run_record(outcome, calib_wall, calib_cpu)
 
 
@@ -142,6 +164,7 @@ def _result(library: Library, stages: list[Stage], runs: dict[str, list[dict[str
         "variants": variants,
         "ratios": ratios,
         "metrics": _gate_metrics(variants),
+        "calibration": _calibration(runs),
         "peak_rss": kernel_peak_rss(),
         "command": " ".join(["anivault", *sys.argv[1:]]) if sys.argv else "",
     }
@@ -163,6 +186,7 @@ def _summarize(stage: str, variant: Variant, runs: list[dict[str, Any]]) -> dict
     if variant.gated:
         summary["score"] = round(median([_score(r, "wall_s", "calib_wall_s") for r in runs]), 6)
         summary["cpu_score"] = round(median([_score(r, "cpu_s", "calib_cpu_s") for r in runs]), 6)
+        summary["cpu_per_s"] = round(median([r["items"] / max(r["cpu_s"], 1e-9) for r in runs]), 3)
     hit_rate = _hit_rate(runs[-1].get("counters", {}))
     if hit_rate is not None:
         summary["hit_rate"] = hit_rate
@@ -195,6 +219,15 @@ def _ratio(of: str, top: list[dict[str, Any]], bottom: list[dict[str, Any]]) -> 
             "values": [round(v, 4) for v in values]}
 
 
+def _calibration(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The machine's speed as the calibration saw it: ``min_cpu_s`` (its quietest moment)
+    tells whether two results come from machines of one speed; see compare.py."""
+    cpu = [r["calib_cpu_s"] for rs in runs.values() for r in rs if "calib_cpu_s" in r]
+    if not cpu:
+        return {}
+    return {"rounds": ROUNDS, "min_cpu_s": round(min(cpu), 6), "median_cpu_s": round(median(cpu), 6)}
+
+
 def _gate_metrics(variants: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The figures --compare judges: each gated variant's scores, and the peak RSS of
     those run as their own process (an in-process figure includes the bench itself)."""
@@ -204,7 +237,7 @@ def _gate_metrics(variants: dict[str, dict[str, Any]]) -> dict[str, dict[str, An
             continue
         # Judged on CPU time (other processes' load hardly moves it), confirmed on wall time.
         metrics[f"{key}.throughput"] = {"value": v["cpu_score"], "wall_value": v["score"],
-                                        "better": "higher",
+                                        "cpu_value": v["cpu_per_s"], "better": "higher",
                                         "unit": f"{v['unit']} per calibration round"}
         if v["peak_rss"] and v.get("runs") and "counters" in v["runs"][-1]:
             metrics[f"{key}.peak_rss"] = {"value": v["peak_rss"], "better": "lower",
