@@ -261,8 +261,31 @@ def test_match_records_keeps_order_and_reports(tmdb_env: TMDBServer) -> None:
     pairs = list(match_records(records, metrics=metrics))
     assert [p[0] for p in pairs] == records
     assert pairs[0][1].id == 209867 and pairs[1][1] is None and pairs[2][1] is None and pairs[3][1].id == 46260
-    assert metrics.counters["tmdb_requests"] == tmdb_env.count() > 0
-    assert metrics.stage_seconds["match"] > 0
+    # The shared counter names (monitor.metrics.REQUESTS …), as every stage and the bench read them.
+    assert metrics.counters["requests"] == tmdb_env.count() > 0
+    assert "tmdb_requests" not in metrics.counters
+    assert metrics.counters["retries"] == 0
+    assert metrics.counters["cache_misses"] > 0
+    assert metrics.counters["series_matched"] == 2  # progress of the match phase, series by series
+    assert metrics.stage_seconds["match"] > 0 and metrics.stage_items["match"] == 4
+    assert metrics.expected is None  # the phase ended: no stale ETA
+
+
+def test_match_counters_grow_live_and_announce_the_total(tmdb_env: TMDBServer) -> None:
+    """The live line's ETA and hit rate need the total and the counters during the match."""
+    from anivault.match import match_files
+    from anivault.monitor import Metrics
+
+    metrics = Metrics()
+    seen: list[tuple[int | None, int, int]] = []
+
+    def progress(series: object) -> None:
+        seen.append((metrics.expected, metrics.counters["series_matched"], metrics.counters["requests"]))
+
+    match_files([rec("Frieren", 1), rec("Naruto", 2), rec("Frieren", 2)], metrics=metrics,
+                progress=progress)
+    assert [s[:2] for s in seen] == [(2, 1), (2, 2)]
+    assert 0 < seen[0][2] <= seen[1][2]  # requests counted as they happen
 
 
 def test_match_files_second_run_is_all_cache_hits(tmdb_env: TMDBServer) -> None:

@@ -85,7 +85,7 @@ def test_hit_rate_counts_index_and_cache_lookups() -> None:
 def test_bottleneck_names_the_stage_with_most_wall_time() -> None:
     report = bottleneck_report({"walk": 1.0, "parse": 6.2, "index": 2.0}, {"parse": 620_000},
                                wall_s=10.0, files=600_000)
-    assert report["sentence"] == "parse: 62% of wall time"
+    assert report["sentence"] == "parse: 62% of wall time (620,000 at 6,000,000/min)"
     rows = {r["stage"]: r for r in report["stages"]}
     assert [r["stage"] for r in report["stages"]][0] == "parse"
     assert rows["parse"]["share"] == 0.62
@@ -102,7 +102,7 @@ def test_untimed_work_can_be_the_bottleneck() -> None:
 
 def test_format_report_is_one_line_per_stage() -> None:
     lines = format_report(bottleneck_report({"walk": 1.0, "parse": 3.0}, {}, 4.0, files=100))
-    assert lines[0] == "bottleneck: parse: 75% of wall time"
+    assert lines[0] == "bottleneck: parse: 75% of wall time (100 at 2,000/min)"
     assert len(lines) == 3 and "parse" in lines[1] and "/min" in lines[1]
 
 

@@ -15,6 +15,7 @@ from . import __version__
 from ._speedups import BACKEND
 from .errors import EXIT_FATAL, AniVaultError
 from .monitor import Metrics
+from .monitor.metrics import FILES
 
 
 class _Group(click.Group):
@@ -207,6 +208,7 @@ def _scan_ndjson(run: Any) -> None:
     out.write(b"".join(block))
     summary = _summary_dict(run)
     summary["warning_messages"] = [str(w) for w in run.summary.warnings]
+    summary["metrics"] = _metrics_snapshot()
     out.write(json.dumps({"summary": summary}, ensure_ascii=True, separators=(",", ":")).encode() + b"\n")
     out.flush()
     from .ui import is_tty
@@ -398,10 +400,32 @@ def _match_run(paths: tuple[str, ...], progress_label: str, **kw: Any) -> tuple[
         done[0] += 1
         progress.tick()
 
-    with Progress(lambda: f"{progress_label}: {done[0]:,} series") as progress:
-        files, series, summary = match_files(run, warn=warn, progress=tick, metrics=metrics, **kw)
+    def status() -> str:
+        if metrics.progress_counter == FILES:  # still scanning
+            return f"{progress_label}: scanning, {metrics.counters.get(FILES, 0):,} files"
+        total = f" of {metrics.expected:,}" if metrics.expected is not None else ""
+        return f"{progress_label}: {done[0]:,}{total} series"
+
+    with Progress(status) as progress:
+        files, series, summary = match_files(_ticking(run, progress), warn=warn, progress=tick,
+                                             metrics=metrics, **kw)
     shown.finish()
+    summary["metrics"] = _metrics_snapshot()
     return run, files, series, summary
+
+
+def _ticking(records: Any, progress: Any, every: int = 1024) -> Any:
+    """The records, refreshing the live line every ``every`` of them (scan before match)."""
+    for n, record in enumerate(records):
+        if n % every == 0:
+            progress.tick()
+        yield record
+
+
+def _metrics_snapshot() -> dict[str, Any]:
+    """The run's metrics so far (stages, bottleneck, counters, peak RSS) for a --json summary;
+    the `complete` event of --metrics FILE has the final ones."""
+    return current_metrics().snapshot()
 
 
 def _tmdb_dict(match: Any) -> dict[str, Any] | None:
@@ -426,7 +450,20 @@ def _print_match_summary(summary: dict[str, Any], out: Any) -> None:
     ]
     if summary["cache_only"]:
         rows.append(("mode", "cache-only (offline, or TMDB kept failing)"))
+    rows += _resource_rows(summary.get("metrics"))
     table(["match", ""], rows, title="Match summary", out=out)
+
+
+def _resource_rows(metrics: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Time, the bottleneck and peak RSS: rows every summary table ends with."""
+    from .monitor import human_bytes, kernel_peak_rss
+
+    if not metrics:
+        return [("peak RSS", human_bytes(kernel_peak_rss()))]
+    rows = [("time", f"{metrics['elapsed_s']:.2f} s"),
+            ("bottleneck", metrics["bottleneck"]["sentence"])]
+    peak = metrics.get("resources", {}).get("peak_rss") or kernel_peak_rss()
+    return rows + [("peak RSS", human_bytes(peak))]
 
 
 @cli.command("match")
@@ -441,24 +478,28 @@ def match_command(paths: tuple[str, ...], as_json: bool, strict: bool, **kw: Any
     from .ui import is_tty, json_line, table
 
     _, files, series, summary = _match_run(paths, "matching", **kw)
+    with current_metrics().stage("output", items=len(files)):
+        if as_json:
+            for fm in files:
+                rec, p = fm.record, fm.record.parsed
+                json_line({"path": rec.path, "kind": rec.kind, "title": p.title if p else None,
+                           "season": p.season if p else None, "episode": p.episode if p else None,
+                           "tmdb": _tmdb_dict(fm.match), "reason": fm.reason})
+        else:
+            found = sorted((s for s in series if s.matched), key=lambda s: (s.tmdb_title or "").casefold())
+            table(["title", "TMDB id", "year", "confidence", "files", "seasons"],
+                  [(s.tmdb_title, f"{s.media_type}/{s.id}", s.tmdb_year, f"{s.confidence:.2f}", s.files,
+                    _episode_ranges(s.seasons)) for s in found], title="Matched series")
+            missed = sorted((s for s in series if not s.matched), key=lambda s: s.title.casefold())
+            if missed:
+                table(["title", "year", "files", "reason"],
+                      [(s.title, s.year, s.files, s.reason) for s in missed], title="Unmatched")
+    summary["metrics"] = _metrics_snapshot()
     if as_json:
-        for fm in files:
-            rec, p = fm.record, fm.record.parsed
-            json_line({"path": rec.path, "kind": rec.kind, "title": p.title if p else None,
-                       "season": p.season if p else None, "episode": p.episode if p else None,
-                       "tmdb": _tmdb_dict(fm.match), "reason": fm.reason})
         json_line({"summary": summary})
         if is_tty(sys.stderr):
             _print_match_summary(summary, sys.stderr)
     else:
-        found = sorted((s for s in series if s.matched), key=lambda s: (s.tmdb_title or "").casefold())
-        table(["title", "TMDB id", "year", "confidence", "files", "seasons"],
-              [(s.tmdb_title, f"{s.media_type}/{s.id}", s.tmdb_year, f"{s.confidence:.2f}", s.files,
-                _episode_ranges(s.seasons)) for s in found], title="Matched series")
-        missed = sorted((s for s in series if not s.matched), key=lambda s: s.title.casefold())
-        if missed:
-            table(["title", "year", "files", "reason"],
-                  [(s.title, s.year, s.files, s.reason) for s in missed], title="Unmatched")
         _print_match_summary(summary, sys.stdout)
     if summary["cache_only"] and not kw.get("offline"):
         warn("TMDB kept failing: this run answered from the cache only; run again later for the rest")
@@ -702,8 +743,7 @@ def _summary_rows(plan: Any, report: Any) -> list[tuple[str, str]]:
             rows.append(("pruned", f"{report.pruned:,} empty folders"))
         if report.done:
             rows.append(("undo", f"anivault undo {report.op}"))
-    rows.append(("time", f"{current_metrics().elapsed:.2f} s"))
-    return rows
+    return rows + _resource_rows(_metrics_snapshot())
 
 
 def _finish(plan: Any, report: Any, as_json: bool, strict: bool) -> None:
@@ -721,7 +761,7 @@ def _finish(plan: Any, report: Any, as_json: bool, strict: bool) -> None:
         summary = plan.summary()
         if report is not None:
             summary["apply"] = report.to_dict()
-        summary["metrics"] = current_metrics().snapshot()
+        summary["metrics"] = _metrics_snapshot()
         json_line({"summary": summary})
     else:
         table(["organize", ""], _summary_rows(plan, report), title="Summary")
@@ -780,7 +820,8 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
         with _counting_progress("organizing", counts) as progress:
             report = _apply(plan, kw, counts, progress)
     else:
-        _print_plan(plan, kw["as_json"], fmt)
+        with current_metrics().stage("output", items=len(plan.entries)):
+            _print_plan(plan, kw["as_json"], fmt)
     _finish(plan, report, kw["as_json"], kw["strict"])
 
 
@@ -808,13 +849,16 @@ def _recover(resume_op: str | None, rollback_op: str | None, kw: dict[str, Any])
         op = rollback_op or next((s.op for s in reversed(unfinished())), None)
         if op is None:
             raise AniVaultError("no interrupted operation to roll back", hint="`anivault undo --last` undoes the last run")
-        return _print_undo(undo(op, metrics=current_metrics(), warn=warn), kw["as_json"])
-    report = resume(resume_op or None, metrics=current_metrics(), warn=warn, prune_empty=kw["prune_empty"],
-                    batch=kw["batch"])
+        with _phase_progress("rolling back") as progress:
+            report = undo(op, metrics=current_metrics(), warn=warn, progress=progress)
+        return _print_undo(report, kw["as_json"])
+    with _phase_progress("resuming") as progress:
+        report = resume(resume_op or None, metrics=current_metrics(), warn=warn,
+                        prune_empty=kw["prune_empty"], batch=kw["batch"], progress=progress)
     for src, why in report.failed[:FAILURES_SHOWN]:
         warn(f"{src}: {why}")
     if kw["as_json"]:
-        json_line({"summary": {"apply": report.to_dict()}})
+        json_line({"summary": {"apply": report.to_dict(), "metrics": _metrics_snapshot()}})
     else:
         click.echo(f"resumed {report.op}: {report.done:,} of {report.planned:,} files done, "
                    f"{len(report.failed):,} failed (undo with `anivault undo {report.op}`)")
@@ -843,7 +887,7 @@ def _print_undo(report: Any, as_json: bool) -> None:
     for path, why in report.kept[:FAILURES_SHOWN]:
         warn(f"left alone: {why}")
     if as_json:
-        json_line({"summary": report.to_dict()})
+        json_line({"summary": {**report.to_dict(), "metrics": _metrics_snapshot()}})
         return
     click.echo(f"undid {report.op}: {report.undone:,} files put back, {report.already:,} had nothing to undo, "
                f"{len(report.kept):,} left alone (changed since), {report.removed_dirs:,} folders removed"
@@ -860,7 +904,36 @@ def undo_command(op_id: str | None, last: bool, as_json: bool) -> None:
 
     if bool(op_id) == last:
         raise UsageError("name one operation: OPERATION_ID or --last", hint="`anivault history` lists them")
-    _print_undo(undo(op_id, metrics=current_metrics(), warn=warn), as_json)
+    with _phase_progress("undoing") as progress:
+        report = undo(op_id, metrics=current_metrics(), warn=warn, progress=progress)
+    _print_undo(report, as_json)
+
+
+class _phase_progress:
+    """A live line for a library call that reports each file with ``progress(n)``: the phase's
+    own counter, total, rate and ETA come from the shared metrics (``Metrics.expect``)."""
+
+    def __init__(self, label: str) -> None:
+        from .ui import Progress
+
+        self.label = label
+        self.done = 0
+        self._live = Progress(self._status)
+
+    def _status(self) -> str:
+        total = current_metrics().expected
+        return f"{self.label}: {self.done:,}" + (f" of {total:,} files" if total is not None else " files")
+
+    def __call__(self, n: int = 1) -> None:
+        self.done += n
+        self._live.tick()
+
+    def __enter__(self) -> "_phase_progress":
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._live.__exit__(*exc)
 
 
 @cli.command("history")
@@ -927,6 +1000,8 @@ def _exit_of(exc: BaseException | None) -> tuple[int, str | None]:
         return 0, None
     if isinstance(exc, click.exceptions.Exit):
         return exc.exit_code, None
+    if isinstance(exc, click.ClickException):  # a usage error: click prints it, exit 2
+        return exc.exit_code, exc.format_message()
     if isinstance(exc, SystemExit):
         code = exc.code if isinstance(exc.code, int) else 1
         cause = exc.__context__
@@ -989,8 +1064,11 @@ def bench_command(files: int, repeat: int, stages: str | None, seed: int, librar
 
         live.tick()
         lib = bench.own_library(library) if library else bench.demo_library(files, seed, cache_dir)
-        result = bench.run_bench(lib, repeat=repeat, stages=chosen, progress=progress)
-        changes = bench.gate(lib, result, baseline, threshold, progress) if baseline else []
+        metrics = current_metrics()
+        result = bench.run_bench(lib, repeat=repeat, stages=chosen, progress=progress,
+                                 metrics=metrics)
+        changes = bench.gate(lib, result, baseline, threshold, progress, metrics) \
+            if baseline else []
     if baseline is not None:
         result.setdefault("compare", {}).update(
             baseline=compare_file, threshold_pct=threshold, notes=bench.comparable(result, baseline),

@@ -16,6 +16,7 @@ import os
 import re
 import time
 import unicodedata
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -25,6 +26,7 @@ from rapidfuzz import fuzz
 from .errors import CredentialsError
 from .models import ParsedName
 from .monitor import Metrics
+from .monitor.metrics import CACHE_HITS, CACHE_MISSES, REQUESTS, RETRIES
 from .tmdb import TMDBClient, TMDBError
 
 ANIMATION = 16
@@ -306,8 +308,13 @@ class Matcher:
         media = {"movie": "movie", "extra": "extra"}.get(parsed.kind, "tv")
         return fold(clean_title(parsed.title).query), parsed.year, media
 
-    def match(self, records: Iterable[Any], progress: Callable[[Series], None] | None = None) -> list[FileMatch]:
-        """Every record with its Match (or the reason it has none), in input order."""
+    def match(self, records: Iterable[Any], progress: Callable[[Series], None] | None = None,
+              on_total: Callable[[int], None] | None = None) -> list[FileMatch]:
+        """Every record with its Match (or the reason it has none), in input order.
+
+        ``progress`` is called with each series once resolved; ``on_total`` with how
+        many series there are to resolve, as soon as that is known (it grows once,
+        when extras that belong to no series are searched on their own)."""
         records = list(records)
         firsts: dict[tuple[str, int | None, str], ParsedName] = {}
         keys = []
@@ -327,7 +334,10 @@ class Matcher:
         # A title this library also has as a movie is searched as a movie first, whatever
         # its files look like ("Title 2 (2019).mkv" reads as episode 2 of Title).
         movies = {k[0] for k in firsts if k[2] == "movie"} | {k[0] for k in self._groups if k[2] == "movie"}
-        self._resolve_all({k: p for k, p in firsts.items() if k[2] != "extra"}, progress, movies)
+        main = {k: p for k, p in firsts.items() if k[2] != "extra"}
+        if on_total:
+            on_total(len(main))
+        self._resolve_all(main, progress, movies)
         # Extras (NCOP, menus, CMs) say nothing about TV or movie: they join the series or
         # movie of the same title, else the one of the release they ship in, and are searched
         # (as TV) only when neither exists.
@@ -345,6 +355,8 @@ class Matcher:
                     alone[key] = parsed
                 else:
                     self._groups[key] = host
+        if on_total and alone:
+            on_total(len(main) + len(alone))
         self._resolve_all(alone, progress, movies)
         return [self._file(rec, key) for rec, key in zip(records, keys)]
 
@@ -544,7 +556,6 @@ def match_files(records: Iterable[Any], *, client: TMDBClient | None = None, off
     from .cache import TMDBCache
 
     s = config.settings(**flags)
-    started = time.perf_counter()
     threshold = s["min_confidence"] if min_confidence is None else min_confidence
     own = client is None
     if own:
@@ -558,10 +569,27 @@ def match_files(records: Iterable[Any], *, client: TMDBClient | None = None, off
             (warn or (lambda m: None))(w)
     try:
         matcher = Matcher(client, min_confidence=threshold)
-        files = matcher.match(records, progress)
+        live = _LiveCounters(client, metrics)
+
+        def announce(n: int) -> None:
+            if metrics is not None:
+                metrics.expect(n, SERIES_DONE, "series")
+
+        def resolved(series: Series) -> None:
+            live.sync(series_done=1)
+            if progress:
+                progress(series)
+
+        # The scan behind ``records`` runs first, outside the match stage's time.
+        records = records if isinstance(records, list) else list(records)
+        with (metrics.stage("match") if metrics is not None else _nothing()):
+            files = matcher.match(records, resolved, announce)
         summary = run_summary(client, files, matcher.series)
         if metrics is not None:
-            _report(metrics, summary, time.perf_counter() - started)
+            live.sync()
+            metrics.expect(None)
+            metrics.merge({"matched": summary["matched"], "unmatched": summary["unmatched"]},
+                          stage_items={"match": len(files)})
         if own and client.cache is not None:
             client.cache.record_run(summary["requests"], summary["cache_hits"], summary["cache_misses"])
         return files, matcher.series, summary
@@ -572,10 +600,41 @@ def match_files(records: Iterable[Any], *, client: TMDBClient | None = None, off
                 client.cache.close()
 
 
-def _report(metrics: Metrics, summary: dict[str, Any], seconds: float) -> None:
-    metrics.merge({"tmdb_requests": summary["requests"], "cache_hits": summary["cache_hits"],
-                   "cache_misses": summary["cache_misses"], "matched": summary["matched"],
-                   "unmatched": summary["unmatched"]}, {"match": seconds})
+SERIES_DONE = "series_matched"  # series resolved so far (a match or a reason): the match phase's progress
+
+# The TMDB client's counters the run's shared Metrics carries, under its names.
+_SHARED = {"requests": REQUESTS, "retries": RETRIES, "cache_hits": CACHE_HITS,
+           "cache_misses": CACHE_MISSES, "rate_limited": "rate_limited"}
+
+
+class _LiveCounters:
+    """Copies the TMDB client's request and cache counters into the run's Metrics as they
+    grow (once per resolved series), so the live line and progress events show requests,
+    retries and the cache hit rate during the match, not only after it."""
+
+    def __init__(self, client: TMDBClient, metrics: Metrics | None) -> None:
+        self.client, self.metrics = client, metrics
+        self.sent: dict[str, int] = {}
+
+    def sync(self, series_done: int = 0) -> None:
+        if self.metrics is None:
+            return
+        now = self.client.counters
+        delta = {}
+        for name, shared in _SHARED.items():
+            value = int(now.get(name, 0))
+            if value != self.sent.get(name, 0):
+                delta[shared] = value - self.sent.get(name, 0)
+                self.sent[name] = value
+        if series_done:
+            delta[SERIES_DONE] = series_done
+        if delta:
+            self.metrics.merge(delta)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def run_summary(client: TMDBClient, files: list[FileMatch], series: list[Series]) -> dict[str, Any]:

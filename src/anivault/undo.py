@@ -19,7 +19,7 @@ from typing import Any, Callable
 from .errors import AniVaultError
 from .journal import DestinationLock, Journal, OpState, find_op, load
 from .monitor import Metrics
-from .organize import (ApplyReport, _Executor, _place, copy_verified, file_hash, fingerprint,
+from .organize import (APPLIED, ApplyReport, _Executor, _place, copy_verified, file_hash, fingerprint,
                        read_plan, TODO)
 
 
@@ -189,7 +189,11 @@ def undo(op_id: str | None = None, *, data_dir: str | None = None, metrics: Metr
         report.settled = settle_unfinished(state, journal)
         journal.write({"t": "undo"})
         journal.commit()
-        for n, i in enumerate(sorted(state.ok, reverse=True)):
+        todo = sorted(state.ok, reverse=True)
+        metrics.expect(len(todo), UNDONE, "files")  # the live line's rate and ETA
+        metrics.add_time("undo", 0.0, len(todo))  # the stage's items, for its throughput
+        counted = 0
+        for n, i in enumerate(todo):
             if i in state.undone:
                 report.already += 1
                 continue
@@ -206,12 +210,19 @@ def undo(op_id: str | None = None, *, data_dir: str | None = None, metrics: Metr
                 report.kept.append((state.intents[i]["dst"], outcome))
             if n % batch == batch - 1:
                 journal.commit()
+                metrics.count(UNDONE, n + 1 - counted)  # per batch: no accounting per file
+                counted = n + 1
             if progress:
                 progress(1)
+        metrics.count(UNDONE, len(todo) - counted)
+        metrics.expect(None)
         report.removed_dirs = _remove_created_dirs(state)
         journal.write({"t": "undo-end", "undone": report.undone, "kept": len(report.kept)})
     metrics.count("undone", report.undone)
     return report
+
+
+UNDONE = "undo_steps"  # journal entries undo went through (put back, nothing to do, or kept)
 
 
 def _remove_created_dirs(state: OpState) -> int:
@@ -258,7 +269,12 @@ def resume(op_id: str | None = None, *, data_dir: str | None = None, metrics: Me
         journal.write({"t": "resume", "remaining": len(remaining)})
         executor = _Executor(journal, state.op, plan.options.action, report, batch=batch, metrics=metrics,
                              progress=progress)
-        executor.run(remaining)
+        metrics.expect(len(remaining), APPLIED, "files")
+        metrics.add_time("apply", 0.0, len(remaining))
+        try:
+            executor.run(remaining)
+        finally:
+            metrics.expect(None)
         if prune_empty and plan.options.action == "move" and not report.aborted:
             executor.moved_from |= {os.path.dirname(state.intents[i]["src"]) for i in state.ok}
             executor.prune(plan.options.sources)

@@ -42,7 +42,8 @@ def _sentence(rows: list[dict[str, Any]]) -> str:
         return "no stage was timed"
     top = rows[0]
     name = "untimed work" if top["stage"] == "other" else top["stage"]
-    return f"{name}: {top['share'] * 100:.0f}% of wall time"
+    rate = f" ({top['items']:,} at {top['per_min']:,}/min)" if top["per_min"] else ""
+    return f"{name}: {top['share'] * 100:.0f}% of wall time{rate}"
 
 
 def format_report(report: dict[str, Any]) -> list[str]:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .events import EventLog
     from .run import RunMonitor
 
-STAGES = ("walk", "stat", "parse", "hash", "index", "match", "plan", "apply")
+STAGES = ("walk", "stat", "parse", "hash", "index", "match", "plan", "apply", "undo", "output")
 
 # Counter names every stage shares, so summaries, the live line and the bench
 # read the same figures whoever produced them.
@@ -41,7 +41,12 @@ class Metrics:
         self.stage_items: Counter[str] = Counter()
         self.started = time.perf_counter()
         self.phase = "run"
+        # What the live line and progress events measure progress by: the counter the
+        # phase in progress advances, its unit, and (when known) the total it will reach.
         self.expected: int | None = None
+        self.progress_counter = FILES
+        self.progress_unit = "files"
+        self._progress_start: tuple[int, float] = (0, self.started)
         self.events: EventLog | None = None
         self.monitor: RunMonitor | None = None
         self._lock = threading.Lock()
@@ -74,9 +79,28 @@ class Metrics:
             self.phase = outer
             self.add_time(name, time.perf_counter() - start, items)
 
-    def expect(self, total: int | None) -> None:
-        """How many files the run will process, when known: the live line shows an ETA."""
+    def expect(self, total: int | None, counter: str = FILES, unit: str = "files") -> None:
+        """The phase now starting advances ``counter`` to ``total`` (None: unknown).
+
+        The live line and progress events then show this phase's rate (``unit``/s,
+        counted from now) and, with a total, its ETA. Each long phase (scan, match,
+        apply, undo, the bench's runs) announces itself this way.
+        """
         self.expected = total
+        self.progress_counter = counter
+        self.progress_unit = unit
+        self._progress_start = (self.counters.get(counter, 0), time.perf_counter())
+
+    def progress(self) -> tuple[int, float | None, float | None]:
+        """(done in this phase, rate per second, ETA seconds) for the phase in progress."""
+        base, since = self._progress_start
+        done = self.counters.get(self.progress_counter, 0) - base
+        elapsed = time.perf_counter() - since
+        rate = done / elapsed if elapsed > 0 and done > 0 else None
+        eta = None
+        if self.expected is not None and rate:
+            eta = max(0.0, (self.expected - done) / rate)
+        return done, rate, eta
 
     def emit(self, event: str, **fields: Any) -> None:
         """One NDJSON event for ``--metrics FILE`` (a no-op without one)."""
@@ -100,6 +124,17 @@ class Metrics:
         misses = sum(v for k, v in self.counters.items() if k.endswith("_misses"))
         return hits / (hits + misses) if hits + misses else None
 
+    def hit_rates(self) -> dict[str, float]:
+        """The hit rate of each lookup kind (``index``: the scan index, ``cache``: TMDB's)."""
+        rates = {}
+        for key in sorted(self.counters):
+            if key.endswith("_hits"):
+                kind = key[:-5]
+                hits, misses = self.counters[key], self.counters.get(f"{kind}_misses", 0)
+                if hits + misses:
+                    rates[kind] = round(hits / (hits + misses), 4)
+        return rates
+
     def snapshot(self) -> dict[str, Any]:
         elapsed = self.elapsed
         snap: dict[str, Any] = {
@@ -113,6 +148,7 @@ class Metrics:
         rate = self.hit_rate()
         if rate is not None:
             snap["hit_rate"] = round(rate, 4)
+            snap["hit_rates"] = self.hit_rates()
         if self.monitor is not None:
             snap["resources"] = self.monitor.resources()
         return snap

@@ -97,50 +97,61 @@ class RunMonitor:
             self.metrics.emit("progress", **self._progress_fields(sample))
 
     def _progress_fields(self, sample: Sample) -> dict[str, Any]:
+        m = self.metrics
+        done, rate, eta = m.progress()
         fields: dict[str, Any] = {
-            "elapsed_s": round(self.metrics.elapsed, 3),
+            "elapsed_s": round(m.elapsed, 3),
             "files": sample.files,
             "rate_per_s": round(self.rate(sample.files), 1),
             "rss": sample.rss,
             "cpu_percent": sample.cpu_percent,
             "read_bytes": sample.read_bytes,
             "write_bytes": sample.write_bytes,
-            "counters": dict(self.metrics.counters),
+            "counters": dict(m.counters),
         }
+        if m.progress_counter != FILES or m.expected is not None:
+            # The phase in progress (matching series, moving files, bench runs, …).
+            fields["progress"] = {"counter": m.progress_counter, "unit": m.progress_unit,
+                                  "done": done, "total": m.expected,
+                                  "rate_per_s": round(rate, 1) if rate else 0.0}
         if sample.traced:
             fields["traced_bytes"] = sample.traced
-        eta = self.eta(sample.files)
         if eta is not None:
             fields["eta_s"] = round(eta, 1)
-        rate = self.metrics.hit_rate()
-        if rate is not None:
-            fields["hit_rate"] = round(rate, 4)
+        hit_rate = m.hit_rate()
+        if hit_rate is not None:
+            fields["hit_rate"] = round(hit_rate, 4)
         return fields
 
     def rate(self, files: int) -> float:
+        """Files per second over the whole run."""
         elapsed = self.metrics.elapsed
         return files / elapsed if elapsed > 0 else 0.0
 
-    def eta(self, files: int) -> float | None:
-        expected, rate = self.metrics.expected, self.rate(files)
-        if not expected or rate <= 0:
-            return None
-        return max(0.0, (expected - files) / rate)
+    def eta(self, files: int | None = None) -> float | None:
+        """Seconds left in the phase in progress, when it announced its total."""
+        return self.metrics.progress()[2]
 
     def live_status(self, rate: bool = True) -> str:
-        """Rate, ETA, RSS and hit rate for the TTY status line."""
-        files = self.metrics.counters.get(FILES, 0)
+        """The phase's rate and ETA, RSS and hit rate, for the TTY status line.
+
+        ``rate=False`` when the command's own line already shows a rate."""
+        m = self.metrics
+        done, per_s, eta = m.progress()
         last = self.sampler.samples[-1] if self.sampler.samples else None
-        parts = [f"{self.rate(files):,.0f} files/s"] if rate and files else []
-        eta = self.eta(files)
+        parts = [f"{per_s:,.0f} {m.progress_unit}/s"] if rate and per_s else []
+        if m.expected is not None:
+            parts.append(f"{min(done, m.expected):,}/{m.expected:,}")
         if eta is not None:
             parts.append("ETA " + time.strftime("%H:%M:%S" if eta >= 3600 else "%M:%S",
                                                 time.gmtime(eta)))
         if last is not None:
             parts.append(f"RSS {human_bytes(last.rss)}")
-        hit_rate = self.metrics.hit_rate()
-        if hit_rate is not None:
-            parts.append(f"hits {hit_rate * 100:.0f}%")
+        rates = m.hit_rates()
+        if len(rates) == 1:
+            parts.append(f"hits {next(iter(rates.values())) * 100:.0f}%")
+        else:
+            parts += [f"{kind} hits {r * 100:.0f}%" for kind, r in rates.items()]
         return " · ".join(parts)
 
 
