@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import unicodedata
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -552,6 +550,20 @@ def match_files(records: Iterable[Any], *, client: TMDBClient | None = None, off
     them) with the persistent cache, and closed at the end. ``metrics`` gets
     the request and cache counters and the "match" stage time.
     """
+    # The scan behind ``records`` runs first, timed by its own stages: "match" is the rest
+    # (the client, its cache, the searches and placing every file).
+    records = records if isinstance(records, list) else list(records)
+    if metrics is not None:
+        with metrics.stage("match", items=len(records)):
+            return _match_files(records, client, offline, min_confidence, warn, progress, metrics,
+                                flags)
+    return _match_files(records, client, offline, min_confidence, warn, progress, None, flags)
+
+
+def _match_files(records: list[Any], client: TMDBClient | None, offline: bool,
+                 min_confidence: float | None, warn: Callable[[str], None] | None,
+                 progress: Callable[[Series], None] | None, metrics: Metrics | None,
+                 flags: dict[str, Any]) -> tuple[list[FileMatch], list[Series], dict[str, Any]]:
     from . import config
     from .cache import TMDBCache
 
@@ -580,16 +592,12 @@ def match_files(records: Iterable[Any], *, client: TMDBClient | None = None, off
             if progress:
                 progress(series)
 
-        # The scan behind ``records`` runs first, outside the match stage's time.
-        records = records if isinstance(records, list) else list(records)
-        with (metrics.stage("match") if metrics is not None else _nothing()):
-            files = matcher.match(records, resolved, announce)
+        files = matcher.match(records, resolved, announce)
         summary = run_summary(client, files, matcher.series)
         if metrics is not None:
             live.sync()
             metrics.expect(None)
-            metrics.merge({"matched": summary["matched"], "unmatched": summary["unmatched"]},
-                          stage_items={"match": len(files)})
+            metrics.merge({"matched": summary["matched"], "unmatched": summary["unmatched"]})
         if own and client.cache is not None:
             client.cache.record_run(summary["requests"], summary["cache_hits"], summary["cache_misses"])
         return files, matcher.series, summary
@@ -630,11 +638,6 @@ class _LiveCounters:
             delta[SERIES_DONE] = series_done
         if delta:
             self.metrics.merge(delta)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def run_summary(client: TMDBClient, files: list[FileMatch], series: list[Series]) -> dict[str, Any]:
