@@ -292,6 +292,25 @@ def test_scan_stage_runs_the_command_beside_find(runner, tmp_path) -> None:
 # ---------------------------------------------------------------- the library
 
 
+def test_organize_stage_gates_the_apply_into_existing_folders(tmp_path, monkeypatch) -> None:
+    """Folder creation costs what the filesystem's state says (docs/PERFORMANCE.md): the gated
+    apply moves into folders made beforehand; the first-run figure is reported, not gated."""
+    monkeypatch.setenv("ANIVAULT_CACHE_DIR", str(tmp_path / "cache"))
+    lib = bench.demo_library(300, seed=2)
+    result = bench.run_bench(lib, repeat=2, stages=["organize"])
+    v = result["variants"]
+    assert v["organize_apply_existing"]["gated"] and not v["organize_apply"]["gated"]
+    assert "organize_apply_existing.throughput" in result["metrics"]
+    assert "organize_apply.throughput" not in result["metrics"]
+    assert result["ratios"]["apply_new_vs_existing"]["of"] == "time"
+    existing = [r["counters"] for r in v["organize_apply_existing"]["runs"]]
+    new = [r["counters"] for r in v["organize_apply"]["runs"]]
+    assert all(c.get("folders_created", 0) == 0 for c in existing)
+    assert all(c["folders_created"] > 0 for c in new)
+    assert {c["applied"] for c in existing} == {c["applied"] for c in new} == {c["applied"] for c in new[:1]}
+    assert all(r["counters"]["undone"] == new[0]["applied"] for r in v["undo"]["runs"])
+
+
 def test_demo_library_is_made_once_and_reused(tmp_path) -> None:
     first = bench.demo_library(150, seed=2, cache_dir=str(tmp_path))
     marker = tmp_path / "bench" / "demo-150-seed2" / "summary.json"

@@ -889,6 +889,8 @@ class _Executor:
         for d in reversed(missing):
             self.journal.write({"t": "mkdir", "path": d})
             self.known_dirs.add(d)
+        if missing:
+            self.metrics.count("folders_created", len(missing))
 
     def _batch(self, chunk: list[tuple[int, PlanEntry]]) -> None:
         intents = [(i, e, intent) for i, e in chunk if (intent := self._prepare(i, e)) is not None]
