@@ -595,7 +595,7 @@ def _match_files(records: list[Any], client: TMDBClient | None, offline: bool,
         files = matcher.match(records, resolved, announce)
         summary = run_summary(client, files, matcher.series)
         if metrics is not None:
-            live.sync()
+            live.sync(final=True)
             metrics.expect(None)
             metrics.merge({"matched": summary["matched"], "unmatched": summary["unmatched"]})
         if own and client.cache is not None:
@@ -624,14 +624,15 @@ class _LiveCounters:
         self.client, self.metrics = client, metrics
         self.sent: dict[str, int] = {}
 
-    def sync(self, series_done: int = 0) -> None:
+    def sync(self, series_done: int = 0, final: bool = False) -> None:
+        """Add what grew since the last sync; ``final`` also names counters still at 0."""
         if self.metrics is None:
             return
         now = self.client.counters
         delta = {}
         for name, shared in _SHARED.items():
             value = int(now.get(name, 0))
-            if value != self.sent.get(name, 0):
+            if value != self.sent.get(name, 0) or final:
                 delta[shared] = value - self.sent.get(name, 0)
                 self.sent[name] = value
         if series_done:
