@@ -237,3 +237,12 @@ def test_bench_runs_announce_their_total(tmp_path: Path, monkeypatch) -> None:
     runs = 2 * len(result["variants"])  # hash, and hash_py on a compiled build
     assert metrics.counters["bench_runs"] == runs
     assert runs in totals and metrics.expected is None
+
+
+def test_warnings_and_errors_are_counted_once(lib, tmp_path: Path) -> None:
+    log = tmp_path / "events.ndjson"
+    invoke("--metrics", str(log), "parse", "[1080p].mkv", "01.mkv")
+    invoke("--metrics", str(log), "undo", "--last")  # nothing to undo: an error
+    first, second = [e["fields"]["counters"] for e in events(log) if e["event"] == "complete"]
+    assert first["warnings"] == 2 and "errors" not in first
+    assert second["errors"] == 1

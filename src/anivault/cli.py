@@ -15,7 +15,7 @@ from . import __version__
 from ._speedups import BACKEND
 from .errors import EXIT_FATAL, AniVaultError
 from .monitor import Metrics
-from .monitor.metrics import FILES
+from .monitor.metrics import FILES, WARNINGS
 
 
 class _Group(click.Group):
@@ -46,11 +46,16 @@ def fail(message: str, code: int = EXIT_FATAL, hint: str = "") -> NoReturn:
     sys.exit(code)
 
 
-def warn(message: str) -> None:
+def warn(message: str, counted: bool = False) -> None:
+    """One warning line on stderr, a "warning" event for --metrics FILE, and one more in the
+    run's ``warnings`` counter (``counted``: the stage that raised it counted it already)."""
     click.echo(f"anivault: warning: {message}", err=True)
     ctx = click.get_current_context(silent=True)
-    if ctx is not None:  # also a "warning" event for --metrics FILE
-        current_metrics().warning(message)
+    if ctx is not None:
+        metrics = current_metrics()
+        metrics.warning(message)
+        if not counted:
+            metrics.count(WARNINGS)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -169,11 +174,12 @@ class _WarningPrinter:
     def __call__(self, warning: Any) -> None:
         self.count += 1
         if self.count <= WARNINGS_SHOWN:
-            warn(str(warning))
+            warn(str(warning), counted=True)  # the scan counts its own warnings
 
     def finish(self) -> None:
         if self.count > WARNINGS_SHOWN:
-            warn(f"{self.count - WARNINGS_SHOWN} more warnings not shown ({self.count} in all)")
+            warn(f"{self.count - WARNINGS_SHOWN} more warnings not shown ({self.count} in all)",
+                 counted=True)
 
 
 def _scan_progress(run: Any) -> Any:
@@ -753,10 +759,12 @@ def _finish(plan: Any, report: Any, as_json: bool, strict: bool) -> None:
     from .ui import json_line, table
 
     failures = report.failed if report is not None else []
+    current_metrics().count(WARNINGS, len(failures))  # all of them, shown or not
     for src, why in failures[:FAILURES_SHOWN]:
-        warn(f"{src}: {why}")
+        warn(f"{src}: {why}", counted=True)
     if len(failures) > FAILURES_SHOWN:
-        warn(f"{len(failures) - FAILURES_SHOWN} more failures not shown ({len(failures)} in all)")
+        warn(f"{len(failures) - FAILURES_SHOWN} more failures not shown ({len(failures)} in all)",
+             counted=True)
     if as_json:
         summary = plan.summary()
         if report is not None:
@@ -855,13 +863,15 @@ def _recover(resume_op: str | None, rollback_op: str | None, kw: dict[str, Any])
     with _phase_progress("resuming") as progress:
         report = resume(resume_op or None, metrics=current_metrics(), warn=warn,
                         prune_empty=kw["prune_empty"], batch=kw["batch"], progress=progress)
+    current_metrics().count(WARNINGS, len(report.failed))
     for src, why in report.failed[:FAILURES_SHOWN]:
-        warn(f"{src}: {why}")
+        warn(f"{src}: {why}", counted=True)
     if kw["as_json"]:
         json_line({"summary": {"apply": report.to_dict(), "metrics": _metrics_snapshot()}})
     else:
         click.echo(f"resumed {report.op}: {report.done:,} of {report.planned:,} files done, "
-                   f"{len(report.failed):,} failed (undo with `anivault undo {report.op}`)")
+                   f"{len(report.failed):,} failed (undo with `anivault undo {report.op}`); "
+                   f"{_time_and_peak()}")
 
 
 @cli.command("run")
@@ -891,7 +901,14 @@ def _print_undo(report: Any, as_json: bool) -> None:
         return
     click.echo(f"undid {report.op}: {report.undone:,} files put back, {report.already:,} had nothing to undo, "
                f"{len(report.kept):,} left alone (changed since), {report.removed_dirs:,} folders removed"
-               + (f"; settled {report.settled:,} interrupted steps first" if report.settled else ""))
+               + (f"; settled {report.settled:,} interrupted steps first" if report.settled else "")
+               + f"; {_time_and_peak()}")
+
+
+def _time_and_peak() -> str:
+    from .monitor import human_bytes, kernel_peak_rss
+
+    return f"{current_metrics().elapsed:.2f} s, peak RSS {human_bytes(kernel_peak_rss())}"
 
 
 @cli.command("undo")

@@ -14,7 +14,7 @@ from typing import Any
 
 from .events import EventLog
 from .leak import LeakReport, SiteTracker, detect_leak
-from .metrics import FILES, Metrics
+from .metrics import ERRORS, FILES, Metrics
 from .profile import Profile
 from .sampler import ResourceSampler, Sample
 
@@ -70,6 +70,7 @@ class RunMonitor:
         if self.leak.flagged:  # the final snapshot is costly: only when there is a leak to name
             self.leak = dataclasses.replace(self.leak, top_sites=tuple(self.sites.top_sites(files)))
         if error:
+            self.metrics.count(ERRORS)
             self.metrics.error(error, exit_code=exit_code)
         report = self.metrics.snapshot()
         self.metrics.emit("complete", exit_code=exit_code, **report)
