@@ -246,3 +246,16 @@ def test_warnings_and_errors_are_counted_once(lib, tmp_path: Path) -> None:
     first, second = [e["fields"]["counters"] for e in events(log) if e["event"] == "complete"]
     assert first["warnings"] == 2 and "errors" not in first
     assert second["errors"] == 1
+
+
+def test_a_slow_phase_rate_is_not_rounded_to_zero() -> None:
+    m = Metrics()
+    m.expect(20, "bench_runs", "runs")
+    m._progress_start = (0, time.perf_counter() - 10.0)
+    m.count("bench_runs", 4)
+    run = RunMonitor(m, interval=10).start("bench")
+    try:
+        line = run.live_status()
+    finally:
+        run.finish()
+    assert "0.4 runs/s" in line and "4/20" in line and "ETA 00:4" in line

@@ -140,7 +140,7 @@ class RunMonitor:
         m = self.metrics
         done, per_s, eta = m.progress()
         last = self.sampler.samples[-1] if self.sampler.samples else None
-        parts = [f"{per_s:,.0f} {m.progress_unit}/s"] if rate and per_s else []
+        parts = [f"{_rate(per_s)} {m.progress_unit}/s"] if rate and per_s else []
         if m.expected is not None:
             parts.append(f"{min(done, m.expected):,}/{m.expected:,}")
         if eta is not None:
@@ -154,6 +154,11 @@ class RunMonitor:
         else:
             parts += [f"{kind} hits {r * 100:.0f}%" for kind, r in rates.items()]
         return " · ".join(parts)
+
+
+def _rate(per_s: float) -> str:
+    """1,204 files/s; 0.42 runs/s (a slow phase's rate is not rounded to 0)."""
+    return f"{per_s:,.0f}" if per_s >= 10 else f"{per_s:.2g}"
 
 
 def human_bytes(n: float) -> str:
