@@ -409,8 +409,9 @@ def _match_run(paths: tuple[str, ...], progress_label: str, **kw: Any) -> tuple[
     def status() -> str:
         if metrics.progress_counter == FILES:  # still scanning
             return f"{progress_label}: scanning, {metrics.counters.get(FILES, 0):,} files"
-        total = f" of {metrics.expected:,}" if metrics.expected is not None else ""
-        return f"{progress_label}: {done[0]:,}{total} series"
+        if metrics.expected is not None:  # the live status adds done/total, rate and ETA
+            return f"{progress_label}: series"
+        return f"{progress_label}: {done[0]:,} series"
 
     with Progress(status) as progress:
         files, series, summary = match_files(_ticking(run, progress), warn=warn, progress=tick,
@@ -938,8 +939,9 @@ class _phase_progress:
         self._live = Progress(self._status)
 
     def _status(self) -> str:
-        total = current_metrics().expected
-        return f"{self.label}: {self.done:,}" + (f" of {total:,} files" if total is not None else " files")
+        if current_metrics().expected is not None:  # the live status adds done/total, rate and ETA
+            return self.label
+        return f"{self.label}: {self.done:,} files"
 
     def __call__(self, n: int = 1) -> None:
         self.done += n
