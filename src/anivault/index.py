@@ -17,8 +17,9 @@ nothing here ever stops a scan.
 """
 from __future__ import annotations
 
-import json
+import marshal
 import os
+import sys
 import sqlite3
 import time
 from pathlib import Path
@@ -28,16 +29,18 @@ from . import config
 from ._speedups import path_hash
 from .models import ParsedName
 
-SCHEMA_VERSION = 5  # 5: one blob of entries per folder
+SCHEMA_VERSION = 7  # 5: one blob of entries per folder; 7: in walk order, no folders table
 FILENAME = "index.sqlite"
 BATCH_ROWS = 2000  # executemany size
 BATCH_BYTES = 1 << 20  # blobs queued before they are written: memory stays flat
 COMMIT_ROWS = 100_000  # an interrupted scan keeps what was committed
-_TUPLE_FIELDS = [i for i, name in enumerate(ParsedName._fields)
-                 if isinstance(ParsedName._field_defaults.get(name), tuple)]
 _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
-_SELECT = "SELECT blob FROM entries WHERE dir_hash = ?"
+_POINT = "SELECT rowid, blob FROM entries WHERE dir_hash = ?"
+_AFTER = "SELECT dir_hash, rowid, blob FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?"
+STREAM_ROWS = 64  # folders read ahead in storage order, which is the order of the first scan's walk
+_UPSERT = ("INSERT INTO entries VALUES (?, ?, ?, ?) "  # an update in place keeps the storage order
+           "ON CONFLICT (dir_hash) DO UPDATE SET files = excluded.files, blob = excluded.blob")
 
 
 def signed_hash(h: int) -> int:
@@ -67,9 +70,11 @@ def parser_fingerprint() -> str:
     from . import _speedups, _version
     from ._speedups import _records_format
 
-    parts = [str(SCHEMA_VERSION), _version.__version__, ",".join(ParsedName._fields)]
+    parts = [str(SCHEMA_VERSION), _version.__version__, ",".join(ParsedName._fields),
+             "python %d.%d" % sys.version_info[:2]]  # marshal's format may change between versions
+    # The scanner renders the NDJSON fields stored with each entry.
     for module in (_speedups.twin("parse", "py"), _speedups.twin("records", "py"), _records_format,
-                   _optional_parse_module()):
+                   _optional_parse_module(), sys.modules.get("anivault.scan")):
         if module is not None and getattr(module, "__file__", None):
             st = os.stat(module.__file__)
             parts.append(f"{os.path.basename(module.__file__)}:{st.st_size}:{st.st_mtime_ns}")
@@ -84,15 +89,17 @@ def _optional_parse_module() -> Any:
     return parse
 
 
-def encode_parsed(parsed: ParsedName) -> str:
-    # ASCII escapes: names that are not valid UTF-8 (surrogates) cannot be bound as SQLite text.
-    return json.dumps(parsed, ensure_ascii=True, separators=(",", ":"))
+def encode_parsed(parsed: ParsedName) -> bytes:
+    """A ParsedName as stored in an index entry: marshal, the fastest exact form of a tuple of
+    str, int, float and None (the parser fingerprint carries the Python version it depends on)."""
+    return marshal.dumps(tuple(parsed), 4)
 
 
-def decode_parsed(text: str) -> ParsedName:
-    values = json.loads(text)
-    for i in _TUPLE_FIELDS:
-        values[i] = tuple(values[i])
+def decode_parsed(data: bytes) -> ParsedName:
+    """Raises ValueError (or EOFError, TypeError) when ``data`` is not an encoded ParsedName."""
+    values = marshal.loads(data)
+    if type(values) is not tuple or len(values) != len(ParsedName._fields):
+        raise ValueError("not an encoded ParsedName")
     return ParsedName._make(values)
 
 
@@ -103,16 +110,16 @@ class Index:
         self.path = str(path)
         self._db = db
         self._warn = warn
-        self._put: list[tuple[int, int, bytes]] = []  # (folder, files, blob)
-        self._gone: list[tuple[int]] = []  # folders whose entries are all gone
+        self._put: list[tuple[int, bytes, int, bytes]] = []  # (folder, its path, files, blob)
         self._pending_bytes = 0
-        self._seen: list[tuple[int, bytes, int]] = []  # folders with rows, stamped with this scan
-        self._generation = int(db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        self._seen: list[int] = []  # every folder this scan stored (see _prune)
         self._uncommitted = 0
         self._broken = False  # stop using it for this run
         self._corrupt = False  # and move it aside at close
         self._load_error: sqlite3.DatabaseError | None = None
         self._reads = sqlite3.connect(str(path), timeout=2.0, check_same_thread=False)
+        self._ahead: dict[int, tuple[int, bytes]] = {}  # folder -> (rowid, blob), read ahead
+        self._ahead_last = -1  # rowid of the last row read ahead
 
     @classmethod
     def open(cls, cache_dir: str | os.PathLike[str] | None = None,
@@ -138,34 +145,48 @@ class Index:
         return None
 
     def load_dir(self, directory: str) -> bytes | None:
-        """The folder's blob of entries (None when it has none): one point query on the read
-        connection, safe to call from a walker thread while the scan's thread writes."""
+        """The folder's blob of entries; None when the index has no row for it.
+
+        Rows come from the stream read ahead, else from a point query (after
+        which the stream goes on from that row). Safe to call from a walker
+        thread while the scan's thread writes.
+        """
         if self._broken or self._load_error is not None:
             return None
+        key = signed_hash(path_hash(directory))
         try:
-            row = self._reads.execute(_SELECT, (signed_hash(path_hash(directory)),)).fetchone()
+            found = self._ahead.pop(key, None)
+            if found is None:
+                found = self._reads.execute(_POINT, (key,)).fetchone()
+                if found is None:
+                    return None
+                self._read_ahead(found[0])
+            elif found[0] == self._ahead_last:
+                self._read_ahead(found[0])
         except sqlite3.DatabaseError as e:
             self._load_error = e  # reported by the writing thread (store / close)
             return None
-        return row[0] if row is not None else None
+        return found[1]  # type: ignore[no-any-return]
+
+    def _read_ahead(self, rowid: int) -> None:
+        rows = self._reads.execute(_AFTER, (rowid, STREAM_ROWS)).fetchall()
+        self._ahead = {key: (row, blob) for key, row, blob in rows}
+        self._ahead_last = rows[-1][1] if rows else -1
 
     def store(self, directory: str, blob: bytes | None, files: int = 0) -> None:
-        """Record that the folder was scanned; ``blob`` (of ``files`` entries) replaces its
-        entries, None keeps them, and an empty blob forgets them."""
+        """Record that the folder was scanned; ``blob`` (of ``files`` entries, maybe none)
+        replaces its entries, None keeps them."""
         if self._load_error is not None:
             self._fail(self._load_error)
         if self._broken:
             return
         d = signed_hash(path_hash(directory))
-        if blob:
-            self._put.append((d, files, blob))
+        self._seen.append(d)
+        if blob is not None:
+            self._put.append((d, _key(directory), files, blob))
             self._pending_bytes += len(blob)
-        elif blob is not None:
-            self._gone.append((d,))
-        self._seen.append((d, _key(directory), self._generation))
-        if len(self._put) + len(self._gone) + len(self._seen) >= BATCH_ROWS or \
-                self._pending_bytes >= BATCH_BYTES:
-            self._flush()
+            if len(self._put) >= BATCH_ROWS or self._pending_bytes >= BATCH_BYTES:
+                self._flush()
 
     def close(self, complete: bool = True, prune: Iterable[str] = ()) -> None:
         """Write what is queued and close (``complete`` is False when the scan stopped early).
@@ -179,8 +200,7 @@ class Index:
             if not self._broken:
                 self._flush()
                 if complete:
-                    for root in prune:
-                        self._prune(root)
+                    self._prune(prune)
                 self._db.commit()
                 if complete:
                     self._db.execute("PRAGMA optimize")
@@ -193,37 +213,36 @@ class Index:
             aside = _move_aside(Path(self.path))
             self._warn(self.path, f"index moved to {aside}; the next scan rebuilds it")
 
-    def _prune(self, root: str) -> None:
-        key = _key(root.rstrip(os.sep) or os.sep)
-        below = key if key.endswith(_SEP) else key + _SEP
-        # [root/, root0): every path below root ("0" sorts right after the separator "/").
-        where = ("seen < ? AND (path = ? OR (path >= ? AND path < ?))",
-                 (self._generation, key, below, below[:-1] + bytes([below[-1] + 1])))
-        gone = f"SELECT dir_hash FROM folders WHERE {where[0]}"
-        self._db.execute(f"DELETE FROM entries WHERE dir_hash IN ({gone})", where[1])
-        self._db.execute(f"DELETE FROM folders WHERE {where[0]}", where[1])
+    def _prune(self, roots: Iterable[str]) -> None:
+        """Forgets the folders below ``roots`` that this scan did not store: gone from disk."""
+        db = self._db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS seen (dir_hash INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM temp.seen")
+        db.executemany("INSERT OR IGNORE INTO temp.seen VALUES (?)", ((d,) for d in self._seen))
+        for root in roots:
+            key = _key(root.rstrip(os.sep) or os.sep)
+            below = key if key.endswith(_SEP) else key + _SEP
+            # [root/, root0): every path below root ("0" sorts right after the separator "/").
+            db.execute("DELETE FROM entries WHERE (path = ? OR (path >= ? AND path < ?)) "
+                       "AND dir_hash NOT IN temp.seen", (key, below, below[:-1] + bytes([below[-1] + 1])))
 
     def __len__(self) -> int:
         """How many files have entries."""
         return int(self._db.execute("SELECT coalesce(sum(files), 0) FROM entries").fetchone()[0])
 
     def _flush(self) -> None:
-        if not (self._put or self._gone or self._seen):
+        if not self._put:
             return
         try:
             db = self._db
-            db.executemany("DELETE FROM entries WHERE dir_hash = ?", self._gone)
-            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", self._put)
-            db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?, ?)", self._seen)
-            self._uncommitted += sum(files for _, files, _ in self._put) + len(self._gone) + len(self._seen)
+            db.executemany(_UPSERT, self._put)
+            self._uncommitted += sum(put[2] for put in self._put)
             if self._uncommitted >= COMMIT_ROWS:
                 db.commit()
                 self._uncommitted = 0
         except sqlite3.DatabaseError as e:
             self._fail(e)
         self._put.clear()
-        self._gone.clear()
-        self._seen.clear()
         self._pending_bytes = 0
 
     def _fail(self, error: Exception) -> None:
@@ -256,16 +275,14 @@ def _connect(path: Path) -> sqlite3.Connection:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('parser', ?)", (fingerprint,))
             db.commit()
             db.execute("VACUUM")
-        # Each scan stamps the folders it saw with a new generation (see Index._prune).
-        generation = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)",
-                   (str(int(generation[0]) + 1 if generation else 1),))
-        db.execute("""CREATE TABLE IF NOT EXISTS folders (
-                          dir_hash INTEGER PRIMARY KEY, path BLOB NOT NULL, seen INTEGER NOT NULL)""")
-        db.execute("CREATE INDEX IF NOT EXISTS folders_path ON folders (path)")
-        # Apart from folders: a re-scan stamps every folder it saw but rewrites no blob.
+        db.execute("PRAGMA temp_store=MEMORY")
+        # One row per folder with files, written only when they change: a re-scan of an
+        # unchanged library writes nothing. The rowid keeps the order rows were first
+        # written in, the walk's (see load_dir); the path is there for pruning.
         db.execute("""CREATE TABLE IF NOT EXISTS entries (
-                          dir_hash INTEGER PRIMARY KEY, files INTEGER NOT NULL, blob BLOB NOT NULL)""")
+                          dir_hash INTEGER NOT NULL UNIQUE, path BLOB NOT NULL,
+                          files INTEGER NOT NULL, blob BLOB NOT NULL)""")
+        db.execute("CREATE INDEX IF NOT EXISTS entries_path ON entries (path, dir_hash)")  # covers _prune
         db.commit()
     except BaseException:
         db.close()

@@ -43,6 +43,7 @@ SYSTEM_DIRS = frozenset({"$RECYCLE.BIN", "System Volume Information", "@eaDir", 
 WARNINGS_KEPT = 1000  # on the summary; the count is always exact
 
 _WIN_SKIP_ATTRS = 0x2 | 0x4  # FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM
+_WINDOWS = os.name == "nt"
 
 
 class ScanRecord(NamedTuple):
@@ -79,20 +80,32 @@ class ScanRecord(NamedTuple):
         return _json_line(self.path, self.size, self.mtime_ns, self.kind, fields, self.warnings, enc)
 
 
-_FIELDS_FORMAT = ",".join(f'"{name}":%s' for name in JSON_FIELDS)
 _get_fields = operator.attrgetter(*JSON_FIELDS)
+_NULL_FIELDS = "".join(f'"{name}":null,' for name in JSON_FIELDS[:-1]) + '"ext":'
 
 
 def fields_json(parsed: ParsedName | None, path: str, enc: Callable[[str], str] = encode_basestring) -> str:
-    """The parsed fields of a file's NDJSON object, rendered once: ``"title":…,…,"ext":…``."""
+    """The parsed fields of a file's NDJSON object, rendered once: ``"title":…,…,"ext":…``.
+
+    Written out field by field: it runs for every file a scan parses.
+    """
     if parsed is None:
-        values: list[Any] = [None] * len(JSON_FIELDS)
-    else:
-        values = list(_get_fields(parsed))
-    if values[-1] is None:
-        values[-1] = _extension(path) or None
-    return _FIELDS_FORMAT % tuple(["null" if v is None else enc(v) if isinstance(v, str) else str(int(v))
-                                   for v in values])
+        ext = _extension(path)
+        return _NULL_FIELDS + (enc(ext) if ext else "null")
+    title, season, episode, episode_end, version, group, resolution, year, crc32, ext = _get_fields(parsed)
+    if ext is None:
+        ext = _extension(path) or None
+    null = "null"
+    return (f'"title":{null if title is None else enc(title)},'
+            f'"season":{null if season is None else season},'
+            f'"episode":{null if episode is None else episode},'
+            f'"episode_end":{null if episode_end is None else episode_end},'
+            f'"version":{null if version is None else version},'
+            f'"group":{null if group is None else enc(group)},'
+            f'"resolution":{null if resolution is None else enc(resolution)},'
+            f'"year":{null if year is None else year},'
+            f'"crc32":{null if crc32 is None else enc(crc32)},'
+            f'"ext":{null if ext is None else enc(ext)}')
 
 
 def _json_line(path: str, size: int, mtime_ns: int, kind: str, fields: str, warnings: tuple[str, ...],
@@ -193,7 +206,7 @@ class _Walker:
         self.load_blob = load_blob  # the folder's index entries
         self.read_ahead = read_ahead
         self.whole_folders = options.exclude is None and options.min_size == 0
-        self.seconds: Counter[str] = Counter()  # "walk" and "index" time spent here
+        self.walk_seconds = self.index_seconds = 0.0  # time spent here
         self.visited: dict[tuple[int, int], str] = {}  # (st_dev, st_ino) -> path, with symlinks
         self._warnings: list[ScanWarning] = []
 
@@ -221,7 +234,12 @@ class _Walker:
             if self._warnings:
                 yield from self._warnings
                 self._warnings.clear()
-            yield directory, files, self._blob(directory) if files else None, self.whole_folders
+            blob = None
+            if files and self.load_blob is not None:
+                started = time.perf_counter()
+                blob = self.load_blob(directory)
+                self.index_seconds += time.perf_counter() - started
+            yield directory, files, blob, self.whole_folders
             stack += [(d, reader.want(d)) for d in reversed(subdirs)]  # the reader's order too
 
     def _blob(self, directory: str) -> bytes | None:
@@ -229,7 +247,7 @@ class _Walker:
             return None
         started = time.perf_counter()
         blob = self.load_blob(directory)
-        self.seconds["index"] += time.perf_counter() - started
+        self.index_seconds += time.perf_counter() - started
         return blob
 
     def _read(self, directory: str, reader: Any, ticket: int,
@@ -239,10 +257,10 @@ class _Walker:
         try:
             files, dirs, links, specials, failed, hidden, small, error = reader.take(ticket)
         except OSError as e:
-            self.seconds["walk"] += time.perf_counter() - started
+            self.walk_seconds += time.perf_counter() - started
             self._warn(directory, _reason(e, "cannot read folder"))
             return [], []
-        self.seconds["walk"] += time.perf_counter() - started
+        self.walk_seconds += time.perf_counter() - started
         prefix = directory if directory.endswith(os.sep) else directory + os.sep
         if hidden:
             skipped["hidden"] += hidden
@@ -260,12 +278,12 @@ class _Walker:
             dirs = [d for d in dirs if not self._excluded(d, prefix, root)]
         subdirs: list[str] = []
         if options.recursive:
-            for name in dirs:
-                if _is_system_dir(name, prefix + name):
+            for name in dirs:  # (names starting with "." are hidden: never here)
+                if name in SYSTEM_DIRS or (_WINDOWS and _is_system_dir(name, prefix + name)):
                     skipped["system"] += 1
                 elif not options.follow_symlinks or self._first_visit(prefix + name):
                     subdirs.append(prefix + name)
-                    if not _valid_utf8(name):
+                    if not name.isascii() and not _valid_utf8(name):
                         self._warn(prefix + name, _FOLDER_NAME_WARNING)
         for name in links:
             self._symlink(prefix + name, files, subdirs)
@@ -392,6 +410,9 @@ class ScanRun:
         self._use_index = use_index
         self._cache_dir = cache_dir
         self._series: set[int] = set()
+        self._metered = (0, 0, 0, 0)  # files, bytes, index hits and misses the metrics have
+        self._pending_index_seconds = 0.0
+        self._pending_parse: list[Any] = [0.0, 0]  # seconds, files parsed
         self._records: Iterator[Any] = self._run(as_json=False)
         self._started = False
 
@@ -439,16 +460,25 @@ class ScanRun:
         events = walker.events(summary.roots)
         try:
             for event in events:
-                if isinstance(event, ScanWarning):
+                if type(event) is ScanWarning:
                     self.warn(*event)
+                    continue
+                summary.directories += 1
+                if not event[1]:
+                    continue
+                out = self._directory(*event, index, as_json)  # type: ignore[misc]
+                if as_json:
+                    yield out
                 else:
-                    summary.directories += 1
-                    yield from self._directory(*event, index, as_json)
+                    yield from out
+                if summary.directories & 63 == 0:
+                    self._flush_metrics()
             summary.complete = True
         finally:
             events.close()  # type: ignore[attr-defined]
-            for stage, seconds in walker.seconds.items():
-                self.metrics.add_time(stage, seconds, summary.files if stage == "walk" else summary.directories)
+            self._flush_metrics()
+            self.metrics.add_time("walk", walker.walk_seconds, summary.files)
+            self.metrics.add_time("index", walker.index_seconds, summary.directories)
             summary.series = len(self._series)
             if index is not None:
                 options = self._options
@@ -457,10 +487,8 @@ class ScanRun:
             summary.seconds = time.perf_counter() - started
 
     def _directory(self, directory: str, files: list[tuple[str, int, int]], blob: bytes | None,
-                   whole: bool, index: Index | None, as_json: bool) -> Iterator[Any]:
+                   whole: bool, index: Index | None, as_json: bool) -> Any:
         """One folder's NDJSON chunk (bytes) or records; its index entries stored."""
-        if not files:
-            return
         prefix = directory if directory.endswith(os.sep) else directory + os.sep
         folder = _Folder(files, index is not None)
         if as_json:
@@ -469,17 +497,14 @@ class ScanRun:
             out = self._folder_records(directory, prefix, blob, folder)
         if folder.blob is not None and blob and not whole:
             folder.keep_unseen(blob)
-        started = time.perf_counter()
-        if index is not None and (folder.blob is not None or folder.hits):
+        if blob is None and folder.blob is None:
+            folder.blob = b""  # a row even with no entries: the next scan finds it in the stream
+        if index is not None:
+            started = time.perf_counter()
             index.store(directory, folder.blob, folder.entries)
-        self.metrics.add_time("index", time.perf_counter() - started)
-        if folder.parses:
-            self.metrics.add_time("parse", folder.parse_seconds, folder.parses)
+            self._pending_index_seconds += time.perf_counter() - started
         self._account(folder)
-        if as_json:
-            yield out
-        else:
-            yield from out
+        return out
 
     def _folder_json(self, directory: str, prefix: str, blob: bytes | None, folder: "_Folder") -> bytes:
         """The render twin writes every line it can; the misses are parsed and rendered here."""
@@ -587,21 +612,32 @@ class ScanRun:
         return records
 
     def _account(self, folder: "_Folder") -> None:
-        summary, metrics = self.summary, self.metrics
+        summary = self.summary
         for path in folder.flagged:
             self.warn(path, _NAME_WARNING[0])
-        files, hits, nbytes = len(folder.files), folder.hits, folder.nbytes
-        misses = folder.parses if folder.indexed else 0
-        summary.files += files
-        summary.bytes += nbytes
-        summary.index_hits += hits
-        summary.index_misses += misses
-        metrics.count("files", files)
-        metrics.count("bytes", nbytes)
-        if hits:
-            metrics.count("index_hits", hits)
-        if misses:
-            metrics.count("index_misses", misses)
+        summary.files += len(folder.files)
+        summary.bytes += folder.nbytes
+        summary.index_hits += folder.hits
+        if folder.indexed:
+            summary.index_misses += folder.parses
+        if folder.parses:
+            self._pending_parse[0] += folder.parse_seconds
+            self._pending_parse[1] += folder.parses
+
+    def _flush_metrics(self) -> None:
+        """Brings the shared metrics up to the summary (every 64 folders: cheap, and live enough)."""
+        summary, done, metrics = self.summary, self._metered, self.metrics
+        now = (summary.files, summary.bytes, summary.index_hits, summary.index_misses)
+        for name, value, before in zip(("files", "bytes", "index_hits", "index_misses"), now, done):
+            if value != before:
+                metrics.count(name, value - before)
+        self._metered = now
+        if self._pending_index_seconds:
+            metrics.add_time("index", self._pending_index_seconds)
+            self._pending_index_seconds = 0.0
+        if self._pending_parse[1]:
+            metrics.add_time("parse", *self._pending_parse)
+            self._pending_parse = [0.0, 0]
 
 
 class _Folder:
@@ -633,8 +669,8 @@ class _Folder:
 def _decoded(raw: bytes) -> ParsedName | None:
     """A cached parse, or None when the entry is unreadable (then the file is parsed again)."""
     try:
-        return decode_parsed(raw.decode("utf-8", "surrogatepass"))
-    except (ValueError, TypeError, IndexError):
+        return decode_parsed(raw)
+    except (ValueError, TypeError, IndexError, EOFError):
         return None
 
 

@@ -239,7 +239,8 @@ cdef int _miss(av_buf* out, list segments, list misses, list order_codes, Py_ssi
 
 
 cdef class _Probe:
-    """A folder's cached entries, by path hash (open addressing; the last of equal keys wins)."""
+    """A folder's cached entries, by path hash (open addressing; the last of equal keys wins,
+    and the others, never used, make the folder's entries change)."""
     cdef av_entry* entries
     cdef Py_ssize_t n
     cdef Py_ssize_t* slots
@@ -286,15 +287,6 @@ cdef class _Probe:
                 return self.slots[s]
             s = (s + 1) & self.mask
         return -1
-
-    cdef Py_ssize_t findable(self):
-        """How many entries a probe can find (fewer than n only with repeated keys)."""
-        cdef Py_ssize_t count = 0
-        cdef size_t s
-        for s in range(self.mask + 1):
-            if self.slots[s] >= 0:
-                count += 1
-        return count
 
 
 def render_folder(str prefix, list files, bytes cached):
@@ -382,7 +374,7 @@ def render_folder(str prefix, list files, bytes cached):
     finally:
         free(out.p)
         free(path.p)
-    changed = probe.broken or used != probe.findable() or any(c < 0 for c in order_codes)
+    changed = probe.broken or used != probe.n or any(c < 0 for c in order_codes)
     order = None
     if changed:
         order = [-1 - c if c < 0 else

@@ -2,8 +2,8 @@
 
 File kinds by extension, the NDJSON fields, and the index entry of a file:
 ``ENTRY`` (path hash, size, mtime_ns, series key or 0, len(fields),
-len(parsed)) followed by the UTF-8 of the rendered NDJSON fields and of the
-encoded ParsedName. A folder's index blob is its entries concatenated.
+len(parsed)) followed by the UTF-8 of the rendered NDJSON fields and the
+encoded ParsedName (index.encode_parsed). A folder's index blob is its entries concatenated.
 """
 from __future__ import annotations
 
@@ -20,10 +20,11 @@ ENTRY = struct.Struct("<QqqqII")
 Entry = tuple[int, int, int, int, bytes, bytes]  # path hash, size, mtime_ns, series, fields, parsed
 
 
-def encode_entry(key: int, size: int, mtime_ns: int, series: int | None, fields: str, parsed: str) -> bytes:
-    """One file's index entry (``fields`` and ``parsed`` are JSON text)."""
-    f, p = fields.encode("utf-8", "surrogatepass"), parsed.encode("utf-8", "surrogatepass")
-    return ENTRY.pack(key, size, mtime_ns, series or 0, len(f), len(p)) + f + p
+def encode_entry(key: int, size: int, mtime_ns: int, series: int | None, fields: str, parsed: bytes) -> bytes:
+    """One file's index entry: ``fields`` is the NDJSON fields' text, ``parsed`` the encoded
+    ParsedName (opaque here)."""
+    f = fields.encode("utf-8", "surrogatepass")
+    return ENTRY.pack(key, size, mtime_ns, series or 0, len(f), len(parsed)) + f + parsed
 
 
 def decode_entries(blob: bytes) -> list[tuple[Entry, bytes]]:

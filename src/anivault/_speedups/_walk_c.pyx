@@ -146,9 +146,21 @@ cdef extern from *:
     typedef struct { int unused; } av_queue;
     static int av_queue_init(av_queue *q) { return ENOSYS; }
     static void av_queue_destroy(av_queue *q) {}
+    /* Lists the top job of the stack; called and returns with the lock held. */
+    static void av_run_top(av_queue *q, long long min_size) {
+        av_job *j = q->stack[--q->n];
+        j->state = AV_RUNNING;
+        pthread_mutex_unlock(&q->mu);
+        j->rc = av_list(j->path, min_size, &j->l);
+        pthread_mutex_lock(&q->mu);
+        j->state = AV_DONE;
+        q->done++;
+        pthread_cond_broadcast(&q->cv);
+    }
+
     static void av_worker(av_queue *q, long long min_size) {}
     static int av_want(av_queue *q, av_job *j) { return ENOSYS; }
-    static int av_claim(av_queue *q, av_job *j) { return 0; }
+    static int av_claim(av_queue *q, av_job *j, long long min_size) { return 0; }
     static void av_close(av_queue *q) {}
     #else
     #include <pthread.h>
@@ -174,20 +186,25 @@ cdef extern from *:
         pthread_mutex_destroy(&q->mu);
     }
 
+    /* Lists the top job of the stack; called and returns with the lock held. */
+    static void av_run_top(av_queue *q, long long min_size) {
+        av_job *j = q->stack[--q->n];
+        j->state = AV_RUNNING;
+        pthread_mutex_unlock(&q->mu);
+        j->rc = av_list(j->path, min_size, &j->l);
+        pthread_mutex_lock(&q->mu);
+        j->state = AV_DONE;
+        q->done++;
+        pthread_cond_broadcast(&q->cv);
+    }
+
     static void av_worker(av_queue *q, long long min_size) {
         pthread_mutex_lock(&q->mu);
         for (;;) {
             while (!q->closing && (q->n == 0 || q->done >= q->ahead))
                 pthread_cond_wait(&q->cv, &q->mu);
             if (q->closing) break;
-            av_job *j = q->stack[--q->n];
-            j->state = AV_RUNNING;
-            pthread_mutex_unlock(&q->mu);
-            j->rc = av_list(j->path, min_size, &j->l);
-            pthread_mutex_lock(&q->mu);
-            j->state = AV_DONE;
-            q->done++;
-            pthread_cond_broadcast(&q->cv);
+            av_run_top(q, min_size);
         }
         pthread_mutex_unlock(&q->mu);
     }
@@ -209,7 +226,7 @@ cdef extern from *:
 
     /* The scanner's turn for ``j``: returns 1 when the worker had not started it (it is
        off the stack and the caller lists it), 0 once the worker's listing is ready. */
-    static int av_claim(av_queue *q, av_job *j) {
+    static int av_claim(av_queue *q, av_job *j, long long min_size) {
         if (j->state == AV_MINE) return 1;  /* never queued */
         pthread_mutex_lock(&q->mu);
         if (j->state == AV_PENDING) {
@@ -223,7 +240,11 @@ cdef extern from *:
             pthread_mutex_unlock(&q->mu);
             return 1;
         }
-        while (j->state == AV_RUNNING) pthread_cond_wait(&q->cv, &q->mu);
+        while (j->state == AV_RUNNING) {
+            /* The worker has it: rather than wait, list what is wanted after it. */
+            if (q->n > 0 && q->done < q->ahead) av_run_top(q, min_size);
+            else pthread_cond_wait(&q->cv, &q->mu);
+        }
         q->done--;
         pthread_cond_signal(&q->cv);
         pthread_mutex_unlock(&q->mu);
@@ -279,7 +300,7 @@ cdef extern from *:
     void av_queue_destroy(av_queue* q)
     void av_worker(av_queue* q, long long min_size) nogil
     int av_want(av_queue* q, av_job* j)
-    int av_claim(av_queue* q, av_job* j) nogil
+    int av_claim(av_queue* q, av_job* j, long long min_size) nogil
     void av_close(av_queue* q)
 
 cdef bint _WINDOWS = sys.platform == "win32"
@@ -395,7 +416,7 @@ cdef class ReadAhead:
         cdef int mine = 1
         if self.ready:
             with nogil:
-                mine = av_claim(&self.q, j)
+                mine = av_claim(&self.q, j, self.min_size)
         if _WINDOWS:
             free(j.path)
             free(j)
