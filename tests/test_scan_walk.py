@@ -227,3 +227,14 @@ def test_read_ahead_stays_a_bounded_distance_ahead(walk_twin, tree: Path) -> Non
             assert reader.take(ticket)[0] == walk_twin.list_dir(folder)[0]
     finally:
         reader.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a filesystem that stores raw bytes")
+def test_name_order_is_str_order_even_with_names_that_are_not_utf8(walk_twin, tmp_path: Path) -> None:
+    """Byte order and str order differ once a name is not valid UTF-8 ("a\\xff" decodes to
+    U+DCFF, which sorts before U+FFFD although 0xff sorts after 0xef)."""
+    for raw in (b"a\xef\xbf\xbd.mkv", b"a\xff.mkv", "aé.mkv".encode(), b"B.mkv", b"a.mkv"):
+        with open(os.fsencode(tmp_path) + b"/" + raw, "wb"):
+            pass
+    names = [f[0] for f in walk_twin.list_dir(str(tmp_path))[0]]
+    assert names == sorted(names) and len(names) == 5

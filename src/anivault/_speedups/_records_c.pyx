@@ -32,11 +32,11 @@ cdef extern from *:
     }
 
     /* Callers reserve first: these never grow the buffer. */
-    static inline void av_put(av_buf *b, const char *s, size_t len) {
+    static void av_put(av_buf *b, const char *s, size_t len) {
         memcpy(b->p + b->n, s, len); b->n += len;
     }
 
-    static inline void av_put_int(av_buf *b, long long v) {
+    static void av_put_int(av_buf *b, long long v) {
         char tmp[24]; int i = 0;
         unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
         do { tmp[i++] = (char)('0' + u % 10); u /= 10; } while (u);
@@ -71,13 +71,13 @@ cdef extern from *:
         b->n = (size_t)(o - b->p);
     }
 
-    static inline uint64_t av_u64(const unsigned char *p) {
+    static uint64_t av_u64(const unsigned char *p) {
         uint64_t v = 0;
         for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
         return v;
     }
 
-    static inline uint32_t av_u32(const unsigned char *p) {
+    static uint32_t av_u32(const unsigned char *p) {
         return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
     }
 

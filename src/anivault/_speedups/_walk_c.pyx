@@ -31,6 +31,7 @@ cdef extern from *:
 
     typedef struct {
         size_t name_off, name_len;
+        const char *name;  /* set once the listing is complete (names no longer move) */
         int kind, code;  /* code: st_mode of a special file, errno of a failed one */
         long long size, mtime_ns;
     } av_entry;
@@ -40,6 +41,7 @@ cdef extern from *:
         char *names; size_t used, names_cap;
         long long hidden, small;
         int error;  /* errno when the listing broke off */
+        int unsorted;  /* a name is not valid UTF-8: byte order is not str order */
     } av_listing;
 
     static int av_push(av_listing *l, const char *name, size_t len, int kind, int code,
@@ -63,6 +65,48 @@ cdef extern from *:
         e->kind = kind; e->code = code; e->size = size; e->mtime_ns = mtime_ns;
         l->used += len;
         return 0;
+    }
+
+    static int av_valid_utf8(const unsigned char *s, size_t n) {
+        size_t i = 0;
+        while (i < n) {
+            unsigned char c = s[i];
+            if (c < 0x80) { i++; continue; }
+            size_t k, j;
+            unsigned int cp, least;
+            if ((c & 0xE0) == 0xC0) { k = 1; cp = c & 0x1F; least = 0x80; }
+            else if ((c & 0xF0) == 0xE0) { k = 2; cp = c & 0x0F; least = 0x800; }
+            else if ((c & 0xF8) == 0xF0) { k = 3; cp = c & 0x07; least = 0x10000; }
+            else return 0;
+            if (n - i <= k) return 0;
+            for (j = 1; j <= k; j++) {
+                if ((s[i + j] & 0xC0) != 0x80) return 0;
+                cp = (cp << 6) | (s[i + j] & 0x3F);
+            }
+            if (cp < least || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+            i += k + 1;
+        }
+        return 1;
+    }
+
+    static int av_by_name(const void *a, const void *b) {
+        const av_entry *x = (const av_entry *)a, *y = (const av_entry *)b;
+        size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+        int c = memcmp(x->name, y->name, n);
+        return c ? c : (x->name_len > y->name_len) - (x->name_len < y->name_len);
+    }
+
+    /* Name order, as Python sorts the names: for valid UTF-8, byte order is code point
+       order; a folder with a name that is not is left for Python to sort. */
+    static void av_sort(av_listing *l) {
+        size_t i;
+        for (i = 0; i < l->n; i++) {
+            av_entry *e = &l->items[i];
+            e->name = l->names + e->name_off;
+            if (!l->unsorted && !av_valid_utf8((const unsigned char *)e->name, e->name_len))
+                l->unsorted = 1;
+        }
+        if (!l->unsorted && l->n > 1) qsort(l->items, l->n, sizeof(av_entry), av_by_name);
     }
 
     static void av_free(av_listing *l) {
@@ -126,6 +170,7 @@ cdef extern from *:
             if (rc) { l->error = rc; break; }
         }
         closedir(d);  /* closes fd too */
+        av_sort(l);
         return 0;
     }
     #endif
@@ -146,18 +191,6 @@ cdef extern from *:
     typedef struct { int unused; } av_queue;
     static int av_queue_init(av_queue *q) { return ENOSYS; }
     static void av_queue_destroy(av_queue *q) {}
-    /* Lists the top job of the stack; called and returns with the lock held. */
-    static void av_run_top(av_queue *q, long long min_size) {
-        av_job *j = q->stack[--q->n];
-        j->state = AV_RUNNING;
-        pthread_mutex_unlock(&q->mu);
-        j->rc = av_list(j->path, min_size, &j->l);
-        pthread_mutex_lock(&q->mu);
-        j->state = AV_DONE;
-        q->done++;
-        pthread_cond_broadcast(&q->cv);
-    }
-
     static void av_worker(av_queue *q, long long min_size) {}
     static int av_want(av_queue *q, av_job *j) { return ENOSYS; }
     static int av_claim(av_queue *q, av_job *j, long long min_size) { return 0; }
@@ -166,23 +199,28 @@ cdef extern from *:
     #include <pthread.h>
     typedef struct {
         pthread_mutex_t mu;
-        pthread_cond_t cv;
+        pthread_cond_t work;   /* the worker waits here for jobs, or for room */
+        pthread_cond_t ready;  /* the scanner waits here for a job the worker is on */
         av_job **stack; size_t n, cap;
         size_t done, ahead;  /* finished and not yet taken; the most allowed */
-        int closing;
+        int closing, sleeping, full;  /* full: the worker stopped at `ahead` (see av_claim) */
     } av_queue;
 
     static int av_queue_init(av_queue *q) {
         memset(q, 0, sizeof(*q));
         q->ahead = 256;
         if (pthread_mutex_init(&q->mu, NULL)) return ENOMEM;
-        if (pthread_cond_init(&q->cv, NULL)) { pthread_mutex_destroy(&q->mu); return ENOMEM; }
+        if (pthread_cond_init(&q->work, NULL)) { pthread_mutex_destroy(&q->mu); return ENOMEM; }
+        if (pthread_cond_init(&q->ready, NULL)) {
+            pthread_cond_destroy(&q->work); pthread_mutex_destroy(&q->mu); return ENOMEM;
+        }
         return 0;
     }
 
     static void av_queue_destroy(av_queue *q) {
         free(q->stack);
-        pthread_cond_destroy(&q->cv);
+        pthread_cond_destroy(&q->ready);
+        pthread_cond_destroy(&q->work);
         pthread_mutex_destroy(&q->mu);
     }
 
@@ -195,14 +233,21 @@ cdef extern from *:
         pthread_mutex_lock(&q->mu);
         j->state = AV_DONE;
         q->done++;
-        pthread_cond_broadcast(&q->cv);
+        pthread_cond_signal(&q->ready);
     }
 
+    /* Wakes are what a second thread costs on a busy machine, so the worker is woken
+       only when it has something to do: a job after an empty stack, or, once it has
+       filled its `ahead` listings, when half of them have been taken. */
     static void av_worker(av_queue *q, long long min_size) {
         pthread_mutex_lock(&q->mu);
         for (;;) {
-            while (!q->closing && (q->n == 0 || q->done >= q->ahead))
-                pthread_cond_wait(&q->cv, &q->mu);
+            while (!q->closing && (q->n == 0 || q->done >= q->ahead || q->full)) {
+                if (q->done >= q->ahead) q->full = 1;
+                q->sleeping = 1;
+                pthread_cond_wait(&q->work, &q->mu);
+                q->sleeping = 0;
+            }
             if (q->closing) break;
             av_run_top(q, min_size);
         }
@@ -219,7 +264,7 @@ cdef extern from *:
         }
         j->state = AV_PENDING;
         q->stack[q->n++] = j;
-        pthread_cond_signal(&q->cv);
+        if (q->sleeping && !q->full) pthread_cond_signal(&q->work);
         pthread_mutex_unlock(&q->mu);
         return 0;
     }
@@ -243,10 +288,13 @@ cdef extern from *:
         while (j->state == AV_RUNNING) {
             /* The worker has it: rather than wait, list what is wanted after it. */
             if (q->n > 0 && q->done < q->ahead) av_run_top(q, min_size);
-            else pthread_cond_wait(&q->cv, &q->mu);
+            else pthread_cond_wait(&q->ready, &q->mu);
         }
         q->done--;
-        pthread_cond_signal(&q->cv);
+        if (q->full && q->done <= q->ahead / 2) {
+            q->full = 0;
+            if (q->sleeping) pthread_cond_signal(&q->work);
+        }
         pthread_mutex_unlock(&q->mu);
         return 0;
     }
@@ -254,7 +302,8 @@ cdef extern from *:
     static void av_close(av_queue *q) {
         pthread_mutex_lock(&q->mu);
         q->closing = 1;
-        pthread_cond_broadcast(&q->cv);
+        pthread_cond_broadcast(&q->work);
+        pthread_cond_broadcast(&q->ready);
         pthread_mutex_unlock(&q->mu);
     }
     #endif
@@ -282,6 +331,7 @@ cdef extern from *:
         long long hidden
         long long small
         int error
+        int unsorted
     int av_list(const char* path, long long min_size, av_listing* l) nogil
     void av_free(av_listing* l)
     enum:
@@ -350,14 +400,15 @@ cdef tuple _result(av_listing* l, int rc, str path):
                 specials.append((name, e.code))
             else:
                 failed.append((name, e.code))
-        hidden, small, error = l.hidden, l.small, l.error
+        hidden, small, error, unsorted = l.hidden, l.small, l.error, l.unsorted
     finally:
         av_free(l)
-    files.sort()
-    dirs.sort()
-    links.sort()
-    specials.sort()
-    failed.sort()
+    if unsorted:  # C sorted by bytes, unless a name was not valid UTF-8
+        files.sort()
+        dirs.sort()
+        links.sort()
+        specials.sort()
+        failed.sort()
     return files, dirs, links, specials, failed, hidden, small, error
 
 
