@@ -15,11 +15,6 @@ import platformdirs
 
 from .errors import AniVaultError, UsageError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 APP = "anivault"
 
 # Each known key, its type and default. Unknown keys are refused by `config set`.
@@ -44,6 +39,14 @@ SECRET_KEYS = frozenset({"tmdb_api_key", "tmdb_read_token"})
 ENV_ALIASES = {"tmdb_api_key": "TMDB_API_KEY", "tmdb_read_token": "TMDB_READ_TOKEN"}
 
 
+def _toml() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    return tomllib
+
+
 def config_path() -> Path:
     return Path(os.environ.get("ANIVAULT_CONFIG") or
                 Path(platformdirs.user_config_dir(APP, appauthor=False)) / "config.toml")
@@ -53,10 +56,16 @@ def read_file(path: Path | None = None) -> dict[str, Any]:
     path = path or config_path()
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            data = f.read()
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as e:
+    except OSError as e:
+        raise AniVaultError(f"cannot read config file {path}: {e}",
+                            hint="fix it or remove it; `anivault config path` shows where it is") from e
+    tomllib = _toml()  # imported only when there is a file: most runs have none
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise AniVaultError(f"cannot read config file {path}: {e}",
                             hint="fix it or remove it; `anivault config path` shows where it is") from e
 

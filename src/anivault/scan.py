@@ -410,6 +410,7 @@ class ScanRun:
         self._use_index = use_index
         self._cache_dir = cache_dir
         self._series: set[int] = set()
+        self._kinds = [0, 0, 0]  # videos, subtitles, others of --json (by_kind at the end)
         self._metered = (0, 0, 0, 0)  # files, bytes, index hits and misses the metrics have
         self._pending_index_seconds = 0.0
         self._pending_parse: list[Any] = [0.0, 0]  # seconds, files parsed
@@ -476,6 +477,9 @@ class ScanRun:
             summary.complete = True
         finally:
             events.close()  # type: ignore[attr-defined]
+            for kind, n in zip(("video", "subtitle", "other"), self._kinds):
+                if n:
+                    summary.by_kind[kind] += n
             self._flush_metrics()
             self.metrics.add_time("walk", walker.walk_seconds, summary.files)
             self.metrics.add_time("index", walker.index_seconds, summary.directories)
@@ -511,11 +515,12 @@ class ScanRun:
         files = folder.files
         segments, misses, order, counts, series_keys = render_folder(prefix, files, blob)
         folder.hits, folder.nbytes, videos, subtitles, others = counts
-        by_kind = self.summary.by_kind
-        by_kind["video"] += videos
-        by_kind["subtitle"] += subtitles
-        by_kind["other"] += others
-        self._series.update(series_keys)
+        kinds = self._kinds
+        kinds[0] += videos
+        kinds[1] += subtitles
+        kinds[2] += others
+        if series_keys:
+            self._series.update(series_keys)
         if not misses:
             chunk: bytes = segments[0]
         else:

@@ -16,7 +16,11 @@ from cpython.bytes cimport PyBytes_AS_STRING
 from libc.stdlib cimport calloc, free
 from libc.string cimport memset, strdup
 
-from ._walk_py import list_dir as _pure_list_dir
+
+
+def _pure_list_dir(path, min_size):
+    from ._walk_py import list_dir  # Windows only: imported there alone
+    return list_dir(path, min_size)
 
 cdef extern from "Python.h":
     object PyUnicode_DecodeFSDefaultAndSize(const char* s, Py_ssize_t size)
