@@ -150,6 +150,8 @@ def test_episodes_versions_ranges_batches(parse_twin, name, fields):
     ("[Group] Title - PV [1080p].mkv", "extra", None),
     ("[Group] Title - CM01.mkv", "extra", 1),
     ("[Group] Title - Menu [1080p].mkv", "extra", None),
+    ("[Group] Title - Menu01 [1080p].mkv", "extra", 1),
+    ("Title S2 - Menu02.mkv", "extra", 2),
     ("[Group] Title - Preview 05.mkv", "extra", 5),
     ("[Group] Title - Trailer.mkv", "extra", None),
     ("[Coalgirls]_Toradora_ED2_(704x480_DVD_AAC)_[3B65D1E6].mkv", "extra", 2),

@@ -267,10 +267,11 @@ cdef list VALUES = list(tables.VALUES)
 cdef list SUFFIX_VALUES = []
 cdef list EXT_VALUES = sorted(tables.EXTENSIONS)
 cdef list KIND_NAMES = [tables.KINDS[k] for k in range(len(tables.KINDS))]
-cdef int TYPED_KIND[12]
+cdef int TYPED_KIND[16]
 cdef bint TYPED_FIRST[128]  # first letters of the typed prefixes
-cdef ucs TYPED_PREFIX[12][5]
-cdef int TYPED_LEN[12]
+cdef ucs TYPED_PREFIX[16][5]
+cdef int TYPED_LEN[16]
+cdef int NTYPED = 0
 
 
 def _init() -> None:
@@ -308,8 +309,10 @@ def _init() -> None:
             ASCII_OPENER[OPENERS[k]] = k
         if CLOSERS[k] < 128:
             ASCII_CLOSER[CLOSERS[k]] = k
+    global NTYPED
     prefixes = tables.TYPED_PREFIXES
-    assert len(prefixes) == 12 and all(len(x) <= 4 for x in prefixes)
+    assert len(prefixes) <= 16 and all(len(x) <= 4 for x in prefixes)
+    NTYPED = len(prefixes)
     for k in range(128):
         TYPED_FIRST[k] = False
     for k, prefix in enumerate(prefixes):
@@ -616,7 +619,7 @@ cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
             if in_str(c, DI_SEASON):
                 return mk(ws, we, br, SEASON, value)
     if kn > 1 and key[0] < 128 and TYPED_FIRST[key[0]]:
-        for k in range(12):
+        for k in range(NTYPED):
             plen = TYPED_LEN[k]
             if kn > plen and isdigit(key[plen]):
                 j = 0
@@ -630,7 +633,7 @@ cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
                     break
     elif kn < 0 and n > 5:
         # Too long for the lowered copy, but a long "ova123..." still needs checking.
-        for k in range(12):
+        for k in range(NTYPED):
             plen = TYPED_LEN[k]
             if n > plen and isdigit(s[ws + plen]):
                 j = 0

@@ -151,8 +151,8 @@ _add(OF, 0, "", "of")
 _add(RES, 2160, "", "4k|uhd4k|2160p|4k2160p")
 _add(RES, 1080, "", "fullhd|fhd1080")
 
-# Type words glued to a number ("ED2", "OVA3.5", "NCOP1"), in the order they are tried.
-TYPED_PREFIXES = ("ncop", "nced", "ova", "oav", "oad", "ona", "sp", "ed", "op", "pv", "cm", "ex")
+# Type words glued to a number ("ED2", "OVA3.5", "NCOP1", "Menu01"), in the order they are tried.
+TYPED_PREFIXES = ("ncop", "nced", "ova", "oav", "oad", "ona", "menu", "sp", "ed", "op", "pv", "cm", "ex")
 
 # Two-word tags ("Dual Audio"): first word -> {second word: same shape as VOCABULARY}.
 PAIRS: dict[str, dict[str, tuple[int, int, str, int]]] = {
