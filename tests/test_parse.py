@@ -189,6 +189,9 @@ def test_episode_parts_are_kept(parse_twin):
     ("[Group] 标题 第5話 [1080p].mp4", dict(title="标题", episode=5)),
     ("[Group] 标题 第5集 [1080p].mp4", dict(title="标题", episode=5)),
     ("呪術廻戦 第2期 01話", dict(title="呪術廻戦", season=2, episode=1)),
+    ("[Group] 呪術廻戦 第二季 - 05 [1080p].mkv", dict(title="呪術廻戦", season=2, episode=5)),
+    ("[Group] 标题 第十二集 [1080p].mp4", dict(title="标题", episode=12)),
+    ("[Group] 标题 第二十三話.mp4", dict(title="标题", episode=23)),
     ("[Group] 제목 01화 [1080p].mp4", dict(title="제목", episode=1)),
 ])
 def test_cjk(parse_twin, name, fields):

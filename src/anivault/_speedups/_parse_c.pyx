@@ -556,6 +556,54 @@ cdef inline int digits(const ucs* s, int i, int end, int* value) noexcept nogil:
     return j
 
 
+cdef inline int cjk_digit(ucs c) noexcept nogil:
+    """The value of a Chinese numeral digit, -1 for anything else (十 included)."""
+    if c == 0x3007 or c == 0x96f6:  # 〇 零
+        return 0
+    if c == 0x4e00:  # 一
+        return 1
+    if c == 0x4e8c or c == 0x4e24 or c == 0x5169:  # 二 两 兩
+        return 2
+    if c == 0x4e09:  # 三
+        return 3
+    if c == 0x56db:  # 四
+        return 4
+    if c == 0x4e94:  # 五
+        return 5
+    if c == 0x516d:  # 六
+        return 6
+    if c == 0x4e03:  # 七
+        return 7
+    if c == 0x516b:  # 八
+        return 8
+    if c == 0x4e5d:  # 九
+        return 9
+    return -1
+
+
+cdef inline int cjk_digits(const ucs* s, int i, int end, int* value) noexcept nogil:
+    """A Chinese numeral from 1 to 99 at i (二, 十, 十二, 二十三): the index after it, or -1."""
+    cdef int j = i, v = 0, d
+    if j < end:
+        d = cjk_digit(s[j])
+        if d >= 0:
+            v = d
+            j += 1
+    if j < end and s[j] == 0x5341:  # 十
+        v = (v if j > i else 1) * 10
+        j += 1
+        if j < end:
+            d = cjk_digit(s[j])
+            if d >= 0:
+                v += d
+                j += 1
+    if j == i or v == 0:
+        value[0] = 0
+        return -1
+    value[0] = v
+    return j
+
+
 cdef inline bint is_date8(const ucs* s, int i) noexcept nogil:
     cdef int y = digits_value(s, i, i + 4)
     cdef int m = digits_value(s, i + 4, i + 6)
@@ -612,6 +660,8 @@ cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
             return mk(ws, we, br, SEASON, value)
     if c0 == 0x7b2c and n > 2:  # 第
         j = digits(s, ws + 1, we, &value)
+        if j == -1:  # 第二季
+            j = cjk_digits(s, ws + 1, we, &value)
         if j == we - 1:
             c = s[j]
             if in_str(c, DI_EP):

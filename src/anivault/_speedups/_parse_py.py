@@ -193,6 +193,27 @@ def _digits(s: str, i: int, end: int) -> tuple[int, int]:
     return j, int(s[i:j])
 
 
+_CJK_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
+               "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _cjk_digits(s: str, i: int, end: int) -> tuple[int, int]:
+    """(next, value) of a Chinese numeral from 1 to 99 at i (二, 十, 十二, 二十三); next == -1 if none."""
+    j, value = i, 0
+    if j < end and s[j] in _CJK_DIGITS:
+        value = _CJK_DIGITS[s[j]]
+        j += 1
+    if j < end and s[j] == "十":
+        value = (value if j > i else 1) * 10
+        j += 1
+        if j < end and s[j] in _CJK_DIGITS:
+            value += _CJK_DIGITS[s[j]]
+            j += 1
+    if j == i or value == 0:
+        return -1, 0
+    return j, value
+
+
 def _is_date(s: str, i: int) -> bool:
     """s[i:i+8] is a plausible YYYYMMDD."""
     y = int(s[i:i + 4])
@@ -248,6 +269,8 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
             return _token(ws, we, br, SEASON, value)
     if c0 == "第" and n > 2:
         j, value = _digits(s, ws + 1, we)
+        if j == -1:  # 第二季
+            j, value = _cjk_digits(s, ws + 1, we)
         if j == we - 1:
             c = s[j]
             if c in "話话集回":
