@@ -89,6 +89,18 @@ def test_ttl_is_configurable(db: Path, clock: Clock, monkeypatch: pytest.MonkeyP
         assert c.ttl["details"] == 3 * DAY
 
 
+def test_ttl_from_the_config_file_and_refused_when_negative(db: Path, clock: Clock) -> None:
+    from anivault import config
+    from anivault.errors import AniVaultError
+
+    config.set_value("cache_ttl_details_days", "10")
+    with TMDBCache(db, clock=clock) as c:
+        assert c.ttl["details"] == 10 * DAY and c.ttl["search"] == 7 * DAY
+    config.set_value("cache_ttl_none_days", "-1")
+    with pytest.raises(AniVaultError, match="cache_ttl_none_days"):
+        TMDBCache(db, clock=clock)
+
+
 def test_memory_index_answers_without_sqlite(db: Path, clock: Clock) -> None:
     with TMDBCache(db, clock=clock) as c:
         c.put("k", "tv", {"id": 7})

@@ -23,15 +23,16 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from . import config
 from ._speedups import LRUCache
-from .errors import AniVaultError
+from .errors import AniVaultError, UsageError
 
 log = logging.getLogger(__name__)
 
 FILENAME = "tmdb.sqlite"
 SCHEMA_VERSION = 1
 DAY = 86400.0
-DEFAULT_TTL_DAYS = {"search": 7.0, "details": 30.0, "none": 1.0}
+DEFAULT_TTL_DAYS = {name: config.DEFAULTS[f"cache_ttl_{name}_days"] for name in ("search", "details", "none")}
 SEARCH_KINDS = ("search/tv", "search/movie")
 # Per-row cost beyond key and body (columns, b-tree cell and page slack), so the
 # accounted size tracks the file size.
@@ -62,16 +63,15 @@ def is_empty(value: Any) -> bool:
 
 
 def ttl_days_from_env() -> dict[str, float]:
-    """Lifetimes, overridable with ANIVAULT_CACHE_TTL_SEARCH_DAYS / _DETAILS_DAYS / _NONE_DAYS."""
-    ttl = dict(DEFAULT_TTL_DAYS)
-    for name in ttl:
-        raw = os.environ.get(f"ANIVAULT_CACHE_TTL_{name.upper()}_DAYS")
-        if raw:
-            try:
-                ttl[name] = float(raw)
-            except ValueError:
-                raise AniVaultError(f"ANIVAULT_CACHE_TTL_{name.upper()}_DAYS={raw!r} is not a number",
-                                    hint="give a number of days, e.g. 7") from None
+    """Lifetimes in days by category: the settings cache_ttl_search_days / _details_days /
+    _none_days (``anivault config set``, or ANIVAULT_CACHE_TTL_SEARCH_DAYS etc.)."""
+    values = config.settings()
+    ttl = {name: float(values[f"cache_ttl_{name}_days"]) for name in DEFAULT_TTL_DAYS}
+    for name, days in ttl.items():
+        if not days >= 0:
+            raise UsageError(f"cache_ttl_{name}_days={days} must be a number of days >= 0",
+                             hint=f"e.g. `anivault config set cache_ttl_{name}_days "
+                                  f"{DEFAULT_TTL_DAYS[name]:g}`")
     return ttl
 
 

@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "concurrency": 4,
     "min_confidence": 0.6,
     "cache_max_mb": 256,
+    "cache_ttl_search_days": 7.0,  # how long cached TMDB answers live (see cache.py)
+    "cache_ttl_details_days": 30.0,
+    "cache_ttl_none_days": 1.0,  # "not found" answers: retried soon
     "template": None,
     "movie_template": None,
     "colon_style": "dash",
