@@ -2,8 +2,8 @@
 
     ANIVAULT_BENCH_SCAN_FILES=20000 python -m pytest benchmarks/bench_scan.py --benchmark-only
 
-Each benchmark consumes ``scan(...).ndjson()`` (what ``scan --json`` writes)
-or the records, with the walk and hash twins of one backend. The parser is
+Each benchmark consumes ``scan(...).ndjson_bytes()`` (what ``scan --json``
+writes) or the records, with the walk, render and hash twins of one backend. The parser is
 whatever the selector picked; with a warm index it is not called at all.
 The command-level comparison with ``find`` (and peak RSS) is
 ``benchmarks/scan_vs_find.py``.
@@ -36,14 +36,15 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def twins(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     backend = request.param
-    monkeypatch.setattr(scan_module, "list_dir", twin("walk", backend).list_dir)
+    monkeypatch.setattr(scan_module, "ReadAhead", twin("walk", backend).ReadAhead)
+    monkeypatch.setattr(scan_module, "render_folder", twin("records", backend).render_folder)
     monkeypatch.setattr(scan_module, "path_hash", twin("hash", backend).path_hash)
     monkeypatch.setattr(anivault.index, "path_hash", twin("hash", backend).path_hash)
     return backend
 
 
 def consume_ndjson(root: Path, **kwargs) -> int:
-    return sum(chunk.count("\n") for chunk in scan(root, **kwargs).ndjson())
+    return sum(chunk.count(b"\n") for chunk in scan(root, **kwargs).ndjson_bytes())
 
 
 @pytest.mark.parametrize("twins", ["c", "py"], indirect=True)
@@ -74,16 +75,17 @@ def test_scan_records_warm_index(benchmark, library: Path, tmp_path: Path, twins
 
 
 @pytest.mark.parametrize("twins", ["c", "py"], indirect=True)
-def test_walk_only(benchmark, library: Path, twins: str) -> None:
-    """The folder walk alone (list_dir + policy), no records: the floor of a scan."""
+@pytest.mark.parametrize("read_ahead", [False, True])
+def test_walk_only(benchmark, library: Path, twins: str, read_ahead: bool) -> None:
+    """The folder walk alone (listing + policy), no records: the floor of a scan."""
     from collections import Counter
 
     options = scan_module._Options(recursive=True, min_size=0, exclude=None, exclude_paths=False,
                                    follow_symlinks=False)
 
     def walk() -> int:
-        return sum(len(e[1]) for e in scan_module._Walker(options, Counter(), None).events([str(library)])
-                   if not isinstance(e, scan_module.ScanWarning))
+        walker = scan_module._Walker(options, Counter(), None, read_ahead)
+        return sum(len(e[1]) for e in walker.events([str(library)]) if not isinstance(e, scan_module.ScanWarning))
 
     benchmark.group = "walk only"
     files = benchmark(walk)
