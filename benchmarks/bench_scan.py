@@ -36,7 +36,8 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def twins(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     backend = request.param
-    monkeypatch.setattr(scan_module, "ReadAhead", twin("walk", backend).ReadAhead)
+    monkeypatch.setattr(scan_module, "list_dir", twin("walk", backend).list_dir)
+    monkeypatch.setattr(scan_module, "walk_folders", twin("walk", backend).walk_folders)
     monkeypatch.setattr(scan_module, "render_folder", twin("records", backend).render_folder)
     monkeypatch.setattr(scan_module, "path_hash", twin("hash", backend).path_hash)
     monkeypatch.setattr(anivault.index, "path_hash", twin("hash", backend).path_hash)

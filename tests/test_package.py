@@ -23,7 +23,7 @@ def _backend_in_subprocess(**env: str) -> dict:
             "'backend': anivault.BACKEND, 'parse': s.parse_name.__module__, "
             "'hash': s.path_hash.__module__, 'lru': s.LRUCache.__module__, "
             "'walk': s.list_dir.__module__, 'records': s.render_folder.__module__, "
-            "'read_ahead': s.ReadAhead.__module__}))")
+            "'read_ahead': s.walk_folders.__module__}))")
     environ = {k: v for k, v in os.environ.items() if k != "ANIVAULT_NO_EXTENSIONS"}
     environ.update(env)
     out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True,

@@ -33,8 +33,10 @@ def _twins(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     hash_twin = twin("hash", backend)
     monkeypatch.setattr(scan_module, "path_hash", hash_twin.path_hash)
     monkeypatch.setattr(anivault.index, "path_hash", hash_twin.path_hash)
-    monkeypatch.setattr(scan_module, "ReadAhead", twin("walk", backend).ReadAhead)
-    LIST_DIR[0] = twin("walk", backend).list_dir
+    walk = twin("walk", backend)
+    monkeypatch.setattr(scan_module, "list_dir", walk.list_dir)
+    monkeypatch.setattr(scan_module, "walk_folders", walk.walk_folders)
+    LIST_DIR[0] = walk.list_dir
 
 
 def touch(path: Path, size: int = 0) -> Path:

@@ -17,6 +17,7 @@ from anivault._speedups import twin
 
 PURE_RUN = os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0")
 POSIX = os.name == "posix"
+PARENT = os.getpid()
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def test_compiled_and_pure_twins_agree(entries, min_size: int) -> None:
         shutil.rmtree(base)
 
 
-# ---- ReadAhead: the folders a depth-first walk wants, listed ahead
+# ---- walk_folders: the scanner's default walk, listed ahead on a worker thread
 
 
 @pytest.fixture
@@ -174,67 +175,99 @@ def tree(tmp_path: Path) -> Path:
             sub.mkdir(parents=True)
             for k in range(5):
                 (sub / f"{k:02d}.mkv").write_bytes(b"v" * k)
+    (tmp_path / "show 03" / "@eaDir" / "inner").mkdir(parents=True)
+    (tmp_path / ".hidden" / "x").mkdir(parents=True)
+    if POSIX:
+        os.symlink(tmp_path / "show 01", tmp_path / "show 02" / "link")
     return tmp_path
 
 
-def walk_with(reader, root: str) -> list[tuple[str, tuple]]:
-    """A depth-first walk as the scanner does it: each folder's listing, in visiting order."""
-    out = []
-    stack = [(root, reader.want(root))]
+def expected_walk(list_dir, root: str, min_size: int, skip: set[str]) -> list[tuple[str, tuple]]:
+    """The scanner's own depth-first walk with list_dir: what walk_folders must give."""
+    out, stack = [], [root]
     while stack:
-        path, ticket = stack.pop()
-        listing = reader.take(ticket)
+        path = stack.pop()
+        listing = list_dir(path, min_size)
         out.append((path, listing))
-        stack += [(os.path.join(path, d), reader.want(os.path.join(path, d))) for d in reversed(listing[1])]
+        stack += [os.path.join(path, d) for d in reversed(listing[1]) if d not in skip]
     return out
 
 
 @pytest.mark.parametrize("ahead", [True, False])
-def test_read_ahead_gives_what_list_dir_gives_in_walk_order(walk_twin, tree: Path, ahead: bool) -> None:
-    reader = walk_twin.ReadAhead(2, ahead)
+def test_walk_folders_is_the_depth_first_walk_in_name_order(walk_twin, tree: Path, ahead: bool) -> None:
+    walk = walk_twin.walk_folders(str(tree), 2, ["@eaDir"], ahead)
     try:
-        walked = walk_with(reader, str(tree))
+        walked = list(walk)
     finally:
-        reader.close()
-    assert len(walked) == 1 + 40 + 120
-    assert [p for p, _ in walked][:3] == [str(tree), str(tree / "show 00"), str(tree / "show 00" / "season 0")]
-    for path, listing in walked:
-        assert listing == walk_twin.list_dir(path, 2)
+        walk.close()
+    assert walked == expected_walk(walk_twin.list_dir, str(tree), 2, {"@eaDir"})
+    paths = [p for p, _ in walked]
+    assert paths[:3] == [str(tree), str(tree / "show 00"), str(tree / "show 00" / "season 0")]
+    assert not any("@eaDir" in p or ".hidden" in p or p.endswith("link") for p in paths)
+    assert len(paths) == 1 + 40 + 120
 
 
-def test_read_ahead_takes_in_any_order_and_reports_errors(walk_twin, tree: Path) -> None:
-    reader = walk_twin.ReadAhead()
+@pytest.mark.skipif(not POSIX, reason="POSIX permissions")
+@pytest.mark.parametrize("ahead", [True, False])
+def test_walk_folders_reports_a_folder_it_cannot_read_and_goes_on(walk_twin, ahead: bool) -> None:
+    """A real chmod 000 folder; as root (who reads it anyway) the walk runs in a child as 'nobody'."""
+    base = tempfile.mkdtemp()
     try:
-        tickets = [reader.want(str(tree / f"show {i:02d}")) for i in range(40)]  # beyond nothing: fine
-        missing = reader.want(str(tree / "nope"))
-        for i in (39, 0, 20):
-            assert reader.take(tickets[i]) == walk_twin.list_dir(str(tree / f"show {i:02d}"))
-        with pytest.raises(FileNotFoundError):
-            reader.take(missing)
-        with pytest.raises(ValueError):
-            reader.want(str(tree) + "\0x")
+        os.chmod(base, 0o755)
+        for name in ("a", "b", "c"):
+            os.makedirs(os.path.join(base, name, "inner"))
+        os.chmod(os.path.join(base, "b"), 0)
+        pid = os.fork() if os.geteuid() == 0 else 0
+        if pid == 0:
+            ok = False
+            try:
+                if os.geteuid() == 0:
+                    os.setgid(65534)
+                    os.setuid(65534)
+                walk = walk_twin.walk_folders(base, 0, (), ahead)
+                walked = [(p, isinstance(x, PermissionError)) for p, x in walk]
+                walk.close()
+                ok = walked == [(base, False), (f"{base}/a", False), (f"{base}/a/inner", False),
+                                (f"{base}/b", True), (f"{base}/c", False), (f"{base}/c/inner", False)]
+            finally:
+                if os.getpid() != PARENT:
+                    os._exit(0 if ok else 1)
+            assert ok
+        else:
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
     finally:
-        reader.close()  # with 37 folders wanted and never taken
+        os.chmod(os.path.join(base, "b"), 0o755)
+        shutil.rmtree(base)
 
 
-def test_read_ahead_stays_a_bounded_distance_ahead(walk_twin, tree: Path) -> None:
-    """Far more folders wanted than the worker may hold: it waits, and every one is still right."""
-    reader = walk_twin.ReadAhead()
+def test_walk_folders_stopped_early_frees_what_it_read_ahead(walk_twin, tree: Path) -> None:
+    for _ in range(20):  # the worker is mid-walk, or waiting on a full ring, when it is closed
+        walk = walk_twin.walk_folders(str(tree), 0, (), True)
+        assert next(walk)[0] == str(tree)
+        walk.close()
+    with pytest.raises(ValueError):
+        walk_twin.walk_folders(str(tree) + "\0x")
+
+
+def test_walk_folders_of_a_missing_root_is_one_error(walk_twin, tmp_path: Path) -> None:
+    walk = walk_twin.walk_folders(str(tmp_path / "nope"))
     try:
-        folders = [str(tree / f"show {i % 40:02d}" / f"season {i % 3}") for i in range(1200)]
-        tickets = [reader.want(f) for f in folders]
-        for folder, ticket in zip(reversed(folders), reversed(tickets)):
-            assert reader.take(ticket)[0] == walk_twin.list_dir(folder)[0]
+        ((path, error),) = list(walk)
     finally:
-        reader.close()
+        walk.close()
+    assert path == str(tmp_path / "nope") and isinstance(error, FileNotFoundError)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="needs a filesystem that stores raw bytes")
 def test_name_order_is_str_order_even_with_names_that_are_not_utf8(walk_twin, tmp_path: Path) -> None:
     """Byte order and str order differ once a name is not valid UTF-8 ("a\\xff" decodes to
     U+DCFF, which sorts before U+FFFD although 0xff sorts after 0xef)."""
-    for raw in (b"a\xef\xbf\xbd.mkv", b"a\xff.mkv", "aé.mkv".encode(), b"B.mkv", b"a.mkv"):
+    raws = (b"a\xef\xbf\xbd.mkv", b"a\xff.mkv", "aé.mkv".encode(), b"B.mkv", b"a.mkv",
+            b"a\xe3\x81.mkv", b"a\xe3\x81\x82.mkv", b"a\xc0\xaf.mkv", b"a\xed\xa0\x80.mkv",
+            "a\U0001f600.mkv".encode(), b"a\xf0\x9f\x98.mkv", b"a\x80\x80.mkv", b"a\xe3")
+    for raw in raws:
         with open(os.fsencode(tmp_path) + b"/" + raw, "wb"):
             pass
     names = [f[0] for f in walk_twin.list_dir(str(tmp_path))[0]]
-    assert names == sorted(names) and len(names) == 5
+    assert names == sorted(names) and len(names) == len(raws)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from ._speedups import BACKEND, ReadAhead, path_hash, render_folder
+from ._speedups import BACKEND, list_dir, path_hash, render_folder, walk_folders
 from ._speedups._records_format import (JSON_FIELDS, KIND_BY_EXT, SUBTITLE_EXTS, VIDEO_EXTS,  # noqa: F401
                                     decode_entries, encode_entry)  # (the kinds are re-exported)
 from .errors import UsageError
@@ -193,10 +193,12 @@ Listing = tuple[str, list[tuple[str, int, int]], "bytes | None", bool]
 class _Walker:
     """Depth-first walk of the roots: yields each folder's files, and warnings, in order.
 
-    Folders are read by the walk twin's ``ReadAhead`` (compiled: listed in C
-    by a worker thread without the GIL, ahead of the walk, unless
-    ``read_ahead`` is off); this class applies the policy: hidden, system and
-    excluded names, symlinks and their loops, and what to warn about.
+    With the default rules (recursive, nothing excluded, symlinks not followed)
+    the walk twin's ``walk_folders`` lists the tree, compiled on a worker
+    thread ahead of the scan unless ``read_ahead`` is off; otherwise each
+    folder is read with ``list_dir`` as the walk reaches it. This class
+    applies the rules either way: hidden, system and excluded names, symlinks
+    and their loops, and what to warn about.
     """
 
     def __init__(self, options: _Options, skipped: Counter[str],
@@ -211,36 +213,60 @@ class _Walker:
         self._warnings: list[ScanWarning] = []
 
     def events(self, roots: list[str]) -> Iterator[Listing | ScanWarning]:
-        reader = ReadAhead(self.options.min_size, self.read_ahead)
-        try:
-            for root in roots:
-                if os.path.isdir(root):
-                    yield from self._walk(root, reader)
-                else:
-                    yield from self._single_file(root)
-        finally:
-            reader.close()
+        options = self.options
+        default_rules = options.recursive and options.exclude is None and not options.follow_symlinks
+        for root in roots:
+            if not os.path.isdir(root):
+                yield from self._single_file(root)
+            elif default_rules and not _WINDOWS:  # (Windows has hidden and system attributes)
+                yield from self._walk_ahead(root)
+            else:
+                yield from self._walk(root)
 
     def _warn(self, path: str, message: str) -> None:
         self._warnings.append(ScanWarning(path, message))
 
-    def _walk(self, root: str, reader: Any) -> Iterator[Listing | ScanWarning]:
+    def _walk_ahead(self, root: str) -> Iterator[Listing | ScanWarning]:
+        folders = walk_folders(root, self.options.min_size, SYSTEM_DIRS, self.read_ahead)
+        try:
+            while True:
+                started = time.perf_counter()
+                step = next(folders, None)
+                self.walk_seconds += time.perf_counter() - started
+                if step is None:
+                    return
+                directory, listing = step
+                files, _ = self._apply(directory, listing, root)  # sub-folders: the walk has them
+                yield from self._folder(directory, files)
+        finally:
+            folders.close()
+
+    def _walk(self, root: str) -> Iterator[Listing | ScanWarning]:
         if self.options.follow_symlinks:
             self._first_visit(root)
-        stack = [(root, reader.want(root))]
+        stack = [root]
         while stack:
-            directory, ticket = stack.pop()
-            files, subdirs = self._read(directory, reader, ticket, root)
-            if self._warnings:
-                yield from self._warnings
-                self._warnings.clear()
-            blob = None
-            if files and self.load_blob is not None:
-                started = time.perf_counter()
-                blob = self.load_blob(directory)
-                self.index_seconds += time.perf_counter() - started
-            yield directory, files, blob, self.whole_folders
-            stack += [(d, reader.want(d)) for d in reversed(subdirs)]  # the reader's order too
+            directory = stack.pop()
+            started = time.perf_counter()
+            try:
+                listing: Any = list_dir(directory, self.options.min_size)
+            except OSError as e:
+                listing = e
+            self.walk_seconds += time.perf_counter() - started
+            files, subdirs = self._apply(directory, listing, root)
+            yield from self._folder(directory, files)
+            stack += reversed(subdirs)
+
+    def _folder(self, directory: str, files: list[tuple[str, int, int]]) -> Iterator[Listing | ScanWarning]:
+        if self._warnings:
+            yield from self._warnings
+            self._warnings.clear()
+        blob = None
+        if files and self.load_blob is not None:
+            started = time.perf_counter()
+            blob = self.load_blob(directory)
+            self.index_seconds += time.perf_counter() - started
+        yield directory, files, blob, self.whole_folders
 
     def _blob(self, directory: str) -> bytes | None:
         if self.load_blob is None:
@@ -250,17 +276,14 @@ class _Walker:
         self.index_seconds += time.perf_counter() - started
         return blob
 
-    def _read(self, directory: str, reader: Any, ticket: int,
-              root: str) -> tuple[list[tuple[str, int, int]], list[str]]:
+    def _apply(self, directory: str, listing: Any, root: str) -> tuple[list[tuple[str, int, int]], list[str]]:
+        """The rules applied to one folder's listing (or the OSError that stopped it):
+        its files and the sub-folders to walk, and a warning for what is skipped."""
         options, skipped = self.options, self.skipped
-        started = time.perf_counter()
-        try:
-            files, dirs, links, specials, failed, hidden, small, error = reader.take(ticket)
-        except OSError as e:
-            self.walk_seconds += time.perf_counter() - started
-            self._warn(directory, _reason(e, "cannot read folder"))
+        if isinstance(listing, OSError):
+            self._warn(directory, _reason(listing, "cannot read folder"))
             return [], []
-        self.walk_seconds += time.perf_counter() - started
+        files, dirs, links, specials, failed, hidden, small, error = listing
         prefix = directory if directory.endswith(os.sep) else directory + os.sep
         if hidden:
             skipped["hidden"] += hidden

@@ -39,8 +39,8 @@ path_hashes = _modules["hash"].path_hashes
 change_key = _modules["hash"].change_key
 LRUCache = _modules["lru"].LRUCache
 list_dir = _modules["walk"].list_dir
-ReadAhead = _modules["walk"].ReadAhead
+walk_folders = _modules["walk"].walk_folders
 render_folder = _modules["records"].render_folder
 
 __all__ = ["BACKEND", "BACKENDS", "TWINS", "twin", "parse_name", "path_hash", "path_hashes",
-           "change_key", "LRUCache", "list_dir", "ReadAhead", "render_folder"]
+           "change_key", "LRUCache", "list_dir", "walk_folders", "render_folder"]

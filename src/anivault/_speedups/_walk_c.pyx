@@ -24,6 +24,7 @@ def _pure_list_dir(path, min_size):
 
 cdef extern from "Python.h":
     object PyUnicode_DecodeFSDefaultAndSize(const char* s, Py_ssize_t size)
+    object PyUnicode_DecodeFSDefault(const char* s)
 
 cdef extern from *:
     """
@@ -45,7 +46,6 @@ cdef extern from *:
         char *names; size_t used, names_cap;
         long long hidden, small;
         int error;  /* errno when the listing broke off */
-        int unsorted;  /* a name is not valid UTF-8: byte order is not str order */
     } av_listing;
 
     static int av_push(av_listing *l, const char *name, size_t len, int kind, int code,
@@ -71,25 +71,30 @@ cdef extern from *:
         return 0;
     }
 
+    /* The code point at s[*i] as Python decodes file names: a strict UTF-8 sequence, or
+       one byte that is not part of one as its surrogate escape (U+DC80..U+DCFF). */
+    static unsigned int av_next_cp(const unsigned char *s, size_t n, size_t *i) {
+        unsigned char c = s[*i];
+        if (c < 0x80) { (*i)++; return c; }
+        size_t k, j;
+        unsigned int cp, least;
+        if ((c & 0xE0) == 0xC0) { k = 1; cp = c & 0x1F; least = 0x80; }
+        else if ((c & 0xF0) == 0xE0) { k = 2; cp = c & 0x0F; least = 0x800; }
+        else if ((c & 0xF8) == 0xF0) { k = 3; cp = c & 0x07; least = 0x10000; }
+        else { (*i)++; return 0xDC00 + c; }
+        if (n - *i <= k) { (*i)++; return 0xDC00 + c; }
+        for (j = 1; j <= k; j++) {
+            if ((s[*i + j] & 0xC0) != 0x80) { (*i)++; return 0xDC00 + c; }
+            cp = (cp << 6) | (s[*i + j] & 0x3F);
+        }
+        if (cp < least || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) { (*i)++; return 0xDC00 + c; }
+        *i += k + 1;
+        return cp;
+    }
+
     static int av_valid_utf8(const unsigned char *s, size_t n) {
         size_t i = 0;
-        while (i < n) {
-            unsigned char c = s[i];
-            if (c < 0x80) { i++; continue; }
-            size_t k, j;
-            unsigned int cp, least;
-            if ((c & 0xE0) == 0xC0) { k = 1; cp = c & 0x1F; least = 0x80; }
-            else if ((c & 0xF0) == 0xE0) { k = 2; cp = c & 0x0F; least = 0x800; }
-            else if ((c & 0xF8) == 0xF0) { k = 3; cp = c & 0x07; least = 0x10000; }
-            else return 0;
-            if (n - i <= k) return 0;
-            for (j = 1; j <= k; j++) {
-                if ((s[i + j] & 0xC0) != 0x80) return 0;
-                cp = (cp << 6) | (s[i + j] & 0x3F);
-            }
-            if (cp < least || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-            i += k + 1;
-        }
+        while (i < n) if (av_next_cp(s, n, &i) - 0xDC80u < 0x80u) return 0;
         return 1;
     }
 
@@ -100,17 +105,28 @@ cdef extern from *:
         return c ? c : (x->name_len > y->name_len) - (x->name_len < y->name_len);
     }
 
-    /* Name order, as Python sorts the names: for valid UTF-8, byte order is code point
-       order; a folder with a name that is not is left for Python to sort. */
+    /* By code point, surrogate escapes included: str order for any name. */
+    static int av_by_code_point(const void *a, const void *b) {
+        const av_entry *x = (const av_entry *)a, *y = (const av_entry *)b;
+        const unsigned char *p = (const unsigned char *)x->name, *q = (const unsigned char *)y->name;
+        size_t i = 0, j = 0;
+        while (i < x->name_len && j < y->name_len) {
+            unsigned int c = av_next_cp(p, x->name_len, &i), d = av_next_cp(q, y->name_len, &j);
+            if (c != d) return c < d ? -1 : 1;
+        }
+        return (i < x->name_len) - (j < y->name_len);
+    }
+
+    /* Name order, as Python sorts the decoded names: for valid UTF-8 that is byte order. */
     static void av_sort(av_listing *l) {
         size_t i;
+        int plain = 1;
         for (i = 0; i < l->n; i++) {
             av_entry *e = &l->items[i];
             e->name = l->names + e->name_off;
-            if (!l->unsorted && !av_valid_utf8((const unsigned char *)e->name, e->name_len))
-                l->unsorted = 1;
+            if (plain && !av_valid_utf8((const unsigned char *)e->name, e->name_len)) plain = 0;
         }
-        if (!l->unsorted && l->n > 1) qsort(l->items, l->n, sizeof(av_entry), av_by_name);
+        if (l->n > 1) qsort(l->items, l->n, sizeof(av_entry), plain ? av_by_name : av_by_code_point);
     }
 
     static void av_free(av_listing *l) {
@@ -179,138 +195,180 @@ cdef extern from *:
     }
     #endif
 
-    /* Read-ahead: a worker thread lists the folders the scanner will want next.
-       Jobs wait on a stack (the scanner's own depth-first order: the top is
-       wanted first); the scanner takes a job when it reaches that folder, and
-       lists it itself if the worker has not started on it. */
-    enum { AV_PENDING, AV_RUNNING, AV_DONE, AV_MINE };
-
+    /* Walking ahead. A walk lists the tree depth first in name order, the way the
+       scanner walks it by default (hidden folders and the `skip` names are not entered,
+       symlinks are not followed), and hands over each folder's listing in that order.
+       With a worker thread the listing runs on the second core, at most `cap` folders
+       ahead of the scanner; without one the scanner takes each step itself. */
     typedef struct {
         char *path;
-        int state, rc;
+        int rc;
         av_listing l;
-    } av_job;
+    } av_result;
+
+    typedef struct {
+        char **todo; size_t n_todo, cap_todo;  /* folders still to list: the next on top */
+        av_result **ring; size_t head, count, cap;  /* listings done, in walk order */
+        char **skip; size_t n_skip;
+        long long min_size;
+        int threaded, closing, finished, error, taker_waits, walker_waits;
+    #ifndef _WIN32
+        pthread_mutex_t mu;
+        pthread_cond_t can_take, can_put;
+    #endif
+    } av_walk;
+
+    static int av_todo(av_walk *w, char *path) {
+        if (w->n_todo == w->cap_todo) {
+            size_t cap = w->cap_todo ? w->cap_todo * 2 : 64;
+            char **todo = (char **)realloc(w->todo, cap * sizeof(char *));
+            if (!todo) return ENOMEM;
+            w->todo = todo; w->cap_todo = cap;
+        }
+        w->todo[w->n_todo++] = path;
+        return 0;
+    }
+
+    static int av_skipped(av_walk *w, const char *name, size_t len) {
+        size_t i;
+        for (i = 0; i < w->n_skip; i++)
+            if (strlen(w->skip[i]) == len && memcmp(w->skip[i], name, len) == 0) return 1;
+        return 0;
+    }
+
+    /* Queues the sub-folders of a listing, the first on top. */
+    static int av_todo_children(av_walk *w, av_result *r) {
+        size_t plen = strlen(r->path), i = r->l.n;
+        int sep = plen > 0 && r->path[plen - 1] == '/';
+        while (i-- > 0) {
+            av_entry *e = &r->l.items[i];
+            if (e->kind != AV_DIR || av_skipped(w, e->name, e->name_len)) continue;
+            char *child = (char *)malloc(plen + 1 + e->name_len + 1);
+            if (!child) return ENOMEM;
+            memcpy(child, r->path, plen);
+            size_t at = plen;
+            if (!sep) child[at++] = '/';
+            memcpy(child + at, e->name, e->name_len);
+            child[at + e->name_len] = 0;
+            if (av_todo(w, child)) { free(child); return ENOMEM; }
+        }
+        return 0;
+    }
+
+    static void av_result_free(av_result *r) {
+        if (!r) return;
+        av_free(&r->l);
+        free(r->path);
+        free(r);
+    }
+
+    /* Lists the next folder and queues its sub-folders; NULL when the walk is over
+       (or w->error is set). Only the walking thread touches `todo`. */
+    static av_result *av_step(av_walk *w) {
+        if (w->error || w->n_todo == 0) return NULL;
+        av_result *r = (av_result *)calloc(1, sizeof(av_result));
+        if (!r) { w->error = ENOMEM; return NULL; }
+        r->path = w->todo[--w->n_todo];
+        r->rc = av_list(r->path, w->min_size, &r->l);
+        if (r->rc == 0 && av_todo_children(w, r)) { av_result_free(r); w->error = ENOMEM; return NULL; }
+        return r;
+    }
 
     #ifdef _WIN32
-    typedef struct { int unused; } av_queue;
-    static int av_queue_init(av_queue *q) { return ENOSYS; }
-    static void av_queue_destroy(av_queue *q) {}
-    static void av_worker(av_queue *q, long long min_size) {}
-    static int av_want(av_queue *q, av_job *j) { return ENOSYS; }
-    static int av_claim(av_queue *q, av_job *j, long long min_size) { return 0; }
-    static void av_close(av_queue *q) {}
+    static int av_walk_start(av_walk *w) { return ENOSYS; }
+    static void av_walk_worker(av_walk *w) {}
+    static av_result *av_walk_next(av_walk *w) { return av_step(w); }
+    static void av_walk_stop(av_walk *w) {}
     #else
-    #include <pthread.h>
-    typedef struct {
-        pthread_mutex_t mu;
-        pthread_cond_t work;   /* the worker waits here for jobs, or for room */
-        pthread_cond_t ready;  /* the scanner waits here for a job the worker is on */
-        av_job **stack; size_t n, cap;
-        size_t done, ahead;  /* finished and not yet taken; the most allowed */
-        int closing, sleeping, full;  /* full: the worker stopped at `ahead` (see av_claim) */
-    } av_queue;
-
-    static int av_queue_init(av_queue *q) {
-        memset(q, 0, sizeof(*q));
-        q->ahead = 256;
-        if (pthread_mutex_init(&q->mu, NULL)) return ENOMEM;
-        if (pthread_cond_init(&q->work, NULL)) { pthread_mutex_destroy(&q->mu); return ENOMEM; }
-        if (pthread_cond_init(&q->ready, NULL)) {
-            pthread_cond_destroy(&q->work); pthread_mutex_destroy(&q->mu); return ENOMEM;
-        }
+    static int av_walk_start(av_walk *w) {
+        w->cap = 256;
+        w->ring = (av_result **)calloc(w->cap, sizeof(av_result *));
+        if (!w->ring) return ENOMEM;
+        if (pthread_mutex_init(&w->mu, NULL)) return ENOMEM;
+        pthread_cond_init(&w->can_take, NULL);
+        pthread_cond_init(&w->can_put, NULL);
+        w->threaded = 1;
         return 0;
     }
 
-    static void av_queue_destroy(av_queue *q) {
-        free(q->stack);
-        pthread_cond_destroy(&q->ready);
-        pthread_cond_destroy(&q->work);
-        pthread_mutex_destroy(&q->mu);
-    }
-
-    /* Lists the top job of the stack; called and returns with the lock held. */
-    static void av_run_top(av_queue *q, long long min_size) {
-        av_job *j = q->stack[--q->n];
-        j->state = AV_RUNNING;
-        pthread_mutex_unlock(&q->mu);
-        j->rc = av_list(j->path, min_size, &j->l);
-        pthread_mutex_lock(&q->mu);
-        j->state = AV_DONE;
-        q->done++;
-        pthread_cond_signal(&q->ready);
-    }
-
-    /* Wakes are what a second thread costs on a busy machine, so the worker is woken
-       only when it has something to do: a job after an empty stack, or, once it has
-       filled its `ahead` listings, when half of them have been taken. */
-    static void av_worker(av_queue *q, long long min_size) {
-        pthread_mutex_lock(&q->mu);
+    /* A wake-up is what the second thread costs, so each side is woken in batches:
+       the scanner once 16 listings wait (or the walk is over), the walker once the
+       scanner has taken half of a full ring. */
+    static void av_walk_worker(av_walk *w) {
         for (;;) {
-            while (!q->closing && (q->n == 0 || q->done >= q->ahead || q->full)) {
-                if (q->done >= q->ahead) q->full = 1;
-                q->sleeping = 1;
-                pthread_cond_wait(&q->work, &q->mu);
-                q->sleeping = 0;
+            pthread_mutex_lock(&w->mu);
+            while (!w->closing && w->count == w->cap) {
+                w->walker_waits = 1;
+                pthread_cond_wait(&w->can_put, &w->mu);
             }
-            if (q->closing) break;
-            av_run_top(q, min_size);
-        }
-        pthread_mutex_unlock(&q->mu);
-    }
-
-    static int av_want(av_queue *q, av_job *j) {
-        pthread_mutex_lock(&q->mu);
-        if (q->n == q->cap) {
-            size_t cap = q->cap ? q->cap * 2 : 256;
-            av_job **stack = (av_job **)realloc(q->stack, cap * sizeof(av_job *));
-            if (!stack) { pthread_mutex_unlock(&q->mu); return ENOMEM; }
-            q->stack = stack; q->cap = cap;
-        }
-        j->state = AV_PENDING;
-        q->stack[q->n++] = j;
-        if (q->sleeping && !q->full) pthread_cond_signal(&q->work);
-        pthread_mutex_unlock(&q->mu);
-        return 0;
-    }
-
-    /* The scanner's turn for ``j``: returns 1 when the worker had not started it (it is
-       off the stack and the caller lists it), 0 once the worker's listing is ready. */
-    static int av_claim(av_queue *q, av_job *j, long long min_size) {
-        if (j->state == AV_MINE) return 1;  /* never queued */
-        pthread_mutex_lock(&q->mu);
-        if (j->state == AV_PENDING) {
-            size_t i = q->n;
-            while (i > 0 && q->stack[i - 1] != j) i--;  /* near the top: wanted next */
-            if (i > 0) {
-                memmove(q->stack + i - 1, q->stack + i, (q->n - i) * sizeof(av_job *));
-                q->n--;
+            w->walker_waits = 0;
+            int closing = w->closing;
+            pthread_mutex_unlock(&w->mu);
+            av_result *r = closing ? NULL : av_step(w);
+            pthread_mutex_lock(&w->mu);
+            if (r) {
+                w->ring[(w->head + w->count) % w->cap] = r;
+                w->count++;
+            } else {
+                w->finished = 1;
             }
-            j->state = AV_MINE;
-            pthread_mutex_unlock(&q->mu);
-            return 1;
+            if (w->taker_waits && (!r || w->count >= 16)) pthread_cond_signal(&w->can_take);
+            pthread_mutex_unlock(&w->mu);
+            if (!r) return;
         }
-        while (j->state == AV_RUNNING) {
-            /* The worker has it: rather than wait, list what is wanted after it. */
-            if (q->n > 0 && q->done < q->ahead) av_run_top(q, min_size);
-            else pthread_cond_wait(&q->ready, &q->mu);
-        }
-        q->done--;
-        if (q->full && q->done <= q->ahead / 2) {
-            q->full = 0;
-            if (q->sleeping) pthread_cond_signal(&q->work);
-        }
-        pthread_mutex_unlock(&q->mu);
-        return 0;
     }
 
-    static void av_close(av_queue *q) {
-        pthread_mutex_lock(&q->mu);
-        q->closing = 1;
-        pthread_cond_broadcast(&q->work);
-        pthread_cond_broadcast(&q->ready);
-        pthread_mutex_unlock(&q->mu);
+    static av_result *av_walk_next(av_walk *w) {
+        if (!w->threaded) return av_step(w);
+        pthread_mutex_lock(&w->mu);
+        while (w->count == 0 && !w->finished) {
+            w->taker_waits = 1;
+            pthread_cond_wait(&w->can_take, &w->mu);
+        }
+        w->taker_waits = 0;
+        av_result *r = NULL;
+        if (w->count) {
+            r = w->ring[w->head];
+            w->ring[w->head] = NULL;
+            w->head = (w->head + 1) % w->cap;
+            w->count--;
+            if (w->walker_waits && w->count <= w->cap / 2) pthread_cond_signal(&w->can_put);
+        }
+        pthread_mutex_unlock(&w->mu);
+        return r;
+    }
+
+    static void av_walk_stop(av_walk *w) {
+        pthread_mutex_lock(&w->mu);
+        w->closing = 1;
+        pthread_cond_broadcast(&w->can_put);
+        pthread_mutex_unlock(&w->mu);
     }
     #endif
+
+    /* Frees what a stopped walk still holds. */
+    static void av_walk_free(av_walk *w) {
+        size_t i;
+        for (i = 0; i < w->n_todo; i++) free(w->todo[i]);
+        free(w->todo);
+        w->todo = NULL; w->n_todo = 0;
+        if (w->ring) {
+            for (i = 0; i < w->cap; i++) av_result_free(w->ring[i]);
+            free(w->ring);
+            w->ring = NULL;
+        }
+        for (i = 0; i < w->n_skip; i++) free(w->skip[i]);
+        free(w->skip);
+        w->skip = NULL; w->n_skip = 0;
+    #ifndef _WIN32
+        if (w->threaded) {
+            pthread_cond_destroy(&w->can_put);
+            pthread_cond_destroy(&w->can_take);
+            pthread_mutex_destroy(&w->mu);
+            w->threaded = 0;
+        }
+    #endif
+    }
     """
     enum:
         AV_FILE
@@ -335,27 +393,23 @@ cdef extern from *:
         long long hidden
         long long small
         int error
-        int unsorted
     int av_list(const char* path, long long min_size, av_listing* l) nogil
     void av_free(av_listing* l)
-    enum:
-        AV_PENDING
-        AV_RUNNING
-        AV_DONE
-        AV_MINE
-    ctypedef struct av_job:
+    ctypedef struct av_result:
         char* path
-        int state
         int rc
         av_listing l
-    ctypedef struct av_queue:
-        pass
-    int av_queue_init(av_queue* q)
-    void av_queue_destroy(av_queue* q)
-    void av_worker(av_queue* q, long long min_size) nogil
-    int av_want(av_queue* q, av_job* j)
-    int av_claim(av_queue* q, av_job* j, long long min_size) nogil
-    void av_close(av_queue* q)
+    ctypedef struct av_walk:
+        char** skip
+        size_t n_skip
+        long long min_size
+        int error
+    int av_todo(av_walk* w, char* path)
+    int av_walk_start(av_walk* w)
+    void av_walk_worker(av_walk* w) nogil
+    av_result* av_walk_next(av_walk* w) nogil
+    void av_walk_stop(av_walk* w) nogil
+    void av_walk_free(av_walk* w)
 
 cdef bint _WINDOWS = sys.platform == "win32"
 
@@ -404,101 +458,89 @@ cdef tuple _result(av_listing* l, int rc, str path):
                 specials.append((name, e.code))
             else:
                 failed.append((name, e.code))
-        hidden, small, error, unsorted = l.hidden, l.small, l.error, l.unsorted
+        hidden, small, error = l.hidden, l.small, l.error
     finally:
         av_free(l)
-    if unsorted:  # C sorted by bytes, unless a name was not valid UTF-8
-        files.sort()
-        dirs.sort()
-        links.sort()
-        specials.sort()
-        failed.sort()
     return files, dirs, links, specials, failed, hidden, small, error
 
 
-cdef class ReadAhead:
-    """``list_dir`` of the folders a depth-first walk will visit, done ahead on a worker thread.
+cdef class FolderWalk:
+    """The folders under ``root``, depth first in name order, each with its ``list_dir``.
 
-    ``want(path)`` (in the order the walk pushes folders on its stack) queues a
-    folder and returns a ticket; ``take(ticket)`` returns what ``list_dir``
-    would (raising the same OSError), listing the folder itself when the
-    worker has not got to it. The worker runs without the GIL and stays at
-    most 256 listings ahead. ``close()`` stops it; call it when done.
-    With ``ahead=False`` there is no worker: each folder is listed when taken.
+    Iterating gives ``(path, listing)``, or ``(path, OSError)`` for a folder that
+    cannot be read. Hidden folders and those named in ``skip`` are not entered,
+    symlinks not followed: the scanner's default walk. With ``ahead`` a worker
+    thread does the listing (without the GIL) up to 256 folders ahead of the
+    caller; ``close()`` stops it, and must be called.
     """
-    cdef av_queue q
-    cdef bint ready
-    cdef long long min_size
-    cdef dict jobs  # ticket -> job address
-    cdef Py_ssize_t next_ticket
+    cdef av_walk w
     cdef object thread
+    cdef bint running
 
-    def __cinit__(self, min_size=0, bint ahead=True):
-        self.min_size = min_size
-        self.jobs = {}
-        self.next_ticket = 0
-        self.ready = ahead and not _WINDOWS and av_queue_init(&self.q) == 0
-        if self.ready:
-            self.thread = threading.Thread(target=self._work, name="anivault-readahead", daemon=True)
+    def __cinit__(self, str root, min_size=0, skip=(), bint ahead=True):
+        memset(&self.w, 0, sizeof(self.w))
+        self.w.min_size = min_size
+        cdef bytes raw = _encoded(root)
+        cdef char* path = strdup(PyBytes_AS_STRING(raw))
+        if path == NULL or av_todo(&self.w, path) != 0:
+            free(path)
+            raise MemoryError()
+        names = [os.fsencode(name) for name in skip]
+        self.w.skip = <char**>calloc(max(len(names), 1), sizeof(char*))
+        if self.w.skip == NULL:
+            raise MemoryError()
+        for name in names:
+            self.w.skip[self.w.n_skip] = strdup(PyBytes_AS_STRING(name))
+            if self.w.skip[self.w.n_skip] == NULL:
+                raise MemoryError()
+            self.w.n_skip += 1
+        if ahead and not _WINDOWS and av_walk_start(&self.w) == 0:
+            self.running = True
+            self.thread = threading.Thread(target=self._work, name="anivault-walk", daemon=True)
             self.thread.start()
 
     def _work(self):
         with nogil:
-            av_worker(&self.q, self.min_size)
+            av_walk_worker(&self.w)
 
-    def want(self, str path):
-        """Queue ``path``; the ticket to take its listing with."""
-        ticket = self.next_ticket
-        self.next_ticket += 1
-        cdef bytes raw = _encoded(path)
-        cdef av_job* j = <av_job*>calloc(1, sizeof(av_job))
-        if j == NULL:
-            raise MemoryError()
-        j.path = strdup(PyBytes_AS_STRING(raw))
-        if j.path == NULL:
-            free(j)
-            raise MemoryError()
-        j.state = AV_MINE
-        if self.ready and av_want(&self.q, j) != 0:
-            j.state = AV_MINE  # not queued: listed when taken
-        self.jobs[ticket] = (<size_t>j, path)
-        return ticket
+    def __iter__(self):
+        return self
 
-    def take(self, ticket):
-        """The folder's listing: (files, dirs, links, specials, failed, hidden, small, error)."""
-        address, path = self.jobs.pop(ticket)
-        cdef av_job* j = <av_job*><size_t>address
-        cdef int mine = 1
-        if self.ready:
-            with nogil:
-                mine = av_claim(&self.q, j, self.min_size)
-        if _WINDOWS:
-            free(j.path)
-            free(j)
-            return _pure_list_dir(path, self.min_size)
-        if mine:
-            with nogil:
-                j.rc = av_list(j.path, self.min_size, &j.l)
-        cdef av_listing l = j.l
-        cdef int rc = j.rc
-        free(j.path)
-        free(j)
-        return _result(&l, rc, path)
+    def __next__(self):
+        cdef av_result* r
+        with nogil:
+            r = av_walk_next(&self.w)
+        if r == NULL:
+            if self.w.error:
+                raise MemoryError("the folder walk ran out of memory")
+            raise StopIteration
+        path = PyUnicode_DecodeFSDefault(r.path)
+        cdef av_listing l = r.l
+        cdef int rc = r.rc
+        free(r.path)
+        free(r)
+        try:
+            return path, _result(&l, rc, path)
+        except OSError as e:
+            return path, e
 
     def close(self):
         """Stops the worker and frees every listing not taken."""
-        if not self.ready:
-            return
-        av_close(&self.q)
-        self.thread.join()
-        self.ready = False
-        for ticket in list(self.jobs):
-            address, _ = self.jobs.pop(ticket)
-            _free_job(<av_job*><size_t>address)
-        av_queue_destroy(&self.q)
+        if self.running:
+            with nogil:
+                av_walk_stop(&self.w)
+            self.thread.join()
+            self.running = False
+        av_walk_free(&self.w)
+
+    def __dealloc__(self):
+        if not self.running:  # a running worker holds a reference: close() is the way out
+            av_walk_free(&self.w)
 
 
-cdef void _free_job(av_job* j):
-    av_free(&j.l)
-    free(j.path)
-    free(j)
+def walk_folders(str root, min_size=0, skip=(), ahead=True):
+    """A ``FolderWalk`` (on Windows the pure twin's, where scandir gives sizes with names)."""
+    if _WINDOWS:
+        from ._walk_py import walk_folders as pure
+        return pure(root, min_size, skip, ahead)
+    return FolderWalk(root, min_size, skip, ahead)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno as errno_mod
 import os
+from typing import Iterable
 
 Listing = tuple[list[tuple[str, int, int]], list[str], list[str], list[tuple[str, int]],
                 list[tuple[str, int]], int, int, int]
@@ -76,31 +77,44 @@ def list_dir(path: str, min_size: int = 0) -> Listing:
     return files, dirs, links, specials, failed, hidden, small, error
 
 
-class ReadAhead:
-    """``list_dir`` of the folders a depth-first walk will visit (the compiled twin reads ahead
-    on a worker thread; this one lists each folder when it is taken: same results).
+class FolderWalk:
+    """The folders under ``root``, depth first in name order, each with its ``list_dir``.
 
-    ``want(path)`` queues a folder and returns a ticket; ``take(ticket)`` returns
-    what ``list_dir`` would, raising the same OSError. ``close()`` when done.
+    Iterating gives ``(path, listing)``, or ``(path, OSError)`` for a folder that
+    cannot be read. Hidden folders and those named in ``skip`` are not entered,
+    symlinks not followed: the scanner's default walk. (The compiled twin lists
+    ahead on a worker thread with ``ahead``; this one lists each folder when it
+    is reached: same results.) Call ``close()`` when done.
     """
 
-    def __init__(self, min_size: int = 0, ahead: bool = True) -> None:
-        self.min_size = min_size  # ``ahead`` is the compiled twin's worker switch
-        self._paths: dict[int, str] = {}
-        self._next = 0
-
-    def want(self, path: str) -> int:
-        if not isinstance(path, str):
-            raise TypeError(f"want() path must be str, not {type(path).__name__}")
-        if "\0" in path:
+    def __init__(self, root: str, min_size: int = 0, skip: Iterable[str] = (), ahead: bool = True) -> None:
+        if not isinstance(root, str):
+            raise TypeError(f"walk_folders() root must be str, not {type(root).__name__}")
+        if "\0" in root:
             raise ValueError("list_dir: embedded null byte")
-        ticket = self._next
-        self._next += 1
-        self._paths[ticket] = path
-        return ticket
+        self.min_size = min_size
+        self.skip = frozenset(skip)
+        self._todo = [root]
 
-    def take(self, ticket: int) -> Listing:
-        return list_dir(self._paths.pop(ticket), self.min_size)
+    def __iter__(self) -> "FolderWalk":
+        return self
+
+    def __next__(self) -> tuple[str, Listing | OSError]:
+        if not self._todo:
+            raise StopIteration
+        path = self._todo.pop()
+        try:
+            listing = list_dir(path, self.min_size)
+        except OSError as e:
+            return path, e
+        prefix = path if path.endswith(os.sep) else path + os.sep
+        self._todo += [prefix + name for name in reversed(listing[1]) if name not in self.skip]
+        return path, listing
 
     def close(self) -> None:
-        self._paths.clear()
+        self._todo.clear()
+
+
+def walk_folders(root: str, min_size: int = 0, skip: Iterable[str] = (), ahead: bool = True) -> FolderWalk:
+    """A ``FolderWalk`` of ``root``."""
+    return FolderWalk(root, min_size, skip, ahead)
