@@ -200,6 +200,10 @@ cdef extern from *:
        symlinks are not followed), and hands over each folder's listing in that order.
        With a worker thread the listing runs on the second core, at most `cap` folders
        ahead of the scanner; without one the scanner takes each step itself. */
+    #ifndef _WIN32
+    #include <pthread.h>
+    #endif
+
     typedef struct {
         char *path;
         int rc;
