@@ -209,3 +209,20 @@ def test_a_filtered_or_single_file_scan_keeps_the_folders_other_entries(library:
     run_scan(library, min_size=2)  # small files left out, one changed (and parsed again)
     s = run_scan(library)[1]
     assert (s.index_hits, s.index_misses) == (20, 0)
+
+
+def test_a_rescan_expects_the_last_whole_scans_file_count(library: Path) -> None:
+    """The count behind the live line's ETA: known from the last complete, unfiltered scan."""
+    from anivault.monitor import Metrics
+
+    first = Metrics()
+    run = scan(library, metrics=first)
+    list(run)
+    assert first.expected is None  # never scanned: no ETA
+    again = Metrics()
+    list(scan(library, metrics=again))
+    assert again.expected == run.summary.files == 22
+    filtered = Metrics()
+    list(scan(library, metrics=filtered, exclude=["*.jpg"]))
+    assert filtered.expected is None  # another view of the library: no count to expect
+    assert {"walk", "index", "records"} <= set(again.snapshot()["stages_s"])

@@ -57,6 +57,11 @@ def _key(path: str) -> bytes:
     return path.encode("utf-8", "surrogateescape")
 
 
+def _files_key(roots: Iterable[str]) -> str:
+    joined = b"\0".join(sorted(_key(r) for r in roots))
+    return f"files:{path_hash(joined.decode('utf-8', 'surrogateescape')):016x}"
+
+
 def _is_corrupt(error: sqlite3.DatabaseError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
@@ -113,6 +118,7 @@ class Index:
         self._put: list[tuple[int, bytes, int, bytes]] = []  # (folder, its path, files, blob)
         self._pending_bytes = 0
         self._seen: list[int] = []  # every folder this scan stored (see _prune)
+        self._remembered: tuple[str, int] | None = None  # (key, files) of a whole scan
         self._uncommitted = 0
         self._broken = False  # stop using it for this run
         self._corrupt = False  # and move it aside at close
@@ -201,6 +207,8 @@ class Index:
                 self._flush()
                 if complete:
                     self._prune(prune)
+                    if self._remembered is not None:
+                        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", self._remembered)
                 self._db.commit()
                 if complete:
                     self._db.execute("PRAGMA optimize")
@@ -225,6 +233,20 @@ class Index:
             # [root/, root0): every path below root ("0" sorts right after the separator "/").
             db.execute("DELETE FROM entries WHERE (path = ? OR (path >= ? AND path < ?)) "
                        "AND dir_hash NOT IN temp.seen", (key, below, below[:-1] + bytes([below[-1] + 1])))
+
+    def expected_files(self, roots: Iterable[str]) -> int | None:
+        """How many files the last complete scan of exactly these roots listed (for an ETA)."""
+        if self._broken:
+            return None
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_files_key(roots),)).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return int(row[0]) if row is not None else None
+
+    def remember_files(self, roots: Iterable[str], files: int) -> None:
+        """Kept with the index at close (see expected_files)."""
+        self._remembered = (_files_key(roots), files)
 
     def __len__(self) -> int:
         """How many files have entries."""

@@ -437,6 +437,7 @@ class ScanRun:
         self._metered = (0, 0, 0, 0)  # files, bytes, index hits and misses the metrics have
         self._pending_index_seconds = 0.0
         self._pending_parse: list[Any] = [0.0, 0]  # seconds, files parsed
+        self._records_seconds = 0.0  # making the records or lines, parsing aside
         self._records: Iterator[Any] = self._run(as_json=False)
         self._started = False
 
@@ -479,6 +480,11 @@ class ScanRun:
         summary = self.summary
         index = Index.open(self._cache_dir, warn=self.warn) if self._use_index else None
         summary.index = index.path if index is not None else None
+        options = self._options
+        whole = options.recursive and options.exclude is None and options.min_size == 0
+        if index is not None and whole:  # the last whole scan's count: the live line's ETA
+            self.metrics.expect(index.expected_files(summary.roots))
+        self.metrics.add_time("index", time.perf_counter() - started)
         walker = _Walker(self._options, summary.skipped, index.load_dir if index is not None else None,
                          self._read_ahead)
         events = walker.events(summary.roots)
@@ -508,20 +514,26 @@ class ScanRun:
             self.metrics.add_time("index", walker.index_seconds, summary.directories)
             summary.series = len(self._series)
             if index is not None:
-                options = self._options
-                whole = options.recursive and options.exclude is None
-                index.close(summary.complete, prune=[r for r in summary.roots if whole and os.path.isdir(r)])
+                closing = time.perf_counter()
+                if whole:
+                    index.remember_files(summary.roots, summary.files)
+                walked = options.recursive and options.exclude is None  # every folder seen
+                index.close(summary.complete, prune=[r for r in summary.roots if walked and os.path.isdir(r)])
+                self.metrics.add_time("index", time.perf_counter() - closing)
+            self.metrics.add_time("records", self._records_seconds, summary.files)
             summary.seconds = time.perf_counter() - started
 
     def _directory(self, directory: str, files: list[tuple[str, int, int]], blob: bytes | None,
                    whole: bool, index: Index | None, as_json: bool) -> Any:
         """One folder's NDJSON chunk (bytes) or records; its index entries stored."""
+        started = time.perf_counter()
         prefix = directory if directory.endswith(os.sep) else directory + os.sep
         folder = _Folder(files, index is not None)
         if as_json:
             out: Any = self._folder_json(directory, prefix, blob, folder)
         else:
             out = self._folder_records(directory, prefix, blob, folder)
+        self._records_seconds += time.perf_counter() - started - folder.parse_seconds
         if folder.blob is not None and blob and not whole:
             folder.keep_unseen(blob)
         if blob is None and folder.blob is None:

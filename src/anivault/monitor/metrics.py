@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .events import EventLog
     from .run import RunMonitor
 
-STAGES = ("walk", "stat", "parse", "hash", "index", "match", "plan", "apply", "undo", "output")
+STAGES = ("walk", "stat", "parse", "hash", "index", "records", "match", "plan", "apply", "undo", "output")
 
 # Counter names every stage shares, so summaries, the live line and the bench
 # read the same figures whoever produced them.
