@@ -18,13 +18,13 @@ from anivault._speedups import twin
 from anivault.errors import UsageError
 from anivault.scan import ScanRecord, parse_size, scan
 
+from unprivileged import check_as_nobody
 from walk_stub import read_folders_with
 
 # `anivault.scan` is the function (exported by the package); the module is this:
 scan_module = importlib.import_module("anivault.scan")
 POSIX = os.name == "posix"
 LIST_DIR: list = [None]  # the list_dir twin of the test's backend
-PARENT = os.getpid()
 
 
 @pytest.fixture(autouse=True)
@@ -240,24 +240,14 @@ def test_unreadable_folder_for_real() -> None:
         touch(Path(base) / "ok.mkv")
         touch(Path(base) / "secret" / "Show - 02.mkv")
         os.chmod(os.path.join(base, "secret"), 0)
-        pid = os.fork() if os.geteuid() == 0 else 0
-        if pid == 0:
-            ok = False
-            try:
-                if os.geteuid() == 0:
-                    os.setgid(65534)
-                    os.setuid(65534)
-                run = scan(base, use_index=False)
-                ok = [os.path.basename(p) for p in paths(run)] == ["ok.mkv"] and \
-                    [str(w) for w in run.summary.warnings] == [
-                        f"{base}/secret: permission denied (cannot read folder), skipped"]
-            finally:
-                if os.getpid() != PARENT:
-                    os._exit(0 if ok else 1)
-            assert ok
-        else:
-            _, status = os.waitpid(pid, 0)
-            assert os.waitstatus_to_exitcode(status) == 0
+
+        def check() -> bool:
+            run = scan(base, use_index=False)
+            return [os.path.basename(p) for p in paths(run)] == ["ok.mkv"] and \
+                [str(w) for w in run.summary.warnings] == [
+                    f"{base}/secret: permission denied (cannot read folder), skipped"]
+
+        check_as_nobody(check)
     finally:
         os.chmod(os.path.join(base, "secret"), 0o755)
         shutil.rmtree(base)

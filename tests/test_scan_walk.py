@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from anivault._speedups import twin
 
+from unprivileged import check_as_nobody
+
 PURE_RUN = os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0")
 POSIX = os.name == "posix"
-PARENT = os.getpid()
 
 
 @pytest.fixture
@@ -70,27 +71,23 @@ def test_missing_or_unreadable_folder_raises(walk_twin, tmp_path: Path) -> None:
         walk_twin.list_dir(os.fsencode(tmp_path), 0)
 
 
-@pytest.mark.skipif(not POSIX or os.geteuid() != 0, reason="needs root to drop to another user")
+@pytest.mark.skipif(not POSIX, reason="POSIX permissions")
 def test_permission_denied_for_real(walk_twin) -> None:
-    """chmod 000 does not stop root: a forked child drops to 'nobody' and lists the folder."""
+    """A real chmod 000 folder, listed as 'nobody' (root would read it anyway)."""
     base = tempfile.mkdtemp()
     try:
         os.chmod(base, 0o755)
         locked = os.path.join(base, "locked")
         os.mkdir(locked, 0o000)
-        pid = os.fork()
-        if pid == 0:  # the child: exit 0 only when the twin raised PermissionError
-            code = 1
+
+        def check() -> bool:
             try:
-                os.setgid(65534)
-                os.setuid(65534)
                 walk_twin.list_dir(locked, 0)
             except PermissionError:
-                code = 0
-            finally:
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
+                return True
+            return False
+
+        check_as_nobody(check)
     finally:
         shutil.rmtree(base)
 
@@ -217,25 +214,15 @@ def test_walk_folders_reports_a_folder_it_cannot_read_and_goes_on(walk_twin, ahe
         for name in ("a", "b", "c"):
             os.makedirs(os.path.join(base, name, "inner"))
         os.chmod(os.path.join(base, "b"), 0)
-        pid = os.fork() if os.geteuid() == 0 else 0
-        if pid == 0:
-            ok = False
-            try:
-                if os.geteuid() == 0:
-                    os.setgid(65534)
-                    os.setuid(65534)
-                walk = walk_twin.walk_folders(base, 0, (), ahead)
-                walked = [(p, isinstance(x, PermissionError)) for p, x in walk]
-                walk.close()
-                ok = walked == [(base, False), (f"{base}/a", False), (f"{base}/a/inner", False),
-                                (f"{base}/b", True), (f"{base}/c", False), (f"{base}/c/inner", False)]
-            finally:
-                if os.getpid() != PARENT:
-                    os._exit(0 if ok else 1)
-            assert ok
-        else:
-            _, status = os.waitpid(pid, 0)
-            assert os.waitstatus_to_exitcode(status) == 0
+
+        def check() -> bool:
+            walk = walk_twin.walk_folders(base, 0, (), ahead)
+            walked = [(p, isinstance(x, PermissionError)) for p, x in walk]
+            walk.close()
+            return walked == [(base, False), (f"{base}/a", False), (f"{base}/a/inner", False),
+                              (f"{base}/b", True), (f"{base}/c", False), (f"{base}/c/inner", False)]
+
+        check_as_nobody(check)
     finally:
         os.chmod(os.path.join(base, "b"), 0o755)
         shutil.rmtree(base)

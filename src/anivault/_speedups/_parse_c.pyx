@@ -272,6 +272,9 @@ cdef bint TYPED_FIRST[128]  # first letters of the typed prefixes
 cdef ucs TYPED_PREFIX[16][5]
 cdef int TYPED_LEN[16]
 cdef int NTYPED = 0
+cdef ucs CJK_DIGIT_CHARS[16]
+cdef int CJK_DIGIT_VALUES[16]
+cdef int N_CJK_DIGITS = 0
 
 
 def _init() -> None:
@@ -309,7 +312,12 @@ def _init() -> None:
             ASCII_OPENER[OPENERS[k]] = k
         if CLOSERS[k] < 128:
             ASCII_CLOSER[CLOSERS[k]] = k
-    global NTYPED
+    global NTYPED, N_CJK_DIGITS
+    assert len(tables.CJK_DIGITS) <= 16
+    for k, (char, digit) in enumerate(tables.CJK_DIGITS.items()):
+        CJK_DIGIT_CHARS[k] = ord(char)
+        CJK_DIGIT_VALUES[k] = digit
+    N_CJK_DIGITS = len(tables.CJK_DIGITS)
     prefixes = tables.TYPED_PREFIXES
     assert len(prefixes) <= 16 and all(len(x) <= 4 for x in prefixes)
     NTYPED = len(prefixes)
@@ -557,27 +565,11 @@ cdef inline int digits(const ucs* s, int i, int end, int* value) noexcept nogil:
 
 
 cdef inline int cjk_digit(ucs c) noexcept nogil:
-    """The value of a Chinese numeral digit, -1 for anything else (十 included)."""
-    if c == 0x3007 or c == 0x96f6:  # 〇 零
-        return 0
-    if c == 0x4e00:  # 一
-        return 1
-    if c == 0x4e8c or c == 0x4e24 or c == 0x5169:  # 二 两 兩
-        return 2
-    if c == 0x4e09:  # 三
-        return 3
-    if c == 0x56db:  # 四
-        return 4
-    if c == 0x4e94:  # 五
-        return 5
-    if c == 0x516d:  # 六
-        return 6
-    if c == 0x4e03:  # 七
-        return 7
-    if c == 0x516b:  # 八
-        return 8
-    if c == 0x4e5d:  # 九
-        return 9
+    """The value of a Chinese numeral digit (tables.CJK_DIGITS), -1 for anything else."""
+    cdef int k
+    for k in range(N_CJK_DIGITS):
+        if CJK_DIGIT_CHARS[k] == c:
+            return CJK_DIGIT_VALUES[k]
     return -1
 
 

@@ -22,7 +22,7 @@ from ._parse_tables import (DASHES, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE, F_N
                             F_RELEASE, F_SOURCE, F_SUBTITLES, F_VIDEO, K_BATCH, K_EXTRA, K_MOVIE,
                             K_SPECIAL, K_TV, KINDS, OF, OPENERS, CLOSERS, ORDINAL, PAIRS, RES,
                             SEASONWORD, STARS, SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TYPED,
-                            TYPED_PREFIXES,
+                            TYPED_PREFIXES, CJK_DIGITS,
                             VALUE_INDEX, VALUES, VOCABULARY, VOLWORD)
 
 # Token categories beyond the vocabulary's.
@@ -193,21 +193,17 @@ def _digits(s: str, i: int, end: int) -> tuple[int, int]:
     return j, int(s[i:j])
 
 
-_CJK_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
-               "六": 6, "七": 7, "八": 8, "九": 9}
-
-
 def _cjk_digits(s: str, i: int, end: int) -> tuple[int, int]:
     """(next, value) of a Chinese numeral from 1 to 99 at i (二, 十, 十二, 二十三); next == -1 if none."""
     j, value = i, 0
-    if j < end and s[j] in _CJK_DIGITS:
-        value = _CJK_DIGITS[s[j]]
+    if j < end and s[j] in CJK_DIGITS:
+        value = CJK_DIGITS[s[j]]
         j += 1
     if j < end and s[j] == "十":
         value = (value if j > i else 1) * 10
         j += 1
-        if j < end and s[j] in _CJK_DIGITS:
-            value += _CJK_DIGITS[s[j]]
+        if j < end and s[j] in CJK_DIGITS:
+            value += CJK_DIGITS[s[j]]
             j += 1
     if j == i or value == 0:
         return -1, 0

@@ -151,6 +151,10 @@ _add(OF, 0, "", "of")
 _add(RES, 2160, "", "4k|uhd4k|2160p|4k2160p")
 _add(RES, 1080, "", "fullhd|fhd1080")
 
+# Chinese numeral digits, read after 第 (第二季, 第十二集); 十 is handled apart.
+CJK_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+
 # Type words glued to a number ("ED2", "OVA3.5", "NCOP1", "Menu01"), in the order they are tried.
 TYPED_PREFIXES = ("ncop", "nced", "ova", "oav", "oad", "ona", "menu", "sp", "ed", "op", "pv", "cm", "ex")
 
