@@ -184,7 +184,6 @@ def _compile_excludes(patterns: Iterable[str]) -> tuple[re.Pattern[str] | None, 
     return regex, any("/" in p for p in patterns)
 
 
-# A folder, its files (name, size, mtime_ns) and its index rows (None without an index).
 # A folder, its files (name, size, mtime_ns), its index blob (None without one), and whether
 # the files are all of the folder's (no filter left some out).
 Listing = tuple[str, list[tuple[str, int, int]], "bytes | None", bool]
@@ -261,12 +260,7 @@ class _Walker:
         if self._warnings:
             yield from self._warnings
             self._warnings.clear()
-        blob = None
-        if files and self.load_blob is not None:
-            started = time.perf_counter()
-            blob = self.load_blob(directory)
-            self.index_seconds += time.perf_counter() - started
-        yield directory, files, blob, self.whole_folders
+        yield directory, files, self._blob(directory) if files else None, self.whole_folders
 
     def _blob(self, directory: str) -> bytes | None:
         if self.load_blob is None:
