@@ -316,8 +316,8 @@ def render_folder(str prefix, list files, bytes cached):
         if prefix_utf8 != NULL:
             av_put(&path, prefix_utf8, <size_t>prefix_len)
         for i in range(n_files):
-            item = <tuple>files[i]
-            name = <str>item[0]
+            item = files[i]  # (typed: a checked assignment)
+            name = item[0]
             size = item[1]
             mtime_ns = item[2]
             nbytes += size
