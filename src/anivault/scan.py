@@ -28,8 +28,9 @@ from json.encoder import encode_basestring, encode_basestring_ascii  # type: ign
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from ._speedups import BACKEND, list_dir, path_hash, render_folder, walk_folders
-from ._speedups._records_format import (JSON_FIELDS, KIND_BY_EXT, SUBTITLE_EXTS, VIDEO_EXTS,  # noqa: F401
-                                    decode_entries, encode_entry)  # (the kinds are re-exported)
+from ._speedups._records_format import (JSON_FIELDS, KIND_BY_EXT, NULL_FIELDS, SUBTITLE_EXTS,  # noqa: F401
+                                        VIDEO_EXTS, decode_entries, encode_entry, extension,
+                                        kind_of_ext)  # (the kinds are re-exported)
 from .errors import UsageError
 from .index import Index, decode_parsed, encode_parsed, signed_hash
 from .models import ParsedName
@@ -81,7 +82,6 @@ class ScanRecord(NamedTuple):
 
 
 _get_fields = operator.attrgetter(*JSON_FIELDS)
-_NULL_FIELDS = "".join(f'"{name}":null,' for name in JSON_FIELDS[:-1]) + '"ext":'
 
 
 def fields_json(parsed: ParsedName | None, path: str, enc: Callable[[str], str] = encode_basestring) -> str:
@@ -91,7 +91,7 @@ def fields_json(parsed: ParsedName | None, path: str, enc: Callable[[str], str] 
     """
     if parsed is None:
         ext = _extension(path)
-        return _NULL_FIELDS + (enc(ext) if ext else "null")
+        return NULL_FIELDS + (enc(ext) if ext else "null")
     title, season, episode, episode_end, version, group, resolution, year, crc32, ext = _get_fields(parsed)
     if ext is None:
         ext = _extension(path) or None
@@ -116,9 +116,7 @@ def _json_line(path: str, size: int, mtime_ns: int, kind: str, fields: str, warn
 
 
 def _extension(path: str) -> str:
-    name = path.rpartition(os.sep)[2]
-    stem, dot, ext = name.rpartition(".")
-    return ext.lower() if dot and stem else ""
+    return extension(path.rpartition(os.sep)[2]).lower()
 
 
 class ScanWarning(NamedTuple):
@@ -613,9 +611,7 @@ class ScanRun:
         changed = broken
         for name, size, mtime_ns in folder.files:
             path = prefix + name
-            stem, _, ext = name.rpartition(".")
-            ext = ext.lower() if stem and ext.isascii() else ""
-            kind = KIND_BY_EXT.get(ext, "other")
+            kind = kind_of_ext(extension(name))
             warnings: tuple[str, ...] = ()
             if not _valid_utf8(name):
                 warnings = _NAME_WARNING

@@ -10,7 +10,7 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
-from ._records_format import ENTRY, JSON_FIELDS, KIND_BY_EXT
+from ._records_format import ENTRY, KIND_BY_EXT, NULL_FIELDS, extension, kind_of_ext
 
 cdef extern from *:
     """
@@ -141,7 +141,7 @@ cdef enum:
     K_SUBTITLE = 2
 
 cdef size_t HEAD = ENTRY.size
-cdef bytes _NULL_FIELDS = "".join(f'"{name}":null,' for name in JSON_FIELDS if name != "ext").encode() + b'"ext":'
+cdef bytes _NULL_FIELDS = NULL_FIELDS.encode()
 cdef bytes _END = b',"warnings":[]}\n'
 cdef list _KIND_NAMES = ["other", "video", "subtitle"]
 cdef list _KIND_HEADS = [f',"kind":"{k}",'.encode() for k in _KIND_NAMES]
@@ -200,10 +200,7 @@ cdef int _kind_of_ext(const char* ext, Py_ssize_t n, bint* ascii):
 
 cdef int _kind_of_str(str name):
     """The kind of a name that is not valid UTF-8, as the pure twin finds it."""
-    stem, dot, ext = name.rpartition(".")
-    if not (dot and stem) or not ext.isascii():
-        return K_OTHER
-    kind = KIND_BY_EXT.get(ext.lower())
+    kind = kind_of_ext(extension(name))
     return K_VIDEO if kind == "video" else K_SUBTITLE if kind == "subtitle" else K_OTHER
 
 

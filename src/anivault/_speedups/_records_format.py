@@ -16,8 +16,21 @@ KIND_BY_EXT = {**{e: "video" for e in VIDEO_EXTS}, **{e: "subtitle" for e in SUB
 JSON_FIELDS = ("title", "season", "episode", "episode_end", "version", "group", "resolution",
                "year", "crc32", "ext")
 ENTRY = struct.Struct("<QqqqII")
+# The NDJSON fields of a file that is not parsed, up to its extension's value.
+NULL_FIELDS = "".join(f'"{name}":null,' for name in JSON_FIELDS[:-1]) + '"ext":'
 
 Entry = tuple[int, int, int, int, bytes, bytes]  # path hash, size, mtime_ns, series, fields, parsed
+
+
+def extension(name: str) -> str:
+    """A file name's extension as written (after the last dot, with a stem before it), or ""."""
+    stem, dot, ext = name.rpartition(".")
+    return ext if dot and stem else ""
+
+
+def kind_of_ext(ext: str) -> str:
+    """"video", "subtitle" or "other" for an extension (compared in lower case; not ASCII: other)."""
+    return KIND_BY_EXT.get(ext.lower(), "other") if ext.isascii() else "other"
 
 
 def encode_entry(key: int, size: int, mtime_ns: int, series: int | None, fields: str, parsed: bytes) -> bytes:

@@ -29,9 +29,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from ._hash_py import path_hash
-from ._records_format import KIND_BY_EXT, JSON_FIELDS, decode_entries
-
-_NULL_FIELDS = ",".join(f'"{name}":null' for name in JSON_FIELDS[:-1])
+from ._records_format import NULL_FIELDS, decode_entries, extension, kind_of_ext
 
 
 def _utf8(text: str) -> bytes | None:
@@ -39,11 +37,6 @@ def _utf8(text: str) -> bytes | None:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         return None
-
-
-def _ext_of(name: str) -> str:
-    stem, dot, ext = name.rpartition(".")
-    return ext if dot and stem else ""
 
 
 def render_folder(prefix: str, files: list[tuple[str, int, int]], cached: bytes | None) -> tuple[Any, ...]:
@@ -64,8 +57,8 @@ def render_folder(prefix: str, files: list[tuple[str, int, int]], cached: bytes 
     hits = nbytes = videos = subtitles = others = 0
     for i, (name, size, mtime_ns) in enumerate(files):
         nbytes += size
-        ext = _ext_of(name)
-        kind = KIND_BY_EXT.get(ext.lower(), "other") if ext.isascii() else "other"
+        ext = extension(name)
+        kind = kind_of_ext(ext)
         if kind == "video":
             videos += 1
         elif kind == "subtitle":
@@ -79,7 +72,7 @@ def render_folder(prefix: str, files: list[tuple[str, int, int]], cached: bytes 
         head = f'{{"path":{encode_basestring(path)},"size":{size},"mtime_ns":{mtime_ns},"kind":"{kind}",'
         if kind == "other":
             ext_json = encode_basestring(ext.lower()) if ext else "null"
-            out.append(f'{head}{_NULL_FIELDS},"ext":{ext_json},"warnings":[]}}\n')
+            out.append(f'{head}{NULL_FIELDS}{ext_json},"warnings":[]}}\n')
             continue
         key = path_hash(path)
         found = by_key.get(key)
