@@ -241,15 +241,20 @@ def _writer(path: str, worker: int, n: int) -> None:
                 c.get(f"w{(worker + 1) % 4}-{i // 2}")
 
 
-def test_concurrent_processes_share_the_file(db: Path) -> None:
-    TMDBCache(db).close()  # created once; the processes then race on it
+def _run_writers(path: Path, per_worker: int) -> None:
+    """Four spawned processes each put ``per_worker`` entries into the cache at ``path``."""
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(str(db), w, 150)) for w in range(4)]
+    procs = [ctx.Process(target=_writer, args=(str(path), w, per_worker)) for w in range(4)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
+
+
+def test_concurrent_processes_share_the_file(db: Path) -> None:
+    TMDBCache(db).close()  # created once; the processes then race on it
+    _run_writers(db, 150)
     with TMDBCache(db) as c:
         assert c.stats()["entries"] == 600
         assert all(c.get(f"w{w}-149") == {"worker": w, "i": 149} for w in range(4))
@@ -258,13 +263,7 @@ def test_concurrent_processes_share_the_file(db: Path) -> None:
 
 def test_concurrent_first_open_creates_schema_once(tmp_path: Path) -> None:
     path = tmp_path / "fresh.sqlite"
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(str(path), w, 20)) for w in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    _run_writers(path, 20)
     with TMDBCache(path) as c:
         assert c.stats()["entries"] == 80
         assert c._conn.execute("PRAGMA user_version").fetchone()[0] == cache_mod.SCHEMA_VERSION
