@@ -4,7 +4,7 @@
                                      [--latency 0.02] [--root DIR] [--json]
 
 Builds ``anivault demo --files N --empty`` in a temporary folder (or reuses
-``--root``), scans it, and starts the test server (tests/tmdb_server.py) on
+``--root``), scans it, and starts the test server (anivault.testing) on
 127.0.0.1 (in this process, or its own with ``--server-process``) with
 ``--latency`` per answer and a catalogue holding the ~65
 fixture anime plus every title the demo uses (tests/tmdb_fixtures.demo_catalogue).
@@ -30,11 +30,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the test server and its fixtures
-
-import tmdb_fixtures as fx  # noqa: E402
-from tmdb_server import TMDBServer, most_in_window  # noqa: E402
+from anivault.testing import TMDBServer, most_in_window  # noqa: E402
+from anivault.testing import fixtures as fx  # noqa: E402
 
 from anivault.cache import TMDBCache  # noqa: E402
 from anivault.match import Matcher, clean_title, fold  # noqa: E402
@@ -76,9 +73,8 @@ class ServerProcess:
 
 
 def _serve(conn: Any, series: int, latency: float) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    import tmdb_fixtures
-    from tmdb_server import TMDBServer as Server
+    from anivault.testing import TMDBServer as Server
+    from anivault.testing import fixtures as tmdb_fixtures
 
     shows, _ = tmdb_fixtures.demo_catalogue(series)
     with Server(shows) as server:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from anivault._speedups import twin
+from anivault.testing import TMDBServer
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 # Under ANIVAULT_NO_EXTENSIONS=1 the compiled twins may not exist; otherwise both run,
 # and a missing compiled twin is a failure, not a skip.
@@ -52,3 +54,18 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     for var in ("TMDB_API_KEY", "TMDB_READ_TOKEN", "ANIVAULT_TMDB_API_KEY", "ANIVAULT_TMDB_READ_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ANIVAULT_TMDB_BASE_URL", "http://127.0.0.1:9/3")  # never the real API
+
+
+@pytest.fixture
+def tmdb_server() -> Iterator[TMDBServer]:
+    """A fresh loopback TMDB-compatible server (anivault.testing) for one test."""
+    with TMDBServer() as server:
+        yield server
+
+
+@pytest.fixture
+def tmdb_env(tmdb_server: TMDBServer, monkeypatch: pytest.MonkeyPatch) -> TMDBServer:
+    """The server, with the environment pointing the client at it with a valid key."""
+    monkeypatch.setenv("ANIVAULT_TMDB_BASE_URL", tmdb_server.url)
+    monkeypatch.setenv("TMDB_API_KEY", tmdb_server.api_key)
+    return tmdb_server

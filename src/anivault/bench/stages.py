@@ -291,29 +291,10 @@ def _expect_files(root: str, files: int) -> None:
                             "restore the apply library", hint="a bug in organize/undo: report it")
 
 
-def _tests_dir() -> str:
-    """A source checkout's tests/ (ANIVAULT_BENCH_TESTS_DIR for an installed package)."""
-    return os.environ.get("ANIVAULT_BENCH_TESTS_DIR") or \
-        os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests")
-
-
-def has_local_tmdb_server() -> bool:
-    return os.path.isfile(os.path.join(_tests_dir(), "tmdb_server.py"))
-
-
 def _local_tmdb_server() -> Any:
-    """The TMDB-compatible server of a source checkout's tests/, started for this bench."""
-    tests = _tests_dir()
-    if not has_local_tmdb_server():
-        raise UsageError("bench: the match stage needs the local TMDB test server of a source"
-                         " checkout (tests/tmdb_server.py)",
-                         hint="run from a source checkout (or set ANIVAULT_BENCH_TESTS_DIR to its"
-                              " tests/), or leave match out of --stages")
-    sys.path.insert(0, os.path.abspath(tests))
-    try:
-        from tmdb_server import TMDBServer
-    finally:
-        sys.path.pop(0)
+    """The loopback TMDB-compatible server (anivault.testing), started for this bench."""
+    from ..testing import TMDBServer
+
     return TMDBServer().start()
 
 
@@ -350,5 +331,5 @@ BUILDERS: dict[str, Callable[[Context], Stage]] = {
 
 
 def default_stages() -> list[str]:
-    """Every stage this install can run (match needs a source checkout's test server)."""
-    return [name for name in BUILDERS if name != "match" or has_local_tmdb_server()]
+    """Every stage."""
+    return list(BUILDERS)

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from anivault.cli import cli
 from anivault.monitor import Metrics, RunMonitor
-from test_organize_support import episode, write
-from tmdb_server import TMDBServer, tmdb_env, tmdb_server  # noqa: F401 (fixtures)
+from organize_support import episode, write
+from anivault.testing import TMDBServer
 
 METRIC_KEYS = {"elapsed_s", "counters", "stages_s", "stage_items", "bottleneck", "resources"}
 

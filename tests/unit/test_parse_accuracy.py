@@ -13,7 +13,7 @@ pytestmark = pytest.mark.accuracy
 
 
 def _accuracy_module():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "accuracy.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
     spec = importlib.util.spec_from_file_location("anivault_accuracy", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -11,7 +11,7 @@ import pytest
 from anivault import organize
 from anivault.journal import journal_dir, load
 from anivault.organize import PlanOptions, apply_plan, file_hash, plan_organize
-from test_organize_support import episode, manifest, record, write
+from organize_support import episode, manifest, record, write
 
 
 def library(src: Path, n: int = 3) -> list:

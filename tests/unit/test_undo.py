@@ -15,7 +15,7 @@ from anivault.errors import AniVaultError, RefusedError
 from anivault.journal import Journal, find_op, journal_dir
 from anivault.organize import PlanOptions, apply_plan, plan_organize, write_plan
 from anivault.undo import resume, settle, undo
-from test_organize_support import episode, manifest, record, write
+from organize_support import episode, manifest, record, write
 
 
 def setup(tmp_path: Path, n: int = 4, **options):

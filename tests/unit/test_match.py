@@ -6,14 +6,14 @@ from typing import Any, NamedTuple
 
 import pytest
 
-import tmdb_fixtures as fx
+from anivault.testing import fixtures as fx
 from anivault.cache import TMDBCache
 from anivault.match import (Matcher, clean_title, cumulative_place, fold, match_files, match_records, shortened,
                             title_similarity, year_score)
 from anivault.models import ParsedName
 from anivault.ratelimit import RateLimiter
 from anivault.tmdb import TMDBClient
-from tmdb_server import TMDBServer, tmdb_env, tmdb_server  # noqa: F401 (fixtures)
+from anivault.testing import TMDBServer
 
 
 class Rec(NamedTuple):

@@ -17,8 +17,9 @@ and has switches for everything the client must survive:
 Every request is logged (time, path, params without the key, how it was
 authenticated, status) for tests to assert on.
 
-Use the ``tmdb_server`` fixture (a fresh server per test) and ``tmdb_env``
-(the server plus TMDB_API_KEY / ANIVAULT_TMDB_BASE_URL pointing at it).
+Loopback only: it binds 127.0.0.1 and nothing else. The test suite wraps it in
+the ``tmdb_server`` and ``tmdb_env`` fixtures (tests/conftest.py);
+``anivault bench`` starts one for its match stage.
 """
 from __future__ import annotations
 
@@ -31,12 +32,10 @@ import unicodedata
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
-import tmdb_fixtures as fx
+from . import fixtures as fx
 
 API_KEY = "test-key-5f0c2a9e81d34b7a"
 READ_TOKEN = "test-token-eyJhbGciOiJIUzI1NiJ9.c2VjcmV0"
@@ -279,17 +278,3 @@ def _handler(server: TMDBServer) -> type[BaseHTTPRequestHandler]:
             pass  # the request log above is the record
 
     return Handler
-
-
-@pytest.fixture
-def tmdb_server() -> Iterator[TMDBServer]:
-    with TMDBServer() as server:
-        yield server
-
-
-@pytest.fixture
-def tmdb_env(tmdb_server: TMDBServer, monkeypatch: pytest.MonkeyPatch) -> TMDBServer:
-    """The server, with the environment pointing the client at it with a valid key."""
-    monkeypatch.setenv("ANIVAULT_TMDB_BASE_URL", tmdb_server.url)
-    monkeypatch.setenv("TMDB_API_KEY", tmdb_server.api_key)
-    return tmdb_server

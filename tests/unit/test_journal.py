@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from anivault.cli import cli
 from anivault.errors import RefusedError
 from anivault.journal import DestinationLock, Journal, history, load, new_op_id, read_records
-from test_organize_support import episode
+from organize_support import episode
 
 
 def test_records_are_buffered_until_commit(tmp_path: Path) -> None:

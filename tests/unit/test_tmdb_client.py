@@ -16,7 +16,7 @@ from anivault.errors import EXIT_CREDENTIALS, AniVaultError, CredentialsError
 from anivault.ratelimit import SEND_JITTER_GUARD, RateLimiter
 from anivault.tmdb import (USER_AGENT, CircuitBreaker, TMDBClient, TMDBUnavailable, full_jitter,
                            retry_after_seconds)
-from tmdb_server import API_KEY, READ_TOKEN, TMDBServer, tmdb_env, tmdb_server  # noqa: F401 (fixtures)
+from anivault.testing import API_KEY, READ_TOKEN, TMDBServer
 
 
 @pytest.fixture
@@ -248,7 +248,7 @@ def test_rejected_key_stops_with_exit_5(tmdb_server: TMDBServer, cache: TMDBCach
         if code == 10:
             tmdb_server.api_key = "wrong-key"
             tmdb_server.faults.append("401")
-            import tmdb_server as srv
+            from anivault.testing import server as srv
 
             original = srv._error
             srv._error = lambda status, c, m, h=None: original(status, 10 if status == 401 else c, m, h)

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from anivault.cli import cli
-from test_organize_support import episode, manifest, write
+from organize_support import episode, manifest, write
 
 
 @pytest.fixture

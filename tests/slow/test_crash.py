@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from test_organize_support import manifest, write
+from organize_support import manifest, write
+
+pytestmark = pytest.mark.slow  # tests/slow: deselected by default, run once by .ci/run
 
 TRIALS = 24
 BATCH = "3"  # many small group commits: more moments between intent and outcome

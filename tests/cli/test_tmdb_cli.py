@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from anivault.cli import cli
-from tmdb_server import API_KEY, TMDBServer, tmdb_env, tmdb_server  # noqa: F401 (fixtures)
+from anivault.testing import API_KEY, TMDBServer
 
 NAMES = [
     "[SubsPlease] Sousou no Frieren - 05 (1080p) [A1B2C3D4].mkv",

@@ -10,7 +10,7 @@ import pytest
 from anivault.errors import RefusedError, UsageError
 from anivault.organize import (ALREADY, COLLISION, CONFLICT, DUPLICATE, FOLLOWS, TODO, TOO_LONG, UNMATCHED,
                                PlanOptions, plan_organize, read_plan, write_plan)
-from test_organize_support import episode, manifest, record, write
+from organize_support import episode, manifest, record, write
 
 
 def plan_of(records, dest, **options):
@@ -238,7 +238,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from anivault.models import ParsedName  # noqa: E402
-from test_organize_support import Record  # noqa: E402
+from organize_support import Record  # noqa: E402
 
 _hostile = st.one_of(st.text(max_size=60), st.sampled_from(
     ["..", "../../etc", "/abs", "C:\\x", "\\\\srv\\share", "a\x00b", "CON", " .. ", "~", "..\\..", "x/../../y"]))
