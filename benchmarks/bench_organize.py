@@ -27,7 +27,8 @@ from typing import Any, Callable
 import psutil
 
 from anivault.demo import make_demo
-from anivault.organize import TODO, PlanOptions, apply_plan, plan_organize, scan_and_plan
+from anivault.organize import TODO, PlanOptions, apply_plan, plan_organize
+from anivault.pipeline import scan_and_plan
 from anivault.scan import scan
 from anivault.undo import undo
 
