@@ -210,9 +210,9 @@ def apply_plan(plan: Plan, *, prune_empty: bool = False, batch: int = 512, metri
     options = plan.options
     options.validate()
     op = new_op_id()
-    todo = [(i, e) for i, e in enumerate(plan.entries) if e.status == TODO]
-    report = ApplyReport(op, planned=len(todo))
-    if not todo:  # nothing to do is not an operation: history and `undo --last` skip it
+    planned = plan.count(TODO)
+    report = ApplyReport(op, planned=planned)
+    if not planned:  # nothing to do is not an operation: history and `undo --last` skip it
         report.op = ""
         return report
     with DestinationLock(options.roots, op, data_dir, warn):
@@ -220,14 +220,14 @@ def apply_plan(plan: Plan, *, prune_empty: bool = False, batch: int = 512, metri
         directory = journal_dir(data_dir)
         os.makedirs(directory, exist_ok=True)
         write_plan(plan, os.path.join(directory, f"{op}.plan.jsonl"))
-        with Journal(os.path.join(directory, f"{op}.jsonl"), begin=begin_record(op, options, len(todo))) \
+        with Journal(os.path.join(directory, f"{op}.jsonl"), begin=begin_record(op, options, planned)) \
                 as journal, metrics.stage("apply"):
             executor = Executor(journal, op, options.action, report, batch=batch, metrics=metrics,
                                  progress=progress)
-            metrics.expect(len(todo), APPLIED, "files")  # the live line's rate and ETA
-            metrics.add_time("apply", 0.0, len(todo))  # the stage's items, for its throughput
+            metrics.expect(planned, APPLIED, "files")  # the live line's rate and ETA
+            metrics.add_time("apply", 0.0, planned)  # the stage's items, for its throughput
             try:
-                executor.run(todo)
+                executor.run(plan.todo())  # streamed from the plan store
             finally:
                 metrics.expect(None)
             if prune_empty and options.action == "move" and not report.aborted:

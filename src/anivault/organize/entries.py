@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 from .. import names
 from ..errors import UsageError
@@ -94,23 +93,38 @@ class PlanOptions:
 
 @dataclass
 class Plan:
-    """Entries in source order plus what planning noticed."""
+    """Entries in source order (held in a plan store on disk) plus what planning noticed.
+
+    ``entries`` may be given as any iterable of PlanEntry; it is kept as a
+    :class:`~anivault.organize.store.PlanEntries` (sized, iterable, indexable).
+    """
 
     options: PlanOptions
-    entries: list[PlanEntry]
+    entries: Any
     offline: bool = True
     left_in_place: int = 0  # files that are neither media nor attached to media
     matching: str = ""  # "tmdb", "cache" (TMDB cache only) or "offline"; "" when not said
     created: float = field(default_factory=time.time)
 
-    def todo(self) -> list[PlanEntry]:
-        return [e for e in self.entries if e.status == TODO]
+    def __post_init__(self) -> None:
+        from .store import PlanEntries  # the store reads PlanEntry from here
+
+        if not isinstance(self.entries, PlanEntries):
+            self.entries = PlanEntries.from_iterable(self.entries)
+
+    def todo(self) -> Iterator[tuple[int, PlanEntry]]:
+        """(index, entry) of every entry to apply, in plan order."""
+        return self.entries.todo()
+
+    def count(self, status: str) -> int:
+        return self.entries.counts().get(status, (0, 0))[0]
 
     def summary(self) -> dict[str, Any]:
-        statuses = Counter(e.status for e in self.entries)
-        return {"entries": len(self.entries), "todo": statuses.get(TODO, 0),
-                "bytes": sum(e.size for e in self.entries if e.status == TODO),
-                "statuses": dict(sorted(statuses.items())), "left_in_place": self.left_in_place,
+        counts = self.entries.counts()
+        return {"entries": len(self.entries), "todo": counts.get(TODO, (0, 0))[0],
+                "bytes": counts.get(TODO, (0, 0))[1],
+                "statuses": {status: n for status, (n, _) in sorted(counts.items())},
+                "left_in_place": self.left_in_place,
                 "offline": self.offline, "matching": self.matching or ("offline" if self.offline else "tmdb"),
                 "action": self.options.action, "dest": self.options.dest}
 

@@ -37,11 +37,12 @@ def read_plan(path: str) -> Plan:
                                  hint="make one with `anivault organize SRC --dest DST --plan FILE`")
             options = header["options"]
             options["sources"] = tuple(options.get("sources") or ())
-            entries = [PlanEntry(**json.loads(line)) for line in f if line.strip()]
+            plan = Plan(PlanOptions(**options), (PlanEntry(**json.loads(line)) for line in f if line.strip()),
+                        offline=header.get("offline", True), left_in_place=header.get("left_in_place", 0),
+                        created=header.get("created", 0.0))
     except OSError as e:
         raise AniVaultError(f"cannot read plan {path}: {e.strerror}", hint="check the path") from e
     except (ValueError, TypeError, KeyError) as e:
         raise UsageError(f"{path} is not a valid AniVault plan: {e}",
                          hint="plans are written by `anivault organize --plan FILE`; do not edit them") from e
-    return Plan(PlanOptions(**options), entries, offline=header.get("offline", True),
-                left_in_place=header.get("left_in_place", 0), created=header.get("created", 0.0))
+    return plan
