@@ -14,6 +14,7 @@ DEFAULT_TEMPLATE = "{title} ({year})/Season {season:02}/{title} - S{season:02}E{
 DEFAULT_MOVIE_TEMPLATE = "{title} ({year})/{title} ({year}).{ext}"
 DUPLICATE_POLICIES = ("keep-all", "best", "skip")
 CONFLICT_POLICIES = ("skip", "rename", "fail")
+UNMATCHED_POLICIES = ("leave", "parsed")  # or a directory
 PLAN_FORMAT = 1
 
 # Folders of a release that travel with it (fonts for styled subtitles, MKV attachments).
@@ -29,7 +30,7 @@ ALREADY = "already"  # the destination holds identical content (size + xxh3)
 CONFLICT = "conflict"  # the destination holds something else (--conflict skip)
 DUPLICATE = "duplicate"  # another release of the same episode (--duplicates skip)
 COLLISION = "collision"  # another source of this plan takes the same destination
-UNMATCHED = "unmatched"  # no destination could be named
+UNMATCHED = "unmatched"  # no destination could be named (or no TMDB match, under --unmatched leave)
 FOLLOWS = "follows"  # a subtitle/extra whose video stays where it is
 TOO_LONG = "too-long"  # the path cannot fit a Windows target's MAX_PATH
 
@@ -65,12 +66,17 @@ class PlanOptions:
     windows: bool | None = None  # None: detect from the destination's filesystem
     long_paths: bool = False
     sources: tuple[str, ...] = ()  # the scanned roots: --prune-empty never removes them or above
+    # A video matching found nothing for: "leave" it in place (listed with the reason), file it
+    # under its "parsed" name, or move it into a folder (any other value: that folder's path).
+    unmatched: str = "leave"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dest", os.path.abspath(self.dest))
         if self.movies_dest:
             object.__setattr__(self, "movies_dest", os.path.abspath(self.movies_dest))
         object.__setattr__(self, "sources", tuple(os.path.abspath(s) for s in self.sources))
+        if self.unmatched not in UNMATCHED_POLICIES:
+            object.__setattr__(self, "unmatched", os.path.abspath(self.unmatched))
 
     def validate(self) -> None:
         for value, allowed, flag in ((self.duplicates, DUPLICATE_POLICIES, "--duplicates"),
@@ -79,6 +85,11 @@ class PlanOptions:
                                      (self.colon_style, names.COLON_STYLES, "--colon-style")):
             if value not in allowed:
                 raise UsageError(f"{flag} {value!r} is not one of {', '.join(allowed)}")
+
+    @property
+    def unsorted_dir(self) -> str | None:
+        """The folder unmatched videos go to (``--unmatched DIR``), or None."""
+        return None if self.unmatched in UNMATCHED_POLICIES else self.unmatched
 
     @property
     def movies_root(self) -> str:
@@ -138,3 +149,5 @@ class _Source(NamedTuple):
     kind: str  # video | subtitle | other
     parsed: Any
     match: Any
+    tried: bool = False  # matching was asked about this file (a match of None then means "not found")
+    reason: str = ""  # why matching found nothing

@@ -26,9 +26,16 @@ else:  # Windows: drives and two separators need ntpath
 
 
 def as_source(item: Any) -> _Source:
-    record, match = item if isinstance(item, tuple) and len(item) == 2 else (item, None)
+    """A scan record, or what matching made of one: ``(record, match)`` or ``(record, match, reason)``.
+
+    A bare record was never matched (plan from its parsed name); a pair or triple whose match is
+    None is a file matching found nothing for.
+    """
+    tried = isinstance(item, tuple) and len(item) in (2, 3) and not hasattr(item, "_fields")
+    record, match, reason = (item if len(item) == 3 else (*item, "")) if tried else (item, None, "")
     return _Source(os.fspath(record.path), int(record.size), int(record.mtime_ns),
-                   getattr(record, "kind", "video") or "other", getattr(record, "parsed", None), match)
+                   getattr(record, "kind", "video") or "other", getattr(record, "parsed", None), match,
+                   tried, reason or "")
 
 
 def ext_of(path: str) -> str:
@@ -74,22 +81,11 @@ def fields_of(src: _Source) -> dict[str, Any] | None:
             or (kind == "special" and episode is None)}
 
 
-def quality(src: _Source) -> tuple:
-    """Sort key of releases of one episode: best first (resolution, version, size, then path)."""
-    p = src.parsed
-    res = 0
-    if p is not None and p.resolution:
-        digits = re.findall(r"\d+", str(p.resolution))
-        res = int(digits[-1]) if digits else 0
-    return (-res, -((p.version or 1) if p else 1), -src.size, src.path)
-
-
 def release_tag(src: _Source) -> str:
-    """What tells one release from another in a keep-all file name: ``[Group 1080p v2]``."""
+    """What tells one release from another (``Group 1080p v2``); "" when the name says none of it."""
     p = src.parsed
     bits = [p.group, p.resolution, f"v{p.version}" if p.version else None] if p else []
-    tag = " ".join(str(b) for b in bits if b)
-    return tag or stem_of(src.path)
+    return " ".join(str(b) for b in bits if b)
 
 
 class Namer:

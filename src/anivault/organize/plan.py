@@ -26,10 +26,11 @@ from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, NamedTuple
 
 from .. import names
+from ..fileops import same_file
 from ..monitor import Metrics
 from .claims import Claims
-from .entries import (ALREADY, ATTACHMENT_DIRS, DUPLICATE, DUPLICATES_DIR, EXTRAS_DIR, FOLLOWS, SUBTITLE_DIRS,
-                      TODO, TOO_LONG, UNMATCHED, Plan, PlanEntry, PlanOptions, _Source)
+from .entries import (ALREADY, ATTACHMENT_DIRS, CONFLICT, DUPLICATE, DUPLICATES_DIR, EXTRAS_DIR, FOLLOWS,
+                      SUBTITLE_DIRS, TODO, TOO_LONG, UNMATCHED, Plan, PlanEntry, PlanOptions, _Source)
 from .naming import (DestIndex, Namer, as_source, base_name, fields_of, join_path, parent_dir, release_tag,
                      stem_of)
 from .store import Lru, PlanEntries, connect, fsdecode, fsencode
@@ -122,10 +123,20 @@ class Planner:
         if src.kind == "video":
             role = "video"
             fields = fields_of(src)
-            if fields is None:
+            guess = src.tried and src.match is None and self.options.unmatched != "parsed"
+            unsorted = self.options.unsorted_dir
+            if fields is None and not (guess and unsorted):
                 self._decide(n, src, role, UNMATCHED, "no title in the name")
-            elif fields["_bonus"]:
-                role, own = "bonus", fsencode(self._own_show_folder(fields))
+            elif fields is not None and fields["_bonus"]:
+                # With no match, a bonus video may still join the matched show beside it.
+                folder = (unsorted if guess else self._own_show_folder(fields))
+                role, own = "bonus", fsencode(folder) if folder else None
+            elif guess and not unsorted:  # nothing is filed on a guess
+                self._decide(n, src, role, UNMATCHED, f"no TMDB match: {src.reason or 'not found'}")
+            elif guess:  # --unmatched DIR: into that folder under its own name, alone in its group
+                path = names.join_under(unsorted, [names.safe_component(base_name(src.path),
+                                                                        self.options.colon_style)])
+                dst, grp, tag = fsencode(path), fsencode("\1" + src.path), ""
             else:
                 path, reason = self.namer.destination(src, fields)
                 if not path:
@@ -137,7 +148,7 @@ class Planner:
                         names.case_key(parent_dir(path)), str(fields["title"]).casefold(), fields["_movie"],
                         fields["year"] if fields["_movie"] else None, fields["season"], fields["episode"],
                         fields["episode_end"]))))
-                    dst, tag = fsencode(path), release_tag(src)
+                    dst, tag = fsencode(path), release_tag(src)  # "" when the name tells no release
                     res, ver = _resolution(src.parsed), (src.parsed.version or 1) if src.parsed else 1
         self._rows.append((n, fsencode(src.path), fsencode(parent_dir(src.path)), src.size, src.mtime_ns,
                            src.kind, role, dst, grp, res, ver, tag, own))
@@ -198,12 +209,36 @@ class Planner:
             "ORDER BY first, grp, path = dst DESC, res DESC, ver DESC, size DESC, path")
         for _, group in itertools.groupby(rows, key=lambda row: row[6]):
             releases = [_Video(r[0], fsdecode(r[1]), r[2], r[3], fsdecode(r[4]), r[5]) for r in group]
-            for video, entry in self._settle_duplicates(releases):
+            for video, entry in self._settle_group(releases):
                 self._record(video.id, entry)
 
     def _root_of(self, dst: str) -> str:
         movies = self.options.movies_root
         return movies if dst.startswith(movies.rstrip(os.sep) + os.sep) else self.options.dest
+
+    def _settle_group(self, releases: list[_Video]) -> Iterator[tuple[_Video, PlanEntry]]:
+        """One episode's files: releases of it, unless the names cannot tell different files apart."""
+        if len(releases) > 1:
+            copies, collapsed = _sort_out(releases)
+            if collapsed:
+                yield from self._refuse_collapsed(releases, collapsed)
+                return
+            for video, of in copies:
+                yield video, PlanEntry(video.src, video.dst, video.size, video.mtime_ns, "video", ALREADY,
+                                       f"identical to {of.src}, which goes there")
+            releases = [v for v in releases if all(v is not c for c, _ in copies)]
+        yield from self._settle_duplicates(releases)
+
+    def _refuse_collapsed(self, releases: list[_Video], collapsed: int) -> Iterator[tuple[_Video, PlanEntry]]:
+        """Sanity guard: several different files resolve to one episode (a parse or numbering that
+        collapsed them). Renaming them ``(1)``, ``(2)`` would file at least one wrongly: none moves."""
+        why = (f"{collapsed} different files resolve to {base_name(releases[0].dst)} and their names do not "
+               f"tell them apart (same release); none is moved: check their numbering")
+        for video in releases:
+            entry = PlanEntry(video.src, video.dst, video.size, video.mtime_ns, "video")
+            in_place = video.src == video.dst
+            yield video, entry._replace(status=ALREADY if in_place else CONFLICT,
+                                        reason="already in place" if in_place else why)
 
     def _settle_duplicates(self, releases: list[_Video]) -> Iterator[tuple[_Video, PlanEntry]]:
         best = releases[0]
@@ -219,7 +254,7 @@ class Planner:
                 entry = entry._replace(reason=note)  # the original names already tell them apart
             elif policy == "keep-all":
                 stem, ext = os.path.splitext(video.dst)
-                tag = names.clean_text(video.tag, self.options.colon_style)
+                tag = names.clean_text(video.tag or stem_of(video.src), self.options.colon_style)
                 new_dst = names.safe_component(f"{base_name(stem)} - {tag}{ext}", self.options.colon_style)
                 entry = entry._replace(dst=join_path(parent_dir(video.dst), new_dst))
             else:  # best: the others go beside the library, never deleted
@@ -236,7 +271,7 @@ class Planner:
         for n, path, directory, size, mtime_ns, own in list_rows(
                 self.db, "SELECT id, path, dir, size, mtime_ns, own FROM files WHERE role = 'bonus' ORDER BY id"):
             src = fsdecode(path)
-            folder = near.get(directory, lambda: self._show_folder_near(directory)) or fsdecode(own)
+            folder = near.get(directory, lambda: self._show_folder_near(directory)) or (own and fsdecode(own))
             entry = PlanEntry(src, "", size, mtime_ns, "bonus")
             if not folder:
                 self._record(n, entry._replace(status=UNMATCHED, reason="bonus video of an unknown show"))
@@ -326,6 +361,28 @@ def list_rows(db: sqlite3.Connection, query: str) -> Iterator[tuple[Any, ...]]:
     cursor = db.execute(query)
     while page := cursor.fetchmany(BATCH):
         yield from page
+
+
+def _sort_out(releases: list[_Video]) -> tuple[list[tuple[_Video, _Video]], int]:
+    """Files of one episode that the names do not tell apart (same release tag, or none):
+    (extra copies of the same content with the file they copy, how many different contents).
+
+    Content is compared without reading whole files (one inode, or size + sampled fingerprint).
+    """
+    copies: list[tuple[_Video, _Video]] = []
+    collapsed = 0
+    for _, same_tag in itertools.groupby(sorted(releases, key=lambda v: v.tag), key=lambda v: v.tag):
+        members = list(same_tag)
+        distinct: list[_Video] = []
+        for video in members:
+            twin = next((d for d in distinct if same_file(video.src, d.src)), None) if distinct else None
+            if twin is None:
+                distinct.append(video)
+            else:
+                copies.append((video, twin))
+        if len(distinct) > 1:
+            collapsed = max(collapsed, len(distinct))
+    return copies, collapsed
 
 
 def _resolution(parsed: Any) -> int:
