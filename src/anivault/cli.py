@@ -77,6 +77,13 @@ def cli(ctx: click.Context, metrics_file: str | None, profile_file: str | None,
     _monitor_run(ctx, metrics_file, profile_file, trace_memory, show_report)
 
 
+def _settings(**flags: Any) -> Any:
+    """The settings: these flags > ANIVAULT_* environment > config file > defaults."""
+    from .settings import resolve
+
+    return resolve(flags)
+
+
 def current_metrics() -> Metrics:
     """The run's shared metrics object (created by the group, used by every command)."""
     ctx = click.get_current_context()
@@ -96,10 +103,9 @@ def config() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 def config_show(as_json: bool) -> None:
     """Effective settings, secrets masked."""
-    from . import config as cfg
     from .ui import json_line, table
 
-    values = cfg.redacted(cfg.settings())
+    values = _settings().redacted()
     if as_json:
         json_line(values)
     else:
@@ -109,9 +115,9 @@ def config_show(as_json: bool) -> None:
 @config.command("path")
 def config_path() -> None:
     """Where the config file is (it may not exist yet)."""
-    from . import config as cfg
+    from .settings import config_path
 
-    click.echo(str(cfg.config_path()))
+    click.echo(str(config_path()))
 
 
 @config.command("set")
@@ -119,9 +125,9 @@ def config_path() -> None:
 @click.argument("value")
 def config_set(key: str, value: str) -> None:
     """Write KEY = VALUE to the config file."""
-    from . import config as cfg
+    from .settings import set_value
 
-    path = cfg.set_value(key, value)
+    path = set_value(key, value)
     click.echo(f"{key} set in {path}", err=True)
 
 
@@ -147,14 +153,13 @@ def scan_command(paths: tuple[str, ...], as_json: bool, no_recursive: bool, min_
                  exclude: tuple[str, ...], follow_symlinks: bool, cache_dir: str | None,
                  no_cache: bool, workers: int | None, strict: bool) -> None:
     """List the video, subtitle and other files under each PATH, with parsed names."""
-    from . import config as cfg
     from .errors import EXIT_WARNINGS
     from .scan import parse_size, scan
 
     shown = _WarningPrinter()
     run = scan(paths, recursive=not no_recursive, min_size=parse_size(min_size), exclude=exclude,
                follow_symlinks=follow_symlinks, use_index=not no_cache,
-               cache_dir=str(cfg.cache_dir(cache_dir)), workers=cfg.settings(workers=workers)["workers"],
+               cache_dir=(s := _settings(cache_dir=cache_dir, workers=workers)).cache_dir, workers=s.workers,
                metrics=current_metrics(), on_warning=shown)
     if as_json:
         _scan_ndjson(run)
@@ -378,13 +383,13 @@ def _tmdb_options(f: Any) -> Any:
         click.option("--lang", "language", default=None, metavar="TAG",
                      help="TMDB language (default en-US); part of every cache key."),
         click.option("--offline", is_flag=True, help="Answer from the cache only; no request is made."),
-        click.option("--rate", type=click.FloatRange(min=0.1), default=None, metavar="N",
+        click.option("--rate", type=float, default=None, metavar="N",
                      help="Requests per second at most (default 35)."),
-        click.option("--concurrency", type=click.IntRange(min=1, max=64), default=None, metavar="N",
+        click.option("--concurrency", type=int, default=None, metavar="N",
                      help="Requests in flight at most (default 4)."),
-        click.option("--min-confidence", type=click.FloatRange(0, 1), default=None, metavar="X",
+        click.option("--min-confidence", type=float, default=None, metavar="X",
                      help="Below this a file is unmatched, with the reason (default 0.6)."),
-        click.option("--cache-max-mb", type=click.FloatRange(min=1), default=None, metavar="MB",
+        click.option("--cache-max-mb", type=float, default=None, metavar="MB",
                      help="Size cap of the TMDB cache on disk (default 256)."),
     ]):
         f = option(f)
@@ -393,7 +398,6 @@ def _tmdb_options(f: Any) -> Any:
 
 def _match_run(paths: tuple[str, ...], progress_label: str, **kw: Any) -> tuple[Any, Any, Any, Any]:
     """Scan PATHs and match them: (scan run, files, series, summary)."""
-    from . import config as cfg
     from .match import match_files
     from .scan import scan
     from .ui import Progress
@@ -401,8 +405,8 @@ def _match_run(paths: tuple[str, ...], progress_label: str, **kw: Any) -> tuple[
     metrics = current_metrics()
     shown = _WarningPrinter()
     offline = kw.pop("offline")
-    values = cfg.settings(**kw)
-    run = scan(paths, metrics=metrics, on_warning=shown, cache_dir=str(cfg.cache_dir()))
+    values = _settings(**kw)
+    run = scan(paths, metrics=metrics, on_warning=shown, cache_dir=values.cache_dir)
     done = [0]
 
     def tick(series: Any) -> None:
@@ -419,8 +423,8 @@ def _match_run(paths: tuple[str, ...], progress_label: str, **kw: Any) -> tuple[
     with Progress(status) as progress:
         files, series, summary = match_files(_ticking(run, progress), warn=warn, progress=tick,
                                              metrics=metrics, offline=offline,
-                                             min_confidence=values["min_confidence"],
-                                             tmdb=cfg.tmdb_settings(values))
+                                             min_confidence=values.min_confidence,
+                                             tmdb=values.tmdb())
     shown.finish()
     summary["metrics"] = _metrics_snapshot()
     return run, files, series, summary
@@ -525,9 +529,10 @@ def cache_group() -> None:
 
 
 def _open_cache(max_mb: float | None = None) -> Any:
-    from . import config as cfg
+    from dataclasses import replace
 
-    cache = cfg.tmdb_settings(cfg.settings(cache_max_mb=max_mb)).open_cache()
+    tmdb = _settings().tmdb()  # prune's --cache-max-mb may go below the setting's minimum
+    cache = (tmdb if max_mb is None else replace(tmdb, cache_max_mb=max_mb)).open_cache()
     for message in cache.warnings:
         warn(message)
     return cache
@@ -653,19 +658,18 @@ def _organize_options(f: Any) -> Any:
 
 
 def _plan_options(kw: dict[str, Any], sources: tuple[str, ...]) -> Any:
-    from . import config as cfg
     from .organize import DEFAULT_MOVIE_TEMPLATE, DEFAULT_TEMPLATE, PlanOptions
 
     if not kw["dest"]:
         raise UsageError("--dest is required", hint="e.g. anivault organize ~/Downloads --dest ~/Anime")
-    values = cfg.settings(template=kw["template"], movie_template=kw["movie_template"],
-                          colon_style=kw["colon_style"])
+    s = _settings(template=kw["template"], movie_template=kw["movie_template"],
+                  colon_style=kw["colon_style"])
     target = kw["target"]
     return PlanOptions(dest=kw["dest"], movies_dest=kw["movies_dest"],
-                       template=values["template"] or DEFAULT_TEMPLATE,
-                       movie_template=values["movie_template"] or DEFAULT_MOVIE_TEMPLATE,
+                       template=s.template or DEFAULT_TEMPLATE,
+                       movie_template=s.movie_template or DEFAULT_MOVIE_TEMPLATE,
                        keep_names=kw["keep_names"], duplicates=kw["duplicates"], conflict=kw["conflict"],
-                       action=kw["action"], colon_style=values["colon_style"] or "dash",
+                       action=kw["action"], colon_style=s.colon_style,
                        windows=None if target == "auto" else target == "windows",
                        long_paths=kw["long_paths"], sources=sources)
 
@@ -684,10 +688,9 @@ def _counting_progress(label: str, counts: dict[str, int]) -> Any:
 
 def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], counts: dict[str, int],
                progress: Any) -> Any:
-    from . import config as cfg
     from .organize import scan_and_plan
 
-    values = cfg.settings()
+    values = _settings()
 
     def tick() -> None:
         counts["scanned"] += 1
@@ -696,8 +699,8 @@ def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], count
 
     return scan_and_plan(sources, options, offline=kw["offline"], metrics=current_metrics(), warn=warn,
                          exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick,
-                         cache_dir=str(cfg.cache_dir()), tmdb=None if kw["offline"] else cfg.tmdb_settings(values),
-                         min_confidence=values["min_confidence"])
+                         cache_dir=values.cache_dir, tmdb=None if kw["offline"] else values.tmdb(),
+                         min_confidence=values.min_confidence)
 
 
 def _apply(plan: Any, kw: dict[str, Any], counts: dict[str, int], progress: Any) -> Any:
@@ -844,9 +847,9 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
 
 
 def _data_dir() -> str:
-    from . import config as cfg
+    from .settings import resolve
 
-    return str(cfg.data_dir())
+    return resolve(only=("data_dir",), warn=warn).data_dir
 
 
 def _check_unfinished(roots: list[str], applying: bool) -> None:
@@ -998,10 +1001,9 @@ def _monitor_run(ctx: click.Context, metrics_file: str | None, profile_file: str
 
     secrets: tuple[str, ...] = ()
     if metrics_file:
-        from . import config as cfg
+        from .settings import resolve
 
-        values = cfg.settings()
-        secrets = tuple(str(values[k]) for k in cfg.SECRET_KEYS if values.get(k))
+        secrets = resolve(only=("tmdb_api_key", "tmdb_read_token")).secrets()
     monitor = RunMonitor(ctx.obj["metrics"], events_path=metrics_file, profile_path=profile_file,
                          trace_memory=trace_memory, secrets=secrets)
     monitor.start(ctx.invoked_subcommand or "anivault", version=__version__, backend=BACKEND)
@@ -1085,7 +1087,6 @@ def bench_command(files: int, repeat: int, stages: str | None, seed: int, librar
                   compare_file: str | None, threshold: float) -> None:
     """Benchmark every stage; --compare gates regressions (exit 4)."""
     from . import bench
-    from . import config as cfg
     from .errors import RegressionError
     from .ui import Progress
 
@@ -1099,7 +1100,7 @@ def bench_command(files: int, repeat: int, stages: str | None, seed: int, librar
             live.tick()
 
         live.tick()
-        lib = bench.own_library(library) if library else bench.demo_library(files, seed, str(cfg.cache_dir(cache_dir)))
+        lib = bench.own_library(library) if library else bench.demo_library(files, seed, _settings(cache_dir=cache_dir).cache_dir)
         metrics = current_metrics()
         result = bench.run_bench(lib, repeat=repeat, stages=chosen, progress=progress,
                                  metrics=metrics)
