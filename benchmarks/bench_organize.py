@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     n, moved = len(records), len(todo)
     med = statistics.median
     print()
-    print(f"files scanned: {n:,}; planned moves: {moved:,}; statuses: {plan.summary()['statuses']}")
+    print(f"files scanned: {n:,}; planned moves: {moved:,}; statuses: {plan.summary().statuses}")
     print(f"plan (records → plan), median of {args.repeat}: {med(plans):.2f} s ({per_min(n, med(plans))})")
     print(f"dry run (scan → plan), median: {med(dry):.2f} s ({per_min(n, med(dry))})")
     print(f"apply (journaled moves, batch {args.batch}), median: {med(applies):.2f} s ({per_min(moved, med(applies))})")

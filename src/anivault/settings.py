@@ -126,6 +126,7 @@ class Setting:
     secret: bool = False
     flag: str = ""  # the CLI option when it differs from --<key with dashes>
     default_text: str = ""  # how the default reads in help and the README when it is computed
+    metavar: str = ""  # the option's value in --help
 
     @property
     def env_names(self) -> tuple[str, ...]:
@@ -145,26 +146,28 @@ class Setting:
 
 SPEC: tuple[Setting, ...] = (
     Setting("cache_dir", str, None, "Where the scan index and the TMDB cache live.", folder,
-            default_text="the user cache dir"),
+            default_text="the user cache dir", metavar="DIR"),
     Setting("data_dir", str, None, "Where journals (undo) and history live.", folder,
-            default_text="the user data dir"),
+            default_text="the user data dir", metavar="DIR"),
     Setting("tmdb_api_key", str, None, "TMDB v3 API key (scan and parse work without one).", aliases=("TMDB_API_KEY",), secret=True),
     Setting("tmdb_read_token", str, None, "TMDB v4 read access token (instead of the key).",
             aliases=("TMDB_READ_TOKEN",), secret=True),
     Setting("tmdb_base_url", str, "https://api.themoviedb.org/3", "TMDB API root (a mirror or test server).",
             http_url),
-    Setting("language", str, "en-US", "TMDB language; part of every cache key.", language_tag, flag="--lang"),
+    Setting("language", str, "en-US", "TMDB language; part of every cache key.", language_tag, flag="--lang",
+            metavar="TAG"),
     Setting("rate", float, 35.0, "TMDB requests per second at most.", at_least(0.1)),
     Setting("concurrency", int, 4, "TMDB requests in flight at most.", at_least(1, 64)),
     Setting("min_confidence", float, 0.6, "Below this a file is unmatched, with the reason.", at_least(0, 1)),
-    Setting("cache_max_mb", float, 256.0, "Size cap of the TMDB cache on disk, in MB.", at_least(1)),
+    Setting("cache_max_mb", float, 256.0, "Size cap of the TMDB cache on disk, in MB.", at_least(1),
+            metavar="MB"),
     Setting("cache_ttl_search_days", float, 7.0, "How long cached TMDB searches live, in days.", at_least(0)),
     Setting("cache_ttl_details_days", float, 30.0, "How long cached TMDB details live, in days.", at_least(0)),
     Setting("cache_ttl_none_days", float, 1.0, "How long a cached \"not found\" lives, in days.", at_least(0)),
     Setting("template", str, None, "Episode path template (`anivault organize --help` lists the fields).",
-            episode_template, default_text="the Plex/Jellyfin layout"),
+            episode_template, default_text="the Plex/Jellyfin layout", metavar="TEMPLATE"),
     Setting("movie_template", str, None, "Movie path template.", movie_template,
-            default_text="the Plex/Jellyfin layout"),
+            default_text="the Plex/Jellyfin layout", metavar="TEMPLATE"),
     Setting("colon_style", str, "dash", "How ':' in titles is written.",
             choices=("dash", "space", "fullwidth", "remove")),
     Setting("workers", int, 0, "Scan threads: 0 reads folders ahead on a second thread when there is a second "
