@@ -103,7 +103,7 @@ def _plan_options(kw: dict[str, Any], sources: tuple[str, ...]) -> Any:
 
 def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], counts: dict[str, int],
                progress: Any) -> Any:
-    from ..organize import scan_and_plan
+    from ..pipeline import scan_and_plan
     from .context import current_metrics, warn
 
     s = kw["settings"]
