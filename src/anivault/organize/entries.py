@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, NamedTuple
 
 from .. import names
@@ -130,14 +130,32 @@ class Plan:
     def count(self, status: str) -> int:
         return self.entries.counts().get(status, (0, 0))[0]
 
-    def summary(self) -> dict[str, Any]:
-        counts = self.entries.counts()
-        return {"entries": len(self.entries), "todo": counts.get(TODO, (0, 0))[0],
-                "bytes": counts.get(TODO, (0, 0))[1],
-                "statuses": {status: n for status, (n, _) in sorted(counts.items())},
-                "left_in_place": self.left_in_place,
-                "offline": self.offline, "matching": self.matching or ("offline" if self.offline else "tmdb"),
-                "action": self.options.action, "dest": self.options.dest}
+    def summary(self) -> "PlanSummary":
+        counts = self.entries.counts()  # one GROUP BY over the plan store
+        todo, size = counts.get(TODO, (0, 0))
+        return PlanSummary(entries=len(self.entries), todo=todo, bytes=size,
+                           statuses={status: n for status, (n, _) in sorted(counts.items())},
+                           left_in_place=self.left_in_place, offline=self.offline,
+                           matching=self.matching or ("offline" if self.offline else "tmdb"),
+                           action=self.options.action, dest=self.options.dest)
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """What a plan will do: files to organize, what stays and why, where they go."""
+
+    entries: int
+    todo: int
+    bytes: int  # of the files to organize
+    statuses: dict[str, int]  # status -> entries
+    left_in_place: int  # non-media files not planned at all
+    offline: bool
+    matching: str  # "tmdb", "cache" or "offline"
+    action: str
+    dest: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class _Source(NamedTuple):
