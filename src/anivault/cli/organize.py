@@ -10,10 +10,16 @@ from .options import organize_options
 
 FAILURES_SHOWN = 50  # on stderr; the summary has the exact count
 
+unmatched_option = click.option(
+    "--unmatched", default="leave", show_default=True, metavar="leave|parsed|DIR",
+    help="Videos TMDB does not know: leave them in place (listed with the reason), file them under their "
+         "parsed names, or move them into DIR.")
+
 
 @click.command("organize")
 @click.argument("sources", nargs=-1, type=click.Path())
 @organize_options
+@unmatched_option
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help="Save the plan to FILE.")
 @click.option("--from-plan", type=click.Path(dir_okay=False, exists=True),
               help="Use a saved plan (entries whose source changed since are refused).")
@@ -69,6 +75,7 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
 @click.command("run")
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @organize_options
+@unmatched_option
 def run_command(sources: tuple[str, ...], **kw: Any) -> None:
     """Scan → match → plan → apply in one go, with one progress display and one summary.
 
@@ -98,7 +105,7 @@ def _plan_options(kw: dict[str, Any], sources: tuple[str, ...]) -> Any:
                        keep_names=kw["keep_names"], duplicates=kw["duplicates"], conflict=kw["conflict"],
                        action=kw["action"], colon_style=s.colon_style,
                        windows=None if target == "auto" else target == "windows",
-                       long_paths=kw["long_paths"], sources=sources)
+                       long_paths=kw["long_paths"], sources=sources, unmatched=kw["unmatched"])
 
 
 def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], counts: dict[str, int],
@@ -115,7 +122,7 @@ def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], count
 
     return scan_and_plan(sources, options, offline=kw["offline"], metrics=current_metrics(), warn=warn,
                          exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick,
-                         cache_dir=s.cache_dir, tmdb=None if kw["offline"] else s.tmdb(),
+                         cache_dir=s.cache_dir, tmdb=s.tmdb(),
                          min_confidence=s.min_confidence)
 
 
@@ -160,7 +167,7 @@ def warn_failures(failures: list[tuple[str, str]]) -> None:
 def _finish(plan: Any, report: Any, kw: dict[str, Any]) -> None:
     """Summary (table or JSON), failures on stderr, and the exit code."""
     from ..errors import EXIT_WARNINGS, AniVaultError
-    from ..organize import CONFLICT
+    from ..organize import CONFLICT, UNMATCHED
     from . import output
     from .context import current_metrics
 
@@ -171,8 +178,8 @@ def _finish(plan: Any, report: Any, kw: dict[str, Any]) -> None:
         raise AniVaultError(f"the run stopped: {report.aborted}",
                             hint=f"free space, then `anivault organize --resume {report.op}` "
                                  f"or `anivault undo {report.op}`")
-    conflicts = any(e.status == CONFLICT for e in plan.entries)
-    if kw["strict"] and (failures or conflicts):
+    left = plan.count(CONFLICT) + plan.count(UNMATCHED)  # files the run could not place
+    if kw["strict"] and (failures or left):
         sys.exit(EXIT_WARNINGS)
 
 

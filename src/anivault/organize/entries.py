@@ -116,6 +116,7 @@ class Plan:
     left_in_place: int = 0  # files that are neither media nor attached to media
     matching: str = ""  # "tmdb", "cache" (TMDB cache only) or "offline"; "" when not said
     created: float = field(default_factory=time.time)
+    tmdb_unavailable: int = 0  # videos left unmatched because TMDB did not answer (stderr said so)
 
     def __post_init__(self) -> None:
         from .store import PlanEntries  # the store reads PlanEntry from here
