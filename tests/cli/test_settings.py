@@ -6,15 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from anivault import settings
-from anivault.cli import cli
-from anivault.settings import SPEC, resolve
-
-
-def invoke(*args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(cli, list(args), env=env)
+from anivault.settings import resolve
+from conftest import invoke
 
 
 def write_config(text: str) -> Path:
