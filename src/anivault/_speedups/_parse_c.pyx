@@ -86,6 +86,7 @@ DEF K_TV = 4
 DEF K_BATCH = 5
 
 DEF MAX_DIGITS = 9
+DEF MAX_NAME = 1024      # only the last MAX_NAME characters are parsed (as in _parse_py)
 DEF MAX_KEY = 48        # longer words are in no table
 DEF NOGIL_FROM = 256    # names this long are parsed with the GIL released
 DEF STACK_WORDS = 4096   # 32 KiB of working memory: names up to ~500 characters need no malloc
@@ -390,6 +391,7 @@ cdef struct P:
     int title_a, title_b, title_mode
     int eptitle_a, eptitle_b
     int season, kind
+    int xtype      # the token of the type word a find_title rule read (-1: none)
     int stop       # the title ends here at the latest (-1: no such token)
 
 
@@ -1348,7 +1350,7 @@ cdef void find_title(P* p, int first) noexcept nogil:
     cdef int n = p.ntok
     cdef const ucs* s = p.s
     cdef int i = first, ep = p.ep, a, b, cat, cls, close, k, r, close2
-    cdef bint glued, typed_before
+    cdef bint glued
     cdef const Tok* t
     if first >= n:
         return
@@ -1364,8 +1366,6 @@ cdef void find_title(P* p, int first) noexcept nogil:
         t = &toks[i]
         cat = t.cat
         if cat == TYPED and t.g > 0:
-            if b >= 0 or i > first:
-                b = t.s + t.g
             break
         if i == ep or i == p.stop or (cat == DASH and i + 1 == ep
                                       and not (toks[ep].cat == TYPED and b >= 0)):
@@ -1388,20 +1388,24 @@ cdef void find_title(P* p, int first) noexcept nogil:
             break
         if not titleish(t) and cat != DASH:
             break
-        if cat == TYPED and i > first and not p.kind:
-            p.kind = t.a
+        if cat == TYPED and t.a != K_TV and not p.kind:
+            if i == first:
+                if t.a == K_MOVIE and titleish_word(p, i + 1, ep):
+                    p.kind = t.a
+                    p.xtype = i
+                    i += 1
+                    a = toks[i].s if toks[i].cat != DASH else toks[i + 1].s
+                    continue
+            elif type_ends_title(p, i, ep):
+                p.kind = t.a
+                p.xtype = i
+                type_episode_title(p, i + 1)
+                break
+            else:
+                p.kind = t.a
         if cat != DASH:
             b = t.e
         i += 1
-    if b > a and ep < 0 and i > first + 2 and toks[i - 1].cat == TYPED \
-            and toks[i - 1].a == K_EXTRA and toks[i - 2].cat == DASH and p.kind == K_EXTRA:
-        typed_before = False
-        for k in range(first, i - 2):
-            if toks[k].cat == TYPED:
-                typed_before = True
-                break
-        if not typed_before:
-            b = toks[i - 3].e
     if b > a and ep >= 2 and toks[ep - 1].cat == DASH and (toks[ep].cat == NUM
                                                             or toks[ep].cat == RANGE) \
             and ep - 2 > first and toks[ep - 2].cat == WORD and toks[ep - 2].e == b:
@@ -1414,6 +1418,48 @@ cdef void find_title(P* p, int first) noexcept nogil:
         p.title_b = b
     elif ep >= 0 and toks[ep].br < 0:
         title_after_leading_episode(p)
+
+
+cdef bint titleish_word(const P* p, int i, int ep) noexcept nogil:
+    if i < p.ntok and p.toks[i].cat == DASH:
+        i += 1
+    return i < p.ntok and i != ep and (p.toks[i].cat == WORD or p.toks[i].cat == NUM) \
+        and p.toks[i].br < 0
+
+
+cdef bint type_ends_title(const P* p, int i, int ep) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    cdef int n = p.ntok, j = i + 1
+    if j < n and toks[j].cat == DASH:
+        j += 1
+        return j >= n or toks[j].cat != TYPED
+    return j >= n or j == ep or not ((toks[j].cat == WORD or toks[j].cat == NUM
+                                      or toks[j].cat == RANGE) and toks[j].br < 0)
+
+
+cdef void type_episode_title(P* p, int i) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    cdef int n = p.ntok, last = -1, j
+    if i < n and toks[i].cat == DASH:
+        i += 1
+    j = i
+    while j < n and j != p.ep and titleish(&toks[j]) and toks[j].cat != TYPED:
+        if toks[j].cat != DASH:
+            last = j
+        j += 1
+    if last >= 0 and toks[i].cat == WORD:
+        p.eptitle_a = toks[i].s
+        p.eptitle_b = toks[last].e
+
+
+cdef int type_value(const P* p, const Tok* t) noexcept nogil:
+    """_parse_py._type_value, as an index into VALUES."""
+    cdef ucs key[MAX_KEY + 1]
+    cdef const Entry* e
+    if t.g > 0:
+        e = find(&VOCAB, key, lowered(p.s, t.s, t.s + t.g, key))
+        return e.value if e != NULL else -1
+    return t.b
 
 
 cdef int run_end(const P* p, int i) noexcept nogil:
@@ -1668,6 +1714,7 @@ cdef void run_rules(P* p, int* pair, int* stack) noexcept nogil:
     p.eptitle_a = p.eptitle_b = -1
     p.season = 0
     p.kind = 0
+    p.xtype = -1
     p.stop = -1
     first = find_leading_group(p)
     find_episode(p, first)
@@ -1756,7 +1803,7 @@ from cpython.tuple cimport PyTuple_SET_ITEM
 
 cdef object PARSED = ParsedName
 cdef Py_ssize_t NFIELDS = len(ParsedName._fields)
-assert NFIELDS == 18 and issubclass(ParsedName, tuple)
+assert NFIELDS == 19 and issubclass(ParsedName, tuple)
 cdef dict RESOLUTIONS = {h: f"{h}p" for h in (360, 480, 540, 576, 720, 1080, 1440, 2160)}
 cdef tuple EMPTY = ()
 
@@ -1769,13 +1816,14 @@ cdef inline void put(object t, Py_ssize_t i, object v):
 cdef object parsed_name(object title, object season, object episode, object episode_end,
                         object version, object group, object resolution, object year,
                         object crc, object kind, object ext, object eptitle, object source,
-                        object video, object audio, object lang, object subs, object other):
-    cdef object r = alloc_tuple_of(PARSED, 18)
+                        object video, object audio, object lang, object subs, object other,
+                        object extra_type):
+    cdef object r = alloc_tuple_of(PARSED, 19)
     put(r, 0, title); put(r, 1, season); put(r, 2, episode); put(r, 3, episode_end)
     put(r, 4, version); put(r, 5, group); put(r, 6, resolution); put(r, 7, year)
     put(r, 8, crc); put(r, 9, kind); put(r, 10, ext); put(r, 11, eptitle)
     put(r, 12, source); put(r, 13, video); put(r, 14, audio); put(r, 15, lang)
-    put(r, 16, subs); put(r, 17, other)
+    put(r, 16, subs); put(r, 17, other); put(r, 18, extra_type)
     return r
 
 
@@ -1785,10 +1833,10 @@ cdef object build_result(P* p, ucs* buf, str name):
     cdef int n = p.ntok, i, cat, field, part = 0
     cdef const Tok* t
     cdef object episode = None, episode_end = None, season = None, year = None
-    cdef int version = -1, kind = p.kind, resolution = 0
+    cdef int version = -1, kind = p.kind, resolution = 0, xtype = p.xtype, xvalue
     cdef object crc = None, source = None, video = None, audio = None, lang = None, subs = None
     cdef list other = []
-    cdef object value, title, group, eptitle, res
+    cdef object value, title, group, eptitle, res, extra_type
     cdef bint batchy
     if p.lang >= 0:
         lang = SUFFIX_VALUES[p.lang]
@@ -1821,6 +1869,7 @@ cdef object build_result(P* p, ucs* buf, str name):
             season = t.a
         if cat == TYPED:
             kind = t.a
+            xtype = p.ep
     for i in range(n):
         t = &toks[i]
         cat = t.cat
@@ -1839,6 +1888,7 @@ cdef object build_result(P* p, ucs* buf, str name):
         elif cat == TYPED and t.g == 0 and (kind == 0 or kind == K_TV) and t.a != K_TV \
                 and t.s != p.title_a and not (p.eptitle_a <= t.s < p.eptitle_b):
             kind = t.a
+            xtype = i
         elif cat == NUM and i != p.ep:
             if is_year(t) and year is None and (t.br >= 0 or t.s >= p.title_b) \
                     and not (p.title_a <= t.s < p.title_b):
@@ -1887,8 +1937,8 @@ cdef object build_result(P* p, ucs* buf, str name):
             if len(group) >= 11 and group[:11].isascii() and group[:11].lower() == "encoded by ":
                 group = trimmed_str(group[11:])
     eptitle = text(p, p.eptitle_a, p.eptitle_b, p.mode, buf) if p.eptitle_a >= 0 else ""
-    if len(eptitle) > 2 and eptitle[0] == "「" and eptitle[-1] == "」":
-        eptitle = eptitle[1:-1]
+    if len(eptitle) > 2 and eptitle[0] == "「" and eptitle[len(eptitle) - 1] == "」":
+        eptitle = eptitle[1:len(eptitle) - 1]
     if episode is not None:
         batchy = "Batch" in other or "Complete" in other
         if kind == 0 and (episode == 0 or type(episode) is float or season == 0):
@@ -1901,6 +1951,11 @@ cdef object build_result(P* p, ucs* buf, str name):
             kind = K_BATCH
         elif title:
             kind = K_MOVIE
+    extra_type = None
+    if xtype >= 0 and (kind == K_SPECIAL or kind == K_EXTRA or kind == K_MOVIE):
+        xvalue = type_value(p, &toks[xtype])
+        if xvalue >= 0:
+            extra_type = VALUES[xvalue]
     res = None
     if resolution:
         res = RESOLUTIONS.get(resolution)
@@ -1910,7 +1965,7 @@ cdef object build_result(P* p, ucs* buf, str name):
         title or None, season, episode, episode_end, version if version >= 0 else None,
         group or None, res, year, crc, KIND_NAMES[kind],
         EXT_VALUES[p.ext] if p.ext >= 0 else None, eptitle or None, source, video, audio,
-        lang, subs, tuple(other) if other else EMPTY)
+        lang, subs, tuple(other) if other else EMPTY, extra_type)
 
 
 cdef object trimmed_str(str t):
@@ -1940,9 +1995,9 @@ def parse_name(str name):
     cdef int* ints
     cdef Tok* toks
     cdef ucs* buf
-    if length > 1 << 24:
-        name = name[:1 << 24]  # far beyond any file name; keeps int positions exact
-        length = 1 << 24
+    if length > MAX_NAME:
+        name = name[length - MAX_NAME:]  # the tail holds the episode, tags and extension
+        length = MAX_NAME
         n = <int>length
         kind = PyUnicode_KIND(name)
         data = PyUnicode_DATA(name)

@@ -22,7 +22,7 @@ from ._parse_tables import (DASHES, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE, F_N
                             F_RELEASE, F_SOURCE, F_SUBTITLES, F_VIDEO, K_BATCH, K_EXTRA, K_MOVIE,
                             K_SPECIAL, K_TV, KINDS, OF, OPENERS, CLOSERS, ORDINAL, PAIRS, RES,
                             SEASONWORD, STARS, SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TYPED,
-                            TYPED_PREFIXES, CJK_DIGITS,
+                            TYPED_PREFIXES, CJK_DIGITS, MAX_NAME,
                             VALUE_INDEX, VALUES, VOCABULARY, VOLWORD)
 
 # Token categories beyond the vocabulary's.
@@ -777,13 +777,13 @@ class _Parse:
     """Working state of one parse (the compiled twin keeps the same fields in a C struct)."""
 
     __slots__ = ("s", "end", "mode", "toks", "group_br", "ep", "title_a", "title_b",
-                 "title_mode", "kind", "season", "stop", "eptitle_a", "eptitle_b", "group_a",
-                 "group_b", "title_first")
+                 "title_mode", "kind", "xtype", "season", "stop", "eptitle_a", "eptitle_b",
+                 "group_a", "group_b", "title_first")
 
 
 def parse_name(name: str) -> ParsedName:
     """Parse one file name (no folders) into a ParsedName; never raises for any str."""
-    s = name
+    s = name if len(name) <= MAX_NAME else name[-MAX_NAME:]
     end, ext, lang, subs = _split_extension(s)
     top = _top_brackets(s, end)
     mode = _separator_mode(s, end, top)
@@ -799,6 +799,7 @@ def parse_name(name: str) -> ParsedName:
     p.eptitle_a = p.eptitle_b = -1
     p.season = 0
     p.kind = 0
+    p.xtype = -1
     p.stop = -1
     first = _find_leading_group(p)
     _find_episode(p, first)
@@ -1033,9 +1034,7 @@ def _find_title(p: _Parse, first: int) -> None:
         t = toks[i]
         cat = t[CAT]
         if cat == TYPED and t[G] > 0:
-            if b >= 0 or i > first:
-                b = t[S] + t[G]
-            break
+            break  # "Title NCOP1": the type word names the file, not the show
         if i == ep or i == p.stop or (cat == DASH and i + 1 == ep
                                       and not (toks[ep][CAT] == TYPED and b >= 0)):
             break
@@ -1057,17 +1056,22 @@ def _find_title(p: _Parse, first: int) -> None:
             break
         if not _titleish(t) and cat != DASH:
             break
-        if cat == TYPED and i > first and not p.kind:
-            p.kind = t[A]
+        if cat == TYPED and t[A] != K_TV and not p.kind:
+            if i == first:
+                if t[A] == K_MOVIE and _titleish_word(toks, i + 1, ep):
+                    p.kind, p.xtype = t[A], i  # "Gekijouban Title": the title follows the type
+                    i += 1
+                    a = toks[i][S] if toks[i][CAT] != DASH else toks[i + 1][S]
+                    continue
+            elif _type_ends_title(toks, i, ep):
+                p.kind, p.xtype = t[A], i  # "Title OVA - Episode Name": the title ends here
+                _type_episode_title(p, i + 1)
+                break
+            else:
+                p.kind = t[A]  # "Title Movie 2 Subtitle", "Title Special Short Anime"
         if cat != DASH:
             b = t[E]
         i += 1
-    if b > a and ep < 0 and i > first + 2 and toks[i - 1][CAT] == TYPED \
-            and toks[i - 1][A] == K_EXTRA and toks[i - 2][CAT] == DASH and p.kind == K_EXTRA:
-        # "Rozen Maiden 3 - PV": the trailing type names the file, not the show
-        # (but "Love Live! The School Idol Movie - PV" keeps it: the title has a type already).
-        if not any(toks[k][CAT] == TYPED for k in range(first, i - 2)):
-            b = toks[i - 3][E]
     if b > a and ep >= 2 and toks[ep - 1][CAT] == DASH and toks[ep][CAT] in (NUM, RANGE) \
             and ep - 2 > first and toks[ep - 2][CAT] == WORD and toks[ep - 2][E] == b:
         roman = _ROMAN.get(s[toks[ep - 2][S]:b], 0)
@@ -1079,6 +1083,49 @@ def _find_title(p: _Parse, first: int) -> None:
     elif ep >= 0 and toks[ep][BR] < 0:
         # Nothing before the episode ("Episode 14 Title (saison 2)"): the title follows it.
         _title_after_leading_episode(p)
+
+
+def _titleish_word(toks: list[list[int]], i: int, ep: int) -> bool:
+    """A title word at toks[i] (after one dash at most), before the episode."""
+    n = len(toks)
+    if i < n and toks[i][CAT] == DASH:
+        i += 1
+    return i < n and i != ep and toks[i][CAT] in (WORD, NUM) and toks[i][BR] < 0
+
+
+def _type_ends_title(toks: list[list[int]], i: int, ep: int) -> bool:
+    """Whether the type word at toks[i] ends the title: nothing but a dash, the episode or
+    tags follow it ("Title OVA - Name", "Title NCOP [..]"), and no second type word does
+    ("Title Movie - PV": the movie's type stays in its title)."""
+    n = len(toks)
+    j = i + 1
+    if j < n and toks[j][CAT] == DASH:
+        j += 1
+        return j >= n or toks[j][CAT] != TYPED
+    return j >= n or j == ep or not (toks[j][CAT] in (WORD, NUM, RANGE) and toks[j][BR] < 0)
+
+
+def _type_episode_title(p: _Parse, i: int) -> None:
+    """"Title OVA - Episode Name": the words after a type word name the episode."""
+    toks = p.toks
+    n = len(toks)
+    if i < n and toks[i][CAT] == DASH:
+        i += 1
+    last = -1
+    j = i
+    while j < n and j != p.ep and (_titleish(toks[j]) and toks[j][CAT] != TYPED):
+        if toks[j][CAT] != DASH:
+            last = j
+        j += 1
+    if last >= 0 and toks[i][CAT] == WORD:
+        p.eptitle_a, p.eptitle_b = toks[i][S], toks[last][E]
+
+
+def _type_value(s: str, t: list[int]) -> str:
+    """The type a TYPED token names ("OVA", "NCOP", "Movie"...)."""
+    if t[G] > 0:
+        return VALUES[_VOCAB[_lower(s[t[S]:t[S] + t[G]])][2]]
+    return VALUES[t[B]]
 
 
 def _run_end(p: _Parse, i: int) -> int:
@@ -1293,6 +1340,7 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
     episode = episode_end = season = year = None
     version = -1
     kind = p.kind
+    xtype = p.xtype
     resolution = crc = source = video = audio = None
     other: list[str] = []
     if p.ep >= 0:
@@ -1304,7 +1352,7 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
         if t[CAT] == SEASONEP:
             season = t[A]
         if t[CAT] == TYPED:
-            kind = t[A]
+            kind, xtype = t[A], p.ep
     for i in range(n):
         t = toks[i]
         cat = t[CAT]
@@ -1322,7 +1370,7 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
             crc = s[t[S]:t[E]].upper()
         elif cat == TYPED and t[G] == 0 and (kind == 0 or kind == K_TV) and t[A] != K_TV \
                 and t[S] != p.title_a and not (p.eptitle_a <= t[S] < p.eptitle_b):
-            kind = t[A]
+            kind, xtype = t[A], i
         elif cat == NUM and i != p.ep:
             if _is_year(t) and year is None and (t[BR] >= 0 or t[S] >= p.title_b) \
                     and not (p.title_a <= t[S] < p.title_b):
@@ -1388,4 +1436,6 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
         version=version if version >= 0 else None, group=group or None,
         resolution=f"{resolution}p" if resolution else None, year=year, crc32=crc,
         kind=KINDS[kind], ext=ext, episode_title=eptitle or None, source=source,
-        video_codec=video, audio_codec=audio, language=lang, subtitles=subs, other=tuple(other))
+        video_codec=video, audio_codec=audio, language=lang, subtitles=subs, other=tuple(other),
+        extra_type=_type_value(s, toks[xtype]) if xtype >= 0 and kind in (K_SPECIAL, K_EXTRA, K_MOVIE)
+        else None)

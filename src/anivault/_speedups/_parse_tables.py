@@ -6,6 +6,10 @@ loads these tables into a C hash table when it is imported.
 """
 from __future__ import annotations
 
+# Only the last MAX_NAME characters of a name are parsed: a release name is far shorter,
+# and the bound keeps every input (a 1M-character name) to milliseconds in both twins.
+MAX_NAME = 1024
+
 # Token categories the vocabulary can assign (the parser adds numeric ones).
 TAG = 11          # a release tag: source, codec, language... (field, value)
 TYPED = 10        # an anime type word: OVA, ED, Movie... (kind)
@@ -126,14 +130,22 @@ _add(TAG, F_RELEASE, "Uncensored", "uncensored|uncen|uncut|無修正|无修正")
 _add(TAG, F_RELEASE, "Censored", "censored")
 _add(TAG, F_RELEASE, "Remastered", "remaster|remastered|remastered.")
 _add(TAG, F_NOISE, "", "新番|10月新番|1月新番|4月新番|7月新番|月新番|招募翻译|字幕组|mp4|mkv|avi|x264+aac|v0b")
-_add(TYPED, K_SPECIAL, "OVA", "ova|ovas|oav|oad|oads")
+_add(TYPED, K_SPECIAL, "OVA", "ova|ovas|oav")
+_add(TYPED, K_SPECIAL, "OAD", "oad|oads")
 _add(TYPED, K_SPECIAL, "ONA", "ona|onas")
-_add(TYPED, K_SPECIAL, "SP", "sp|sps|special|specials|bonus|omake|recap|sp.|特別篇|特别篇|番外|番外篇")
-_add(TYPED, K_EXTRA, "OP", "op|opening|ncop|nc-op|creditless")
-_add(TYPED, K_EXTRA, "ED", "ed|ending|nced|nc-ed")
-_add(TYPED, K_EXTRA, "PV", "pv|cm|cms|spot|trailer|teaser|preview|previews|menu|menus|promo|yokoku|予告")
+_add(TYPED, K_SPECIAL, "SP", "sp|sps|special|specials|bonus|omake|sp.|特別篇|特别篇|番外|番外篇")
+_add(TYPED, K_SPECIAL, "Recap", "recap")
+_add(TYPED, K_EXTRA, "OP", "op|opening")
+_add(TYPED, K_EXTRA, "NCOP", "ncop|nc-op|creditless")
+_add(TYPED, K_EXTRA, "ED", "ed|ending")
+_add(TYPED, K_EXTRA, "NCED", "nced|nc-ed")
+_add(TYPED, K_EXTRA, "PV", "pv|spot|teaser|promo")
+_add(TYPED, K_EXTRA, "CM", "cm|cms")
+_add(TYPED, K_EXTRA, "Trailer", "trailer")
+_add(TYPED, K_EXTRA, "Preview", "preview|previews|yokoku|予告")
+_add(TYPED, K_EXTRA, "Menu", "menu|menus")
 _add(TYPED, K_EXTRA, "EX", "ex")
-_add(TYPED, K_MOVIE, "Movie", "movie|movies|gekijouban|gekijoban|film|劇場版|剧场版")
+_add(TYPED, K_MOVIE, "Movie", "movie|movies|gekijouban|gekijoban|film|劇場版|剧场版|电影版|電影版")
 _add(TYPED, K_TV, "TV", "tv", 1)
 _add(EPWORD, 0, "", "ep|ep.|eps|episode|episodes|episodio|episódio|Episódio|épisode|Épisode|epi|capitulo|e")
 _add(SEASONWORD, 0, "", "season|seasons|saison|temporada|staffel|seizoen|series")
