@@ -65,3 +65,58 @@ def test_a_huge_name_parses_only_its_tail(parse_twin, name):
 def test_the_tail_keeps_the_episode_and_extension(parse_twin):
     check(parse_twin, "x" * 5000 + " [Grp] Harbor Lights - 05 [1080p].mkv", episode=5, ext="mkv",
           resolution="1080p")
+
+
+# ---------------------------------------------------------------- 3. ranges and batches
+
+
+@pytest.mark.parametrize("name, episode, episode_end", [
+    ("[Grp] Harbor Lights [01-12Fin][1080p]", 1, 12),
+    ("[Grp][Harbor Lights][01-24完][720p]", 1, 24),
+    ("[Grp][Harbor Lights][13-25集][1080P]", 13, 25),
+    ("[Grp][Harbor Lights][01-12TV全集][1080P]", 1, 12),
+    ("[Grp] Harbor Lights 第01-10话 720p", 1, 10),
+    ("[Grp][Harbor Lights][第01～02話][720P]", 1, 2),
+    ("[Grp][Harbor Lights][1~26FIN][720p]", 1, 26),
+    ("Harbor Lights (2010) - 01-02-03 - Night Tide [720p]", 1, 3),
+])
+def test_ranges(parse_twin, name, episode, episode_end):
+    check(parse_twin, name, episode=episode, episode_end=episode_end)
+
+
+# ---------------------------------------------------------------- 4. CJK layouts
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("[Grp][港の灯][12END][1080p]", dict(episode=12, group="Grp")),
+    ("[Grp][港の灯][13完][720P]", dict(episode=13)),
+    ("[Grp] 港の灯 第06話V2版 [720P]", dict(episode=6, version=2)),
+    ("[Grp] 港の灯 第12v2話 [720P]", dict(episode=12, version=2)),
+    ("【Grp】★04月新番★[港の灯][05][1080p][简日双语][招募翻译校对]", dict(episode=5, group="Grp",
+                                                               title="港の灯")),
+])
+def test_cjk_layouts(parse_twin, name, fields):
+    check(parse_twin, name, **fields)
+
+
+# ---------------------------------------------------------------- 5. other forms
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("[Grp] Harbor Lights - 05 [CR WebRip AI2160p HEVC]", dict(episode=5, resolution="2160p")),
+    ("[Grp] Harbor Lights [05][1080p@60FPS]", dict(episode=5, resolution="1080p")),
+    ("[Grp][Harbor Lights][05][PSP-480P]", dict(episode=5, resolution="480p")),
+    ("[Grp] Harbor Lights v2 [BD720p][0123ABCD]", dict(resolution="720p")),
+    ("[Grp] Harbor Lights - 609 [FHD]", dict(episode=609, resolution="1080p")),
+    ("Harbor Lights 61 (29.10.2023) 720p WEB", dict(episode=61)),
+])
+def test_other_forms(parse_twin, name, fields):
+    check(parse_twin, name, **fields)
+
+
+@pytest.mark.parametrize("word, season", [
+    ("Staffel 2", 2), ("Saison 2", 2), ("Temporada 2", 2), ("Stagione 2", 2), ("Сезон 2", 2),
+    ("시즌 2", 2), ("シーズン 2", 2), ("Sezon 2", 2), ("Säsong 2", 2), ("第2季", 2),
+])
+def test_season_words_in_other_languages(parse_twin, word, season):
+    check(parse_twin, word, season=season)

@@ -273,6 +273,10 @@ cdef bint TYPED_FIRST[128]  # first letters of the typed prefixes
 cdef ucs TYPED_PREFIX[16][5]
 cdef int TYPED_LEN[16]
 cdef int NTYPED = 0
+cdef ucs SUFFIX_CJK[16]        # tables.EPISODE_SUFFIX_CJK, 0-terminated
+cdef ucs RANGE_SEPS[8]         # tables.RANGE_SEPARATORS, 0-terminated
+cdef ucs NOISE_FRAG[16][4]     # tables.NOISE_FRAGMENTS, 0-terminated each
+cdef int N_NOISE_FRAG = 0
 cdef ucs CJK_DIGIT_CHARS[16]
 cdef int CJK_DIGIT_VALUES[16]
 cdef int N_CJK_DIGITS = 0
@@ -313,7 +317,21 @@ def _init() -> None:
             ASCII_OPENER[OPENERS[k]] = k
         if CLOSERS[k] < 128:
             ASCII_CLOSER[CLOSERS[k]] = k
-    global NTYPED, N_CJK_DIGITS
+    global NTYPED, N_CJK_DIGITS, N_NOISE_FRAG
+    assert len(tables.EPISODE_SUFFIX_CJK) < 16 and len(tables.RANGE_SEPARATORS) < 8
+    for k, char in enumerate(tables.EPISODE_SUFFIX_CJK):
+        SUFFIX_CJK[k] = ord(char)
+    SUFFIX_CJK[len(tables.EPISODE_SUFFIX_CJK)] = 0
+    for k, char in enumerate(tables.RANGE_SEPARATORS):
+        RANGE_SEPS[k] = ord(char)
+    RANGE_SEPS[len(tables.RANGE_SEPARATORS)] = 0
+    assert len(tables.NOISE_FRAGMENTS) <= 16 and all(len(f) <= 3 for f in tables.NOISE_FRAGMENTS)
+    for k, fragment in enumerate(tables.NOISE_FRAGMENTS):
+        for j in range(len(fragment)):
+            NOISE_FRAG[k][j] = ord(fragment[j])
+        NOISE_FRAG[k][len(fragment)] = 0
+    N_NOISE_FRAG = len(tables.NOISE_FRAGMENTS)
+    assert tables.EPISODE_SUFFIXES == ("end", "fin", "final", "tv")  # episode_suffix() spells them
     assert len(tables.CJK_DIGITS) <= 16
     for k, (char, digit) in enumerate(tables.CJK_DIGITS.items()):
         CJK_DIGIT_CHARS[k] = ord(char)
@@ -653,15 +671,9 @@ cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
         if j == we:
             return mk(ws, we, br, SEASON, value)
     if c0 == 0x7b2c and n > 2:  # 第
-        j = digits(s, ws + 1, we, &value)
-        if j == -1:  # 第二季
-            j = cjk_digits(s, ws + 1, we, &value)
-        if j == we - 1:
-            c = s[j]
-            if in_str(c, DI_EP):
-                return mk(ws, we, br, EPNUM, value, -1)
-            if in_str(c, DI_SEASON):
-                return mk(ws, we, br, SEASON, value)
+        t = classify_di(s, ws, we, br)
+        if t.cat != GONE:
+            return t
     if kn > 1 and key[0] < 128 and TYPED_FIRST[key[0]]:
         for k in range(NTYPED):
             plen = TYPED_LEN[k]
@@ -699,6 +711,130 @@ cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
             t = classify_episode(s, k, we, ws, br)
             if t.cat != GONE:
                 return t
+    return word(s, ws, we, br)
+
+
+cdef Tok classify_di(const ucs* s, int ws, int we, int br) noexcept nogil:
+    """_parse_py._classify_di: 第5話, 第01-12话, 第06話V2版, 第2季."""
+    cdef Num r = numpart(s, ws + 1, we)
+    cdef int j = r.next, value = r.value, version = r.version, last = -1, j2, version2, k, v
+    if j == -1:
+        j = cjk_digits(s, ws + 1, we, &value)
+        version = -1
+    elif r.frac >= 0:
+        return mk(0, 0, 0, GONE)
+    if j < 0 or j >= we:
+        return mk(0, 0, 0, GONE)
+    if in_str(s[j], DI_SEASON):
+        return mk(ws, we, br, SEASON, value) if j == we - 1 else mk(0, 0, 0, GONE)
+    if in_str(s[j], RANGE_SEPS):
+        if j + 1 < we and in_str(s[j + 1], RANGE_SEPS) and j + 2 < we:
+            j += 1
+        j2 = range_end(s, j, we, value, &last, &version2)
+        if j2 < 0:
+            return mk(0, 0, 0, GONE)
+        j = j2
+        if version < 0:
+            version = version2
+    if j < we and in_str(s[j], DI_EP):
+        k = j + 1
+        if version < 0 and k + 1 < we and (s[k] == 118 or s[k] == 86) and isdigit(s[k + 1]):
+            if digits(s, k + 1, we, &v) > 0:
+                version = v
+        return mk(ws, we, br, EPNUM, value, last, version)
+    return mk(0, 0, 0, GONE)
+
+
+cdef int range_end(const ucs* s, int j, int we, int value, int* last, int* version) noexcept nogil:
+    """_parse_py._range_end: the index after a range going on at s[j], or -1; its last
+    number and version in *last, *version."""
+    cdef int k = -1, m
+    cdef Num r2
+    last[0] = value
+    version[0] = -1
+    while j + 1 < we and in_str(s[j], RANGE_SEPS):
+        m = j + 1
+        if s[m] == 101 or s[m] == 69:
+            m += 1
+            if m < we and (s[m] == 112 or s[m] == 80):
+                m += 1
+        r2 = numpart(s, m, we)
+        if r2.next < 0 or r2.frac >= 0 or r2.part != 0 or r2.value <= last[0]:
+            break
+        last[0] = r2.value
+        version[0] = r2.version
+        k = r2.next
+        j = r2.next
+    return k
+
+
+cdef bint is_dmy_date(const ucs* s, int ws, int we) noexcept nogil:
+    cdef int y
+    cdef ucs c
+    if we - ws != 10:
+        return False
+    c = s[ws + 4]
+    if (c == 46 or c == 45 or c == 47) and s[ws + 7] == c:
+        return digits(s, ws, ws + 4, &y) == ws + 4 and digits(s, ws + 5, ws + 7, &y) == ws + 7 \
+            and digits(s, ws + 8, we, &y) == we
+    c = s[ws + 2]
+    if (c == 46 or c == 45 or c == 47) and s[ws + 5] == c:
+        return digits(s, ws, ws + 2, &y) == ws + 2 and digits(s, ws + 3, ws + 5, &y) == ws + 5 \
+            and digits(s, ws + 6, we, &y) == we
+    return False
+
+
+cdef bint episode_suffix(const ucs* s, int k, int we) noexcept nogil:
+    """_parse_py._episode_suffix: "END", "Fin", "final", "TV", or a CJK 完全集话話."""
+    if k >= we:
+        return False
+    if in_str(s[k], SUFFIX_CJK):
+        return True
+    return suffix_word(s, k, we, "end") or suffix_word(s, k, we, "fin") \
+        or suffix_word(s, k, we, "final") or suffix_word(s, k, we, "tv")
+
+
+cdef bint suffix_word(const ucs* s, int k, int we, const char* word) noexcept nogil:
+    cdef int i = 0, m
+    while word[i] != 0:
+        if k + i >= we or _ascii_lower(s[k + i]) != <ucs>word[i]:
+            return False
+        i += 1
+    m = k + i
+    return m == we or s[m] >= 128 or s[m] == 95 or s[m] == 45
+
+
+cdef int embedded_resolution(const ucs* s, int ws, int we) noexcept nogil:
+    cdef int i = ws, j, value
+    while i < we:
+        if isdigit(s[i]):
+            j = i
+            while j < we and isdigit(s[j]):
+                j += 1
+            if 3 <= j - i <= 4 and j < we and (s[j] == 112 or s[j] == 80) and (
+                    j + 1 == we or not isdigit(s[j + 1])):
+                value = digits_value(s, i, j)
+                if res_height(value):
+                    return value
+            i = j
+        else:
+            i += 1
+    return 0
+
+
+cdef Tok word(const ucs* s, int ws, int we, int br) noexcept nogil:
+    """_parse_py._word: a word no rule claimed, unless it carries a resolution or a note."""
+    cdef int height = embedded_resolution(s, ws, we), k, i, j
+    if height:
+        return mk(ws, we, br, RES, height)
+    if not _all_ascii(s, ws, we):
+        for k in range(N_NOISE_FRAG):
+            for i in range(ws, we):
+                j = 0
+                while NOISE_FRAG[k][j] != 0 and i + j < we and s[i + j] == NOISE_FRAG[k][j]:
+                    j += 1
+                if NOISE_FRAG[k][j] == 0:
+                    return mk(ws, we, br, TAG, F_NOISE, NOISE_VALUE)
     return mk(ws, we, br, WORD)
 
 
@@ -766,17 +902,16 @@ cdef Tok classify_number(const ucs* s, int ws, int we, int br) noexcept nogil:
     cdef int y, k, v1, k2, v2, rest, m
     cdef Num r, r2
     cdef ucs c
-    if we - ws == 10 and (s[ws + 4] == 46 or s[ws + 4] == 45 or s[ws + 4] == 47) \
-            and s[ws + 7] == s[ws + 4]:
-        if digits(s, ws, ws + 4, &y) == ws + 4 and digits(s, ws + 5, ws + 7, &y) == ws + 7 \
-                and digits(s, ws + 8, we, &y) == we:
-            return mk(ws, we, br, DATE)
+    if is_dmy_date(s, ws, we):
+        return mk(ws, we, br, DATE)
     r = numpart(s, ws, we)
     if r.next == we:
         return mk(ws, we, br, NUM, r.value, r.nd, r.version, r.frac, r.fracdigits, r.part)
+    if r.next > 0 and r.frac < 0 and episode_suffix(s, r.next, we):
+        return mk(ws, we, br, EPNUM, r.value, -1, r.version)
     k = digits(s, ws, we, &v1)
     if k < 0:
-        return mk(ws, we, br, WORD)
+        return word(s, ws, we, br)
     c = s[k]
     rest = we - k
     if (c == 112 or c == 80 or c == 105 or c == 73) and rest == 1 and 3 <= k - ws <= 4:
@@ -796,17 +931,13 @@ cdef Tok classify_number(const ucs* s, int ws, int we, int br) noexcept nogil:
         return mk(ws, we, br, EPNUM, v1, -1)
     if rest == 1 and in_str(c, SEASON_CJK):
         return mk(ws, we, br, SEASON, v1)
-    if r.next > 0 and (s[r.next] == 45 or s[r.next] == 126 or s[r.next] == 43) \
-            and r.next + 1 < we and r.frac < 0 and r.part == 0:
-        m = r.next + 1
-        if s[m] == 101 or s[m] == 69:
-            m += 1
-            if m < we and (s[m] == 112 or s[m] == 80):
-                m += 1
-        r2 = numpart(s, m, we)
-        if r2.next == we and r2.frac < 0 and r2.part == 0 and r2.value > r.value:
-            return mk(ws, we, br, RANGE, r.value, r2.value, r.version, r2.version, r.nd)
-    return mk(ws, we, br, WORD)
+    if r.next > 0 and r.frac < 0 and r.part == 0:
+        k2 = range_end(s, r.next, we, r.value, &v2, &m)
+        if k2 == we:
+            return mk(ws, we, br, RANGE, r.value, v2, r.version, m, r.nd)
+        if k2 > 0 and episode_suffix(s, k2, we):
+            return mk(ws, we, br, EPNUM, r.value, v2, r.version if r.version >= 0 else m)
+    return word(s, ws, we, br)
 
 
 # ---------------------------------------------------------------- tokens

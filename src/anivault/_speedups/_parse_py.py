@@ -22,7 +22,8 @@ from ._parse_tables import (DASHES, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE, F_N
                             F_RELEASE, F_SOURCE, F_SUBTITLES, F_VIDEO, K_BATCH, K_EXTRA, K_MOVIE,
                             K_SPECIAL, K_TV, KINDS, OF, OPENERS, CLOSERS, ORDINAL, PAIRS, RES,
                             SEASONWORD, STARS, SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TYPED,
-                            TYPED_PREFIXES, CJK_DIGITS, MAX_NAME,
+                            TYPED_PREFIXES, CJK_DIGITS, MAX_NAME, EPISODE_SUFFIXES,
+                            EPISODE_SUFFIX_CJK, RANGE_SEPARATORS, NOISE_FRAGMENTS,
                             VALUE_INDEX, VALUES, VOCABULARY, VOLWORD)
 
 # Token categories beyond the vocabulary's.
@@ -264,15 +265,9 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
         if j == we:
             return _token(ws, we, br, SEASON, value)
     if c0 == "第" and n > 2:
-        j, value = _digits(s, ws + 1, we)
-        if j == -1:  # 第二季
-            j, value = _cjk_digits(s, ws + 1, we)
-        if j == we - 1:
-            c = s[j]
-            if c in "話话集回":
-                return _token(ws, we, br, EPNUM, value, -1)
-            if c in "期季部":
-                return _token(ws, we, br, SEASON, value)
+        t = _classify_di(s, ws, we, br)
+        if t is not None:
+            return t
     m = _TYPED_PREFIX.match(key)  # the first of TYPED_PREFIXES followed by a digit
     if m is not None:
         prefix = m.group(1)
@@ -290,7 +285,34 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
             t = _classify_episode(s, k, we, ws, br)
             if t is not None:
                 return t
-    return _token(ws, we, br, WORD)
+    return _word(s, ws, we, br)
+
+
+def _classify_di(s: str, ws: int, we: int, br: int) -> list[int] | None:
+    """第5話, 第五话, 第01-12话, 第01～02話, 第06話V2版, 第12v2話, 第2季, 第二期."""
+    j, value, _nd, version, frac, _fd, _part = _numpart(s, ws + 1, we)
+    if j == -1:  # 第二季
+        j, value = _cjk_digits(s, ws + 1, we)
+        frac = version = -1
+    if j < 0 or j >= we or frac >= 0:
+        return None
+    if s[j] in "期季部":
+        return _token(ws, we, br, SEASON, value) if j == we - 1 else None
+    last = -1
+    if s[j] in RANGE_SEPARATORS:
+        if s[j + 1:j + 2] in RANGE_SEPARATORS and j + 2 < we:  # "第01--13話"
+            j += 1
+        j2, last, version2 = _range_end(s, j, we, value)
+        if j2 < 0:
+            return None
+        j = j2
+        version = version if version >= 0 else version2
+    if j < we and s[j] in "話话集回":
+        k = j + 1
+        if version < 0 and k + 1 < we and s[k] in "vV" and _isdigit(s[k + 1]):
+            version = _digits(s, k + 1, we)[1] if _digits(s, k + 1, we)[0] > 0 else -1
+        return _token(ws, we, br, EPNUM, value, last, version)
+    return None
 
 
 def _classify_episode(s: str, i: int, we: int, ws: int, br: int) -> list[int] | None:
@@ -338,19 +360,93 @@ def _classify_season(s: str, ws: int, we: int, br: int) -> list[int]:
     return _token(ws, we, br, WORD)
 
 
+def _is_dmy_date(s: str, ws: int, we: int) -> bool:
+    """s[ws:we] is 2023.01.05, 2023-01-05 or 29.10.2023 (not an episode 29.10)."""
+    if we - ws != 10:
+        return False
+    if s[ws + 4] in ".-/" and s[ws + 7] == s[ws + 4]:
+        return (_digits(s, ws, ws + 4)[0] == ws + 4 and _digits(s, ws + 5, ws + 7)[0] == ws + 7
+                and _digits(s, ws + 8, we)[0] == we)
+    if s[ws + 2] in ".-/" and s[ws + 5] == s[ws + 2]:
+        return (_digits(s, ws, ws + 2)[0] == ws + 2 and _digits(s, ws + 3, ws + 5)[0] == ws + 5
+                and _digits(s, ws + 6, we)[0] == we)
+    return False
+
+
+def _episode_suffix(s: str, k: int, we: int) -> bool:
+    """s[k:we] may follow an episode number glued to it ("END", "Fin", "完", "TV全集")."""
+    if k >= we:
+        return False
+    if s[k] in EPISODE_SUFFIX_CJK:
+        return True
+    for suffix in EPISODE_SUFFIXES:
+        m = k + len(suffix)
+        if m <= we and _lower(s[k:m]) == suffix and (m == we or not s[m].isascii()
+                                                      or s[m] in "_-"):
+            return True
+    return False
+
+
+def _embedded_resolution(s: str, ws: int, we: int) -> int:
+    """The height in a word like "AI2160p", "BD720p", "PSP-480P", "1080p@60FPS" (0: none)."""
+    i = ws
+    while i < we:
+        if _isdigit(s[i]):
+            j = i
+            while j < we and _isdigit(s[j]):
+                j += 1
+            if 3 <= j - i <= 4 and j < we and s[j] in "pP" and (
+                    j + 1 == we or not _isdigit(s[j + 1])):
+                value = int(s[i:j])
+                if value in RES_HEIGHTS:
+                    return value
+            i = j
+        else:
+            i += 1
+    return 0
+
+
+def _word(s: str, ws: int, we: int, br: int) -> list[int]:
+    """A word no rule claimed, unless it carries a resolution ("BD720p")."""
+    height = _embedded_resolution(s, ws, we)
+    if height:
+        return _token(ws, we, br, RES, height)
+    w = s[ws:we]
+    if not w.isascii():
+        for fragment in NOISE_FRAGMENTS:
+            if fragment in w:
+                return _token(ws, we, br, TAG, F_NOISE, VALUE_INDEX[""])
+    return _token(ws, we, br, WORD)
+
+
+def _range_end(s: str, j: int, we: int, value: int) -> tuple[int, int, int]:
+    """(next, last, version) of the range going on at s[j] ("-02", "~E12", "-02-03"), or
+    next == -1. Each number must be bigger than the one before it."""
+    last, version, k = value, -1, -1
+    while j + 1 < we and s[j] in RANGE_SEPARATORS:
+        m = j + 1
+        if s[m] in "eE":
+            m += 1
+            if m < we and s[m] in "pP":
+                m += 1
+        j2, value2, _nd, version2, frac2, _fd, part2 = _numpart(s, m, we)
+        if j2 < 0 or frac2 >= 0 or part2 != 0 or value2 <= last:
+            break
+        last, version, k, j = value2, version2, j2, j2
+    return k, last, version
+
+
 def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
-    if we - ws == 10 and s[ws + 4] in ".-/" and s[ws + 7] == s[ws + 4]:
-        j1, _y = _digits(s, ws, ws + 4)
-        j2, _m = _digits(s, ws + 5, ws + 7)
-        j3, _d = _digits(s, ws + 8, we)
-        if j1 == ws + 4 and j2 == ws + 7 and j3 == we:
-            return _token(ws, we, br, DATE)  # 2023.01.05, 2023-01-05
+    if _is_dmy_date(s, ws, we):
+        return _token(ws, we, br, DATE)  # 2023.01.05, 2023-01-05, 29.10.2023
     j, value, nd, version, frac, fracdigits, part = _numpart(s, ws, we)
     if j == we:
         return _token(ws, we, br, NUM, value, nd, version, frac, fracdigits, part)
+    if j > 0 and frac < 0 and _episode_suffix(s, j, we):
+        return _token(ws, we, br, EPNUM, value, -1, version)  # "12END", "13完", "24v2Fin"
     k, v1 = _digits(s, ws, we)
     if k < 0:
-        return _token(ws, we, br, WORD)
+        return _word(s, ws, we, br)
     c = s[k]
     rest = we - k
     if c in "pPiI" and rest == 1 and 3 <= k - ws <= 4:
@@ -368,16 +464,13 @@ def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
         return _token(ws, we, br, EPNUM, v1, -1)
     if rest == 1 and c in "期季":
         return _token(ws, we, br, SEASON, v1)
-    if j > 0 and s[j] in "-~+" and j + 1 < we and frac < 0 and part == 0:
-        m = j + 1
-        if s[m] in "eE":
-            m += 1
-            if m < we and s[m] in "pP":
-                m += 1
-        j2, value2, _nd, version2, frac2, _fd, part2 = _numpart(s, m, we)
-        if j2 == we and frac2 < 0 and part2 == 0 and value2 > value:
+    if j > 0 and frac < 0 and part == 0:
+        j2, value2, version2 = _range_end(s, j, we, value)
+        if j2 == we:
             return _token(ws, we, br, RANGE, value, value2, version, version2, nd)
-    return _token(ws, we, br, WORD)
+        if j2 > 0 and _episode_suffix(s, j2, we):  # "01-12Fin", "01-24完", "13-25集"
+            return _token(ws, we, br, EPNUM, value, value2, version if version >= 0 else version2)
+    return _word(s, ws, we, br)
 
 
 # ---------------------------------------------------------------- tokens

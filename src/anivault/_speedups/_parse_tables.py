@@ -86,7 +86,7 @@ _add(TAG, F_OTHER, "10bit", "10bit|10-bit|10bits|hi10|hi10p|yuv420p10|main10|10b
 _add(TAG, F_OTHER, "8bit", "8bit|8-bit|8bits|hi8p")
 _add(TAG, F_OTHER, "HDR", "hdr|hdr10|hdr10+|dv|dovi|dolbyvision")
 _add(TAG, F_NOISE, "", "bit|bits|ch|fps|24fps|23.976fps|30fps|60fps|120fps|vfr|cfr", 1)
-_add(TAG, F_NOISE, "", "hd|fhd|uhd|sd|hq|lq|hi444|hi444pp|hi422|4:4:4", 1)
+_add(TAG, F_NOISE, "", "hd|uhd|sd|hq|lq|hi444|hi444pp|hi422|4:4:4", 1)
 _add(TAG, F_AUDIO, "AAC", "aac|aacx2|aacx3|aacx4|he-aac|aac2.0|aac5.1|aac-lc|aac2|aac51|2xaac")
 _add(TAG, F_AUDIO, "FLAC", "flac|flacx2|flacx3|flac2.0|flac5.1|2xflac")
 _add(TAG, F_AUDIO, "AC3", "ac3|dd|dd2.0|dd5.1|ac-3|ac3x2")
@@ -148,7 +148,8 @@ _add(TYPED, K_EXTRA, "EX", "ex")
 _add(TYPED, K_MOVIE, "Movie", "movie|movies|gekijouban|gekijoban|film|劇場版|剧场版|电影版|電影版")
 _add(TYPED, K_TV, "TV", "tv", 1)
 _add(EPWORD, 0, "", "ep|ep.|eps|episode|episodes|episodio|episódio|Episódio|épisode|Épisode|epi|capitulo|e")
-_add(SEASONWORD, 0, "", "season|seasons|saison|temporada|staffel|seizoen|series")
+_add(SEASONWORD, 0, "", "season|seasons|saison|temporada|staffel|seizoen|series|stagione|sezon|"
+     "sezona|sezonul|sæson|säsong|Säsong|SÄSONG|sezóna|Sezóna|SEZÓNA|сезон|Сезон|СЕЗОН|시즌|シーズン")
 _add(ORDINAL, 1, "", "first|1st")
 _add(ORDINAL, 2, "", "second|2nd")
 _add(ORDINAL, 3, "", "third|3rd")
@@ -161,7 +162,18 @@ _add(ORDINAL, 9, "", "ninth|9th")
 _add(VOLWORD, 0, "", "vol|vol.|volume|vols")
 _add(OF, 0, "", "of")
 _add(RES, 2160, "", "4k|uhd4k|2160p|4k2160p")
-_add(RES, 1080, "", "fullhd|fhd1080")
+_add(RES, 1080, "", "fullhd|fhd1080|fhd")
+
+# What may follow an episode number or range glued to it: "12END", "01-12Fin", "13完",
+# "01-13全", "01-12TV全集", "13-25集" (ASCII words are matched lowercased).
+EPISODE_SUFFIXES = ("end", "fin", "final", "tv")
+EPISODE_SUFFIX_CJK = "完全集话話"
+# A word holding one of these is a fansub's note, not a title or group ("★04月新番",
+# "[招募翻译校对]", "(内附网盘地址)", "（內詳）").
+NOISE_FRAGMENTS = ("新番", "招募", "网盘", "網盤", "内详", "內詳", "内附", "內附")
+
+# Range separators between two episode numbers ("01-12", "01~12", "01～12").
+RANGE_SEPARATORS = "-~+～"
 
 # Chinese numeral digits, read after 第 (第二季, 第十二集); 十 is handled apart.
 CJK_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
