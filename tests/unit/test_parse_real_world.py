@@ -120,3 +120,24 @@ def test_other_forms(parse_twin, name, fields):
 ])
 def test_season_words_in_other_languages(parse_twin, word, season):
     check(parse_twin, word, season=season)
+
+
+# ---------------------------------------------------------------- 2. numbers inside titles
+
+
+@pytest.mark.parametrize("name, title, episode", [
+    ("[Grp] Harbor Lights 3 [06][1080p]", "Harbor Lights 3", 6),
+    ("[Grp] 港の灯 3 / Harbor Lights 3 [07][1080p]", "港の灯 3 / Harbor Lights 3", 7),
+    ("__Harbor Lights 10 (1).avi", "Harbor Lights", 10),  # "(1)": a copy's number
+])
+def test_title_numbers_before_a_bracketed_episode(parse_twin, name, title, episode):
+    check(parse_twin, name, title=title, episode=episode)
+
+
+@pytest.mark.parametrize("name, episode, episode_end", [
+    ("[Grp] 2014春 // 港の灯 第2季 // 09 // 720P-MP4", 9, None),
+    ("[Grp] 港の灯 // Harbor Lights // 01~13End // BD1080P", 1, 13),
+    ("【Grp】[港の灯][Harbor Lights]『23』[720P]", 23, None),
+])
+def test_cjk_episode_markers(parse_twin, name, episode, episode_end):
+    check(parse_twin, name, episode=episode, episode_end=episode_end)

@@ -661,6 +661,11 @@ cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
         j = digits(s, ws + 1, we, &value)
         if j == we:
             return mk(ws, we, br, VERSION, value)
+    if c0 == 0x300e and n > 2 and s[we - 1] == 0x300f:  # 『23』
+        t = classify_episode(s, ws + 1, we - 1, ws, br)
+        if t.cat != GONE:
+            t.e = we
+            return t
     if c0 == 35 and n > 1:  # "#05"
         t = classify_episode(s, ws + 1, we, ws, br)
         if t.cat != GONE:
@@ -1010,8 +1015,8 @@ cdef void emit_word(P* p, int ws, int we, int br) noexcept nogil:
         if not isdash(s[k]):
             all_dash = False
             break
-    if all_dash:
-        if p.mode != M_DASH and n <= 2:
+    if all_dash or (n == 2 and s[ws] == 47 and s[ws + 1] == 47):
+        if p.mode != M_DASH and n <= 2:  # "-", "--", "//"
             p.toks[p.ntok] = mk(ws, we, br, DASH)
             p.ntok += 1
         return
@@ -1405,6 +1410,10 @@ cdef void find_episode(P* p, int first) noexcept nogil:
             last_num = -1
         i += 1
     run_end = i
+    if last_num >= 0 and run_end < n and toks[run_end].cat == OPEN \
+            and p.s[toks[run_end].s] != 40 and bracket_class(p, run_end, &close) == B_NUM:
+        last_num = -1
+        lead_zero = -1
     if last_num >= 0 and last_num == run_end - 1:
         t = &toks[last_num]
         prev = &toks[last_num - 1]

@@ -256,6 +256,11 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
         j, value = _digits(s, ws + 1, we)
         if j == we:
             return _token(ws, we, br, VERSION, value)
+    if c0 == "『" and n > 2 and s[we - 1] == "』":  # 『23』
+        t = _classify_episode(s, ws + 1, we - 1, ws, br)
+        if t is not None:
+            t[E] = we
+            return t
     if c0 == "#" and n > 1:
         t = _classify_episode(s, ws + 1, we, ws, br)
         if t is not None:
@@ -556,8 +561,8 @@ def _word_tokens(s: str, ws: int, we: int, br: int, mode: int, out: list[list[in
     n = we - ws
     if n <= 0:
         return
-    if not s[ws:we].strip(DASHES):
-        if mode != M_DASH and n <= 2:
+    if not s[ws:we].strip(DASHES) or (n == 2 and s[ws] == "/" and s[ws + 1] == "/"):
+        if mode != M_DASH and n <= 2:  # "-", "--", "//"
             out.append(_token(ws, we, br, DASH))
         return
     if n == 1 and s[ws] in "~〜":
@@ -1046,6 +1051,10 @@ def _find_episode(p: _Parse, first: int) -> None:
             last_num = -1
         i += 1
     run_end = i
+    if last_num >= 0 and run_end < n and toks[run_end][CAT] == OPEN \
+            and p.s[toks[run_end][S]] != "(" and _bracket_class(toks, run_end)[0] == B_NUM:
+        # "Title 3 [06]": the bracket holds the episode ("Title 10 (1)" is a copy's number)
+        last_num = lead_zero = -1
     if last_num >= 0 and last_num == run_end - 1:
         t = toks[last_num]
         prev = toks[last_num - 1]

@@ -121,7 +121,7 @@ _add(TAG, F_SUBTITLES, "zh-Hant", "cht|tc|big5|繁体|繁體|繁中|繁|繁体�
 _add(TAG, F_SUBTITLES, "zh-Hans+zh-Hant", "简繁|簡繁|简繁内封|簡繁內封|简繁外挂|简繁日|简繁日内封|简繁日双语|chs&cht|chs+cht|gb&big5|简繁内嵌|繁简|中日双语|中日雙語|中文字幕|双语|雙語|内封|內封|内嵌|內嵌|外挂|外掛")
 _add(TAG, F_RELEASE, "END", "end|fin|final|finale_end", 1)
 _add(TAG, F_RELEASE, "Complete", "complete|completed")
-_add(TAG, F_RELEASE, "Batch", "batch|全集|合集")
+_add(TAG, F_RELEASE, "Batch", "batch|全集|合集|精校合集|合集版|合集版本")
 _add(TAG, F_RELEASE, "Remux", "remux|bdremux")
 _add(TAG, F_RELEASE, "Patch", "patch")
 _add(TAG, F_RELEASE, "Fixed", "fixed|fix")
@@ -148,7 +148,7 @@ _add(TYPED, K_EXTRA, "EX", "ex")
 _add(TYPED, K_MOVIE, "Movie", "movie|movies|gekijouban|gekijoban|film|劇場版|剧场版|电影版|電影版")
 _add(TYPED, K_TV, "TV", "tv", 1)
 _add(EPWORD, 0, "", "ep|ep.|eps|episode|episodes|episodio|episódio|Episódio|épisode|Épisode|epi|capitulo|e")
-_add(SEASONWORD, 0, "", "season|seasons|saison|temporada|staffel|seizoen|series|stagione|sezon|"
+_add(SEASONWORD, 0, "", "season|seasons|saison|temporada|staffel|seizoen|stagione|sezon|seasong|"
      "sezona|sezonul|sæson|säsong|Säsong|SÄSONG|sezóna|Sezóna|SEZÓNA|сезон|Сезон|СЕЗОН|시즌|シーズン")
 _add(ORDINAL, 1, "", "first|1st")
 _add(ORDINAL, 2, "", "second|2nd")
