@@ -141,3 +141,16 @@ def test_title_numbers_before_a_bracketed_episode(parse_twin, name, title, episo
 ])
 def test_cjk_episode_markers(parse_twin, name, episode, episode_end):
     check(parse_twin, name, episode=episode, episode_end=episode_end)
+
+
+@pytest.mark.parametrize("name, season, episode, episode_end", [
+    ("Harbor Lights S01x02 Tide.avi", 1, 2, None),
+    ("Harbor Lights S01xE02 Tide.avi", 1, 2, None),
+    ("Harbor Lights - 02x03-04-15 - Tide.mp4", 2, 3, 15),
+    ("Harbor Lights - 02x03x04x15 - Tide.mp4", 2, 3, 15),
+    ("Harbor Lights - S01E23-E24-E26 - Tide.mp4", 1, 23, 26),
+    ("Harbor Lights 2009x02 Tide.avi", 2009, 2, None),
+    ("Harbor Lights - S01E01-02-03 - Tide", 1, 1, 3),
+])
+def test_season_episode_chains(parse_twin, name, season, episode, episode_end):
+    check(parse_twin, name, season=season, episode=episode, episode_end=episode_end)

@@ -275,6 +275,7 @@ cdef int TYPED_LEN[16]
 cdef int NTYPED = 0
 cdef ucs SUFFIX_CJK[16]        # tables.EPISODE_SUFFIX_CJK, 0-terminated
 cdef ucs RANGE_SEPS[8]         # tables.RANGE_SEPARATORS, 0-terminated
+cdef ucs CHAIN_SEPS[16]        # tables.CHAIN_SEPARATORS, 0-terminated
 cdef ucs NOISE_FRAG[16][4]     # tables.NOISE_FRAGMENTS, 0-terminated each
 cdef int N_NOISE_FRAG = 0
 cdef ucs CJK_DIGIT_CHARS[16]
@@ -325,6 +326,10 @@ def _init() -> None:
     for k, char in enumerate(tables.RANGE_SEPARATORS):
         RANGE_SEPS[k] = ord(char)
     RANGE_SEPS[len(tables.RANGE_SEPARATORS)] = 0
+    assert len(tables.CHAIN_SEPARATORS) < 16
+    for k, char in enumerate(tables.CHAIN_SEPARATORS):
+        CHAIN_SEPS[k] = ord(char)
+    CHAIN_SEPS[len(tables.CHAIN_SEPARATORS)] = 0
     assert len(tables.NOISE_FRAGMENTS) <= 16 and all(len(f) <= 3 for f in tables.NOISE_FRAGMENTS)
     for k, fragment in enumerate(tables.NOISE_FRAGMENTS):
         for j in range(len(fragment)):
@@ -750,14 +755,15 @@ cdef Tok classify_di(const ucs* s, int ws, int we, int br) noexcept nogil:
     return mk(0, 0, 0, GONE)
 
 
-cdef int range_end(const ucs* s, int j, int we, int value, int* last, int* version) noexcept nogil:
+cdef int range_end(const ucs* s, int j, int we, int value, int* last, int* version,
+                   const ucs* seps=RANGE_SEPS) noexcept nogil:
     """_parse_py._range_end: the index after a range going on at s[j], or -1; its last
     number and version in *last, *version."""
     cdef int k = -1, m
     cdef Num r2
     last[0] = value
     version[0] = -1
-    while j + 1 < we and in_str(s[j], RANGE_SEPS):
+    while j + 1 < we and in_str(s[j], seps):
         m = j + 1
         if s[m] == 101 or s[m] == 69:
             m += 1
@@ -878,7 +884,7 @@ cdef Tok classify_episode(const ucs* s, int i, int we, int ws, int br) noexcept 
 cdef Tok classify_season(const ucs* s, int ws, int we, int br) noexcept nogil:
     cdef int season, season2
     cdef int j = digits(s, ws + 1, we, &season), m
-    cdef Num r, r2
+    cdef Tok t
     if j < 0 or j - ws - 1 > 4:
         return mk(ws, we, br, WORD)
     if j == we:
@@ -887,24 +893,34 @@ cdef Tok classify_season(const ucs* s, int ws, int we, int br) noexcept nogil:
         m = digits(s, j + 1, we, &season2)
         if m == we and season2 > season:
             return mk(ws, we, br, SEASON, season, season2)
-    if (s[j] == 101 or s[j] == 69) and j + 1 < we and isdigit(s[j + 1]):
-        r = numpart(s, j + 1, we)
-        if r.next == we and r.frac < 0 and r.part == 0:
-            return mk(ws, we, br, SEASONEP, season, r.value, -1, r.version)
-        if r.next > 0 and r.frac < 0 and r.part == 0 and (
-                s[r.next] == 45 or s[r.next] == 101 or s[r.next] == 69 or s[r.next] == 126):
-            m = r.next + 1
-            if s[r.next] == 45 and m < we and (s[m] == 101 or s[m] == 69):
-                m += 1
-            r2 = numpart(s, m, we)
-            if r2.next == we and r2.frac < 0 and r2.part == 0 and r2.value > r.value:
-                return mk(ws, we, br, SEASONEP, season, r.value, r2.value,
-                          r.version if r.version >= 0 else r2.version)
+    if (s[j] == 101 or s[j] == 69 or s[j] == 120 or s[j] == 88) and j + 1 < we:
+        m = j + 1
+        if (s[j] == 120 or s[j] == 88) and (s[m] == 101 or s[m] == 69):
+            m += 1
+        t = season_episodes(s, ws, m, we, br, season)
+        if t.cat != GONE:
+            return t
     return mk(ws, we, br, WORD)
+
+
+cdef Tok season_episodes(const ucs* s, int ws, int m, int we, int br, int season) noexcept nogil:
+    """_parse_py._season_episodes (cat GONE for None)."""
+    cdef Num r = numpart(s, m, we)
+    cdef int k2, last, version2
+    if r.next < 0 or r.frac >= 0 or r.part != 0:
+        return mk(0, 0, 0, GONE)
+    if r.next == we:
+        return mk(ws, we, br, SEASONEP, season, r.value, -1, r.version)
+    k2 = range_end(s, r.next, we, r.value, &last, &version2, CHAIN_SEPS)
+    if k2 == we:
+        return mk(ws, we, br, SEASONEP, season, r.value, last,
+                  r.version if r.version >= 0 else version2)
+    return mk(0, 0, 0, GONE)
 
 
 cdef Tok classify_number(const ucs* s, int ws, int we, int br) noexcept nogil:
     cdef int y, k, v1, k2, v2, rest, m
+    cdef Tok t
     cdef Num r, r2
     cdef ucs c
     if is_dmy_date(s, ws, we):
@@ -927,8 +943,13 @@ cdef Tok classify_number(const ucs* s, int ws, int we, int br) noexcept nogil:
                 k2 == we or (k2 + 1 == we and (s[k2] == 112 or s[k2] == 80 or s[k2] == 105
                                                 or s[k2] == 73))):
             return mk(ws, we, br, RES, v2)
-        if k2 == we and k - ws <= 2 and 2 <= k2 - k - 1 <= 4 and v1 >= 1:
-            return mk(ws, we, br, SEASONEP, v1, v2)
+        if c != 0xd7 and (k - ws <= 2 or 1900 <= v1 <= 2099) and v1 >= 1:
+            m = k + 1
+            if s[m] == 101 or s[m] == 69:
+                m += 1
+            t = season_episodes(s, ws, m, we, br, v1)
+            if t.cat != GONE and (k2 != we or 2 <= k2 - k - 1 <= 4):
+                return t
     if rest == 2 and (lower_equals(s, k, we, "st") or lower_equals(s, k, we, "nd")
                       or lower_equals(s, k, we, "rd") or lower_equals(s, k, we, "th")):
         return mk(ws, we, br, ORDINAL, v1)

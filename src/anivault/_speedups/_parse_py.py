@@ -23,7 +23,7 @@ from ._parse_tables import (DASHES, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE, F_N
                             K_SPECIAL, K_TV, KINDS, OF, OPENERS, CLOSERS, ORDINAL, PAIRS, RES,
                             SEASONWORD, STARS, SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TYPED,
                             TYPED_PREFIXES, CJK_DIGITS, MAX_NAME, EPISODE_SUFFIXES,
-                            EPISODE_SUFFIX_CJK, RANGE_SEPARATORS, NOISE_FRAGMENTS,
+                            EPISODE_SUFFIX_CJK, RANGE_SEPARATORS, NOISE_FRAGMENTS, CHAIN_SEPARATORS,
                             VALUE_INDEX, VALUES, VOCABULARY, VOLWORD)
 
 # Token categories beyond the vocabulary's.
@@ -340,7 +340,7 @@ def _classify_episode(s: str, i: int, we: int, ws: int, br: int) -> list[int] | 
 
 
 def _classify_season(s: str, ws: int, we: int, br: int) -> list[int]:
-    """S2, S02, S01E05, S01E05v2, S01E05-E06, S01E05E06."""
+    """S2, S02, S01E05, S01E05v2, S01x05, S01xE05, S01E05-E06, S01E05E06, S01E23-E24-E26."""
     j, season = _digits(s, ws + 1, we)
     if j < 0 or j - ws - 1 > 4:
         return _token(ws, we, br, WORD)
@@ -350,19 +350,27 @@ def _classify_season(s: str, ws: int, we: int, br: int) -> list[int]:
         k, season2 = _digits(s, j + 1, we)
         if k == we and season2 > season:
             return _token(ws, we, br, SEASON, season, season2)
-    if s[j] in "eE" and j + 1 < we and _isdigit(s[j + 1]):
-        k, ep, nd, version, frac, fracdigits, part = _numpart(s, j + 1, we)
-        if k == we and frac < 0 and part == 0:
-            return _token(ws, we, br, SEASONEP, season, ep, -1, version)
-        if k > 0 and frac < 0 and part == 0 and s[k] in "-eE~":
-            m = k + 1
-            if s[k] == "-" and m < we and s[m] in "eE":
-                m += 1
-            k2, ep2, _nd, version2, frac2, _fd, part2 = _numpart(s, m, we)
-            if k2 == we and frac2 < 0 and part2 == 0 and ep2 > ep:
-                return _token(ws, we, br, SEASONEP, season, ep, ep2,
-                              version if version >= 0 else version2)
+    if s[j] in "eExX" and j + 1 < we:
+        m = j + 1
+        if s[j] in "xX" and s[m] in "eE":
+            m += 1
+        t = _season_episodes(s, ws, m, we, br, season)
+        if t is not None:
+            return t
     return _token(ws, we, br, WORD)
+
+
+def _season_episodes(s: str, ws: int, m: int, we: int, br: int, season: int) -> list[int] | None:
+    """The SEASONEP token of a word whose episodes start at m: 05, 05v2, 05-06, 03x04x15."""
+    k, ep, nd, version, frac, fracdigits, part = _numpart(s, m, we)
+    if k < 0 or frac >= 0 or part != 0:
+        return None
+    if k == we:
+        return _token(ws, we, br, SEASONEP, season, ep, -1, version)
+    k2, last, version2 = _range_end(s, k, we, ep, CHAIN_SEPARATORS)
+    if k2 == we:
+        return _token(ws, we, br, SEASONEP, season, ep, last, version if version >= 0 else version2)
+    return None
 
 
 def _is_dmy_date(s: str, ws: int, we: int) -> bool:
@@ -424,11 +432,12 @@ def _word(s: str, ws: int, we: int, br: int) -> list[int]:
     return _token(ws, we, br, WORD)
 
 
-def _range_end(s: str, j: int, we: int, value: int) -> tuple[int, int, int]:
+def _range_end(s: str, j: int, we: int, value: int, seps: str = RANGE_SEPARATORS,
+               ) -> tuple[int, int, int]:
     """(next, last, version) of the range going on at s[j] ("-02", "~E12", "-02-03"), or
     next == -1. Each number must be bigger than the one before it."""
     last, version, k = value, -1, -1
-    while j + 1 < we and s[j] in RANGE_SEPARATORS:
+    while j + 1 < we and s[j] in seps:
         m = j + 1
         if s[m] in "eE":
             m += 1
@@ -461,8 +470,13 @@ def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
         if k2 > 0 and 3 <= k - ws <= 4 and 3 <= k2 - k - 1 <= 4 and (
                 k2 == we or (k2 + 1 == we and s[k2] in "pPiI")):
             return _token(ws, we, br, RES, v2)
-        if k2 == we and k - ws <= 2 and 2 <= k2 - k - 1 <= 4 and v1 >= 1:
-            return _token(ws, we, br, SEASONEP, v1, v2)
+        if c != "×" and (k - ws <= 2 or 1900 <= v1 <= 2099) and v1 >= 1:  # 02x03, 2009x03-04
+            m = k + 1
+            if s[m] in "eE":
+                m += 1
+            t = _season_episodes(s, ws, m, we, br, v1)
+            if t is not None and (k2 != we or 2 <= k2 - k - 1 <= 4):
+                return t
     if rest == 2 and _lower(s[k:we]) in ("st", "nd", "rd", "th"):
         return _token(ws, we, br, ORDINAL, v1)
     if rest == 1 and c in "話话集화회":

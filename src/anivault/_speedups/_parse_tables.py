@@ -174,6 +174,8 @@ NOISE_FRAGMENTS = ("新番", "招募", "网盘", "網盤", "内详", "內詳", "
 
 # Range separators between two episode numbers ("01-12", "01~12", "01～12").
 RANGE_SEPARATORS = "-~+～"
+# Between the episodes of S01E01-E02-E03, 02x03x04, S01E05E06.
+CHAIN_SEPARATORS = "-~+～xXeE"
 
 # Chinese numeral digits, read after 第 (第二季, 第十二集); 十 is handled apart.
 CJK_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
