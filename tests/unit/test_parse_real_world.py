@@ -154,3 +154,19 @@ def test_cjk_episode_markers(parse_twin, name, episode, episode_end):
 ])
 def test_season_episode_chains(parse_twin, name, season, episode, episode_end):
     check(parse_twin, name, season=season, episode=episode, episode_end=episode_end)
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("[Grp]Harbor_Lights-08[1280x720]", dict(title="Harbor Lights", episode=8)),
+    ("[Grp] Harbor Lights - 100 Tides Quest - 05 (1080p)",
+     dict(title="Harbor Lights - 100 Tides Quest", episode=5)),
+    ("[Grp] Harbor Lights - 07.5 (S00E01) - (BD 1080p)", dict(title="Harbor Lights")),
+    ("[BDRip 1080p] Harbor Lights - 01", dict(title="Harbor Lights", episode=1)),
+    ("[Movie] Harbor Lights [1080p]", dict(title="Harbor Lights", group=None, kind="movie")),
+    ("[劇場版] 港の灯 [1080p]", dict(title="港の灯", group=None, kind="movie")),
+    ("[CMS] Harbor Lights - 03 [DVD]", dict(group="CMS", title="Harbor Lights")),
+    ("港の灯 - EP01 ~ EP02 [1080p]", dict(episode=1, episode_end=2)),
+    ("3.Staffel", dict(season=3)),
+])
+def test_titles_and_episodes_in_other_layouts(parse_twin, name, fields):
+    check(parse_twin, name, **fields)

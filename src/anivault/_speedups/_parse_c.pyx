@@ -1069,7 +1069,8 @@ cdef void emit_word(P* p, int ws, int we, int br) noexcept nogil:
             if k > start:
                 u = classify(s, start, k, br)
                 u.fl |= glued
-                if strong(&u):
+                if strong(&u) or (k == we and glued and p.ntok > first
+                                  and glued_episode(&u, &p.toks[p.ntok - 1])):
                     strong_part = True
                 p.toks[p.ntok] = u
                 p.ntok += 1
@@ -1082,6 +1083,11 @@ cdef void emit_word(P* p, int ws, int we, int br) noexcept nogil:
         p.ntok = first
     p.toks[p.ntok] = t
     p.ntok += 1
+
+
+cdef inline bint glued_episode(const Tok* t, const Tok* prev) noexcept nogil:
+    """_parse_py._glued_episode: "Title-08"."""
+    return t.cat == NUM and 2 <= t.b <= 4 and not is_year(t) and prev.cat == WORD
 
 
 cdef void split_segment(P* p, int a, int b, int br) noexcept nogil:
@@ -1195,6 +1201,15 @@ cdef void combine(P* p) noexcept nogil:
             t.e = w.e
             u.cat = GONE
             w.cat = GONE
+        elif cat == EPNUM and u.cat == TILDE and w != NULL and w.cat == EPNUM and w.br == t.br \
+                and t.b < 0 and w.b < 0 and t.a < w.a:
+            t.b = w.a
+            t.e = w.e
+            u.cat = GONE
+            w.cat = GONE
+        elif cat == NUM and u.cat == SEASONWORD and t.d < 0 and p.s[t.e] == 46:
+            absorb(t, u, SEASON)
+            u.cat = GONE
         elif cat == NUM and u.cat == TILDE and w != NULL and w.cat == NUM and w.br == t.br \
                 and t.d < 0 and w.d < 0 and t.a < w.a:
             t.cat = RANGE
@@ -1326,7 +1341,7 @@ cdef int find_leading_group(P* p) noexcept nogil:
     if i >= n or toks[i].cat != OPEN:
         return i
     cls = bracket_class(p, i, &close)
-    if cls != B_TEXT and cls != B_MIXED and cls != B_WEAK:
+    if cls != B_TEXT and cls != B_MIXED and cls != B_WEAK or typed_only(p, i, close):
         return i
     k = i
     while k < n and toks[k].cat == OPEN:
@@ -1342,6 +1357,29 @@ cdef int find_leading_group(P* p) noexcept nogil:
             j = skip_bracket(p, j)
         return j
     return i
+
+
+cdef bint dash_number_after(const P* p, int i) noexcept nogil:
+    cdef const Tok* toks = p.toks
+    while i + 1 < p.ntok:
+        if toks[i].cat == DASH and toks[i].br < 0 and (toks[i + 1].cat == NUM
+                                                       or toks[i + 1].cat == RANGE) \
+                and toks[i + 1].br < 0:
+            return True
+        i += 1
+    return False
+
+
+cdef bint typed_only(const P* p, int o, int close) noexcept nogil:
+    """_parse_py._typed_only: "[Movie]", "[劇場版]", "[TV+OVA]"."""
+    cdef int k, cat
+    if close <= o + 1:
+        return False
+    for k in range(o + 1, close):
+        cat = p.toks[k].cat
+        if not ((cat == TYPED and p.toks[k].g == 0 and p.toks[k].a != K_EXTRA) or cat == PLUS):
+            return False
+    return True
 
 
 cdef void find_episode(P* p, int first) noexcept nogil:
@@ -1397,8 +1435,11 @@ cdef void find_episode(P* p, int first) noexcept nogil:
             return
     for i in range(first + 1, n):
         t = &toks[i]
-        if t.br < 0 and (t.cat == NUM or t.cat == RANGE) and toks[i - 1].cat == DASH \
-                and toks[i - 1].br < 0 and i - 1 > first:
+        if t.br < 0 and (t.cat == NUM or t.cat == RANGE) and (
+                (toks[i - 1].cat == DASH and toks[i - 1].br < 0 and i - 1 > first)
+                or (t.fl & GLUED and toks[i - 1].cat == WORD and toks[i - 1].e + 1 == t.s)):
+            if i + 1 < n and toks[i + 1].cat == WORD and dash_number_after(p, i + 2):
+                continue
             p.ep = i
             if t.cat == NUM and i + 3 < n and toks[i + 1].cat == OPEN and toks[i + 2].cat == NUM \
                     and toks[i + 3].cat == CLOSE and toks[i + 2].a < t.a \
@@ -1519,8 +1560,14 @@ cdef void find_title(P* p, int first) noexcept nogil:
         title_after_leading_episode(p)
         return
     if toks[i].cat == OPEN and p.group_br < 0:
-        bracket_title(p, first)
-        return
+        cls = bracket_class(p, i, &close)
+        if (cls == B_TAGS or cls == B_NUM or cls == B_YEAR or typed_only(p, i, close)) \
+                and close + 1 < n and toks[close + 1].cat == WORD:
+            first = close + 1
+            i = first
+        else:
+            bracket_title(p, first)
+            return
     a = toks[i].s
     b = -1
     while i < n:
@@ -1530,6 +1577,9 @@ cdef void find_title(P* p, int first) noexcept nogil:
             break
         if i == ep or i == p.stop or (cat == DASH and i + 1 == ep
                                       and not (toks[ep].cat == TYPED and b >= 0)):
+            break
+        if cat == DASH and b >= 0 and i + 1 < n and toks[i + 1].cat == NUM \
+                and toks[i + 1].br < 0 and (i + 2 >= n or not titleish(&toks[i + 2])):
             break
         if cat == OPEN:
             cls = bracket_class(p, i, &close)
@@ -1738,7 +1788,8 @@ cdef void bracket_title(P* p, int first) noexcept nogil:
         t = &toks[i]
         if t.cat == OPEN:
             cls = bracket_class(p, i, &close)
-            if (cls == B_TEXT or cls == B_MIXED) and i + 1 < close and not is_tag(&toks[i + 1]):
+            if (cls == B_TEXT or cls == B_MIXED) and i + 1 < close and not is_tag(&toks[i + 1]) \
+                    and not typed_only(p, i, close):
                 j = i + 1
                 last = -1
                 while j < close and not is_tag(&toks[j]) and not boundary(&toks[j]):

@@ -59,7 +59,7 @@ _WORDS = {M_SPACE: _words_regex(_SURE), M_UNDERSCORE: _words_regex(_SURE + "_"),
 _TYPED_PREFIX = re.compile("(" + "|".join(TYPED_PREFIXES) + ")[0-9]")
 _HEX8 = re.compile("[0-9A-Fa-f]{8}")
 _PAIR_FIRST = frozenset(k[0] for k in PAIRS) | frozenset(k[0].upper() for k in PAIRS)
-_COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM))
+_COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM, EPNUM))
 _ROMAN = {"II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 
 
@@ -643,7 +643,7 @@ def _split_glued(s: str, ws: int, we: int, br: int) -> list[list[int]]:
         if k > start:
             t = _classify(s, start, k, br)
             t[FL] |= glued
-            if _strong(t):
+            if _strong(t) or (k == we and glued and parts and _glued_episode(t, parts[-1])):
                 strong = True
             parts.append(t)
         glued = GLUED if k < we and s[k] == "-" else 0
@@ -651,6 +651,11 @@ def _split_glued(s: str, ws: int, we: int, br: int) -> list[list[int]]:
     if not strong or len(parts) < 2:
         return []
     return parts
+
+
+def _glued_episode(t: list[int], prev: list[int]) -> bool:
+    """"Title-08": a 2-4 digit number glued by "-" to the end of a word is an episode."""
+    return t[CAT] == NUM and 2 <= t[B] <= 4 and not _is_year(t) and prev[CAT] == WORD
 
 
 def _tokenize(s: str, end: int, top: dict[int, int], mode: int) -> list[list[int]]:
@@ -742,6 +747,16 @@ def _combine(s: str, toks: list[list[int]]) -> None:
             t[E] = toks[i + 2][E]
             u[CAT] = -1
             toks[i + 2][CAT] = -1
+        elif cat == EPNUM and u[CAT] == TILDE and i + 2 < n and toks[i + 2][CAT] == EPNUM \
+                and toks[i + 2][BR] == t[BR] and t[B] < 0 and toks[i + 2][B] < 0 \
+                and t[A] < toks[i + 2][A]:
+            t[B] = toks[i + 2][A]  # "EP01 ~ EP02"
+            t[E] = toks[i + 2][E]
+            u[CAT] = -1
+            toks[i + 2][CAT] = -1
+        elif cat == NUM and u[CAT] == SEASONWORD and t[D] < 0 and s[t[E]] == ".":
+            _absorb(t, u, SEASON)  # "3.Staffel", "3. Staffel"
+            u[CAT] = -1
         elif cat == NUM and u[CAT] == TILDE and i + 2 < n and toks[i + 2][CAT] == NUM \
                 and toks[i + 2][BR] == t[BR] and t[D] < 0 and toks[i + 2][D] < 0 \
                 and t[A] < toks[i + 2][A]:
@@ -952,7 +967,7 @@ def _find_leading_group(p: _Parse) -> int:
     if i >= n or toks[i][CAT] != OPEN:
         return i
     cls, close = _bracket_class(toks, i)
-    if cls != B_TEXT and cls != B_MIXED and cls != B_WEAK:
+    if cls != B_TEXT and cls != B_MIXED and cls != B_WEAK or _typed_only(toks, i, close):
         return i
     # Free text after the leading brackets means [Group] Title; otherwise all brackets.
     k = i
@@ -979,6 +994,17 @@ def _lone_number_title(toks: list[list[int]], k: int) -> bool:
         return False
     j = k + 1
     return j >= n or toks[j][CAT] == OPEN or _boundary(toks[j])
+
+
+def _dash_number_after(toks: list[list[int]], i: int) -> bool:
+    """A " - NN" outside brackets at or after toks[i]."""
+    n = len(toks)
+    while i + 1 < n:
+        if toks[i][CAT] == DASH and toks[i][BR] < 0 and toks[i + 1][CAT] in (NUM, RANGE) \
+                and toks[i + 1][BR] < 0:
+            return True
+        i += 1
+    return False
 
 
 def _find_episode(p: _Parse, first: int) -> None:
@@ -1029,8 +1055,11 @@ def _find_episode(p: _Parse, first: int) -> None:
     # 4. a number after a dash: "Title - 05".
     for i in range(first + 1, n):
         t = toks[i]
-        if t[BR] < 0 and (t[CAT] == NUM or t[CAT] == RANGE) and toks[i - 1][CAT] == DASH \
-                and toks[i - 1][BR] < 0 and i - 1 > first:
+        if t[BR] < 0 and (t[CAT] == NUM or t[CAT] == RANGE) and (
+                (toks[i - 1][CAT] == DASH and toks[i - 1][BR] < 0 and i - 1 > first)
+                or (t[FL] & GLUED and toks[i - 1][CAT] == WORD and toks[i - 1][E] + 1 == t[S])):
+            if i + 1 < n and toks[i + 1][CAT] == WORD and _dash_number_after(toks, i + 2):
+                continue  # "Title - 100 Years Quest - 05": the number is the title's
             p.ep = i
             if t[CAT] == NUM and i + 3 < n and toks[i + 1][CAT] == OPEN and toks[i + 2][CAT] == NUM \
                     and toks[i + 3][CAT] == CLOSE and toks[i + 2][A] < t[A] \
@@ -1142,8 +1171,13 @@ def _find_title(p: _Parse, first: int) -> None:
         _title_after_leading_episode(p)
         return
     if toks[i][CAT] == OPEN and p.group_br < 0:
-        _bracket_title(p, first)
-        return
+        cls, close = _bracket_class(toks, i)
+        if (cls in (B_TAGS, B_NUM, B_YEAR) or _typed_only(toks, i, close)) and close + 1 < n \
+                and toks[close + 1][CAT] == WORD:
+            first = i = close + 1  # "[BDRip 1080p] Title - 01", "[Movie] Title"
+        else:
+            _bracket_title(p, first)
+            return
     a = toks[i][S]
     b = -1
     while i < n:
@@ -1154,6 +1188,9 @@ def _find_title(p: _Parse, first: int) -> None:
         if i == ep or i == p.stop or (cat == DASH and i + 1 == ep
                                       and not (toks[ep][CAT] == TYPED and b >= 0)):
             break
+        if cat == DASH and b >= 0 and i + 1 < n and toks[i + 1][CAT] == NUM \
+                and toks[i + 1][BR] < 0 and (i + 2 >= n or not _titleish(toks[i + 2])):
+            break  # "Title - 07.5 (S00E01)": a number after a dash is no part of the title
         if cat == OPEN:
             cls, close = _bracket_class(toks, i)
             glued = t[S] > 0 and s[t[S] - 1].isalnum()
@@ -1292,6 +1329,18 @@ def _title_after_leading_episode(p: _Parse) -> None:
         p.eptitle_a, p.eptitle_b = toks[i][S], toks[last][E]
 
 
+def _typed_only(toks: list[list[int]], o: int, close: int) -> bool:
+    """The bracket at toks[o] holds only the type words of a movie, a special or TV:
+    "[Movie]", "[劇場版]", "[TV+OVA]"."""
+    if close <= o + 1:
+        return False
+    for k in range(o + 1, close):
+        cat = toks[k][CAT]
+        if not ((cat == TYPED and toks[k][G] == 0 and toks[k][A] != K_EXTRA) or cat == PLUS):
+            return False  # (an extra's word may be a group's name: "[CMS]")
+    return True
+
+
 def _groupish(s: str, a: int, b: int) -> bool:
     w = _lower(s[a:b])
     return ("raws" in w or "subs" in w or "sub" == w[-3:] or "fansub" in w or "team" in w
@@ -1310,7 +1359,8 @@ def _bracket_title(p: _Parse, first: int) -> None:
         t = toks[i]
         if t[CAT] == OPEN:
             cls, close = _bracket_class(toks, i)
-            if (cls == B_TEXT or cls == B_MIXED) and i + 1 < close and not _is_tag(toks[i + 1]):
+            if (cls == B_TEXT or cls == B_MIXED) and i + 1 < close and not _is_tag(toks[i + 1]) \
+                    and not _typed_only(toks, i, close):
                 j = i + 1
                 last = -1
                 while j < close and not _is_tag(toks[j]) and not _boundary(toks[j]):
