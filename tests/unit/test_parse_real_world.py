@@ -170,3 +170,17 @@ def test_season_episode_chains(parse_twin, name, season, episode, episode_end):
 ])
 def test_titles_and_episodes_in_other_layouts(parse_twin, name, fields):
     check(parse_twin, name, **fields)
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("Harbor Lights - 02x03 - 02x04 - 02x15 - Tide.mp4", dict(season=2, episode=3, episode_end=15)),
+    ("Harbor Lights - 02x03 - x04 - x15 - Tide.mp4", dict(season=2, episode=3, episode_end=15)),
+    ("02.Tide.avi", dict(episode=2)),
+    ("2. Low Tide.avi", dict(episode=2)),
+    ("Series 2", dict(season=2)),
+    ("[Grp] Mobile Series 00 S01 [BD]", dict(season=1)),
+    ("[Grp] 港の灯 第二季 / Harbor Lights S2 - 10 [1080p]",
+     dict(title="港の灯 第二季 / Harbor Lights", season=2, episode=10)),
+])
+def test_more_layouts(parse_twin, name, fields):
+    check(parse_twin, name, **fields)

@@ -926,7 +926,7 @@ cdef Tok classify_number(const ucs* s, int ws, int we, int br) noexcept nogil:
     if is_dmy_date(s, ws, we):
         return mk(ws, we, br, DATE)
     r = numpart(s, ws, we)
-    if r.next == we:
+    if r.next == we or (r.next == we - 1 and s[r.next] == 46 and r.nd <= 3):
         return mk(ws, we, br, NUM, r.value, r.nd, r.version, r.frac, r.fracdigits, r.part)
     if r.next > 0 and r.frac < 0 and episode_suffix(s, r.next, we):
         return mk(ws, we, br, EPNUM, r.value, -1, r.version)
@@ -1157,6 +1157,31 @@ cdef const Entry* pair_entry(const ucs* s, const Tok* t, const Tok* u) noexcept 
     return find(&PAIRS, key, n1 + 1 + n2)
 
 
+cdef void chain_season_episodes(P* p, int i) noexcept nogil:
+    """_parse_py._chain_season_episodes: " - 02x04 - x15" after a SEASONEP."""
+    cdef Tok* toks = p.toks
+    cdef Tok* t = &toks[i]
+    cdef Tok* w
+    cdef int n = p.ntok, j = i + 1, last, ep, k, value
+    while j + 1 < n and toks[j].cat == DASH and toks[j + 1].br < 0:
+        w = &toks[j + 1]
+        last = t.c if t.c >= 0 else t.b
+        ep = -1
+        if w.cat == SEASONEP and w.a == t.a and w.c < 0:
+            ep = w.b
+        elif w.cat == WORD and (p.s[w.s] == 120 or p.s[w.s] == 88):
+            k = digits(p.s, w.s + 1, w.e, &value)
+            if k == w.e:
+                ep = value
+        if ep <= last:
+            return
+        t.c = ep
+        t.e = w.e
+        toks[j].cat = GONE
+        toks[j + 1].cat = GONE
+        j += 2
+
+
 cdef void combine(P* p) noexcept nogil:
     cdef Tok* toks = p.toks
     cdef int n = p.ntok, i, k
@@ -1179,7 +1204,7 @@ cdef void combine(P* p) noexcept nogil:
             else:
                 t.a = u.a; t.b = -1; t.c = u.c; t.d = u.d; t.x = u.x; t.f = u.f
             u.cat = GONE
-        elif cat == SEASONWORD and u.cat == NUM and u.d < 0:
+        elif cat == SEASONWORD and u.cat == NUM and u.d < 0 and (i == 0 or not t.fl & WEAK):
             absorb(t, u, SEASON)
             t.a = u.a
             u.cat = GONE
@@ -1207,6 +1232,8 @@ cdef void combine(P* p) noexcept nogil:
             t.e = w.e
             u.cat = GONE
             w.cat = GONE
+        elif cat == SEASONEP and u.cat == DASH and w != NULL and t.br < 0:
+            chain_season_episodes(p, i)
         elif cat == NUM and u.cat == SEASONWORD and t.d < 0 and p.s[t.e] == 46:
             absorb(t, u, SEASON)
             u.cat = GONE
@@ -1359,6 +1386,16 @@ cdef int find_leading_group(P* p) noexcept nogil:
     return i
 
 
+cdef bint later_number(const P* p, int i) noexcept nogil:
+    cdef int cat
+    while i < p.ntok:
+        cat = p.toks[i].cat
+        if cat == NUM or cat == RANGE or cat == EPNUM or cat == SEASONEP:
+            return True
+        i += 1
+    return False
+
+
 cdef bint dash_number_after(const P* p, int i) noexcept nogil:
     cdef const Tok* toks = p.toks
     while i + 1 < p.ntok:
@@ -1419,6 +1456,12 @@ cdef void find_episode(P* p, int first) noexcept nogil:
             and toks[k + 2].cat != NUM and toks[k + 2].cat != RANGE and toks[k + 2].cat != DASH \
             and not is_year(&toks[k]):
         p.ep = k
+        return
+    if k == 0 and n > 1 and toks[0].cat == NUM and toks[0].br < 0 and toks[0].b <= 3 \
+            and toks[0].d < 0 and (p.s[toks[0].s + toks[0].b] == 46 or p.s[toks[0].s + toks[0].b] == 45) \
+            and (toks[1].cat == WORD or toks[1].cat == EPWORD) and toks[1].br < 0 \
+            and not later_number(p, 1):
+        p.ep = 0
         return
     if 0 < k < n - 1 and toks[k].cat == NUM and toks[k].br < 0 and toks[k].b >= 2 \
             and p.s[toks[k].s] == 48 and toks[k].d < 0 and toks[k + 1].cat == WORD:
@@ -1590,6 +1633,12 @@ cdef void find_title(P* p, int first) noexcept nogil:
                 i = close + 1
                 continue
             break
+        if cat == SEASON and i + 2 < n and toks[i + 1].cat == WORD and toks[i + 1].br < 0 \
+                and toks[i + 1].e == toks[i + 1].s + 1 and s[toks[i + 1].s] == 47 \
+                and titleish(&toks[i + 2]):
+            b = t.e
+            i += 1
+            continue
         if boundary(t):
             break
         if is_year(t) and b >= 0 and i + 1 < n and (boundary(&toks[i + 1]) or (

@@ -59,7 +59,7 @@ _WORDS = {M_SPACE: _words_regex(_SURE), M_UNDERSCORE: _words_regex(_SURE + "_"),
 _TYPED_PREFIX = re.compile("(" + "|".join(TYPED_PREFIXES) + ")[0-9]")
 _HEX8 = re.compile("[0-9A-Fa-f]{8}")
 _PAIR_FIRST = frozenset(k[0] for k in PAIRS) | frozenset(k[0].upper() for k in PAIRS)
-_COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM, EPNUM))
+_COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM, EPNUM, SEASONEP))
 _ROMAN = {"II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 
 
@@ -454,7 +454,7 @@ def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
     if _is_dmy_date(s, ws, we):
         return _token(ws, we, br, DATE)  # 2023.01.05, 2023-01-05, 29.10.2023
     j, value, nd, version, frac, fracdigits, part = _numpart(s, ws, we)
-    if j == we:
+    if j == we or (j == we - 1 and s[j] == "." and nd <= 3):  # "2." as in "2. Episode Name"
         return _token(ws, we, br, NUM, value, nd, version, frac, fracdigits, part)
     if j > 0 and frac < 0 and _episode_suffix(s, j, we):
         return _token(ws, we, br, EPNUM, value, -1, version)  # "12END", "13完", "24v2Fin"
@@ -725,7 +725,7 @@ def _combine(s: str, toks: list[list[int]]) -> None:
             else:
                 t[A], t[B], t[C], t[D], t[X], t[F] = u[A], -1, u[C], u[D], u[X], u[F]
             u[CAT] = -1
-        elif cat == SEASONWORD and u[CAT] == NUM and u[D] < 0:
+        elif cat == SEASONWORD and u[CAT] == NUM and u[D] < 0 and (i == 0 or not t[FL] & WEAK):
             _absorb(t, u, SEASON)
             t[A] = u[A]
             u[CAT] = -1
@@ -754,6 +754,8 @@ def _combine(s: str, toks: list[list[int]]) -> None:
             t[E] = toks[i + 2][E]
             u[CAT] = -1
             toks[i + 2][CAT] = -1
+        elif cat == SEASONEP and u[CAT] == DASH and i + 2 < n and t[BR] < 0:
+            _chain_season_episodes(s, toks, i)  # "02x03 - 02x04 - 02x15", "02x03 - x04 - x15"
         elif cat == NUM and u[CAT] == SEASONWORD and t[D] < 0 and s[t[E]] == ".":
             _absorb(t, u, SEASON)  # "3.Staffel", "3. Staffel"
             u[CAT] = -1
@@ -780,6 +782,29 @@ def _combine(s: str, toks: list[list[int]]) -> None:
         elif cat == NUM and u[CAT] == TAG and _lower(s[u[S]:u[E]]) in ("bit", "bits"):
             t[CAT], t[A], t[B], t[FL] = TAG, F_NOISE, VALUE_INDEX[""], 0
     toks[:] = [t for t in toks if t[CAT] != -1]
+
+
+def _chain_season_episodes(s: str, toks: list[list[int]], i: int) -> None:
+    """Absorb the " - 02x04 - x15" after the SEASONEP toks[i] into its episode range."""
+    t = toks[i]
+    n = len(toks)
+    j = i + 1
+    while j + 1 < n and toks[j][CAT] == DASH and toks[j + 1][BR] < 0:
+        w = toks[j + 1]
+        last = t[C] if t[C] >= 0 else t[B]
+        ep = -1
+        if w[CAT] == SEASONEP and w[A] == t[A] and w[C] < 0:
+            ep = w[B]
+        elif w[CAT] == WORD and s[w[S]] in "xX":
+            k, value = _digits(s, w[S] + 1, w[E])
+            if k == w[E]:
+                ep = value
+        if ep <= last:
+            return
+        t[C] = ep
+        t[E] = w[E]
+        toks[j][CAT] = toks[j + 1][CAT] = -1
+        j += 2
 
 
 def _absorb(t: list[int], u: list[int], cat: int) -> None:
@@ -1042,6 +1067,13 @@ def _find_episode(p: _Parse, first: int) -> None:
             and toks[k + 2][CAT] not in (NUM, RANGE, DASH) and not _is_year(toks[k]):
         p.ep = k
         return
+    # "02.Episode Name", "02-Episode Name", "2. Episode Name": a file named for its episode.
+    if k == 0 and n > 1 and toks[0][CAT] == NUM and toks[0][BR] < 0 and toks[0][B] <= 3 \
+            and toks[0][D] < 0 and p.s[toks[0][S] + toks[0][B]] in ".-" \
+            and toks[1][CAT] in (WORD, EPWORD) and toks[1][BR] < 0 and not any(
+                t[CAT] in (NUM, RANGE, EPNUM, SEASONEP) for t in toks[1:]):
+        p.ep = 0
+        return
     # "[Group] 06 Title": a zero-padded number right after the group.
     if 0 < k < n - 1 and toks[k][CAT] == NUM and toks[k][BR] < 0 and toks[k][B] >= 2 \
             and p.s[toks[k][S]] == "0" and toks[k][D] < 0 and toks[k + 1][CAT] == WORD:
@@ -1200,6 +1232,11 @@ def _find_title(p: _Parse, first: int) -> None:
                 i = close + 1
                 continue
             break
+        if cat == SEASON and i + 2 < n and toks[i + 1][CAT] == WORD and toks[i + 1][BR] < 0 \
+                and s[toks[i + 1][S]:toks[i + 1][E]] == "/" and _titleish(toks[i + 2]):
+            b = t[E]  # "Title 第二季 / Other Title S2": the season names one of two titles
+            i += 1
+            continue
         if _boundary(t):
             break
         if _is_year(t) and b >= 0 and i + 1 < n and (_boundary(toks[i + 1]) or (

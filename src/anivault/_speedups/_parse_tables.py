@@ -148,6 +148,7 @@ _add(TYPED, K_EXTRA, "EX", "ex")
 _add(TYPED, K_MOVIE, "Movie", "movie|movies|gekijouban|gekijoban|film|劇場版|剧场版|电影版|電影版")
 _add(TYPED, K_TV, "TV", "tv", 1)
 _add(EPWORD, 0, "", "ep|ep.|eps|episode|episodes|episodio|episódio|Episódio|épisode|Épisode|epi|capitulo|e")
+_add(SEASONWORD, 0, "", "series", 1)  # a season only at the start of a name ("Series 2/")
 _add(SEASONWORD, 0, "", "season|seasons|saison|temporada|staffel|seizoen|stagione|sezon|seasong|"
      "sezona|sezonul|sæson|säsong|Säsong|SÄSONG|sezóna|Sezóna|SEZÓNA|сезон|Сезон|СЕЗОН|시즌|シーズン")
 _add(ORDINAL, 1, "", "first|1st")
