@@ -34,6 +34,7 @@ if BACKEND == "py":
     _modules = _load("py")
 
 parse_name = _modules["parse"].parse_name
+parse_names = _modules["parse"].parse_names
 path_hash = _modules["hash"].path_hash
 path_hashes = _modules["hash"].path_hashes
 change_key = _modules["hash"].change_key
@@ -42,5 +43,5 @@ list_dir = _modules["walk"].list_dir
 walk_folders = _modules["walk"].walk_folders
 render_folder = _modules["records"].render_folder
 
-__all__ = ["BACKEND", "BACKENDS", "TWINS", "twin", "parse_name", "path_hash", "path_hashes",
+__all__ = ["BACKEND", "BACKENDS", "TWINS", "twin", "parse_name", "parse_names", "path_hash", "path_hashes",
            "change_key", "LRUCache", "list_dir", "walk_folders", "render_folder"]

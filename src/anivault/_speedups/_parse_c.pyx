@@ -19,6 +19,8 @@ from ..models import ParsedName
 from . import _parse_tables as tables
 
 cdef extern from "Python.h":
+    Py_ssize_t PyUnicode_FindChar(object s, Py_UCS4 ch, Py_ssize_t start, Py_ssize_t end,
+                                  int direction) except -2
     int PyUnicode_KIND(object s)
     void* PyUnicode_DATA(object s)
     Py_ssize_t PyUnicode_GET_LENGTH(object s)
@@ -2035,7 +2037,42 @@ cdef object trimmed(const ucs* t, int i, int j):
             continue
         if j <= i:
             return ""
-        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, &t[i], j - i)
+        return shared_str(&t[i], j - i)
+
+
+# Titles and groups repeat from name to name (a folder of 500 episodes): the last string
+# made for each of STR_SLOTS hashes is reused when the text is the same, which saves an
+# allocation per field and, for a caller keeping the results, the memory of the copies.
+DEF STR_SLOTS = 512
+cdef list STR_CACHE = [None] * STR_SLOTS
+cdef uint64_t STR_HASH[STR_SLOTS]
+
+
+cdef object shared_str(const ucs* t, int n):
+    cdef uint64_t h = fnv(t, n)
+    cdef int slot = <int>(h & (STR_SLOTS - 1)), k, kind
+    cdef object cached = STR_CACHE[slot]
+    cdef void* data
+    if STR_HASH[slot] == h and cached is not None and PyUnicode_GET_LENGTH(cached) == n:
+        kind = PyUnicode_KIND(cached)
+        data = PyUnicode_DATA(cached)
+        for k in range(n):
+            if read_char(kind, data, k) != t[k]:
+                break
+        else:
+            return cached
+    cached = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, t, n)
+    STR_CACHE[slot] = cached
+    STR_HASH[slot] = h
+    return cached
+
+
+cdef inline ucs read_char(int kind, const void* data, Py_ssize_t k) noexcept nogil:
+    if kind == 1:
+        return (<const unsigned char*>data)[k]
+    if kind == 2:
+        return (<const unsigned short*>data)[k]
+    return (<const uint32_t*>data)[k]
 
 
 cdef inline object number(int value, int frac, int fracdigits):
@@ -2060,7 +2097,15 @@ cdef extern from *:
     object alloc_tuple_of "anivault_alloc_tuple_of"(object type, Py_ssize_t n)
 
 from cpython.ref cimport Py_INCREF
-from cpython.tuple cimport PyTuple_SET_ITEM
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(object op)
+
+DEF MAX_OTHER = 24
+cdef dict PART_NAMES = {c: "Part " + chr(c).upper() for c in range(ord("a"), ord("c") + 1)}
+cdef int BATCH_VALUE = tables.VALUE_INDEX["Batch"]
+cdef int COMPLETE_VALUE = tables.VALUE_INDEX["Complete"]
 
 cdef object PARSED = ParsedName
 cdef Py_ssize_t NFIELDS = len(ParsedName._fields)
@@ -2085,6 +2130,10 @@ cdef object parsed_name(object title, object season, object episode, object epis
     put(r, 8, crc); put(r, 9, kind); put(r, 10, ext); put(r, 11, eptitle)
     put(r, 12, source); put(r, 13, video); put(r, 14, audio); put(r, 15, lang)
     put(r, 16, subs); put(r, 17, other); put(r, 18, extra_type)
+    # Its items are str, int, float, None and an untracked tuple of str: no reference cycle
+    # can pass through it, so the collector need not scan it (a caller keeping 300k of them
+    # would otherwise pay for full collections that traverse every one).
+    PyObject_GC_UnTrack(r)
     return r
 
 
@@ -2096,7 +2145,10 @@ cdef object build_result(P* p, ucs* buf, str name):
     cdef object episode = None, episode_end = None, season = None, year = None
     cdef int version = -1, kind = p.kind, resolution = 0, xtype = p.xtype, xvalue
     cdef object crc = None, source = None, video = None, audio = None, lang = None, subs = None
-    cdef list other = []
+    cdef int other_ids[MAX_OTHER]  # VALUES indexes of the "other" tags, in name order
+    cdef int nother = 0, k
+    cdef object part_name = None
+    cdef tuple other
     cdef object value, title, group, eptitle, res, extra_type
     cdef bint batchy
     if p.lang >= 0:
@@ -2125,7 +2177,7 @@ cdef object build_result(P* p, ucs* buf, str name):
         if cat == NUM or cat == EPNUM or cat == TYPED:
             part = t.f
         if part:
-            other.append("Part " + chr(part).upper())
+            part_name = PART_NAMES[part]
         if cat == SEASONEP:
             season = t.a
         if cat == TYPED:
@@ -2178,8 +2230,13 @@ cdef object build_result(P* p, ucs* buf, str name):
             elif field == F_SUBTITLES:
                 if subs is None:
                     subs = value
-            elif (field == F_OTHER or field == F_RELEASE) and value not in other:
-                other.append(value)
+            elif (field == F_OTHER or field == F_RELEASE) and nother < MAX_OTHER:
+                for k in range(nother):
+                    if other_ids[k] == t.b:
+                        break
+                else:
+                    other_ids[nother] = t.b
+                    nother += 1
     if season is None and p.season:
         season = p.season
     if year is None:
@@ -2201,14 +2258,16 @@ cdef object build_result(P* p, ucs* buf, str name):
     if len(eptitle) > 2 and eptitle[0] == "「" and eptitle[len(eptitle) - 1] == "」":
         eptitle = eptitle[1:len(eptitle) - 1]
     if episode is not None:
-        batchy = "Batch" in other or "Complete" in other
+        batchy = has_value(other_ids, nother, BATCH_VALUE) or has_value(other_ids, nother,
+                                                                          COMPLETE_VALUE)
         if kind == 0 and (episode == 0 or type(episode) is float or season == 0):
             kind = K_SPECIAL
         if episode_end is not None and kind == 0 and (
                 <int>episode_end - <int>episode >= 2 or batchy or toks[p.ep].br >= 0):
             kind = K_BATCH
     elif kind == 0 or kind == K_TV:
-        if "Batch" in other or "Complete" in other or season is not None:
+        if has_value(other_ids, nother, BATCH_VALUE) or has_value(other_ids, nother, COMPLETE_VALUE) \
+                or season is not None:
             kind = K_BATCH
         elif title:
             kind = K_MOVIE
@@ -2226,7 +2285,30 @@ cdef object build_result(P* p, ucs* buf, str name):
         title or None, season, episode, episode_end, version if version >= 0 else None,
         group or None, res, year, crc, KIND_NAMES[kind],
         EXT_VALUES[p.ext] if p.ext >= 0 else None, eptitle or None, source, video, audio,
-        lang, subs, tuple(other) if other else EMPTY, extra_type)
+        lang, subs, other_tuple(part_name, other_ids, nother), extra_type)
+
+
+cdef inline bint has_value(const int* ids, int n, int value) noexcept:
+    cdef int k
+    for k in range(n):
+        if ids[k] == value:
+            return True
+    return False
+
+
+cdef tuple other_tuple(object part_name, const int* ids, int n):
+    """ParsedName.other: "Part B" first, then the tags (an untracked tuple of str)."""
+    cdef int k, first = 1 if part_name is not None else 0
+    cdef tuple r
+    if n + first == 0:
+        return EMPTY
+    r = PyTuple_New(n + first)
+    if first:
+        put(r, 0, part_name)
+    for k in range(n):
+        put(r, first + k, VALUES[ids[k]])
+    PyObject_GC_UnTrack(r)  # it holds str only: the collector has nothing to find in it
+    return r
 
 
 cdef object trimmed_str(str t):
@@ -2246,6 +2328,25 @@ cdef object trimmed_str(str t):
 
 def parse_name(str name):
     """Parse one file name (no folders) into a ParsedName; never raises for any str."""
+    return parse_name_c(name)
+
+
+def parse_names(object names, object with_folders):
+    """[parse_name(n) for each n without "/" or "\\", else with_folders(n)]: the batch
+    behind anivault.parse.parse_many, without a Python call per plain name."""
+    cdef list out = []
+    cdef str name
+    for name in names:
+        if PyUnicode_FindChar(name, 47, 0, PyUnicode_GET_LENGTH(name), 1) >= 0 \
+                or PyUnicode_FindChar(name, 92, 0, PyUnicode_GET_LENGTH(name), 1) >= 0:
+            out.append(with_folders(name))
+        else:
+            out.append(parse_name_c(name))
+    return out
+
+
+cdef object parse_name_c(str name):
+    """parse_name without the Python call (the _parse_c.pxd entry point)."""
     cdef Py_ssize_t length = PyUnicode_GET_LENGTH(name)
     cdef int n = <int>length
     cdef int kind = PyUnicode_KIND(name)
