@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 TWINS = ("hash", "lru", "parse", "records", "walk")
 BACKENDS = ("c", "py")
@@ -35,6 +36,8 @@ if BACKEND == "py":
 
 parse_name = _modules["parse"].parse_name
 parse_names = _modules["parse"].parse_names
+if TYPE_CHECKING:  # the pure twin is the spec: type checkers read its signatures
+    from ._parse_py import parse_name, parse_names  # noqa: F811
 path_hash = _modules["hash"].path_hash
 path_hashes = _modules["hash"].path_hashes
 change_key = _modules["hash"].change_key

@@ -19,29 +19,20 @@ import re
 from typing import Callable, Iterable
 
 from ..models import ParsedName
-from ._parse_tables import (DASHES, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE, F_NOISE, F_OTHER,
-                            F_RELEASE, F_SOURCE, F_SUBTITLES, F_VIDEO, K_BATCH, K_EXTRA, K_MOVIE,
-                            K_SPECIAL, K_TV, KINDS, OF, OPENERS, CLOSERS, ORDINAL, PAIRS, RES,
-                            SEASONWORD, STARS, SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TYPED,
-                            TYPED_PREFIXES, CJK_DIGITS, MAX_NAME, EPISODE_SUFFIXES,
-                            EPISODE_SUFFIX_CJK, RANGE_SEPARATORS, NOISE_FRAGMENTS, CHAIN_SEPARATORS,
-                            VALUE_INDEX, VALUES, VOCABULARY, VOLWORD)
+from ._parse_tables import (B_EMPTY, B_MIXED, B_NUM, B_TAGS, B_TEXT, B_WEAK, B_YEAR, CHAIN_SEPARATORS,
+                            CJK_DIGITS, CLOSE, CLOSERS, CRC, DASH, DASHES, DATE, EPISODE_SUFFIX_CJK,
+                            EPISODE_SUFFIXES, EPNUM, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE,
+                            F_NOISE, F_OTHER, F_RELEASE, F_SOURCE, F_SUBTITLES, F_VIDEO, GLUED,
+                            K_BATCH, K_EXTRA, K_MOVIE, K_SPECIAL, K_TV, KINDS, M_DASH, M_DOT,
+                            M_PLUS, M_SPACE, M_UNDERSCORE, MAX_DIGITS, MAX_NAME, NOISE_FRAGMENTS,
+                            NUM, OF, OPEN, OPENERS, ORDINAL, PAIRS, PLUS, RANGE, RANGE_SEPARATORS,
+                            RES, RES_HEIGHTS, SEASON, SEASONEP, SEASONWORD, STARS,
+                            SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TILDE, TYPED,
+                            TYPED_PREFIXES, VALUE_INDEX, VALUES, VERSION, VOCABULARY, VOLUME,
+                            VOLWORD, WEAK, WORD)
 
-# Token categories beyond the vocabulary's.
-WORD, DASH, TILDE, OPEN, CLOSE, NUM, RANGE, SEASONEP, SEASON, EPNUM = range(10)
-CRC, VERSION, VOLUME, PLUS, DATE = 13, 19, 20, 21, 22
-
-# Token slots.
+# Token slots (the compiled twin's Tok struct has the same fields).
 S, E, CAT, BR, A, B, C, D, X, F, G, FL = range(12)
-# Flags.
-GLUED = 1  # glued to the previous word by "-" (x264-GROUP, S01E01-Title)
-WEAK = 2   # a vocabulary word that is a tag only outside the title
-
-# Separator modes for text outside brackets.
-M_SPACE, M_UNDERSCORE, M_DOT, M_PLUS, M_DASH = range(5)
-
-RES_HEIGHTS = (360, 480, 540, 576, 720, 1080, 1440, 2160)
-MAX_DIGITS = 9  # longer digit runs are words (keeps C ints exact)
 
 _VOCAB = {k: (v[0], v[1], VALUE_INDEX[v[2]], v[3]) for k, v in VOCABULARY.items()}
 _PAIRS = {k: {k2: (v[0], v[1], VALUE_INDEX[v[2]], v[3]) for k2, v in d.items()} for k, d in PAIRS.items()}
@@ -815,9 +806,6 @@ def _absorb(t: list[int], u: list[int], cat: int) -> None:
 
 
 # ---------------------------------------------------------------- brackets as units
-
-# Bracket content classes.
-B_EMPTY, B_TAGS, B_YEAR, B_NUM, B_TEXT, B_MIXED, B_WEAK = range(7)
 
 
 def _is_year(t: list[int]) -> bool:

@@ -9,16 +9,31 @@ from __future__ import annotations
 # Only the last MAX_NAME characters of a name are parsed: a release name is far shorter,
 # and the bound keeps every input (a 1M-character name) to milliseconds in both twins.
 MAX_NAME = 1024
+MAX_DIGITS = 9  # longer digit runs are words (keeps C ints exact)
 
-# Token categories the vocabulary can assign (the parser adds numeric ones).
-TAG = 11          # a release tag: source, codec, language... (field, value)
+# Token categories. The vocabulary assigns TYPED..RES and EPWORD..OF; the tokenizer the rest.
+WORD, DASH, TILDE, OPEN, CLOSE, NUM, RANGE, SEASONEP, SEASON, EPNUM = range(10)
 TYPED = 10        # an anime type word: OVA, ED, Movie... (kind)
+TAG = 11          # a release tag: source, codec, language... (field, value)
+RES = 12          # "4K", "1080p"
+CRC = 13
 EPWORD = 14       # "Episode", "Ep"
 SEASONWORD = 15   # "Season", "Saison"
 ORDINAL = 16      # "Second" (as in "Second Season")
 VOLWORD = 17      # "Vol"
 OF = 18           # "of" (as in "01 of 24")
-RES = 12          # "4K"
+VERSION, VOLUME, PLUS, DATE = 19, 20, 21, 22
+GONE = -1         # a token absorbed by its neighbour
+
+# Token flags.
+GLUED = 1  # glued to the previous word by "-" (x264-GROUP, S01E01-Title)
+WEAK = 2   # a vocabulary word that is a tag only outside the title
+
+# Separator modes for text outside brackets.
+M_SPACE, M_UNDERSCORE, M_DOT, M_PLUS, M_DASH = range(5)
+
+# Bracket content classes.
+B_EMPTY, B_TAGS, B_YEAR, B_NUM, B_TEXT, B_MIXED, B_WEAK = range(7)
 
 # Tag fields.
 F_SOURCE, F_VIDEO, F_AUDIO, F_LANGUAGE, F_SUBTITLES, F_OTHER, F_NOISE, F_RELEASE = range(1, 9)
@@ -27,6 +42,23 @@ F_SOURCE, F_VIDEO, F_AUDIO, F_LANGUAGE, F_SUBTITLES, F_OTHER, F_NOISE, F_RELEASE
 K_SPECIAL, K_EXTRA, K_MOVIE, K_TV, K_BATCH = 1, 2, 3, 4, 5
 KINDS = {0: "episode", K_SPECIAL: "special", K_EXTRA: "extra", K_MOVIE: "movie", K_TV: "episode",
          K_BATCH: "batch"}
+
+RES_HEIGHTS = (360, 480, 540, 576, 720, 1080, 1440, 2160)
+
+# The integer constants both twins use, by the C enum the compiled twin declares them in
+# (_build/parse_enums.py writes them to _parse_enums.pxi; a test checks it is current).
+ENUMS: dict[str, tuple[str, ...]] = {
+    "limits": ("MAX_NAME", "MAX_DIGITS"),
+    "categories": ("WORD", "DASH", "TILDE", "OPEN", "CLOSE", "NUM", "RANGE", "SEASONEP", "SEASON",
+                   "EPNUM", "TYPED", "TAG", "RES", "CRC", "EPWORD", "SEASONWORD", "ORDINAL",
+                   "VOLWORD", "OF", "VERSION", "VOLUME", "PLUS", "DATE", "GONE"),
+    "flags": ("GLUED", "WEAK"),
+    "modes": ("M_SPACE", "M_UNDERSCORE", "M_DOT", "M_PLUS", "M_DASH"),
+    "bracket_classes": ("B_EMPTY", "B_TAGS", "B_YEAR", "B_NUM", "B_TEXT", "B_MIXED", "B_WEAK"),
+    "fields": ("F_SOURCE", "F_VIDEO", "F_AUDIO", "F_LANGUAGE", "F_SUBTITLES", "F_OTHER", "F_NOISE",
+               "F_RELEASE"),
+    "kinds": ("K_SPECIAL", "K_EXTRA", "K_MOVIE", "K_TV", "K_BATCH"),
+}
 
 EXTENSIONS = frozenset(
     "mkv mp4 avi rmvb rm wmv mov m4v ts m2ts mts flv webm ogm ogv mpg mpeg vob divx 3gp mka "
