@@ -113,14 +113,21 @@ _TYPE_WORD = re.compile(r"^[\s_.~-]*([^\W\d_]+|劇場版|剧场版)\s*$")
 
 def read_differently(field: str, expected: Any, parsed: Any) -> str | None:
     """Why our ``field`` differs from ``expected`` by design, or None."""
-    if field != "title" or not isinstance(expected, str) or not parsed.extra_type or not parsed.title:
+    if field != "title" or not isinstance(expected, str) or not parsed.title:
         return None
     from anivault._speedups._parse_tables import TYPED, VOCABULARY
 
     title = parsed.title
     if not expected.casefold().startswith(title.casefold()):
         return None
-    m = _TYPE_WORD.match(expected[len(title):])
+    rest = expected[len(title):]
+    if not parsed.extra_type:
+        # A bilingual title ("Latin Title 機動戦士…") reads as its Latin half.
+        if any(ord(c) >= 0x3040 for c in rest) and not any(c.isascii() and c.isalpha()
+                                                             for c in rest):
+            return f"CJK half {rest.strip()!r} of a bilingual title left out"
+        return None
+    m = _TYPE_WORD.match(rest)
     word = m.group(1).lower() if m else ""
     entry = VOCABULARY.get(word)
     if entry is None or entry[0] != TYPED:

@@ -184,3 +184,16 @@ def test_titles_and_episodes_in_other_layouts(parse_twin, name, fields):
 ])
 def test_more_layouts(parse_twin, name, fields):
     check(parse_twin, name, **fields)
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("[Grp][港の灯_Harbor Lights][05][1080p]", dict(title="Harbor Lights", episode=5)),
+    ("[Grp]港の灯·Harbor Lights[11][1080p]", dict(title="Harbor Lights", episode=11)),
+    ("[Grp][Harbor Lights 港の灯][1008][1080p]", dict(title="Harbor Lights", episode=1008)),
+    ("[Grp][港：灯 Harbor Lights Ver2][02集][1080P]", dict(title="Harbor Lights Ver2", episode=2)),
+    ("[Grp]劇場版港の灯 Harbor[WEB-DL 1080p]", dict(kind="movie", extra_type="Movie")),
+    ("[Grp] 港の灯OVA [1080p]", dict(title="港の灯", kind="special", extra_type="OVA")),
+    ("[Grp] Re：港の灯 - 05 [1080p]", dict(title="Re：港の灯", episode=5)),  # "Re" is too short
+])
+def test_bilingual_titles_read_as_their_latin_half(parse_twin, name, fields):
+    check(parse_twin, name, **fields)

@@ -23,11 +23,13 @@ from libc.string cimport memcpy
 
 from ..models import ParsedName
 from . import _parse_tables as tables
+from ._parse_tables import cjk_title
 
 cdef extern from "Python.h":
     Py_ssize_t PyUnicode_FindChar(object s, Py_UCS4 ch, Py_ssize_t start, Py_ssize_t end,
                                   int direction) except -2
     int PyUnicode_KIND(object s)
+    Py_UCS4 PyUnicode_MAX_CHAR_VALUE(object s)
     void* PyUnicode_DATA(object s)
     Py_ssize_t PyUnicode_GET_LENGTH(object s)
     object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)

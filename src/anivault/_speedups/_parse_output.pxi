@@ -164,7 +164,8 @@ cdef object build_result(P* p, ucs* buf, str name):
     cdef int nother = 0, k
     cdef object part_name = None
     cdef tuple other
-    cdef object value, title, group, eptitle, res, extra_type
+    cdef object value, title, group, eptitle, res, extra_type, glued_type
+    cdef int glued_kind
     cdef bint batchy
     if p.lang >= 0:
         lang = SUFFIX_VALUES[p.lang]
@@ -261,6 +262,11 @@ cdef object build_result(P* p, ucs* buf, str name):
                 year = t.a
                 break
     title = text(p, p.title_a, p.title_b, p.title_mode, buf) if p.title_a >= 0 else ""
+    glued_type = None
+    if title and PyUnicode_MAX_CHAR_VALUE(title) > 127:
+        title, glued_kind, glued_type = cjk_title(title)
+        if glued_kind and (kind == 0 or kind == K_TV):
+            kind = glued_kind
     group = None
     if p.group_a >= 0:
         group = trimmed(&s[p.group_a], 0, p.group_b - p.group_a)
@@ -287,10 +293,13 @@ cdef object build_result(P* p, ucs* buf, str name):
         elif title:
             kind = K_MOVIE
     extra_type = None
-    if xtype >= 0 and (kind == K_SPECIAL or kind == K_EXTRA or kind == K_MOVIE):
-        xvalue = type_value(p, &toks[xtype])
-        if xvalue >= 0:
-            extra_type = VALUES[xvalue]
+    if kind == K_SPECIAL or kind == K_EXTRA or kind == K_MOVIE:
+        if glued_type is not None:
+            extra_type = glued_type
+        elif xtype >= 0:
+            xvalue = type_value(p, &toks[xtype])
+            if xvalue >= 0:
+                extra_type = VALUES[xvalue]
     res = None
     if resolution:
         res = RESOLUTIONS.get(resolution)

@@ -29,7 +29,7 @@ from ._parse_tables import (B_EMPTY, B_MIXED, B_NUM, B_TAGS, B_TEXT, B_WEAK, B_Y
                             RES, RES_HEIGHTS, SEASON, SEASONEP, SEASONWORD, STARS,
                             SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TILDE, TYPED,
                             TYPED_PREFIXES, VALUE_INDEX, VALUES, VERSION, VOCABULARY, VOLUME,
-                            VOLWORD, WEAK, WORD)
+                            VOLWORD, WEAK, WORD, cjk_title)
 
 # Token slots (the compiled twin's Tok struct has the same fields).
 S, E, CAT, BR, A, B, C, D, X, F, G, FL = range(12)
@@ -1604,6 +1604,11 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
                 year = t[A]
                 break
     title = _text(s, p.title_a, p.title_b, p.title_mode) if p.title_a >= 0 else ""
+    glued_type = None
+    if title and not title.isascii():
+        title, glued_kind, glued_type = cjk_title(title)
+        if glued_kind and (kind == 0 or kind == K_TV):
+            kind = glued_kind
     group = None
     if p.group_a >= 0:
         group = _trim(s[p.group_a:p.group_b])
@@ -1635,5 +1640,5 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
         resolution=f"{resolution}p" if resolution else None, year=year, crc32=crc,
         kind=KINDS[kind], ext=ext, episode_title=eptitle or None, source=source,
         video_codec=video, audio_codec=audio, language=lang, subtitles=subs, other=tuple(other),
-        extra_type=_type_value(s, toks[xtype]) if xtype >= 0 and kind in (K_SPECIAL, K_EXTRA, K_MOVIE)
-        else None)
+        extra_type=None if kind not in (K_SPECIAL, K_EXTRA, K_MOVIE)
+        else glued_type or (_type_value(s, toks[xtype]) if xtype >= 0 else None))

@@ -242,3 +242,80 @@ CLOSERS = ")]}】）］〕〗｝》"
 # Stars decorate CJK names (★10月新番★) and enclose noise.
 STARS = "★☆"
 DASHES = "-‐‑‒–—―"
+
+
+# ---------------------------------------------------------------- titles mixing scripts
+# Both twins finish a non-ASCII title with cjk_title(): one Python function, so they agree.
+
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF),
+               (0xF900, 0xFAFF), (0xFF01, 0xFF60))
+_TITLE_SEPARATORS = " _·・：:"
+CJK_MOVIE_PREFIXES = ("劇場版", "剧场版", "电影版", "電影版")
+
+
+def _is_cjk(c: str) -> bool:
+    o = ord(c)
+    return any(a <= o <= b for a, b in _CJK_RANGES)
+
+
+def _script(word: str) -> int:
+    """1: Latin letters and no CJK; 2: CJK and no Latin letters; 0: neither or both."""
+    latin = any("a" <= c <= "z" or "A" <= c <= "Z" for c in word)
+    cjk = any(_is_cjk(c) for c in word)
+    return 1 if latin and not cjk else 2 if cjk and not latin else 0
+
+
+def _latin_part(title: str) -> str:
+    """The Latin run of a title made of one CJK run and one Latin run (in either order):
+    "天使降臨到我身邊！ Angel Next Door" -> "Angel Next Door"; else the title itself."""
+    words: list[tuple[int, int, int]] = []  # (start, end, script)
+    i, n = 0, len(title)
+    while i < n:
+        if title[i] in _TITLE_SEPARATORS:
+            i += 1
+            continue
+        j = i
+        while j < n and title[j] not in _TITLE_SEPARATORS:
+            j += 1
+        words.append((i, j, _script(title[i:j])))
+        i = j
+    runs: list[list[int]] = []  # [script, first word, last word]
+    for k, (_a, _b, script) in enumerate(words):
+        if script == 0:
+            continue
+        if runs and runs[-1][0] == script:
+            runs[-1][2] = k
+        else:
+            runs.append([script, k, k])
+    if len(runs) != 2:
+        return title
+    latin = runs[0] if runs[0][0] == 1 else runs[1]
+    first, last = latin[1], latin[2]
+    # Neutral words ("~", "3") next to the Latin run belong to it.
+    while first > 0 and words[first - 1][2] == 0:
+        first -= 1
+    while last + 1 < len(words) and words[last + 1][2] == 0:
+        last += 1
+    text = title[words[first][0]:words[last][1]]
+    letters = sum(1 for c in text if "a" <= c.lower() <= "z")
+    return text if letters >= 4 else title
+
+
+def cjk_title(title: str) -> tuple[str, int, str | None]:
+    """(title, kind, type) for a non-ASCII title: a bilingual title's Latin part, and a
+    type word glued to CJK text ("劇場版Title", "某作品OVA") moved out (kind 0: none)."""
+    kind, value = 0, None
+    for prefix in CJK_MOVIE_PREFIXES:
+        if title.startswith(prefix) and len(title) > len(prefix):
+            title, kind, value = title[len(prefix):].lstrip(_TITLE_SEPARATORS), K_MOVIE, "Movie"
+            break
+    else:
+        j = len(title)
+        while j > 0 and title[j - 1].isascii() and title[j - 1].isalpha():
+            j -= 1
+        entry = VOCABULARY.get(title[j:].lower()) if 0 < j < len(title) else None
+        if entry is not None and entry[0] == TYPED and entry[1] != K_TV and _is_cjk(title[j - 1]):
+            title, kind, value = title[:j], entry[1], entry[2]  # "某作品OVA"
+    if " / " not in title and "/" not in title:
+        title = _latin_part(title)
+    return title, kind, value
