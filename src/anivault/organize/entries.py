@@ -33,6 +33,8 @@ COLLISION = "collision"  # another source of this plan takes the same destinatio
 UNMATCHED = "unmatched"  # no destination could be named (or no TMDB match, under --unmatched leave)
 FOLLOWS = "follows"  # a subtitle/extra whose video stays where it is
 TOO_LONG = "too-long"  # the path cannot fit a Windows target's MAX_PATH
+STATUSES = (TODO, ALREADY, CONFLICT, DUPLICATE, COLLISION, UNMATCHED, FOLLOWS, TOO_LONG)
+ROLES = ("video", "bonus", "subtitle", "extra", "attachment")
 
 
 class PlanEntry(NamedTuple):
@@ -45,6 +47,7 @@ class PlanEntry(NamedTuple):
     role: str  # video | bonus | subtitle | extra | attachment
     status: str = TODO
     reason: str = ""
+    fp: str = ""  # the source's sampled fingerprint, in saved plans (checked by --from-plan)
 
     def to_dict(self) -> dict[str, Any]:
         return self._asdict()
@@ -97,9 +100,13 @@ class PlanOptions:
 
     @property
     def roots(self) -> list[str]:
-        """Destination roots to lock (the movies root only when it is outside ``dest``)."""
-        inside = self.movies_root.startswith(self.dest.rstrip(os.sep) + os.sep)
-        return [self.dest] if inside else [self.dest, self.movies_root]
+        """Destination roots to lock and to keep plans inside: ``dest``, and the movies and unmatched
+        folders when they are outside it."""
+        roots = [self.dest]
+        for other in (self.movies_root, self.unsorted_dir):
+            if other and not other.startswith(self.dest.rstrip(os.sep) + os.sep) and other not in roots:
+                roots.append(other)
+        return roots
 
 
 @dataclass

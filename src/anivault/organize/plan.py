@@ -43,7 +43,7 @@ CREATE TABLE done (id INTEGER PRIMARY KEY, src BLOB NOT NULL, dir BLOB NOT NULL,
                    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL,
                    dst BLOB NOT NULL, reason TEXT NOT NULL, show BLOB, dst_dir BLOB);
 CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-                      role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL);
+                      role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
 """
 BATCH = 2048  # rows per executemany: the only per-file state in memory
 PLACED = (TODO, ALREADY)  # a video others can follow
@@ -190,8 +190,8 @@ class Planner:
         self._flush_done()
         self._followers_and_attachments()
         self._flush_done()
-        self.db.execute("INSERT INTO entries SELECT src, dst, size, mtime_ns, role, status, reason "
-                        "FROM done ORDER BY src")
+        self.db.execute("INSERT INTO entries (src, dst, size, mtime_ns, role, status, reason) "
+                        "SELECT src, dst, size, mtime_ns, role, status, reason FROM done ORDER BY src")
         planned = self.db.execute("SELECT COUNT(*) FROM done").fetchone()[0]
         for table in ("files", "done", "claims"):
             self.db.execute(f"DROP TABLE {table}")

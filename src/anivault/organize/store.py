@@ -21,7 +21,7 @@ CACHE_KIB = 8192
 
 _SCHEMA = """
 CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-                      role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL);
+                      role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
 """
 
 fsencode: Callable[[str], bytes] = os.fsencode
@@ -37,13 +37,13 @@ def connect() -> sqlite3.Connection:
 
 
 def as_entry(row: Sequence[Any]) -> PlanEntry:
-    """A stored ``entries`` row (src, dst, size, mtime_ns, role, status, reason) as a PlanEntry."""
-    return PlanEntry(fsdecode(row[0]), fsdecode(row[1]), row[2], row[3], row[4], row[5], row[6])
+    """A stored ``entries`` row (src, dst, size, mtime_ns, role, status, reason, fp) as a PlanEntry."""
+    return PlanEntry(fsdecode(row[0]), fsdecode(row[1]), row[2], row[3], row[4], row[5], row[6], row[7])
 
 
 def as_row(entry: PlanEntry) -> tuple[Any, ...]:
     return (fsencode(entry.src), fsencode(entry.dst), int(entry.size), int(entry.mtime_ns), entry.role,
-            entry.status, entry.reason)
+            entry.status, entry.reason, entry.fp)
 
 
 class PlanEntries:
@@ -65,9 +65,9 @@ class PlanEntries:
         for entry in entries:
             chunk.append(as_row(entry))
             if len(chunk) >= batch:
-                db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?)", chunk)
+                db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?)", chunk)
                 chunk.clear()
-        db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?)", chunk)
+        db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?)", chunk)
         db.execute("COMMIT")
         return cls(db)
 
@@ -77,7 +77,7 @@ class PlanEntries:
         return self._len
 
     def __iter__(self) -> Iterator[PlanEntry]:
-        for row in self.db.execute("SELECT src, dst, size, mtime_ns, role, status, reason FROM entries "
+        for row in self.db.execute("SELECT src, dst, size, mtime_ns, role, status, reason, fp FROM entries "
                                    "ORDER BY rowid"):
             yield as_entry(row)
 
@@ -87,13 +87,13 @@ class PlanEntries:
             i += n
         if not 0 <= i < n:
             raise IndexError(i)
-        return as_entry(self.db.execute("SELECT src, dst, size, mtime_ns, role, status, reason FROM entries "
+        return as_entry(self.db.execute("SELECT src, dst, size, mtime_ns, role, status, reason, fp FROM entries "
                                         "WHERE rowid = ?", (i + 1,)).fetchone())
 
     def with_status(self, *statuses: str) -> Iterator[tuple[int, PlanEntry]]:
         """(index, entry) of the entries in one of ``statuses``, in plan order."""
         marks = ",".join("?" * len(statuses))
-        for row in self.db.execute(f"SELECT rowid - 1, src, dst, size, mtime_ns, role, status, reason "
+        for row in self.db.execute(f"SELECT rowid - 1, src, dst, size, mtime_ns, role, status, reason, fp "
                                    f"FROM entries WHERE status IN ({marks}) ORDER BY rowid", statuses):
             yield row[0], as_entry(row[1:])
 
@@ -103,7 +103,7 @@ class PlanEntries:
     def by_destination(self, *statuses: str) -> Iterator[PlanEntry]:
         """Entries in ``statuses`` ordered by destination (for a tree of where files go)."""
         marks = ",".join("?" * len(statuses))
-        for row in self.db.execute(f"SELECT src, dst, size, mtime_ns, role, status, reason FROM entries "
+        for row in self.db.execute(f"SELECT src, dst, size, mtime_ns, role, status, reason, fp FROM entries "
                                    f"WHERE status IN ({marks}) ORDER BY dst", statuses):
             yield as_entry(row)
 
