@@ -23,13 +23,14 @@ import sys
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from . import config
 from ._speedups import path_hash
+from ._speedups._records_format import encode_parsed  # noqa: F401 (where entries are made)
 from .models import ParsedName
 
-SCHEMA_VERSION = 7  # 5: one blob of entries per folder; 7: in walk order, no folders table
+SCHEMA_VERSION = 8  # 5: one blob of entries per folder; 7: in walk order, no folders table; 8: marshal v2
 FILENAME = "index.sqlite"
 BATCH_ROWS = 2000  # executemany size
 BATCH_BYTES = 1 << 20  # blobs queued before they are written: memory stays flat
@@ -73,31 +74,23 @@ def _is_corrupt(error: sqlite3.DatabaseError) -> bool:
 def parser_fingerprint() -> str:
     """Changes whenever the parser or ParsedName could give other results."""
     from . import _speedups, _version
-    from ._speedups import _records_format
 
     parts = [str(SCHEMA_VERSION), _version.__version__, ",".join(ParsedName._fields),
              "python %d.%d" % sys.version_info[:2]]  # marshal's format may change between versions
-    # The scanner renders the NDJSON fields stored with each entry.
-    for module in (_speedups.twin("parse", "py"), _speedups.twin("records", "py"), _records_format,
-                   _optional_parse_module(), sys.modules.get("anivault.scan")):
-        if module is not None and getattr(module, "__file__", None):
-            st = os.stat(module.__file__)
-            parts.append(f"{os.path.basename(module.__file__)}:{st.st_size}:{st.st_mtime_ns}")
+    # The pure twins are the spec of the compiled ones; the scanner renders the NDJSON fields
+    # stored with each entry. Their files are stat'ed, not imported (an import costs a scan
+    # ~0.1 s when the pure parser is not loaded).
+    here = os.path.dirname(os.path.abspath(__file__))
+    speedups = os.path.dirname(os.path.abspath(_speedups.__file__))
+    for path in (os.path.join(speedups, "_parse_py.py"), os.path.join(speedups, "_records_py.py"),
+                 os.path.join(speedups, "_records_format.py"), os.path.join(here, "parse.py"),
+                 os.path.join(here, "scan.py")):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        parts.append(f"{os.path.basename(path)}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(parts)
-
-
-def _optional_parse_module() -> Any:
-    try:
-        from . import parse  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return parse
-
-
-def encode_parsed(parsed: ParsedName) -> bytes:
-    """A ParsedName as stored in an index entry: marshal, the fastest exact form of a tuple of
-    str, int, float and None (the parser fingerprint carries the Python version it depends on)."""
-    return marshal.dumps(tuple(parsed), 4)
 
 
 def decode_parsed(data: bytes) -> ParsedName:
@@ -124,6 +117,8 @@ class Index:
         self._corrupt = False  # and move it aside at close
         self._load_error: sqlite3.DatabaseError | None = None
         self._reads = sqlite3.connect(str(path), timeout=2.0, check_same_thread=False)
+        # A first scan asks nothing of an empty index (a point query per folder otherwise).
+        self._empty = db.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is None
         self._ahead: dict[int, tuple[int, bytes]] = {}  # folder -> (rowid, blob), read ahead
         self._ahead_last = -1  # rowid of the last row read ahead
 
@@ -157,7 +152,7 @@ class Index:
         which the stream goes on from that row). Safe to call from a walker
         thread while the scan's thread writes.
         """
-        if self._broken or self._load_error is not None:
+        if self._broken or self._load_error is not None or self._empty:
             return None
         key = signed_hash(path_hash(directory))
         try:

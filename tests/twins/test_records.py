@@ -9,7 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anivault._speedups import twin
-from anivault._speedups._records_format import JSON_FIELDS, decode_entries, encode_entry
+from anivault._speedups._records_format import (JSON_FIELDS, decode_entries, encode_entry, encode_parsed,
+                                                fields_json, series_key)
+from anivault.index import decode_parsed
+from anivault.parse import parse_file
 
 PURE_RUN = os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0")
 PREFIX = "/lib/Show/"
@@ -41,7 +44,7 @@ def test_cached_files_are_rendered_and_new_ones_left_as_misses(records) -> None:
     assert cover["kind"] == "other" and cover["ext"] == "jpg" and \
         [cover[f] for f in JSON_FIELDS[:-1]] == [None] * (len(JSON_FIELDS) - 1)
     assert order == [entry("a.mkv", 10, 1, 7), 0]  # the folder's entries change: b.mkv is new
-    assert counts == (1, 33, 2, 0, 1) and series == [7]
+    assert counts == (1, 33, 2, 0, 1, 0) and series == [7]
 
 
 def test_an_unchanged_folder_needs_no_new_entries(records) -> None:
@@ -128,4 +131,92 @@ def test_compiled_and_pure_twins_agree(names, sizes, mtimes, cached, garbage, br
     blob = blob + garbage if broken else blob
     c = twin("records", "c").render_folder(prefix, files, blob or None)
     py = twin("records", "py").render_folder(prefix, files, blob or None)
+    assert c == py
+
+
+# ---------------------------------------------------------------- files the index does not know
+
+SHOW = "/lib/[Grp] Show (2020) [1080p]"
+
+
+def test_new_files_are_parsed_rendered_and_indexed_by_the_twin(records) -> None:
+    """What the scanner did per file in Python: parse_file, the fields, the series key, the entry."""
+    files = [("Show - 01 [ABCDEF01].mkv", 10, 1), ("Show - 01.en.ass", 2, 2), ("cover.jpg", 3, 3)]
+    segments, misses, order, counts, series = records.render_folder(SHOW + "/", files, None, SHOW)
+    assert misses == [] and counts == (0, 15, 1, 1, 1, 2)
+    video, subtitle, _ = lines(segments)
+    parsed = parse_file(files[0][0], SHOW)
+    assert parsed.group == "Grp" and parsed.year == 2020  # filled from the folder
+    for line, (name, _, _) in ((video, files[0]), (subtitle, files[1])):
+        assert line == json.loads('{"path":' + json.dumps(SHOW + "/" + name) + ',"size":1,"mtime_ns":1,"kind":"x",'
+                                  + fields_json(parse_file(name, SHOW), SHOW + "/" + name) + "}") | {
+            "size": line["size"], "mtime_ns": line["mtime_ns"], "kind": line["kind"], "warnings": []}
+    assert series == [series_key(parsed)] and series[0]
+    (entry_video, raw), (entry_subtitle, _) = decode_entries(b"".join(order))
+    assert len(order) == 1 and entry_video[:4] == (twin("hash", "py").path_hash(SHOW + "/" + files[0][0]), 10, 1,
+                                                    series[0])
+    assert decode_parsed(entry_video[5]) == parsed and entry_video[5] == encode_parsed(parsed)
+    assert entry_video[4].decode() == fields_json(parsed, SHOW + "/" + files[0][0])
+    assert entry_subtitle[3] == 0  # subtitles name no series
+
+
+def test_without_the_index_no_entries_are_made(records) -> None:
+    segments, misses, order, counts, _ = records.render_folder(SHOW + "/", [("Show - 02.mkv", 1, 1)], None, SHOW,
+                                                               False)
+    assert misses == [] and order is None and counts[5] == 1 and lines(segments)[0]["episode"] == 2
+
+
+def test_a_miss_keeps_its_place_among_new_entries(records) -> None:
+    files = [("Show - 01.mkv", 1, 1), ("Show - 02\udcff.mkv", 1, 1), ("Show - 03.mkv", 1, 1)]
+    segments, misses, order, counts, _ = records.render_folder(SHOW + "/", files, None, SHOW)
+    assert [m[:2] for m in misses] == [(1, "video")] and len(segments) == 2 and counts[5] == 2
+    assert [type(o) for o in order] == [bytes, int, bytes] and order[1] == 0
+
+
+def test_the_folders_fill_and_change_the_kind(records) -> None:
+    """parse._with_context: a file in "Specials/" is a special; in a show's season folder, an episode."""
+    for directory, name in (("/lib/Show/Specials", "Show - 01.mkv"), ("/lib/Show/Season 2", "Pilot.mkv"),
+                            ("/lib/Show/Extras", "NCOP1.mkv"), ("/lib/Show/1", "x.mkv")):
+        segments, _, order, _, series = records.render_folder(directory + "/", [(name, 1, 1)], None, directory)
+        parsed = parse_file(name, directory)
+        (entry, _), = decode_entries(b"".join(order))
+        assert decode_parsed(entry[5]) == parsed, directory
+        assert series == ([series_key(parsed)] if series_key(parsed) else [])
+
+
+@pytest.mark.parametrize("name", ["Show - 12.5.mkv", "Show - 07.5 (2160p).mkv", "Show - S01E99999999999.mkv"])
+def test_unusual_values_are_written_as_marshal_writes_them(records, name: str) -> None:
+    _, _, order, _, _ = records.render_folder(SHOW + "/", [(name, 1, 1)], None, SHOW)
+    (entry, _), = decode_entries(b"".join(order))
+    assert entry[5] == encode_parsed(parse_file(name, SHOW))
+
+
+RELEASE = st.builds(
+    lambda group, title, ep, tags, ext: f"{group}{title}{ep}{tags}.{ext}",
+    st.sampled_from(["", "[SubsPlease] ", "[Grp] ", "(Raws) "]),
+    st.sampled_from(["Show", "Attack on Titan", "Show S2", "Ça va", "進撃の巨人", "Show - NCOP1", "Movie (2019)",
+                     "Title Menu01", "", "x"]),
+    st.sampled_from(["", " - 01", " - 12.5", " 03v2", " - 01-12", " S02E05", " OVA", " - 00", " E99999999999"]),
+    st.sampled_from(["", " (1080p)", " [BD 1080p HEVC FLAC]", " [ABCDEF01]", " [Batch]", " (Dual Audio)"]),
+    st.sampled_from(["mkv", "MP4", "ass", "en.srt", "jpg"]))
+FOLDER = st.sampled_from(["/lib", "/lib/Show", "/lib/Show/Season 2", "/lib/Show/Specials", "/lib/Show/Extras",
+                          "/lib/[Grp] Show (2020) [1080p]", "/lib/Show/1", "/lib/Ça va/Season 1", "/lib/\udcfe",
+                          "C:\\Anime\\Show"])
+
+
+@pytest.mark.skipif(PURE_RUN, reason="this run forces the pure twins; the compiled run compares both")
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(RELEASE | NAME, max_size=10, unique=True), folder=FOLDER, index=st.booleans(),
+       cached=st.lists(st.tuples(st.integers(0, 9), st.booleans(), st.integers(-2**62, 2**62)), max_size=10))
+def test_compiled_and_pure_twins_agree_on_files_they_parse(names, folder, index, cached) -> None:
+    prefix = folder + ("\\" if folder.startswith("C:") else "/")
+    files = sorted({(n, 7 * i, i) for i, n in enumerate(names)})
+    blob = b""
+    for i, same, series in cached:
+        if i < len(files):
+            name, size, mtime_ns = files[i]
+            key = twin("hash", "py").path_hash(prefix + name)
+            blob += encode_entry(key, size if same else size + 1, mtime_ns, series, f'"t":"{name}"', b"")
+    c = twin("records", "c").render_folder(prefix, files, blob or None, folder, index)
+    py = twin("records", "py").render_folder(prefix, files, blob or None, folder, index)
     assert c == py

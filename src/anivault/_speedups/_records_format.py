@@ -3,11 +3,21 @@
 File kinds by extension, the NDJSON fields, and the index entry of a file:
 ``ENTRY`` (path hash, size, mtime_ns, series key or 0, len(fields),
 len(parsed)) followed by the UTF-8 of the rendered NDJSON fields and the
-encoded ParsedName (index.encode_parsed). A folder's index blob is its entries concatenated.
+encoded ParsedName (``encode_parsed``). A folder's index blob is its entries concatenated.
+
+A file the index does not know is parsed (``parse.parse_file``) and becomes its
+NDJSON fields (``fields_json``), its series key (``series_key``) and its entry;
+the render twins do that per file, the scanner only for names that are not
+valid UTF-8.
 """
 from __future__ import annotations
 
+import marshal
+import operator
+import os
 import struct
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any, Callable
 
 VIDEO_EXTS = frozenset("mkv mp4 avi m4v webm mov wmv flv ts m2ts ogm".split())
 SUBTITLE_EXTS = frozenset("ass ssa srt sup vtt idx sub".split())
@@ -20,6 +30,9 @@ ENTRY = struct.Struct("<QqqqII")
 NULL_FIELDS = "".join(f'"{name}":null,' for name in JSON_FIELDS[:-1]) + '"ext":'
 
 Entry = tuple[int, int, int, int, bytes, bytes]  # path hash, size, mtime_ns, series, fields, parsed
+
+
+_SEP = os.sep
 
 
 def extension(name: str) -> str:
@@ -55,3 +68,52 @@ def decode_entries(blob: bytes) -> list[tuple[Entry, bytes]]:
         out.append(((key, size, mtime_ns, series, fields, blob[pos + head + nf:stop]), blob[pos:stop]))
         pos = stop
     return out
+
+
+_get_fields = operator.attrgetter(*JSON_FIELDS)
+
+
+def fields_json(parsed: Any, path: str, enc: Callable[[str], str] = encode_basestring) -> str:
+    """The parsed fields of a file's NDJSON object, rendered once: ``"title":…,…,"ext":…``.
+    ``parsed`` is a ParsedName or None (then every field is null but the path's extension)."""
+    if parsed is None:
+        ext = extension(path.rpartition(_SEP)[2]).lower()
+        return NULL_FIELDS + (enc(ext) if ext else "null")
+    title, season, episode, episode_end, version, group, resolution, year, crc32, ext = _get_fields(parsed)
+    if ext is None:
+        ext = extension(path.rpartition(_SEP)[2]).lower() or None
+    null = "null"
+    return (f'"title":{null if title is None else enc(title)},'
+            f'"season":{null if season is None else season},'
+            f'"episode":{null if episode is None else episode},'
+            f'"episode_end":{null if episode_end is None else episode_end},'
+            f'"version":{null if version is None else version},'
+            f'"group":{null if group is None else enc(group)},'
+            f'"resolution":{null if resolution is None else enc(resolution)},'
+            f'"year":{null if year is None else year},'
+            f'"crc32":{null if crc32 is None else enc(crc32)},'
+            f'"ext":{null if ext is None else enc(ext)}')
+
+
+MARSHAL_VERSION = 2
+
+
+def encode_parsed(parsed: Any) -> bytes:
+    """A ParsedName as stored in an index entry: marshal version 2, an exact form of a tuple of
+    str, int, float and None that, unlike later versions, writes no back-references, so its bytes
+    depend on the values alone (the compiled render twin writes the same bytes)."""
+    return marshal.dumps(tuple(parsed), MARSHAL_VERSION)
+
+
+def series_key(parsed: Any) -> int | None:
+    """Series are counted by series title (case-folded) and season; kept as a signed 64-bit hash,
+    not text, so the set of series seen stays small on big libraries."""
+    from ..parse import series_title  # (parse imports the twins: not at module level)
+    from . import path_hash  # the selected twin
+
+    title = series_title(parsed)
+    if not title:
+        return None
+    season = "" if parsed.season is None else parsed.season
+    h = path_hash(f"{title.casefold()}\x1f{season}")
+    return h - (1 << 64) if h >= 1 << 63 else h
