@@ -3,9 +3,9 @@
 One SQLite file, ``index.sqlite`` in the cache dir. Each folder with parsed
 files has one row: a blob of its files' entries in name order (see
 ``_speedups/_records_format.py``), each keyed by the path hash (xxh3_64 of the
-path) with the size and mtime_ns it was parsed at, the rendered NDJSON fields
-and the encoded ParsedName. So a re-scan fetches a whole folder with one
-point query and checks every file against it in compiled code; a folder is
+path) with the size and mtime_ns it was parsed at and the encoded ParsedName
+(from which a re-scan renders the NDJSON fields). So a re-scan fetches a whole
+folder with one point query and checks every file against it in compiled code; a folder is
 written again only when one of its files changed, came or went. An entry is
 reused only while the file's size and mtime_ns are unchanged, and only by the
 same parser (a fingerprint of the parser code and the ParsedName fields is
@@ -17,7 +17,6 @@ nothing here ever stops a scan.
 """
 from __future__ import annotations
 
-import marshal
 import os
 import sys
 import queue
@@ -29,10 +28,10 @@ from typing import Callable, Iterable
 
 from . import config
 from ._speedups import path_hash
-from ._speedups._records_format import encode_parsed  # noqa: F401 (where entries are made)
+from ._speedups._records_format import decode_parsed, encode_parsed  # noqa: F401 (entries are made there)
 from .models import ParsedName
 
-SCHEMA_VERSION = 8  # 5: one blob of entries per folder; 7: in walk order, no folders table; 8: marshal v2
+SCHEMA_VERSION = 8  # 5: a blob of entries per folder; 7: in walk order; 8: ParsedName only, marshal v2
 FILENAME = "index.sqlite"
 BATCH_ROWS = 2000  # executemany size
 BATCH_BYTES = 1 << 20  # blobs queued before they are written: memory stays flat
@@ -94,14 +93,6 @@ def parser_fingerprint() -> str:
             continue
         parts.append(f"{os.path.basename(path)}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(parts)
-
-
-def decode_parsed(data: bytes) -> ParsedName:
-    """Raises ValueError (or EOFError, TypeError) when ``data`` is not an encoded ParsedName."""
-    values = marshal.loads(data)
-    if type(values) is not tuple or len(values) != len(ParsedName._fields):
-        raise ValueError("not an encoded ParsedName")
-    return ParsedName._make(values)
 
 
 class Index:

@@ -556,11 +556,10 @@ class ScanRun:
         if kind == "other":
             fields = fields_json(None, path, enc)
         else:
-            parsed, series_key = self._parse(folder, name, directory, kind)
+            parsed, key_of_series = self._parse(folder, name, directory, kind)
             fields = fields_json(parsed, path, enc)
             if folder.indexed:
-                entry = encode_entry(key or path_hash(path), size, mtime_ns, series_key, fields,
-                                     encode_parsed(parsed))
+                entry = encode_entry(key or path_hash(path), size, mtime_ns, key_of_series, encode_parsed(parsed))
         line = _json_line(path, size, mtime_ns, kind, fields, warnings, enc) + "\n"
         return line.encode("utf-8", "surrogatepass"), entry
 
@@ -600,18 +599,16 @@ class ScanRun:
                 key = path_hash(path)
                 found = cached.pop(key, None)
                 if found is not None and found[0][1] == size and found[0][2] == mtime_ns and \
-                        (parsed := _decoded(found[0][5])) is not None:
+                        (parsed := _decoded(found[0][4])) is not None:
                     folder.hits += 1
                     entries.append(found[1])
                     if found[0][3]:
                         self._series.add(found[0][3])
                 else:
                     changed = True
-                    parsed, series_key = self._parse(folder, name, directory, kind)
+                    parsed, key_of_series = self._parse(folder, name, directory, kind)
                     if folder.indexed:
-                        enc = encode_basestring if _valid_utf8(path) else encode_basestring_ascii
-                        entries.append(encode_entry(key, size, mtime_ns, series_key,
-                                                    fields_json(parsed, path, enc), encode_parsed(parsed)))
+                        entries.append(encode_entry(key, size, mtime_ns, key_of_series, encode_parsed(parsed)))
             records.append(ScanRecord(path, size, mtime_ns, kind, parsed, warnings))
         if folder.indexed and (changed or cached):
             folder.blob = b"".join(entries)

@@ -13,7 +13,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
 from cpython.tuple cimport PyTuple_CheckExact
 from cpython.unicode cimport PyUnicode_AsEncodedString, PyUnicode_CheckExact
-from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
@@ -22,8 +22,8 @@ from json.encoder import encode_basestring
 from ..models import ParsedName
 from ._hash_c import path_hash
 from ._parse_c import parse_name
-from ._records_format import (ENTRY, JSON_FIELDS, KIND_BY_EXT, NULL_FIELDS, encode_parsed, extension,
-                              kind_of_ext)
+from ._records_format import (ENTRY, JSON_FIELDS, KIND_BY_EXT, NULL_FIELDS, cached_fields, encode_parsed,
+                              extension, kind_of_ext)
 
 cdef extern from *:
     """
@@ -96,7 +96,7 @@ cdef extern from *:
 
     typedef struct {
         uint64_t key; long long size, mtime_ns, series;
-        const char *fields; uint32_t fields_len;
+        const char *parsed; uint32_t parsed_len;
         const char *raw; size_t raw_len;
     } av_entry;
 
@@ -106,19 +106,38 @@ cdef extern from *:
         while (pos < len) {
             if (len - pos < head) return -1;
             const unsigned char *p = (const unsigned char *)blob + pos;
-            uint32_t nf = av_u32(p + 32), np = av_u32(p + 36);
-            if ((uint64_t)nf + np > len - pos - head) return -1;
+            uint32_t np = av_u32(p + 32);
+            if ((uint64_t)np > len - pos - head) return -1;
             if (out) {
                 av_entry *e = &out[n];
                 e->key = av_u64(p); e->size = (long long)av_u64(p + 8);
                 e->mtime_ns = (long long)av_u64(p + 16); e->series = (long long)av_u64(p + 24);
-                e->fields = blob + pos + head; e->fields_len = nf;
-                e->raw = blob + pos; e->raw_len = head + nf + np;
+                e->parsed = blob + pos + head; e->parsed_len = np;
+                e->raw = blob + pos; e->raw_len = head + np;
             }
-            pos += head + (size_t)nf + np;
+            pos += head + (size_t)np;
             n++;
         }
         return n;
+    }
+
+    /* Well-formed UTF-8 as Python's "surrogatepass" decoder takes it (surrogates allowed). */
+    static int av_utf8_ok(const unsigned char *s, size_t n) {
+        size_t i = 0;
+        while (i < n) {
+            unsigned char c = s[i];
+            if (c < 0x80) { i++; continue; }
+            size_t k; unsigned char lo = 0x80, hi = 0xBF;
+            if (c >= 0xC2 && c <= 0xDF) k = 1;
+            else if (c >= 0xE0 && c <= 0xEF) { k = 2; if (c == 0xE0) lo = 0xA0; }
+            else if (c >= 0xF0 && c <= 0xF4) { k = 3; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+            else return 0;
+            if (n - i <= k) return 0;
+            if (s[i + 1] < lo || s[i + 1] > hi) return 0;
+            for (size_t j = 2; j <= k; j++) if ((s[i + j] & 0xC0) != 0x80) return 0;
+            i += k + 1;
+        }
+        return 1;
     }
     """
     ctypedef struct av_buf:
@@ -130,8 +149,8 @@ cdef extern from *:
         long long size
         long long mtime_ns
         long long series
-        const char* fields
-        uint32_t fields_len
+        const char* parsed
+        uint32_t parsed_len
         const char* raw
         size_t raw_len
     int av_reserve(av_buf* b, size_t extra)
@@ -139,6 +158,8 @@ cdef extern from *:
     void av_put_int(av_buf* b, long long v)
     void av_put_json(av_buf* b, const char* s, size_t n)
     Py_ssize_t av_entries(const char* blob, size_t n, av_entry* out, size_t head)
+    int av_utf8_ok(const unsigned char* s, size_t n)
+    uint32_t av_u32(const unsigned char* p)
     uint64_t XXH3_64bits(const void* data, size_t length) nogil
 
 cdef extern from "Python.h":
@@ -410,16 +431,96 @@ cdef inline void _put_u64_at(char* p, uint64_t v):
 
 
 cdef void _entry_head(char* p, uint64_t key, long long size, long long mtime_ns, long long series,
-                      size_t fields, size_t parsed):
-    """_records_format.ENTRY ("<QqqqII") packed at p."""
+                      size_t parsed):
+    """_records_format.ENTRY ("<QqqqI") packed at p."""
     _put_u64_at(p, key)
     _put_u64_at(p + 8, <uint64_t>size)
     _put_u64_at(p + 16, <uint64_t>mtime_ns)
     _put_u64_at(p + 24, <uint64_t>series)
     cdef av_buf at
-    at.p, at.n, at.cap = p + 32, 0, 8
-    _put_u32(&at, <uint32_t>fields)
+    at.p, at.n, at.cap = p + 32, 0, 4
     _put_u32(&at, <uint32_t>parsed)
+
+
+# ------------------------------------------------------------ a file the index knows
+
+cdef bint _fast_fields(av_buf* out, const unsigned char* d, size_t n, const char* ext, Py_ssize_t ext_n) except -1:
+    """_records_format.cached_fields of marshal version 2 as _put_parsed writes it; False for
+    anything else (then the pure function decides)."""
+    cdef unsigned char code[64]
+    cdef size_t at[64]
+    cdef size_t length[64]
+    cdef long long number[64]
+    cdef size_t pos = 5, m, items, k
+    cdef Py_ssize_t i, j
+    cdef unsigned char c
+    cdef bytes key
+    if N_FIELDS > 64 or n < 5 or d[0] != b'(' or av_u32(d + 1) != <uint32_t>N_FIELDS:
+        return False
+    for i in range(N_FIELDS):
+        if pos >= n:
+            return False
+        c = d[pos]
+        code[i] = c
+        pos += 1
+        if c == b'N':
+            continue
+        if n - pos < 4:
+            return False
+        m = av_u32(d + pos)
+        pos += 4
+        if c == b'i':
+            number[i] = <int32_t>m
+        elif c == b'u':
+            if n - pos < m or not av_utf8_ok(d + pos, m):
+                return False
+            at[i], length[i] = pos, m
+            pos += m
+        elif c == b'(':
+            for k in range(m):
+                if n - pos < 5 or d[pos] != b'u':
+                    return False
+                items = av_u32(d + pos + 1)
+                pos += 5
+                if n - pos < items or not av_utf8_ok(d + pos, items):
+                    return False
+                pos += items
+        else:
+            return False
+    if av_reserve(out, 6 * n + 6 * <size_t>ext_n + 256):
+        raise MemoryError()
+    for j in range(N_JSON):
+        i = JSON_AT[j]
+        key = <bytes>_JSON_KEYS[j]
+        av_put(out, PyBytes_AS_STRING(key), <size_t>PyBytes_GET_SIZE(key))
+        c = code[i]
+        if c == b'N':
+            if i == I_EXT and ext_n > 0:
+                _put_lower_json(out, ext, ext_n)
+            else:
+                av_put(out, b"null", 4)
+        elif JSON_TEXT[j] and c == b'u':
+            av_put_json(out, <const char*>d + at[i], length[i])
+        elif not JSON_TEXT[j] and c == b'i':
+            av_put_int(out, number[i])
+        else:
+            return False
+    return True
+
+
+cdef bint _cached_fields(av_buf* out, const av_entry* e, const char* ext, Py_ssize_t ext_n, str prefix,
+                         str name) except -1:
+    """The NDJSON fields of a cached entry into ``out`` (emptied first); False when the entry is
+    unusable (the file is then parsed again)."""
+    out.n = 0
+    if _fast_fields(out, <const unsigned char*>e.parsed, e.parsed_len, ext, ext_n):
+        return True
+    out.n = 0
+    text = cached_fields(PyBytes_FromStringAndSize(e.parsed, e.parsed_len), prefix + name)
+    if text is None:
+        return False
+    _put_bytes(out, PyUnicode_AsEncodedString(text, "utf-8", "surrogatepass"))
+    return True
 
 
 cdef int _put_parsed(av_buf* out, tuple parsed, object context, object kind) except -1:
@@ -578,7 +679,8 @@ cdef class _Probe:
 def render_folder(str prefix, list files, bytes cached, str directory=None, bint index=True):
     """The NDJSON of one folder's files, and what is left for the scanner (see _records_py)."""
     cdef _Probe probe = _Probe(cached)
-    cdef av_buf out, path, fresh, scratch
+    cdef av_buf out, path, fresh, fields, scratch
+    memset(&fields, 0, sizeof(fields))
     memset(&out, 0, sizeof(out))
     memset(&path, 0, sizeof(path))
     memset(&fresh, 0, sizeof(fresh))
@@ -592,9 +694,8 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
     cdef long long size, mtime_ns, series_key, last_series = 0
     cdef long long hits = 0, nbytes = 0, videos = 0, subtitles = 0, others = 0, parsed_here = 0
     cdef Py_ssize_t used = 0, n_files = len(files)
-    cdef size_t entry_at, fields_at, fields_end
+    cdef size_t entry_at
     cdef list segments = [], misses = [], series = []
-    cdef av_entry* e
     cdef tuple item, parsed  # (a ParsedName: a tuple subclass, cast unchecked)
     cdef str name
     cdef object context = None, kind_name
@@ -647,8 +748,8 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
                 continue
             key = XXH3_64bits(path.p, path.n)
             k = probe.find(key)
-            if k >= 0 and probe.entries[k].size == size and probe.entries[k].mtime_ns == mtime_ns:
-                e = &probe.entries[k]
+            if k >= 0 and probe.entries[k].size == size and probe.entries[k].mtime_ns == mtime_ns and \
+                    _cached_fields(&fields, &probe.entries[k], name_utf8 + ext_at, name_len - ext_at, prefix, name):
                 if not probe.used[k]:
                     probe.used[k] = 1
                     used += 1
@@ -656,41 +757,33 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
                 slots[n_slots].what = S_CACHED
                 slots[n_slots].at = <size_t>k
                 n_slots += 1
-                series_key = e.series
-                if av_reserve(&out, e.fields_len + 32):
-                    raise MemoryError()
-                _head(&out, path.p, path.n, size, mtime_ns, kind)
-                av_put(&out, e.fields, e.fields_len)
+                series_key = probe.entries[k].series
             elif directory is None:
                 _miss(&out, segments, misses, slots, &n_slots, i, kind, key)
                 continue
-            else:  # parsed here: its line, and its entry in the buffer of new entries
+            else:  # parsed here: its fields, and its entry in the buffer of new entries
                 parsed = <tuple>parse_name(name)
                 parsed_here += 1
                 new = True
                 kind_name = _kind(parsed, context)
-                if not index:
-                    fresh.n = 0
-                entry_at = fresh.n
-                if av_reserve(&fresh, HEAD):
-                    raise MemoryError()
-                fresh.n += HEAD
-                fields_at = fresh.n
-                _put_fields(&fresh, parsed, context, kind_name, name_utf8 + ext_at, name_len - ext_at)
-                fields_end = fresh.n
+                fields.n = 0
+                _put_fields(&fields, parsed, context, kind_name, name_utf8 + ext_at, name_len - ext_at)
                 series_key = _series_key(parsed, context, kind_name, &scratch) if kind == K_VIDEO else 0
                 if index:
+                    entry_at = fresh.n
+                    if av_reserve(&fresh, HEAD):
+                        raise MemoryError()
+                    fresh.n += HEAD
                     _put_parsed(&fresh, parsed, context, kind_name)
-                    _entry_head(fresh.p + entry_at, key, size, mtime_ns, series_key,
-                                fields_end - fields_at, fresh.n - fields_end)
+                    _entry_head(fresh.p + entry_at, key, size, mtime_ns, series_key, fresh.n - entry_at - HEAD)
                     slots[n_slots].what = S_NEW
                     slots[n_slots].at = entry_at
                     slots[n_slots].size = fresh.n - entry_at
                     n_slots += 1
-                if av_reserve(&out, fields_end - fields_at + 32):
-                    raise MemoryError()
-                _head(&out, path.p, path.n, size, mtime_ns, kind)
-                av_put(&out, fresh.p + fields_at, fields_end - fields_at)
+            if av_reserve(&out, fields.n + 32):
+                raise MemoryError()
+            _head(&out, path.p, path.n, size, mtime_ns, kind)
+            av_put(&out, fields.p, fields.n)
             if series_key and (not series or last_series != series_key):
                 series.append(series_key)
                 last_series = series_key
@@ -703,6 +796,7 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
         free(out.p)
         free(path.p)
         free(fresh.p)
+        free(fields.p)
         free(scratch.p)
         free(slots)
     return segments, misses, order, (hits, nbytes, videos, subtitles, others, parsed_here), series

@@ -3,14 +3,15 @@
 ``render_folder(prefix, files, cached, directory=None, index=True)`` does the
 per-file work of ``scan --json``: it classifies each file by extension,
 hashes the path of each video and subtitle, reuses the folder's cached index
-entries whose size and mtime_ns are unchanged, and renders the NDJSON line of
-every file it can. With ``directory`` (the folder's path, whose names give
+entries whose size and mtime_ns are unchanged (their NDJSON fields rendered
+from the cached ParsedName), and renders the NDJSON line of every file it can. With ``directory`` (the folder's path, whose names give
 the parse its context) a video or subtitle with no usable cached entry is
 parsed here (``parse.parse_file``): its line, series key and, with
 ``index``, its new index entry are made here too. What is left is a *miss*,
 for the scanner:
 
-- a video or subtitle with no usable cached entry, when ``directory`` is None;
+- a video or subtitle with no usable cached entry (none, another size or
+  mtime_ns, or one that does not decode), when ``directory`` is None;
 - any file whose path is not valid UTF-8, or whose extension is not ASCII
   (the scanner flags or lowercases those itself).
 
@@ -35,8 +36,8 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from ._hash_py import path_hash
-from ._records_format import (NULL_FIELDS, decode_entries, encode_entry, encode_parsed, extension, fields_json,
-                              kind_of_ext, series_key)
+from ._records_format import (NULL_FIELDS, cached_fields, decode_entries, encode_entry, encode_parsed, extension,
+                              fields_json, kind_of_ext, series_key)
 
 
 def _utf8(text: str) -> bytes | None:
@@ -87,12 +88,14 @@ def render_folder(prefix: str, files: list[tuple[str, int, int]], cached: bytes 
             continue
         key = path_hash(path)
         found = by_key.get(key)
+        fields = None
         if found is not None and found[0][1] == size and found[0][2] == mtime_ns:
-            (_, _, _, key_of_series, fields_bytes, _), raw = found
+            fields = cached_fields(found[0][4], path)
+        if fields is not None:
+            (_, _, _, key_of_series, _), raw = found  # type: ignore[misc]
             used += 1
             hits += 1
             order.append(raw)
-            fields = fields_bytes.decode("utf-8", "surrogatepass")
         elif directory is None:
             _miss(i, kind, key, segments, out, misses, order)
             continue
@@ -102,7 +105,7 @@ def render_folder(prefix: str, files: list[tuple[str, int, int]], cached: bytes 
             new = True
             fields = fields_json(parsed, path)
             key_of_series = (series_key(parsed) if kind == "video" else None) or 0
-            order.append(encode_entry(key, size, mtime_ns, key_of_series, fields, encode_parsed(parsed)))
+            order.append(encode_entry(key, size, mtime_ns, key_of_series, encode_parsed(parsed)))
         if key_of_series and (not series or series[-1] != key_of_series):
             series.append(key_of_series)
         out.append(f'{head}{fields},"warnings":[]}}\n')
