@@ -703,10 +703,8 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
     if slots == NULL:
         raise MemoryError()
     try:
-        if directory is not None:
-            if _dir_context is None:
-                _load_parse()
-            context = _dir_context(directory)
+        if directory is not None and _dir_context is None:
+            _load_parse()
         if av_reserve(&path, <size_t>prefix_len + 256):
             raise MemoryError()
         if prefix_utf8 != NULL:
@@ -762,6 +760,8 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
                 _miss(&out, segments, misses, slots, &n_slots, i, kind, key)
                 continue
             else:  # parsed here: its fields, and its entry in the buffer of new entries
+                if not parsed_here:  # the folder's context, once it is needed
+                    context = _dir_context(directory)
                 parsed = <tuple>parse_name(name)
                 parsed_here += 1
                 new = True
