@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import config
 from ._speedups import path_hash
 from ._speedups._records_format import decode_parsed, encode_parsed  # noqa: F401 (entries are made there)
 from .models import ParsedName
+from .settings import default_cache_dir
 
 SCHEMA_VERSION = 8  # 5: a blob of entries per folder; 7: in walk order; 8: ParsedName only, marshal v2
 FILENAME = "index.sqlite"
@@ -121,9 +121,9 @@ class Index:
     @classmethod
     def open(cls, cache_dir: str | os.PathLike[str] | None = None,
              warn: Callable[[str, str], None] | None = None) -> "Index | None":
-        """The index in ``cache_dir`` (default: config.cache_dir()); None if it cannot be used."""
+        """The index in ``cache_dir`` (default: the user cache dir); None if it cannot be used."""
         warn = warn or (lambda path, message: None)
-        path = config.cache_dir(cache_dir) / FILENAME
+        path = Path(cache_dir or default_cache_dir()) / FILENAME
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:

@@ -5,9 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from anivault.cli import cli
+from conftest import invoke
 from organize_support import episode, manifest, write
 
 
@@ -19,10 +18,6 @@ def lib(tmp_path: Path) -> tuple[Path, Path]:
         write(src / f"[Grp] Cowboy Bebop - {n:02} [1080p].en.ass", "sub")
     write(src / "readme.txt", "not media")
     return src, dst
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args))
 
 
 def test_dry_run_is_the_default_and_shows_a_tree(lib) -> None:
@@ -139,8 +134,8 @@ def test_with_a_tmdb_key_the_plan_uses_matches(lib, fake_matcher, monkeypatch) -
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines[-1]["summary"]["matching"] == "tmdb" and lines[-1]["summary"]["offline"] is False
     assert any(line.get("dst", "").endswith("Cowboy Bebop - The Series - S01E01.mkv") for line in lines[:-1])
-    assert fake_matcher.calls == [{"offline": False, "warn": fake_matcher.calls[0]["warn"],
-                                   "metrics": fake_matcher.calls[0]["metrics"]}]
+    (call,) = fake_matcher.calls
+    assert call["offline"] is False and call["tmdb"].api_key == "k" and call["min_confidence"] == 0.6
     offline = invoke("organize", str(src), "--dest", str(dst), "--json", "--offline")
     assert json.loads(offline.stdout.splitlines()[-1])["summary"]["matching"] == "offline"
     assert len(fake_matcher.calls) == 1

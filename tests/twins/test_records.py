@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +13,7 @@ from anivault._speedups._records_format import (JSON_FIELDS, decode_entries, dec
 from anivault.models import ParsedName
 from anivault.parse import parse_file
 
-PURE_RUN = os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0")
+from conftest import PURE_RUN
 PREFIX = "/lib/Show/"
 
 

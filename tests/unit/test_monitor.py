@@ -7,17 +7,11 @@ import threading
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from anivault import monitor
 from anivault.cli import cli, current_metrics, warn
 from anivault.errors import AniVaultError
 from anivault.monitor import Metrics, RunMonitor, bottleneck_report, format_report
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture
@@ -271,7 +265,7 @@ def test_live_status_shows_rate_eta_rss_and_hit_rate() -> None:
 
 
 def test_live_status_leaves_out_a_rate_the_command_shows() -> None:
-    from anivault import ui
+    from anivault.cli import progress as ui
 
     m = Metrics()
     run = RunMonitor(m, interval=10).start("t")
@@ -285,7 +279,7 @@ def test_live_status_leaves_out_a_rate_the_command_shows() -> None:
 
 
 def test_progress_line_carries_the_run_status(monkeypatch) -> None:
-    from anivault import ui
+    from anivault.cli import progress as ui
 
     m = Metrics()
     run = RunMonitor(m, interval=10).start("t")
