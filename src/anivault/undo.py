@@ -279,7 +279,7 @@ def resume(op_id: str | None = None, *, data_dir: str | None = None, metrics: Me
             executor.moved_from |= {os.path.dirname(state.intents[i]["src"]) for i in state.ok}
             executor.prune(plan.options.sources)
         journal.write({"t": "end", "status": "aborted" if report.aborted else "complete",
-                       "done": report.done, "failed": len(report.failed) + len(state.failed)})
+                       "done": report.done, "failed": report.failed_count + len(state.failed)})
     return report
 
 

@@ -85,7 +85,8 @@ def env_for(base: Path) -> dict[str, str]:
 
 def organize_args(src: Path, dst: Path, action: str, conflict: str) -> list[str]:
     return ["organize", str(src), "--dest", str(dst), "--apply", "--action", action, "--conflict", conflict,
-            "--duplicates", "keep-all", "--prune-empty", "--batch", BATCH, "--target", "posix"]
+            "--duplicates", "keep-all", "--prune-empty", "--batch", BATCH, "--target", "posix",
+            "--offline", "--unmatched", "parsed"]
 
 
 def leftovers(*roots: Path) -> list[str]:

@@ -46,7 +46,7 @@ def test_secrets_never_reach_the_journal(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TMDB_API_KEY", "super-secret-key-123")
     src, dst = tmp_path / "in", tmp_path / "lib"
     episode(src, "[G] Show - 01.mkv", "Show", 1)
-    result = CliRunner().invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply", "--offline",
+    result = CliRunner().invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply", "--offline", "--unmatched", "parsed",
                                       "--plan", str(tmp_path / "plan.jsonl")])
     assert result.exit_code == 0, result.output
     data = Path(os.environ["ANIVAULT_DATA_DIR"])
@@ -60,7 +60,7 @@ def test_history_lists_operations(tmp_path: Path) -> None:
     src, dst = tmp_path / "in", tmp_path / "lib"
     episode(src, "[G] Show - 01.mkv", "Show", 1)
     runner = CliRunner()
-    assert runner.invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply"]).exit_code == 0
+    assert runner.invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply", "--offline", "--unmatched", "parsed"]).exit_code == 0
     rows = history()
     assert len(rows) == 1 and rows[0]["status"] == "complete" and rows[0]["done"] == 1
     shown = runner.invoke(cli, ["history", "--json"])
@@ -76,7 +76,7 @@ def test_a_second_run_on_the_same_destination_exits_6_naming_the_holder(tmp_path
     src, dst = tmp_path / "in", tmp_path / "lib"
     episode(src, "[G] Show - 01.mkv", "Show", 1)
     with DestinationLock([str(dst)], op="first"):
-        result = CliRunner().invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply"])
+        result = CliRunner().invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply", "--offline", "--unmatched", "parsed"])
     assert result.exit_code == 6
     assert f"locked by pid {os.getpid()} on {socket.gethostname()} since" in result.stderr
     assert "operation first" in result.stderr
@@ -121,6 +121,7 @@ def test_conflict_fail_exits_6(tmp_path: Path) -> None:
     target = dst / "Show" / "Season 01" / "Show - S01E01.mkv"
     target.parent.mkdir(parents=True)
     target.write_bytes(b"old")
-    result = CliRunner().invoke(cli, ["organize", str(src), "--dest", str(dst), "--conflict", "fail", "--apply"])
+    result = CliRunner().invoke(cli, ["organize", str(src), "--dest", str(dst), "--conflict", "fail", "--apply", "--offline",
+                                       "--unmatched", "parsed"])
     assert result.exit_code == 6 and "already exists" in result.stderr
     assert target.read_bytes() == b"old" and (src / "[G] Show - 01.mkv").read_bytes() == b"new"

@@ -184,15 +184,14 @@ def test_settle_does_not_claim_someone_elses_file(tmp_path: Path) -> None:
 def test_from_plan_refuses_sources_changed_since_planning(tmp_path: Path) -> None:
     plan, src, dst = setup(tmp_path)
     path = tmp_path / "plan.jsonl"
-    write_plan(plan, str(path))
+    write_plan(plan, str(path), fingerprints=True)
     with open(plan.entries[0].src, "ab") as f:
         f.write(b"changed")
+    # A saved plan is checked whole before anything moves (issue 13): refused, exit 2.
     result = CliRunner().invoke(cli, ["organize", "--from-plan", str(path), "--apply", "--json"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout.splitlines()[-1])["summary"]
-    assert summary["apply"]["done"] == 7 and summary["apply"]["failed"] == 1
-    assert "source changed since planning" in result.stderr
-    assert os.path.exists(plan.entries[0].src)
+    assert result.exit_code == 2, result.output
+    assert "changed since the plan was made" in result.stderr
+    assert all(os.path.exists(e.src) for e in plan.entries)
 
 
 def test_undo_cli_needs_an_operation(tmp_path: Path) -> None:
