@@ -897,13 +897,18 @@ def _print_undo(report: Any, as_json: bool) -> None:
 
     for path, why in report.kept[:FAILURES_SHOWN]:
         warn(f"left alone: {why}")
+    if len(report.kept) > FAILURES_SHOWN:
+        warn(f"left alone: {len(report.kept) - FAILURES_SHOWN:,} more files")
     if as_json:
         json_line({"summary": {**report.to_dict(), "metrics": _metrics_snapshot()}})
-        return
-    click.echo(f"undid {report.op}: {report.undone:,} files put back, {report.already:,} had nothing to undo, "
-               f"{len(report.kept):,} left alone (changed since), {report.removed_dirs:,} folders removed"
-               + (f"; settled {report.settled:,} interrupted steps first" if report.settled else "")
-               + f"; {_time_and_peak()}")
+    else:
+        click.echo(f"undid {report.op}: {report.undone:,} files put back, {report.already:,} had nothing to undo, "
+                   f"{len(report.kept):,} left alone, {report.removed_dirs:,} folders removed"
+                   + (f"; settled {report.settled:,} interrupted steps first" if report.settled else "")
+                   + f"; {_time_and_peak()}")
+    if not report.complete:  # an operation is undone only when everything was restored
+        fail(f"{len(report.kept):,} files were not restored; operation {report.op} is partly undone",
+             hint=f"fix what is named above, then run `anivault undo {report.op}` again")
 
 
 def _time_and_peak() -> str:
@@ -963,7 +968,7 @@ def history_command(as_json: bool, limit: int | None) -> None:
     from .journal import history
     from .ui import json_line, table
 
-    rows = history()[-limit:] if limit else history()
+    rows = history(limit=limit)
     if as_json:
         for row in rows:
             json_line(row)

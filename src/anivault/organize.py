@@ -975,12 +975,11 @@ def refuse_if_unfinished(dests: Iterable[str], data_dir: str | None = None) -> N
 
     pending = unfinished(dests, data_dir)
     if pending:
-        state = pending[-1]
+        row = pending[-1]
         raise RefusedError(
-            f"operation {state.op} on {state.begin.get('dest')} was interrupted "
-            f"({len(state.ok)} of {state.begin.get('entries')} files done)",
-            hint=f"finish it with `anivault organize --resume {state.op}` "
-                 f"or roll it back with `anivault undo {state.op}`")
+            f"operation {row.op} on {row.dest} was interrupted ({row.done} of {row.planned} files done)",
+            hint=f"finish it with `anivault organize --resume {row.op}` "
+                 f"or roll it back with `anivault undo {row.op}`")
 
 
 def apply_plan(plan: Plan, *, prune_empty: bool = False, batch: int = 512, metrics: Metrics | None = None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -68,9 +70,11 @@ def test_undo_never_overwrites_a_file_now_at_the_original_place(tmp_path: Path) 
 
 def test_undo_twice_is_refused_and_a_partial_undo_can_be_finished(tmp_path: Path) -> None:
     plan, src, dst = setup(tmp_path)
-    apply_plan(plan)
+    report = apply_plan(plan)
     undo(None)
     with pytest.raises(AniVaultError, match="already undone"):
+        undo(report.op)
+    with pytest.raises(AniVaultError, match="no organize operation left to undo"):
         undo(None)
 
 
@@ -198,3 +202,106 @@ def test_from_plan_refuses_sources_changed_since_planning(tmp_path: Path) -> Non
 def test_undo_cli_needs_an_operation(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["undo"])
     assert result.exit_code == 2 and "OPERATION_ID or --last" in result.stderr
+
+
+# ---------------------------------------------------------------- crashes in resume, honest undo
+
+
+def test_undo_after_a_resume_killed_midway_puts_every_file_back(tmp_path: Path, monkeypatch) -> None:
+    """A resume retries entries an earlier record called failed; killed, its moves are undone too."""
+    plan, src, dst = setup(tmp_path, n=6)
+    before = manifest(src)
+    _killed_after(lambda: apply_plan(plan, batch=3), 4, monkeypatch)
+    _killed_after(lambda: resume(None, batch=3), 2, monkeypatch)
+    report = undo(None)
+    assert not report.kept and report.complete
+    assert manifest(src) == before
+    assert not dst.exists() or not [p for p in dst.rglob("*") if p.is_file()]
+    assert find_op(None).status == "undone"
+
+
+def _killed_after(call, after: int, monkeypatch) -> None:
+    """Run ``call`` in a forked child that ends like SIGKILL (no cleanup, buffered records lost)
+    right after ``after`` file operations."""
+    real = organize.do_action
+    count = [0]
+
+    def dying(*args, **kwargs):
+        if count[0] == after:
+            os._exit(0)
+        count[0] += 1
+        return real(*args, **kwargs)
+
+    pid = os.fork()
+    if pid == 0:
+        try:
+            monkeypatch.setattr(organize, "do_action", dying)
+            call()
+        finally:
+            os._exit(1)  # not killed: the call ended before the given step
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the child was not killed where asked"
+
+
+def test_undo_exits_1_naming_what_it_could_not_restore(tmp_path: Path) -> None:
+    plan, src, dst = setup(tmp_path)
+    apply_plan(plan)
+    with open(plan.entries[0].dst, "ab") as f:
+        f.write(b"user edit")
+    result = CliRunner().invoke(cli, ["undo", "--last"])
+    assert result.exit_code == 1
+    assert f"left alone: {plan.entries[0].dst} changed since it was moved" in result.stderr
+    assert "1 files were not restored" in result.stderr and "partly undone" in result.stderr
+    assert find_op(None).status == "partly undone"
+    os.truncate(plan.entries[0].dst, plan.entries[0].size)  # the edit taken back: undo can finish
+    os.utime(plan.entries[0].dst, ns=(plan.entries[0].mtime_ns, plan.entries[0].mtime_ns))
+    again = CliRunner().invoke(cli, ["undo", "--last"])
+    assert again.exit_code == 0, again.output
+    assert find_op(None).status == "undone"
+
+
+def test_a_half_move_out_of_a_read_only_folder_is_taken_back(tmp_path: Path, monkeypatch) -> None:
+    """Killed between link and unlink, and the source folder refuses the unlink (0555 for an ordinary
+    user): settling removes the new name instead, so undo and later runs are not blocked."""
+    src = write(tmp_path / "ro" / "a.mkv", b"x" * 10)
+    dst = tmp_path / "out" / "b.mkv"
+    dst.parent.mkdir()
+    os.link(src, dst)
+    st = os.stat(src)
+    intent = {"a": "move", "src": str(src), "dst": str(dst), "tmp": str(tmp_path / "out" / ".t.part"),
+              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": organize.fingerprint(str(src), st.st_size)}
+    real_unlink = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        if os.fspath(path) == str(src):
+            raise PermissionError(errno.EACCES, "Permission denied", str(src))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    assert settle(intent) is False
+    assert src.read_bytes() == b"x" * 10 and not dst.exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_killed_run_in_a_read_only_folder_settles_as_an_ordinary_user() -> None:
+    """The same for real: a 0555 folder, settled by 'nobody' when the tests run as root."""
+    from unprivileged import check_as_nobody
+
+    base = Path(tempfile.mkdtemp())
+    try:
+        os.chmod(base, 0o755)
+        src = write(base / "ro" / "a.mkv", b"x" * 10)
+        dst = base / "out" / "b.mkv"
+        dst.parent.mkdir()
+        os.chmod(dst.parent, 0o777)
+        os.link(src, dst)
+        st = os.stat(src)
+        intent = {"a": "move", "src": str(src), "dst": str(dst), "tmp": str(base / "out" / ".t.part"),
+                  "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                  "fp": organize.fingerprint(str(src), st.st_size)}
+        os.chmod(base / "ro", 0o555)
+        check_as_nobody(lambda: settle(intent) is False and not dst.exists())
+        assert src.read_bytes() == b"x" * 10 and not dst.exists()
+    finally:
+        os.chmod(base / "ro", 0o755)
+        shutil.rmtree(base)

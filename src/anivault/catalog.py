@@ -1,0 +1,209 @@
+"""The operations catalog: one row per organize operation, so nothing reads every journal.
+
+``<data dir>/journal/catalog.sqlite`` holds each operation's id, state,
+counts (done, failed, undone, kept), roots, times and the process that holds
+it. ``history``, ``undo --last``, the "unfinished operation" check and the
+destination lock read this table; a journal file is opened only by the
+operation it belongs to (its undo or resume). The journal stays the truth:
+the :class:`~anivault.journal.Journal` updates the row after each durable
+``begin``/``resume``/``end``/``undo``/``undo-end`` record, and a command that
+folds a journal anyway (undo, resume) writes what it found back with
+:func:`record_state`. A journal without a row (written before the catalog
+existed) is catalogued once from its records when the catalog is opened.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+FILENAME = "catalog.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS operations (
+    op TEXT PRIMARY KEY,
+    status TEXT NOT NULL,          -- running, complete, aborted, undoing, undone, partly undone
+    action TEXT, dest TEXT, movies_dest TEXT, sources TEXT,
+    planned INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0,
+    kept INTEGER NOT NULL DEFAULT 0,
+    started TEXT, ended TEXT,
+    holder TEXT                    -- JSON: pid, host, proc_started of the process running it
+)"""
+
+# States a live process holds; when that process is gone they read as interrupted.
+ACTIVE = {"running": "interrupted", "undoing": "undo interrupted"}
+
+
+@dataclass
+class Operation:
+    """One catalog row."""
+
+    op: str
+    status: str
+    action: str | None = None
+    dest: str | None = None
+    movies_dest: str | None = None
+    sources: list[str] = field(default_factory=list)
+    planned: int = 0
+    done: int = 0
+    failed: int = 0
+    undone: int = 0
+    kept: int = 0
+    started: str | None = None
+    ended: str | None = None
+    holder: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        """The status, with a dead holder's running/undoing read as interrupted."""
+        from .journal import holder_alive
+
+        if self.status in ACTIVE and not holder_alive(self.holder):
+            return ACTIVE[self.status]
+        return self.status
+
+    @property
+    def dests(self) -> list[str]:
+        return [d for d in (self.dest, self.movies_dest) if d]
+
+    def summary(self) -> dict[str, Any]:
+        """The history row."""
+        state = self.state
+        if state == "complete" and self.failed:
+            state = f"finished with {self.failed} failed"
+        return {"op": self.op, "started": self.started, "action": self.action, "dest": self.dest,
+                "planned": self.planned, "done": self.done, "failed": self.failed, "undone": self.undone,
+                "kept": self.kept, "status": state}
+
+
+_COLUMNS = ("op", "status", "action", "dest", "movies_dest", "sources", "planned", "done", "failed",
+            "undone", "kept", "started", "ended", "holder")
+
+
+def _row(values: tuple) -> Operation:
+    row = dict(zip(_COLUMNS, values))
+    row["sources"] = json.loads(row["sources"] or "[]")
+    row["holder"] = json.loads(row["holder"] or "{}")
+    return Operation(**row)
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class Catalog:
+    """The catalog of the journals in ``directory`` (opened per call: a few ms, no state kept)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.path = os.path.join(directory, FILENAME)
+
+    def _connect(self) -> sqlite3.Connection:
+        os.makedirs(self.directory, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # the journal is the durable truth; the row follows it
+            db.execute(_SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _run(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        try:
+            db = self._connect()
+        except sqlite3.DatabaseError:  # a damaged catalog: it is only a summary, rebuild it from the journals
+            self._discard()
+            db = self._connect()
+        try:
+            return db.execute(sql, tuple(params)).fetchall()
+        finally:
+            db.close()
+
+    def _discard(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(self.path + suffix)
+            except FileNotFoundError:
+                pass
+
+    # ------------------------------------------------------------ writing
+
+    def put(self, op: Operation) -> None:
+        values = {**op.__dict__, "sources": json.dumps(op.sources), "holder": json.dumps(op.holder)}
+        self._run(f"INSERT OR REPLACE INTO operations ({', '.join(_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * len(_COLUMNS))})", (values[c] for c in _COLUMNS))
+
+    def update(self, op: str, **values: Any) -> None:
+        if "holder" in values:
+            values["holder"] = json.dumps(values["holder"])
+        assignments = ", ".join(f"{k} = ?" for k in values)
+        self._run(f"UPDATE operations SET {assignments} WHERE op = ?", (*values.values(), op))
+
+    # ------------------------------------------------------------ reading
+
+    def operations(self, *, newest_first: bool = False, limit: int | None = None,
+                   where: str = "", params: Iterable[Any] = ()) -> list[Operation]:
+        self.catalogue_missing()
+        order = "DESC" if newest_first else "ASC"
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM operations {where} ORDER BY op {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_row(r) for r in self._run(sql, params)]
+
+    def get(self, op: str) -> Operation | None:
+        found = self.operations(where="WHERE op = ?", params=(op,))
+        return found[0] if found else None
+
+    def matching(self, prefix: str) -> list[Operation]:
+        """Operations whose id starts with ``prefix`` (ids hold no LIKE wildcards; checked anyway)."""
+        return [o for o in self.operations(where="WHERE substr(op, 1, ?) = ?", params=(len(prefix), prefix))]
+
+    def active(self) -> list[Operation]:
+        """Rows a process holds or held (running/undoing): the candidates for "interrupted"."""
+        return self.operations(where="WHERE status IN ('running', 'undoing')")
+
+    # ------------------------------------------------------------ migration
+
+    def catalogue_missing(self, warn: Any = None) -> int:
+        """Add a row for each journal that has none (journals from before the catalog); returns how many."""
+        try:
+            names = [n[:-len(".jsonl")] for n in os.listdir(self.directory)
+                     if n.endswith(".jsonl") and not n.endswith(".plan.jsonl")]
+        except FileNotFoundError:
+            return 0
+        if not names:
+            return 0
+        known = {r[0] for r in self._run("SELECT op FROM operations")}
+        missing = [n for n in names if n not in known]
+        for name in missing:
+            from .journal import load
+
+            self.put(from_state(load(os.path.join(self.directory, name + ".jsonl"))))
+        return len(missing)
+
+
+def from_state(state: Any) -> Operation:
+    """A row from a folded journal (:class:`~anivault.journal.OpState`)."""
+    b = state.begin
+    if state.undo_end is not None:
+        status = "partly undone" if state.undo_end.get("kept") else "undone"
+    elif state.undo_started:
+        status = "undoing"
+    elif state.end is not None:
+        status = state.end.get("status", "complete")
+    else:
+        status = "running"
+    holder = {k: b.get(k) for k in ("pid", "host", "proc_started")}
+    if state.undo_started and state.undo_holder:
+        holder = state.undo_holder
+    return Operation(op=state.op, status=status, action=b.get("action"), dest=b.get("dest"),
+                     movies_dest=b.get("movies_dest"), sources=list(b.get("sources") or []),
+                     planned=int(b.get("entries") or 0), done=len(state.ok), failed=len(state.failed),
+                     undone=len(state.undone), kept=len(state.kept), started=b.get("started"),
+                     ended=(state.undo_end or state.end or {}).get("at"), holder=holder)
