@@ -1,17 +1,24 @@
 """The write-ahead journal of an organize run, its destination lock, and the run history.
 
 One operation = one JSON-lines file ``<data dir>/journal/<op id>.jsonl`` (plus
-``<op id>.plan.jsonl``, the plan it executes, for ``--resume``). Records:
+``<op id>.plan.jsonl``, the plan it executes, for ``--resume``) and one row in
+the operations catalog (:mod:`anivault.catalog`), which is all ``history``,
+``undo --last`` and the "unfinished operation" check read. Records:
 
 * ``begin``  — who runs what (action, destination, pid, host, start time);
 * ``mkdir``  — a directory about to be created (undo removes it when empty);
 * ``do``     — the intent: entry index, action, source, destination, the temp
   name a copy is written under, and the source's identity (size, mtime_ns,
-  sampled xxh3 ``fp``);
+  sampled xxh3 ``fp``) and metadata (mode, uid, gid: undo gives them back);
 * ``ok`` / ``fail`` — the outcome (``ok`` of a copy carries the full xxh3);
-* ``rmdir``  — an emptied source folder about to be removed (``--prune-empty``);
-* ``end``    — the run finished (``complete`` or ``aborted``);
-* ``undo`` / ``undone`` / ``undo-end`` — a rollback's progress.
+* ``rmdir``  — an emptied source folder about to be removed (``--prune-empty``),
+  with its mode, owner, mtime and xattrs, so undo recreates it as it was;
+* ``end``    — the run finished (``complete`` or ``aborted``); ``resume`` reopens it;
+* ``undo`` / ``undone`` / ``kept`` / ``undo-end`` — a rollback's progress.
+
+The latest record about an entry is the last word on it: a new ``do`` (a
+resumed retry) clears an earlier ``fail``, so a crash during ``--resume``
+leaves an intent without outcome that recovery settles from the filesystem.
 
 Group commit, and what it guarantees
 ------------------------------------
@@ -32,18 +39,20 @@ files, so:
    complete one; recovery deletes leftover temporary files (they are named
    in the intent);
 4. a move across filesystems fsyncs the copy and its directory before the
-   source is deleted, so a power cut cannot lose both.
+   source is deleted, so a power cut cannot lose both;
+5. Ctrl-C while a journal is open is deferred to the next record or the next
+   MiB of a copy, where the interrupted step has finished or cleaned up.
 
-A torn last line (killed mid-write) is ignored when reading.
+A torn or malformed line (killed mid-write, or edited) is reported as
+``file:line`` and skipped; the rest of the journal is used. Appending to a
+journal whose last line is torn first ends that line.
 """
 from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -54,6 +63,7 @@ from . import config
 from .catalog import Catalog, Operation, from_state
 from .catalog import now as catalog_now
 from .errors import AniVaultError, RefusedError
+from .interrupts import interrupts
 
 JOURNAL_VERSION = 1
 
@@ -84,52 +94,6 @@ def fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-class _Interrupts:
-    """Ctrl-C while a journaled run touches files: noted, then raised at the next safe point.
-
-    A KeyboardInterrupt raised in the middle of a copy or between a link and
-    its unlink could leave a temporary copy or a second name behind; deferred
-    to the next journal record (or the next MiB of a copy, see :func:`check_interrupt`),
-    the interrupted step either finished or cleaned up after itself.
-    """
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.pending = False
-        self._previous: Any = None
-
-    def __enter__(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        if self.depth == 0:
-            self.pending = False
-            self._previous = signal.signal(signal.SIGINT, self._note)
-        self.depth += 1
-
-    def _note(self, signum: int, frame: Any) -> None:
-        self.pending = True
-
-    def check(self) -> None:
-        if self.pending:
-            self.pending = False
-            raise KeyboardInterrupt
-
-    def __exit__(self, *exc: object) -> None:
-        if threading.current_thread() is not threading.main_thread() or self.depth == 0:
-            return
-        self.depth -= 1
-        if self.depth == 0:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-_interrupts = _Interrupts()
-
-
-def check_interrupt() -> None:
-    """Raise a Ctrl-C deferred during a journaled run (a safe point: nothing is half done here)."""
-    _interrupts.check()
-
-
 # Records that change an operation's catalog row, once durable.
 _CATALOGUED = frozenset({"end", "resume", "undo", "undo-end"})
 CHECKPOINT_SECONDS = 2.0  # how often a running operation's counts reach the catalog
@@ -139,7 +103,7 @@ class Journal:
     """Append-only JSON lines with group commit: ``write`` buffers, ``commit`` makes durable.
 
     Used as a context manager it also defers Ctrl-C to safe points (see
-    :class:`_Interrupts`) and keeps the operation's catalog row current.
+    :mod:`anivault.interrupts`) and keeps the operation's catalog row current.
     """
 
     def __init__(self, path: str, *, begin: dict[str, Any] | None = None) -> None:
@@ -193,13 +157,13 @@ class Journal:
             self._events.append(record)
         elif kind in ("ok", "fail"):
             self._counts[kind] += 1
-        _interrupts.check()  # a record written: the step it records is complete or not begun
+        interrupts.check()  # a record written: the step it records is complete or not begun
 
     def write_raw(self, line: str) -> None:
         """An ``ok`` record already serialized as one JSON line (no newline)."""
         self._buffer.append(line)
         self._counts["ok"] += 1
-        _interrupts.check()
+        interrupts.check()
 
     @property
     def pending(self) -> int:
@@ -229,16 +193,16 @@ class Journal:
             os.close(self._fd)
 
     def __enter__(self) -> "Journal":
-        _interrupts.__enter__()
+        interrupts.__enter__()
         return self
 
     def __exit__(self, exc_type: Any, *exc: object) -> None:
         try:
             self.close()
         finally:
-            _interrupts.__exit__()
+            interrupts.__exit__()
         if exc_type is None:
-            _interrupts.check()  # Ctrl-C during the last steps: the run is whole, still say it was interrupted
+            interrupts.check()  # Ctrl-C during the last steps: the run is whole, still say it was interrupted
 
     # ------------------------------------------------------------ the catalog row
 
@@ -481,12 +445,49 @@ def unfinished(dests: Iterable[str] | None = None, data_dir: str | None = None) 
     """Interrupted operations (killed, crashed), oldest first; optionally only those touching ``dests``."""
     wanted = {os.path.abspath(d) for d in dests} if dests is not None else None
     found = []
-    for row in catalog(data_dir).active():
-        if row.state not in ("interrupted", "undo interrupted"):
+    rows = catalog(data_dir)
+    for row in rows.active():
+        if row.state not in ("interrupted", "undo interrupted") or _ended_after_all(rows, row):
             continue
         if wanted is None or wanted & {os.path.abspath(d) for d in row.dests}:
             found.append(row)
     return found
+
+
+def _ended_after_all(rows: Catalog, row: Operation) -> bool:
+    """Was the run killed after its journal's last record (``end`` or ``undo-end``) but before the
+    catalog heard? Then the row is set right from that record: the journal's tail, not all of it."""
+    last = _last_record(os.path.join(rows.directory, f"{row.op}.jsonl"))
+    kind = last.get("t")
+    try:
+        if kind == "end":
+            rows.update(row.op, status=str(last.get("status", "complete")), done=int(last.get("done") or 0),
+                        failed=int(last.get("failed") or 0), ended=catalog_now())
+        elif kind == "undo-end":
+            kept = int(last.get("kept") or 0)
+            rows.update(row.op, status="partly undone" if kept else "undone",
+                        undone=int(last.get("undone") or 0), kept=kept, ended=catalog_now())
+    except (sqlite3.Error, OSError, ValueError, TypeError):
+        return False
+    return kind in ("end", "undo-end")
+
+
+def _last_record(path: str, tail: int = 65536) -> dict[str, Any]:
+    """The journal's last complete record ({} when there is none or it is malformed)."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - tail))
+            lines = f.read().split(b"\n")
+    except OSError:
+        return {}
+    for line in reversed(lines[:-1]):  # the piece after the last newline is empty or torn
+        try:
+            record = json.loads(line.decode("utf-8", "surrogateescape"))
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return record if isinstance(record, dict) else {}
+    return {}
 
 
 def history(data_dir: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:

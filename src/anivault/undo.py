@@ -20,12 +20,8 @@ from .errors import AniVaultError
 from .journal import (DestinationLock, Journal, OpState, describe_holder, find_op, journal_dir, process_identity,
                       record_state, unfinished)
 from .monitor import Metrics
-from .organize import APPLIED, TODO, ApplyReport, read_plan
-from .organize import _Executor as Executor, _place as place, copy_verified, file_hash, fingerprint
-
-
-def restore_metadata(path: str, record: dict[str, Any]) -> None:  # TEMP until fileops lands
-    pass
+from .fileops import copy_verified, file_hash, fingerprint, place, restore_metadata
+from .organize import APPLIED, TODO, ApplyReport, Executor, read_plan
 
 
 # Failures that say nothing was tried: resume tries these entries again.
@@ -240,6 +236,9 @@ def undo(op_id: str | None = None, *, data_dir: str | None = None, metrics: Metr
     metrics = metrics or Metrics()
     warn = warn or (lambda message: None)
     state = find_op(op_id, data_dir, undoable=op_id is None)
+    while op_id is None and state.status == "undone":  # a stale row (killed before the catalog heard)
+        record_state(state)
+        state = find_op(None, data_dir, undoable=True)
     _report_problems(state, warn)
     if state.status in ("running", "undoing"):
         holder = state.undo_holder if state.status == "undoing" else state.begin

@@ -7,17 +7,14 @@ loaded the machine is. Every trial is seeded: a failure names its seed.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from organize_support import manifest, write
 
@@ -153,31 +150,6 @@ def assert_restored(before: dict[str, str], src: Path, dst: Path, context: str) 
     changed = sorted(p for p in before if p in after and after[p] != before[p])
     extra = sorted(set(after) - set(before))
     assert (lost, changed, extra) == ([], [], []), context
-
-
-# ---------------------------------------------------------------- a second filesystem
-
-
-@contextlib.contextmanager
-def tmpfs() -> Iterator[Path | None]:
-    """A fresh tmpfs mount (moves into it cross filesystems: the EXDEV path), or None when this
-    process may not mount one (not root, or no CAP_SYS_ADMIN in a container)."""
-    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("mount"):
-        yield None
-        return
-    point = Path(tempfile.mkdtemp(prefix="anivault-tmpfs-"))
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512m,mode=0755", "tmpfs", str(point)],
-                             capture_output=True).returncode == 0
-    try:
-        yield point if mounted else None
-    finally:
-        if mounted:
-            subprocess.run(["umount", "-l", str(point)], capture_output=True)
-        shutil.rmtree(point, ignore_errors=True)
-
-
-def other_filesystem(path: Path, than: Path) -> bool:
-    return os.stat(path).st_dev != os.stat(than).st_dev
 
 
 # ---------------------------------------------------------------- an unprivileged user

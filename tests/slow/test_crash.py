@@ -30,7 +30,8 @@ import pytest
 
 from crash_support import (Forked, anivault, assert_restored, build_library, copying, env_for, finished,
                            give_to_nobody, interrupt_at, interrupt_when, journal_lines, kill_at, leftovers,
-                           organize_args, other_filesystem, run_as_nobody, start, tmpfs, warm_up)
+                           organize_args, run_as_nobody, start, warm_up)
+from filesystems import other_filesystem, tmpfs
 from organize_support import manifest
 
 pytestmark = pytest.mark.slow  # tests/slow: deselected by default, run once by .ci/run

@@ -248,3 +248,41 @@ def test_undo_last_after_an_undo_picks_the_latest_operation_not_undone(tmp_path:
     assert [r["status"] for r in history()] == ["undone", "undone"]
     third = runner.invoke(cli, ["undo", "--last"])
     assert third.exit_code == 1 and "no organize operation left to undo" in third.stderr
+
+
+def _stale(op: str, status: str) -> None:
+    """The catalog row as if the run was killed after its journal's last record, before the row heard."""
+    from anivault.journal import catalog
+
+    catalog().update(op, status=status, holder={"pid": 2 ** 22 + 1, "host": socket.gethostname()})
+
+
+def test_a_row_that_missed_its_runs_end_is_set_right_from_the_journals_last_record(tmp_path: Path) -> None:
+    _organize(tmp_path, "Show")
+    op = history()[0]["op"]
+    _stale(op, "running")
+    assert history()[0]["status"] == "interrupted"
+    assert unfinished() == []  # the journal's last record says it ended: not blocking
+    assert history()[0]["status"] == "complete"
+    _organize(tmp_path, "Other")  # not refused
+    assert CliRunner().invoke(cli, ["undo", "--last"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["undo", op]).exit_code == 0
+    _stale(op, "undoing")
+    result = CliRunner().invoke(cli, ["undo", "--last"])
+    assert result.exit_code == 1 and "left to undo" in result.stderr
+    assert [r["status"] for r in history()] == ["undone", "undone"]
+
+
+def test_cataloguing_a_journal_counts_what_folding_it_counts(tmp_path: Path) -> None:
+    from anivault.catalog import from_state, summarize
+
+    path = tmp_path / "op.jsonl"
+    do = [DO.replace('"i":0', f'"i":{i}') for i in range(4)]
+    path.write_text('{"t":"begin","entries":4,"dest":"/d"}\n' + "".join(do)
+                    + '{"t":"ok","i":0}\n{"t":"fail","i":1,"error":"x"}\n{"t":"ok","i":2}\n{"t":"end"}\n'
+                    + '{"t":"resume"}\n' + do[1] + '{"t":"ok","i":1}\n{"t":"fail","i":3,"error":"y"}\n'
+                    + '{"t":"end","status":"complete"}\n{"t":"undo","pid":1}\n{"t":"kept","i":2,"why":"z"}\n'
+                    + '{"t":"undone","i":0}\n{"t":"undone","i":2}\n{"t":"undone","i":1}\n{"t":"undo-end","kept":0}\n')
+    row = summarize(str(path))
+    assert row == from_state(load(str(path)))
+    assert (row.done, row.failed, row.undone, row.kept, row.status) == (3, 1, 3, 0, "undone")

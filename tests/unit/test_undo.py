@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from anivault import organize
+from anivault import fileops
 from anivault.cli import cli
 from anivault.errors import AniVaultError, RefusedError
 from anivault.journal import Journal, find_op, journal_dir
@@ -106,7 +106,7 @@ def test_unknown_and_ambiguous_operation_ids(tmp_path: Path) -> None:
 
 def _interrupt(plan, after: int, monkeypatch) -> None:
     """Apply ``plan`` but die (like SIGKILL) right after ``after`` file operations."""
-    real = organize.do_action
+    real = fileops.do_action
     count = [0]
 
     class Killed(BaseException):
@@ -118,10 +118,10 @@ def _interrupt(plan, after: int, monkeypatch) -> None:
         count[0] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(organize, "do_action", dying)
+    monkeypatch.setattr(fileops, "do_action", dying)
     with pytest.raises(Killed):
         apply_plan(plan, batch=3)
-    monkeypatch.setattr(organize, "do_action", real)
+    monkeypatch.setattr(fileops, "do_action", real)
 
 
 def _mark_dead(monkeypatch) -> None:
@@ -160,7 +160,7 @@ def test_settle_finishes_a_move_killed_between_link_and_unlink(tmp_path: Path) -
     os.link(src, dst)
     st = os.stat(src)
     intent = {"a": "move", "src": str(src), "dst": str(dst), "tmp": str(tmp_path / "out" / ".t.part"),
-              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": organize.fingerprint(str(src), st.st_size)}
+              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": fileops.fingerprint(str(src), st.st_size)}
     assert settle(intent) is True
     assert not src.exists() and dst.read_bytes() == b"x" * 10
 
@@ -170,7 +170,7 @@ def test_settle_discards_a_half_copy(tmp_path: Path) -> None:
     tmp = write(tmp_path / "out" / ".anivault-x-1.part", b"x" * 10)
     st = os.stat(src)
     intent = {"a": "copy", "src": str(src), "dst": str(tmp_path / "out" / "b.mkv"), "tmp": str(tmp),
-              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": organize.fingerprint(str(src), st.st_size)}
+              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": fileops.fingerprint(str(src), st.st_size)}
     assert settle(intent) is False
     assert not tmp.exists() and not (tmp_path / "out" / "b.mkv").exists() and src.exists()
 
@@ -180,7 +180,7 @@ def test_settle_does_not_claim_someone_elses_file(tmp_path: Path) -> None:
     dst = write(tmp_path / "out" / "b.mkv", b"theirs")
     st = os.stat(src)
     intent = {"a": "move", "src": str(src), "dst": str(dst), "tmp": "", "size": st.st_size,
-              "mtime_ns": st.st_mtime_ns, "fp": organize.fingerprint(str(src), st.st_size)}
+              "mtime_ns": st.st_mtime_ns, "fp": fileops.fingerprint(str(src), st.st_size)}
     assert settle(intent) is False
     assert src.exists() and dst.read_bytes() == b"theirs"
 
@@ -223,7 +223,7 @@ def test_undo_after_a_resume_killed_midway_puts_every_file_back(tmp_path: Path, 
 def _killed_after(call, after: int, monkeypatch) -> None:
     """Run ``call`` in a forked child that ends like SIGKILL (no cleanup, buffered records lost)
     right after ``after`` file operations."""
-    real = organize.do_action
+    real = fileops.do_action
     count = [0]
 
     def dying(*args, **kwargs):
@@ -235,7 +235,7 @@ def _killed_after(call, after: int, monkeypatch) -> None:
     pid = os.fork()
     if pid == 0:
         try:
-            monkeypatch.setattr(organize, "do_action", dying)
+            monkeypatch.setattr(fileops, "do_action", dying)
             call()
         finally:
             os._exit(1)  # not killed: the call ended before the given step
@@ -269,7 +269,7 @@ def test_a_half_move_out_of_a_read_only_folder_is_taken_back(tmp_path: Path, mon
     os.link(src, dst)
     st = os.stat(src)
     intent = {"a": "move", "src": str(src), "dst": str(dst), "tmp": str(tmp_path / "out" / ".t.part"),
-              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": organize.fingerprint(str(src), st.st_size)}
+              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": fileops.fingerprint(str(src), st.st_size)}
     real_unlink = os.unlink
 
     def unlink(path, *args, **kwargs):
@@ -298,10 +298,102 @@ def test_a_killed_run_in_a_read_only_folder_settles_as_an_ordinary_user() -> Non
         st = os.stat(src)
         intent = {"a": "move", "src": str(src), "dst": str(dst), "tmp": str(base / "out" / ".t.part"),
                   "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                  "fp": organize.fingerprint(str(src), st.st_size)}
+                  "fp": fileops.fingerprint(str(src), st.st_size)}
         os.chmod(base / "ro", 0o555)
         check_as_nobody(lambda: settle(intent) is False and not dst.exists())
         assert src.read_bytes() == b"x" * 10 and not dst.exists()
     finally:
         os.chmod(base / "ro", 0o755)
         shutil.rmtree(base)
+
+
+# ---------------------------------------------------------------- metadata kept
+
+
+XATTRS = hasattr(os, "setxattr")
+
+
+def _dress(path: Path, mode: int) -> None:
+    """Give a file or folder metadata a naive copy would lose: mode, owner (as root), mtime, an xattr."""
+    if os.geteuid() == 0:
+        os.chown(path, 1234, 4321)
+    os.chmod(path, mode)
+    os.utime(path, ns=(1_600_000_000_000_000_000, 1_500_000_000_123_456_789))
+    if XATTRS:
+        os.setxattr(path, "user.anivault.test", b"kept")
+
+
+def _metadata(path: Path, times: bool = True) -> tuple:
+    st = os.stat(path)
+    xattr = os.getxattr(path, "user.anivault.test") if XATTRS else None
+    return (oct(st.st_mode & 0o7777), st.st_uid, st.st_gid, st.st_mtime_ns if times else None, xattr)
+
+
+def _exdev_between(monkeypatch, a: Path, b: Path) -> None:
+    """os.link/os.rename between trees ``a`` and ``b`` fail as across filesystems (EXDEV)."""
+    for name in ("link", "rename"):
+        real = getattr(os, name)
+
+        def crossing(x, y, *args, _real=real, **kwargs):
+            x, y = os.fspath(x), os.fspath(y)
+            if {x.startswith(str(a)), y.startswith(str(a))} == {True, False} and \
+                    (x.startswith(str(b)) or y.startswith(str(b))):
+                raise OSError(errno.EXDEV, "Invalid cross-device link", x)
+            return _real(x, y, *args, **kwargs)
+
+        monkeypatch.setattr(os, name, crossing)
+
+
+def _dressed_library(tmp_path: Path, dst: Path):
+    src = tmp_path / "in"
+    records = [episode(src / "rel", f"[G] Show - {i:02}.mkv", "Show", i, os.urandom(3000 + i)) for i in (1, 2)]
+    for r, mode in zip(records, (0o600, 0o640)):
+        _dress(Path(r.path), mode)
+    _dress(src / "rel", 0o750)
+    records = [record(r.path, title="Show", episode=i) for i, r in enumerate(records, 1)]
+    return src, records
+
+
+def _check_metadata_survives_a_move_and_its_undo(src: Path, dst: Path, records, action: str = "move") -> None:
+    before = {r.path: _metadata(Path(r.path)) for r in records}
+    folder = _metadata(src / "rel")
+    plan = plan_organize(records, PlanOptions(dest=str(dst), windows=False, sources=(str(src),), action=action))
+    report = apply_plan(plan, prune_empty=True)
+    assert report.done == 2 and not report.failed
+    for entry in plan.entries:
+        assert _metadata(Path(entry.dst)) == before[entry.src], entry.dst
+    if action == "move":
+        assert not (src / "rel").exists()  # pruned: undo must recreate it as it was
+    assert undo(None).complete
+    for path, meta in before.items():
+        assert _metadata(Path(path)) == meta, path
+    assert _metadata(src / "rel", times=False) == folder[:3] + (None,) + folder[4:]
+
+
+def test_metadata_survives_a_cross_filesystem_move_and_its_undo(tmp_path: Path, monkeypatch) -> None:
+    dst = tmp_path / "lib"
+    src, records = _dressed_library(tmp_path, dst)
+    _exdev_between(monkeypatch, src, dst)
+    _check_metadata_survives_a_move_and_its_undo(src, dst, records)
+
+
+def test_a_copy_keeps_its_sources_mode_owner_times_and_xattrs(tmp_path: Path) -> None:
+    dst = tmp_path / "lib"
+    src, records = _dressed_library(tmp_path, dst)
+    _check_metadata_survives_a_move_and_its_undo(src, dst, records, action="copy")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX mounts")
+def test_metadata_survives_a_move_to_a_real_second_filesystem_and_its_undo(tmp_path: Path) -> None:
+    """The destination on a tmpfs mount: the kernel's own EXDEV (needs root; skipped only when the
+    mount is not permitted)."""
+    from filesystems import other_filesystem, tmpfs
+
+    with tmpfs() as mount:
+        if mount is None:
+            pytest.skip("mounting a tmpfs is not permitted here (not root)")
+        dst = mount / "lib"
+        src, records = _dressed_library(tmp_path, dst)
+        dst.mkdir()
+        assert other_filesystem(dst, src)
+        _check_metadata_survives_a_move_and_its_undo(src, dst, records)
