@@ -9,7 +9,9 @@ the :class:`~anivault.journal.Journal` updates the row after each durable
 ``begin``/``resume``/``end``/``undo``/``undo-end`` record, and a command that
 folds a journal anyway (undo, resume) writes what it found back with
 :func:`record_state`. A journal without a row (written before the catalog
-existed) is catalogued once from its records when the catalog is opened.
+existed) is catalogued once from its records when the catalog is opened. A row
+left "running" by a run killed after its journal's ``end`` record is set right
+from the journal's last line alone (:meth:`Catalog.ended_after_all`).
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
+
+from .errors import AniVaultError
 
 FILENAME = "catalog.sqlite"
 
@@ -116,14 +120,20 @@ class Catalog:
 
     def _run(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         try:
-            db = self._connect()
-        except sqlite3.DatabaseError:  # a damaged catalog: it is only a summary, rebuild it from the journals
-            self._discard()
-            db = self._connect()
-        try:
-            return db.execute(sql, tuple(params)).fetchall()
-        finally:
-            db.close()
+            try:
+                db = self._connect()
+            except sqlite3.OperationalError:
+                raise  # locked, read-only, no space: the file itself is fine
+            except sqlite3.DatabaseError:  # damaged: it is only a summary, rebuilt from the journals
+                self._discard()
+                db = self._connect()
+            try:
+                return db.execute(sql, tuple(params)).fetchall()
+            finally:
+                db.close()
+        except sqlite3.OperationalError as e:
+            raise AniVaultError(f"cannot use the operations catalog {self.path}: {e}",
+                                hint="check the data dir is writable (ANIVAULT_DATA_DIR)") from e
 
     def _discard(self) -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -156,21 +166,34 @@ class Catalog:
             sql += f" LIMIT {int(limit)}"
         return [_row(r) for r in self._run(sql, params)]
 
-    def get(self, op: str) -> Operation | None:
-        found = self.operations(where="WHERE op = ?", params=(op,))
-        return found[0] if found else None
-
     def matching(self, prefix: str) -> list[Operation]:
-        """Operations whose id starts with ``prefix`` (ids hold no LIKE wildcards; checked anyway)."""
-        return [o for o in self.operations(where="WHERE substr(op, 1, ?) = ?", params=(len(prefix), prefix))]
+        """Operations whose id starts with ``prefix``."""
+        return self.operations(where="WHERE substr(op, 1, ?) = ?", params=(len(prefix), prefix))
 
     def active(self) -> list[Operation]:
         """Rows a process holds or held (running/undoing): the candidates for "interrupted"."""
         return self.operations(where="WHERE status IN ('running', 'undoing')")
 
+    def ended_after_all(self, row: Operation) -> bool:
+        """Was the run killed after its journal's last record (``end`` or ``undo-end``) but before the
+        catalog heard? Then the row is set right from that record: the journal's tail, not all of it."""
+        last = _last_record(os.path.join(self.directory, f"{row.op}.jsonl"))
+        kind = last.get("t")
+        try:
+            if kind == "end":
+                self.update(row.op, status=str(last.get("status", "complete")), done=int(last.get("done") or 0),
+                            failed=int(last.get("failed") or 0), ended=now())
+            elif kind == "undo-end":
+                kept = int(last.get("kept") or 0)
+                self.update(row.op, status="partly undone" if kept else "undone",
+                            undone=int(last.get("undone") or 0), kept=kept, ended=now())
+        except (sqlite3.Error, OSError, AniVaultError, ValueError, TypeError):
+            return False
+        return kind in ("end", "undo-end")
+
     # ------------------------------------------------------------ migration
 
-    def catalogue_missing(self, warn: Any = None) -> int:
+    def catalogue_missing(self) -> int:
         """Add a row for each journal that has none (journals from before the catalog); returns how many."""
         try:
             names = [n[:-len(".jsonl")] for n in os.listdir(self.directory)
@@ -205,6 +228,24 @@ def from_state(state: Any) -> Operation:
                      planned=int(b.get("entries") or 0), done=len(state.ok), failed=len(state.failed),
                      undone=len(state.undone), kept=len(state.kept), started=b.get("started"),
                      ended=(state.undo_end or state.end or {}).get("at"), holder=holder)
+
+
+def _last_record(path: str, tail: int = 65536) -> dict[str, Any]:
+    """The journal's last complete record ({} when there is none or it is malformed)."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - tail))
+            lines = f.read().split(b"\n")
+    except OSError:
+        return {}
+    if len(lines) < 2:  # the piece after the last newline is empty or torn: the record is before it
+        return {}
+    try:
+        record = json.loads(lines[-2].decode("utf-8", "surrogateescape"))
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 # Per-entry outcome codes of :func:`summarize` (one byte per entry, the latest record wins).

@@ -191,9 +191,10 @@ def copy_metadata(src: str, dst: str, src_st: os.stat_result, mtime_ns: int | No
     os.utime(dst, ns=(src_st.st_atime_ns, mtime_ns if mtime_ns is not None else src_st.st_mtime_ns))
 
 
-def metadata_record(st: os.stat_result) -> dict[str, int]:
-    """What a journal record keeps of a file or folder so undo can give it back."""
-    return {"mode": stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid, "mtime_ns": st.st_mtime_ns}
+def metadata_record(st: os.stat_result) -> dict[str, Any]:
+    """What a journal record keeps of a file or folder so undo can give it back: its mtime and
+    ``meta`` = [mode, uid, gid] (one list, not three keys: undo holds an intent per file in memory)."""
+    return {"mtime_ns": st.st_mtime_ns, "meta": [stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid]}
 
 
 def folder_record(path: str) -> dict[str, Any]:
@@ -214,7 +215,8 @@ def folder_record(path: str) -> dict[str, Any]:
 def restore_metadata(path: str, record: dict[str, Any]) -> None:
     """Give ``path`` the owner (when permitted), mode and mtime a journal record kept (see
     :func:`metadata_record`); fields the record lacks (older journals) are left as they are."""
-    uid, gid, mode, mtime_ns = (record.get(k) for k in ("uid", "gid", "mode", "mtime_ns"))
+    meta, mtime_ns = record.get("meta"), record.get("mtime_ns")
+    mode, uid, gid = meta if isinstance(meta, list) and len(meta) == 3 else (None, None, None)
     if isinstance(uid, int) and isinstance(gid, int):
         try:
             os.chown(path, uid, gid)

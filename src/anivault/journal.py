@@ -9,7 +9,7 @@ the operations catalog (:mod:`anivault.catalog`), which is all ``history``,
 * ``mkdir``  — a directory about to be created (undo removes it when empty);
 * ``do``     — the intent: entry index, action, source, destination, the temp
   name a copy is written under, and the source's identity (size, mtime_ns,
-  sampled xxh3 ``fp``) and metadata (mode, uid, gid: undo gives them back);
+  sampled xxh3 ``fp``) and ``meta`` = [mode, uid, gid] (undo gives them back);
 * ``ok`` / ``fail`` — the outcome (``ok`` of a copy carries the full xxh3);
 * ``rmdir``  — an emptied source folder about to be removed (``--prune-empty``),
   with its mode, owner, mtime and xattrs, so undo recreates it as it was;
@@ -252,7 +252,7 @@ class Journal:
         """
         try:
             call(*args, **kwargs)
-        except (sqlite3.Error, OSError):
+        except (sqlite3.Error, OSError, AniVaultError):
             pass
 
 
@@ -405,7 +405,7 @@ def record_state(state: OpState) -> None:
     """Write what a folded journal says back to the catalog (after a settle, or a stale row)."""
     try:
         Catalog(os.path.dirname(state.path)).put(from_state(state))
-    except (sqlite3.Error, OSError):
+    except (sqlite3.Error, OSError, AniVaultError):
         pass  # the row stays stale: it reads as interrupted, and the next undo/resume tries again
 
 
@@ -447,47 +447,11 @@ def unfinished(dests: Iterable[str] | None = None, data_dir: str | None = None) 
     found = []
     rows = catalog(data_dir)
     for row in rows.active():
-        if row.state not in ("interrupted", "undo interrupted") or _ended_after_all(rows, row):
+        if row.state not in ("interrupted", "undo interrupted") or rows.ended_after_all(row):
             continue
         if wanted is None or wanted & {os.path.abspath(d) for d in row.dests}:
             found.append(row)
     return found
-
-
-def _ended_after_all(rows: Catalog, row: Operation) -> bool:
-    """Was the run killed after its journal's last record (``end`` or ``undo-end``) but before the
-    catalog heard? Then the row is set right from that record: the journal's tail, not all of it."""
-    last = _last_record(os.path.join(rows.directory, f"{row.op}.jsonl"))
-    kind = last.get("t")
-    try:
-        if kind == "end":
-            rows.update(row.op, status=str(last.get("status", "complete")), done=int(last.get("done") or 0),
-                        failed=int(last.get("failed") or 0), ended=catalog_now())
-        elif kind == "undo-end":
-            kept = int(last.get("kept") or 0)
-            rows.update(row.op, status="partly undone" if kept else "undone",
-                        undone=int(last.get("undone") or 0), kept=kept, ended=catalog_now())
-    except (sqlite3.Error, OSError, ValueError, TypeError):
-        return False
-    return kind in ("end", "undo-end")
-
-
-def _last_record(path: str, tail: int = 65536) -> dict[str, Any]:
-    """The journal's last complete record ({} when there is none or it is malformed)."""
-    try:
-        with open(path, "rb") as f:
-            size = f.seek(0, os.SEEK_END)
-            f.seek(max(0, size - tail))
-            lines = f.read().split(b"\n")
-    except OSError:
-        return {}
-    for line in reversed(lines[:-1]):  # the piece after the last newline is empty or torn
-        try:
-            record = json.loads(line.decode("utf-8", "surrogateescape"))
-        except (ValueError, UnicodeDecodeError):
-            return {}
-        return record if isinstance(record, dict) else {}
-    return {}
 
 
 def history(data_dir: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
