@@ -397,3 +397,30 @@ def test_metadata_survives_a_move_to_a_real_second_filesystem_and_its_undo(tmp_p
         dst.mkdir()
         assert other_filesystem(dst, src)
         _check_metadata_survives_a_move_and_its_undo(src, dst, records)
+
+
+def test_ctrl_c_during_a_copy_leaves_no_temporary_file_and_undo_restores(tmp_path: Path, monkeypatch) -> None:
+    import signal
+
+    plan, src, dst = setup(tmp_path, action="copy")
+    before = manifest(src)
+    real = fileops._write_chunk
+    calls, deferred = [0], []
+
+    def interrupted(f, data):
+        calls[0] += 1
+        if calls[0] == 3:  # mid-run, inside a copy: like pressing Ctrl-C
+            os.kill(os.getpid(), signal.SIGINT)
+            deferred.append(True)  # not raised here, in the middle of a step: at its next safe point
+        real(f, data)
+
+    monkeypatch.setattr(fileops, "_write_chunk", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        apply_plan(plan, batch=3)
+    assert deferred and calls[0] == 3  # raised at the safe point right after that chunk
+    assert not [p for p in dst.rglob("*") if p.name.startswith(".anivault-")]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is given back
+    _mark_dead(monkeypatch)
+    assert find_op(None).status == "interrupted"
+    assert undo(None).complete
+    assert manifest(src) == before and not [p for p in dst.rglob("*") if p.is_file()]
