@@ -107,7 +107,7 @@ class Executor:
         self._plan_dirs(os.path.dirname(entry.dst))
         tmp = os.path.join(os.path.dirname(entry.dst), f".anivault-{self.op[-6:]}-{i}.part")
         intent = {"t": "do", "i": i, "a": self.action, "src": entry.src, "dst": entry.dst, "tmp": tmp,
-                  "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": fp}
+                  "size": st.st_size, "fp": fp, **fileops.metadata_record(st)}  # undo restores mode, owner
         self.journal.write(intent)
         return intent
 
@@ -171,8 +171,8 @@ class Executor:
             empty = sorted((d for d in candidates if _is_empty_dir(d)), key=len, reverse=True)
             if not empty:
                 return
-            for d in empty:
-                self.journal.write({"t": "rmdir", "path": d})
+            for d in empty:  # with its mode and owner: undo recreates it as it was
+                self.journal.write({"t": "rmdir", "path": d, **_folder_metadata(d)})
             self.journal.commit()
             parents = set()
             for d in empty:
@@ -210,6 +210,13 @@ def _strictly_inside(path: str, root: str) -> bool:
     return path != root and path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def _folder_metadata(path: str) -> dict[str, Any]:
+    try:
+        return fileops.folder_record(path)
+    except OSError:
+        return {}
+
+
 def _is_empty_dir(path: str) -> bool:
     try:
         with os.scandir(path) as it:
@@ -234,12 +241,11 @@ def refuse_if_unfinished(dests: Iterable[str], data_dir: str | None = None) -> N
 
     pending = unfinished(dests, data_dir)
     if pending:
-        state = pending[-1]
+        row = pending[-1]  # a catalog row: no journal is read here
         raise RefusedError(
-            f"operation {state.op} on {state.begin.get('dest')} was interrupted "
-            f"({len(state.ok)} of {state.begin.get('entries')} files done)",
-            hint=f"finish it with `anivault organize --resume {state.op}` "
-                 f"or roll it back with `anivault undo {state.op}`")
+            f"operation {row.op} on {row.dest} was interrupted ({row.done} of {row.planned} files done)",
+            hint=f"finish it with `anivault organize --resume {row.op}` "
+                 f"or roll it back with `anivault undo {row.op}`")
 
 
 def apply_plan(plan: Plan, *, prune_empty: bool = False, batch: int = 512, metrics: Metrics | None = None,
