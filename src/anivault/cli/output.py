@@ -16,8 +16,6 @@ import re
 import sys
 from typing import Any, Iterable, Sequence, TextIO
 
-from ..monitor.run import human_bytes
-
 # C0 and DEL/C1 controls; bidi marks, embeddings, overrides and isolates; zero-width and
 # invisible formatting characters; line/paragraph separators; the BOM; lone surrogates
 # (the undecodable bytes of a non-UTF-8 name).
@@ -113,6 +111,12 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | No
     out.write("\t".join(escape(c) for c in columns) + "\n")
     for r in rows:
         out.write("\t".join(escape(v) for v in r) + "\n")
+
+
+def human_bytes(n: float) -> str:
+    from ..monitor import human_bytes as human  # the monitor loads when a command runs
+
+    return human(n)
 
 
 def _cell(value: Any) -> Any:
