@@ -14,7 +14,7 @@ import json
 import os
 import re
 import sys
-from typing import Any, Iterable, Sequence, TextIO
+from typing import Any, Callable, Iterable, Sequence, TextIO
 
 # C0 and DEL/C1 controls; bidi marks, embeddings, overrides and isolates; zero-width and
 # invisible formatting characters; line/paragraph separators; the BOM; lone surrogates
@@ -61,6 +61,41 @@ def json_bytes(ndjson: bytes) -> bytes:
     if not _RAW_IN_JSON.search(text):
         return ndjson
     return _RAW_IN_JSON.sub(_json_escape, text).encode("utf-8", "surrogateescape")
+
+
+def write_ndjson(chunks: Iterable[bytes], tick: Callable[[], None] = lambda: None) -> None:
+    """NDJSON made elsewhere (the scan's render twin), written to stdout in ~256 KB blocks.
+
+    On a terminal, characters the twin leaves raw (C1, bidi) are JSON-escaped too (json_bytes);
+    piped, the blocks go out untouched: valid JSON, exact strings, at full speed."""
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None) or _TextAsBytes(sys.stdout)
+    safe = json_bytes if is_tty(sys.stdout) else (lambda block: block)
+    block: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        block.append(chunk)
+        size += len(chunk)
+        if size >= 1 << 18:
+            out.write(safe(b"".join(block)))
+            block.clear()
+            size = 0
+            tick()
+    out.write(safe(b"".join(block)))
+    out.flush()
+
+
+class _TextAsBytes:
+    """A text stream without a binary buffer (e.g. one a caller swapped in), written as bytes."""
+
+    def __init__(self, text: Any) -> None:
+        self.text = text
+
+    def write(self, data: bytes) -> None:
+        self.text.write(data.decode("utf-8", "surrogateescape"))
+
+    def flush(self) -> None:
+        self.text.flush()
 
 
 def json_line(obj: Any, out: TextIO | None = None) -> None:
