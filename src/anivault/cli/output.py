@@ -208,24 +208,26 @@ def render_run_report(report: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- scan / parse / demo
 
 
-def render_scan_summary(summary: dict[str, Any], out: TextIO) -> None:
-    kinds = summary["by_kind"]
-    lookups = summary["index_hits"] + summary["index_misses"]
-    index = ("off (--no-cache)" if summary["index"] is None else
-             f"{summary['index_hits']:,} hits, {summary['index_misses']:,} misses"
-             + (f" ({summary['index_hits'] / lookups:.0%} reused)" if lookups else ""))
-    skipped = ", ".join(f"{n:,} {why}" for why, n in sorted(summary["skipped"].items())) or "none"
+def render_scan_summary(s: Any, out: TextIO) -> None:
+    """A ScanSummary as a table, with the process's peak RSS."""
+    from ..monitor import kernel_peak_rss
+
+    kind = {k: s.by_kind.get(k, 0) for k in ("video", "subtitle", "other")}
+    lookups = s.index_hits + s.index_misses
+    index = ("off (--no-cache)" if s.index is None else
+             f"{s.index_hits:,} hits, {s.index_misses:,} misses"
+             + (f" ({s.index_hits / lookups:.0%} reused)" if lookups else ""))
+    skipped = ", ".join(f"{n:,} {why}" for why, n in sorted(s.skipped.items())) or "none"
     rows = [
-        ("files", f"{summary['files']:,} ({kinds['video']:,} video, {kinds['subtitle']:,} subtitle, "
-                  f"{kinds['other']:,} other)"),
-        ("size", human_bytes(summary["bytes"])),
-        ("series", f"{summary['series']:,}"),
-        ("folders", f"{summary['directories']:,}"),
+        ("files", f"{s.files:,} ({kind['video']:,} video, {kind['subtitle']:,} subtitle, {kind['other']:,} other)"),
+        ("size", human_bytes(s.bytes)),
+        ("series", f"{s.series:,}"),
+        ("folders", f"{s.directories:,}"),
         ("skipped", skipped),
-        ("warnings", f"{summary['warnings']:,}"),
+        ("warnings", f"{s.warning_count:,}"),
         ("index", index),
-        ("time", f"{summary['seconds']:.2f} s ({summary['paths_per_min']:,} paths/min)"),
-        ("peak RSS", human_bytes(summary["peak_rss"])),
+        ("time", f"{s.seconds:.2f} s ({round(s.paths_per_min):,} paths/min)"),
+        ("peak RSS", human_bytes(kernel_peak_rss())),
     ]
     table(["scan", ""], rows, title="Scan summary", out=out)
 

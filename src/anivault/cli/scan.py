@@ -38,10 +38,10 @@ def scan_command(paths: tuple[str, ...], as_json: bool, no_recursive: bool, min_
     if as_json:
         _ndjson(run)
         if output.is_tty(sys.stderr):
-            output.render_scan_summary(_summary(run), sys.stderr)
+            output.render_scan_summary(run.summary, sys.stderr)
     else:
         output.render_series_table(_series(run))
-        output.render_scan_summary(_summary(run), sys.stdout)
+        output.render_scan_summary(run.summary, sys.stdout)
     shown.finish()
     if strict and run.summary.warning_count:
         sys.exit(EXIT_WARNINGS)
