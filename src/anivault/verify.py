@@ -15,7 +15,10 @@ import sqlite3
 import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
+
+if TYPE_CHECKING:
+    from .organize import Plan
 
 BUFFER = 8 << 20
 FILENAME = "verify.sqlite"
@@ -30,6 +33,10 @@ ERROR = "error"  # unreadable: reported and counted as a failure
 _TAG = re.compile(r"[\[(]([0-9A-Fa-f]{8})[\])]")
 # An all-digit tag that reads as a date (YYYYMMDD) is a date, not a checksum.
 _DATE = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
+
+
+# Subtitles are named after their video, tag included: the tag is the video's checksum, not theirs.
+BORROWED_TAG_EXTS = frozenset({".ass", ".ssa", ".srt", ".sub", ".idx", ".vtt", ".sup", ".nfo"})
 
 
 class VerifyResult(NamedTuple):
@@ -51,7 +58,9 @@ class VerifyResult(NamedTuple):
 
 
 def expected_crc(name: str) -> str | None:
-    """The CRC32 tag in a file name (upper-case hex), or None when it carries none."""
+    """The CRC32 tag in a file name (upper-case hex), or None when it carries none (or names another file)."""
+    if os.path.splitext(name)[1].lower() in BORROWED_TAG_EXTS:
+        return None
     for tag in reversed(_TAG.findall(os.path.basename(name))):
         if not (tag.isdigit() and _DATE.fullmatch(tag)):
             return tag.upper()
@@ -193,3 +202,38 @@ def iter_files(paths: Iterable[str]) -> Iterator[str]:
                     yield os.path.join(directory, name)
         else:
             yield path
+
+
+BAD_CRC = "crc-mismatch"  # plan status of a file --verify refused to file
+
+
+def refuse_mismatched(plan: "Plan", *, cache: VerifyCache | None = None, workers: int = 4,
+                      warn: Callable[[str], None] | None = None) -> list[VerifyResult]:
+    """``--verify``: set aside (status ``crc-mismatch``) every planned file whose CRC32 is not its tag.
+
+    Subtitles and extras following a refused video stay with it. Unreadable
+    files are refused too. Returns the refused files' results.
+    """
+    from .organize import TODO
+
+    warn = warn or (lambda message: None)
+    todo = [i for i, e in enumerate(plan.entries) if e.status == TODO]
+    refused: list[VerifyResult] = []
+    stems: set[str] = set()  # destination stems of refused videos (per refused file)
+    tagged = (plan.entries[i].src for i in todo)
+    for i, result in zip(todo, verify_files(tagged, cache=cache, workers=workers)):
+        if not result.failed:
+            continue
+        entry = plan.entries[i]
+        why = f"CRC32 {result.actual} does not match the name's [{result.expected}]" \
+            if result.status == MISMATCH else f"cannot verify: {result.error}"
+        plan.entries[i] = entry._replace(status=BAD_CRC, reason=why)
+        stems.add(os.path.splitext(entry.dst)[0])
+        refused.append(result)
+        warn(f"not filed {entry.src}: {why}")
+    if stems:
+        for i in todo:
+            entry = plan.entries[i]
+            if entry.status == TODO and any(entry.dst.startswith(stem + ".") for stem in stems):
+                plan.entries[i] = entry._replace(status=BAD_CRC, reason="its video failed the CRC check")
+    return refused

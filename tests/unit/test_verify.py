@@ -25,6 +25,7 @@ def _tagged(folder, stem: str, data: bytes, ext: str = "mkv") -> str:
     ("Show - 02 [20230115].mkv", None),  # a date, not a checksum
     ("Show - 02 [1080p].mkv", None),
     ("Show - 02 ABCD1234.mkv", None),  # bare hex is not a tag
+    ("Show - 02 [ABCD1234].ass", None),  # a subtitle carries its video's checksum
 ])
 def test_expected_crc(name, tag):
     assert expected_crc(name) == tag
@@ -111,3 +112,24 @@ def test_iter_files_walks_folders_sorted(tmp_path):
     (tmp_path / "b" / "2.mkv").write_bytes(b"")
     (tmp_path / "a.mkv").write_bytes(b"")
     assert list(verify.iter_files([str(tmp_path)])) == [str(tmp_path / "a.mkv"), str(tmp_path / "b" / "2.mkv")]
+
+
+def test_verify_option_refuses_a_mismatched_file_and_its_subtitle(tmp_path):
+    from anivault.organize import TODO, PlanOptions, apply_plan, plan_organize
+    from organize_support import record
+
+    good_data, bad_data = os.urandom(9000), os.urandom(9000)
+    (tmp_path / "dl").mkdir()
+    good = _tagged(tmp_path / "dl", "Show - 01", good_data)
+    bad = tmp_path / "dl" / f"Show - 02 [{zlib.crc32(bad_data) ^ 1:08X}].mkv"  # a tag that does not fit
+    bad.write_bytes(bad_data)
+    sub = tmp_path / "dl" / f"{bad.stem}.ass"
+    sub.write_text("[Script Info]")
+    plan = plan_organize([record(good, title="Show", episode=1), record(bad, title="Show", episode=2),
+                          record(sub, title="Show", episode=2)], PlanOptions(dest=str(tmp_path / "lib")))
+    warnings: list[str] = []
+    refused = verify.refuse_mismatched(plan, warn=warnings.append)
+    assert [r.path for r in refused] == [str(bad)] and len(warnings) == 1
+    statuses = {os.path.basename(e.src): e.status for e in plan.entries}
+    assert statuses == {os.path.basename(good): TODO, bad.name: verify.BAD_CRC, sub.name: verify.BAD_CRC}
+    assert apply_plan(plan).done == 1 and bad.exists() and sub.exists()
