@@ -1,8 +1,9 @@
 """Verify: the CRC32 of each file against the ``[ABCD1234]`` tag in its name, at disk speed.
 
-Files are read in large buffers (8 MiB) on a small thread pool; ``zlib.crc32``
-releases the GIL for buffers over 5 KiB, so checksums run in parallel with the
-reads and with each other. Results are remembered by (path, size, mtime_ns) in
+Files are read in large buffers (8 MiB) on a small thread pool. The checksum is
+ISA-L's (``isal``: SIMD, about 3x zlib's on one core), with ``zlib.crc32`` where
+isal has no wheel; both release the GIL for large buffers, so checksums run in
+parallel with the reads and with each other. Results are remembered by (path, size, mtime_ns) in
 a small SQLite file in the cache dir, so verifying an unchanged file again costs
 one lookup. Results stream in input order; at most ``workers * 2`` files are in
 flight, whatever the number of files.
@@ -12,10 +13,15 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import zlib
+
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
+
+try:
+    from isal.isal_zlib import crc32
+except ImportError:  # a platform without isal wheels: zlib's is correct, only slower
+    from zlib import crc32
 
 if TYPE_CHECKING:
     from .organize import Plan
@@ -76,7 +82,7 @@ def crc32_file(path: str, buffer_size: int = BUFFER, progress: Callable[[int], N
         if hasattr(os, "posix_fadvise"):  # ask for aggressive read-ahead: we read it all, in order
             os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
         while n := f.readinto(buf):
-            crc = zlib.crc32(view[:n], crc)
+            crc = crc32(view[:n], crc)
             if progress:
                 progress(n)
     return crc
