@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
