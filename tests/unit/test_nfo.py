@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 
-from anivault import nfo
+from anivault import generated, nfo
 from anivault.journal import Journal, journal_dir
 from anivault.match import Match
 from anivault.organize import PlanOptions, file_hash, fingerprint, plan_organize
@@ -33,7 +33,7 @@ def test_fingerprint_of_bytes_matches_the_file_fingerprint(tmp_path):
         data = os.urandom(size)
         path = tmp_path / f"f{size}"
         path.write_bytes(data)
-        assert nfo.fingerprint_of(data) == fingerprint(str(path), size)
+        assert generated.fingerprint_of(data) == fingerprint(str(path), size)
 
 
 def _applied_with_nfos(tmp_path):
@@ -72,7 +72,7 @@ def test_journaled_nfos_are_removed_by_undo_and_never_replace_a_file(tmp_path):
     begin = {"t": "begin", "v": 1, "op": op, "action": "hardlink", "dest": str(tmp_path / "lib"), "sources": [],
              "entries": 2, "pid": os.getpid(), "host": "", "proc_started": 0, "started": 0}
     with Journal(os.path.join(directory, f"{op}.jsonl"), begin=begin) as journal:
-        report = nfo.write_journaled(journal, op, files, first_index=5)
+        report = generated.write_journaled(journal, op, files, first_index=5)
         journal.write({"t": "end", "status": "complete", "done": 2, "failed": 0})
     assert (report.written, report.kept, report.failed) == (2, 1, [])
     assert theirs.read_text() == "<tvshow>mine</tvshow>"  # never replaced
