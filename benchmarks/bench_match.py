@@ -7,7 +7,7 @@ Builds ``anivault demo --files N --empty`` in a temporary folder (or reuses
 ``--root``), scans it, and starts the test server (anivault.testing) on
 127.0.0.1 (in this process, or its own with ``--server-process``) with
 ``--latency`` per answer and a catalogue holding the ~65
-fixture anime plus every title the demo uses (tests/tmdb_fixtures.demo_catalogue).
+fixture anime plus every title the demo uses (anivault.testing.fixtures.demo_catalogue).
 Then it matches twice through a fresh cache file:
 
 * first run: requests made (counted at the server) against the minimum a

@@ -680,7 +680,7 @@ def _counting_progress(label: str, counts: dict[str, int]) -> Any:
 
 def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], counts: dict[str, int],
                progress: Any) -> Any:
-    from .organize import scan_and_plan
+    from .pipeline import scan_and_plan
 
     def tick() -> None:
         counts["scanned"] += 1

@@ -127,13 +127,8 @@ class _FakeMatcher:
 
 @pytest.fixture
 def fake_matcher(monkeypatch):
-    import sys
-    import types
-
     fake = _FakeMatcher()
-    module = types.ModuleType("anivault.match")
-    module.match_records = fake.match_records
-    monkeypatch.setitem(sys.modules, "anivault.match", module)
+    monkeypatch.setattr("anivault.pipeline.match_records", fake.match_records)
     return fake
 
 

@@ -2,7 +2,7 @@
 
     python benchmarks/fuzz_parse.py [--examples 100000] [--seed 0]
 
-Hypothesis drives it (the same strategies as tests/test_parse_twins.py, which
+Hypothesis drives it (the same strategies as tests/twins/test_parse_twins.py, which
 runs a few thousand examples in CI); a failure prints the shrunk name and
 exits 1. Needs the compiled twin built.
 """
