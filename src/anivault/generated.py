@@ -17,7 +17,7 @@ import xxhash
 
 def fingerprint_of(data: bytes) -> str:
     """What :func:`anivault.fileops.fingerprint` gives for a file holding ``data``."""
-    from .organize import FINGERPRINT_BYTES as N
+    from .fileops import FINGERPRINT_BYTES as N
 
     h = xxhash.xxh3_128(len(data).to_bytes(8, "little"))
     h.update(data[:N])
@@ -84,7 +84,7 @@ def write_journaled(journal: Any, op: str, files: Iterable[tuple[str, bytes]], f
 def _write_new(intent: dict[str, Any], data: bytes) -> None:
     """tmp (exclusive) → fsync → mtime → placed at dst without replacing anything → fsync the folder."""
     from .journal import fsync_dir
-    from .organize import _place as place
+    from .fileops import place
 
     tmp, dst = intent["tmp"], intent["dst"]
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Callable, Iterable
 
 from .errors import RefusedError, UsageError
 from .journal import unfinished
 from .monitor import Metrics
+from .nfo import Collector, nfo_files
 from .organize import ApplyReport, Plan, PlanOptions, apply_plan
 
 CROSS_FS_CHOICES = ("copy", "skip")
@@ -90,18 +92,16 @@ def import_paths(paths: Iterable[str], options: PlanOptions, *, cross_fs: str = 
                  lock_wait: float = DEFAULT_LOCK_WAIT, offline: bool = False,
                  metrics: Metrics | None = None, warn: Callable[[str], None] | None = None,
                  data_dir: str | None = None,
-                 check: Callable[[Plan], list[Any]] | None = None) -> ImportReport:
+                 check: Callable[[Plan], list[Any]] | None = None, nfo: bool = False) -> ImportReport:
     """Import finished downloads into ``options.dest``; returns what happened.
 
     ``check`` may set plan entries aside before applying (``--verify``: CRC
     mismatches) and returns what it refused. While another run holds the
     destination lock this waits (re-planning once it is free, since that run
     may have filed the same episodes) for at most ``lock_wait`` seconds.
+    ``nfo`` writes the NFOs of matched files (journaled with them).
     """
-    try:
-        from .pipeline import scan_and_plan
-    except ImportError:  # before the organize split
-        from .organize import scan_and_plan
+    from .pipeline import scan_and_plan
 
     metrics = metrics or Metrics()
     warn = warn or (lambda message: None)
@@ -125,11 +125,14 @@ def import_paths(paths: Iterable[str], options: PlanOptions, *, cross_fs: str = 
     while True:
         wait_for_lock(options.roots, deadline, data_dir)
         report.waited = time.monotonic() - started
-        plan = scan_and_plan(sources, options, offline=offline, metrics=metrics, warn=warn)
+        collector = Collector() if nfo else None
+        plan = scan_and_plan(sources, options, offline=offline, metrics=metrics, warn=warn,
+                             tap_items=collector.tap if collector else None)
         report.plan = plan
         report.refused = check(plan) if check else []
         try:
-            report.applied = apply_plan(plan, metrics=metrics, warn=warn, data_dir=data_dir)
+            report.applied = apply_plan(plan, metrics=metrics, warn=warn, data_dir=data_dir,
+                                        extra_files=partial(nfo_files, collector=collector) if collector else None)
             return report
         except RefusedError:
             # Refused for an interrupted run (resume or undo it first): not ours to wait out.

@@ -41,8 +41,12 @@ def with_matches(records: Iterable[Any], *, offline: bool, metrics: Metrics,
 def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool = False,
                   metrics: Metrics | None = None, warn: Callable[[str], None] | None = None,
                   exclude: Iterable[str] = (), recursive: bool = True, use_index: bool = True,
-                  on_record: Callable[[], None] | None = None) -> Plan:
-    """Scan ``roots``, match when TMDB is configured (unless ``offline``), and plan."""
+                  on_record: Callable[[], None] | None = None,
+                  tap_items: Callable[[Iterable[Any]], Iterable[Any]] | None = None) -> Plan:
+    """Scan ``roots``, match when TMDB is configured (unless ``offline``), and plan.
+
+    ``tap_items`` sees the (record, match) items on their way to the planner (``--nfo``'s collector).
+    """
     metrics = metrics or Metrics()
     warn = warn or (lambda message: None)
     roots = [os.path.abspath(r) for r in roots]
@@ -53,6 +57,8 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
     if on_record is not None:
         records = _tapped(run, on_record)
     items, source = with_matches(records, offline=offline, metrics=metrics, warn=warn)
+    if tap_items is not None:
+        items = tap_items(items)
     plan = plan_organize(items, options, offline=source == "offline", metrics=metrics)
     plan.matching = source
     return plan

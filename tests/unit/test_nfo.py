@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 from anivault import generated, nfo
 from anivault.journal import Journal, journal_dir
 from anivault.match import Match
-from anivault.organize import PlanOptions, file_hash, fingerprint, plan_organize
+from anivault.fileops import file_hash, fingerprint
+from anivault.organize import PlanOptions, plan_organize
 from organize_support import episode, write
 
 SHOW = Match(id=209867, media_type="tv", title='Frieren: <Beyond> & "Journey\'s End"\x01',
@@ -82,3 +83,36 @@ def test_journaled_nfos_are_removed_by_undo_and_never_replace_a_file(tmp_path):
     assert result.undone == 2
     assert not (dst_dir / "Season 01" / "a.nfo").exists() and not (dst_dir / "movie.nfo").exists()
     assert theirs.exists()
+
+
+def test_apply_writes_the_nfos_through_the_journal_and_undo_removes_them(tmp_path):
+    from anivault.organize import apply_plan
+    from anivault.undo import undo
+
+    plan, collector, lib = _applied_with_nfos(tmp_path)
+    report = apply_plan(plan, extra_files=lambda p: nfo.nfo_files(p, collector))
+    nfos = sorted(str(p) for p in lib.rglob("*.nfo"))
+    assert report.done == 2 and report.generated == 3 and len(nfos) == 3
+    show = ET.parse(next(p for p in nfos if p.endswith("tvshow.nfo"))).getroot()
+    assert show.find("uniqueid").text == "209867"
+    episodes = sorted(ET.parse(p).getroot().find("episode").text for p in nfos if not p.endswith("tvshow.nfo"))
+    assert episodes == ["1", "2"]
+    result = undo(report.op)
+    assert result.undone == 5 and not result.kept
+    assert list(lib.rglob("*")) == [] or not any(p.is_file() for p in lib.rglob("*"))
+
+
+def test_import_with_nfo_against_the_tmdb_test_server(tmp_path, tmdb_env):
+    from anivault import importer
+    from anivault.undo import undo
+
+    download = tmp_path / "dl" / "Frieren"
+    for n in (1, 2):
+        write(download / f"[SubsPlease] Sousou no Frieren - 0{n} (1080p) [ABCD000{n}].mkv", os.urandom(3000))
+    lib = tmp_path / "Anime"
+    report = importer.import_paths([str(download)], PlanOptions(dest=str(lib), action="hardlink"), nfo=True)
+    assert report.applied.done == 2 and report.applied.generated == 3
+    tvshow, = lib.rglob("tvshow.nfo")
+    assert ET.parse(tvshow).getroot().find("uniqueid").text == "209867"
+    undo(report.applied.op)
+    assert not any(p.is_file() for p in lib.rglob("*")) and len(list(download.iterdir())) == 2
