@@ -19,6 +19,7 @@ from .errors import RefusedError, UsageError
 from .journal import unfinished
 from .monitor import Metrics
 from .nfo import Collector, nfo_files
+from .tmdb import TMDBSettings
 from .organize import ApplyReport, Plan, PlanOptions, apply_plan
 
 CROSS_FS_CHOICES = ("copy", "skip")
@@ -92,14 +93,17 @@ def import_paths(paths: Iterable[str], options: PlanOptions, *, cross_fs: str = 
                  lock_wait: float = DEFAULT_LOCK_WAIT, offline: bool = False,
                  metrics: Metrics | None = None, warn: Callable[[str], None] | None = None,
                  data_dir: str | None = None,
-                 check: Callable[[Plan], list[Any]] | None = None, nfo: bool = False) -> ImportReport:
+                 check: Callable[[Plan], list[Any]] | None = None, nfo: bool = False,
+                 tmdb: TMDBSettings | None = None, cache_dir: str | None = None,
+                 min_confidence: float | None = None) -> ImportReport:
     """Import finished downloads into ``options.dest``; returns what happened.
 
     ``check`` may set plan entries aside before applying (``--verify``: CRC
     mismatches) and returns what it refused. While another run holds the
     destination lock this waits (re-planning once it is free, since that run
     may have filed the same episodes) for at most ``lock_wait`` seconds.
-    ``nfo`` writes the NFOs of matched files (journaled with them).
+    ``nfo`` writes the NFOs of matched files (journaled with them). ``tmdb``,
+    ``cache_dir`` and ``min_confidence`` go to the pipeline (matching, the scan index).
     """
     from .pipeline import scan_and_plan
 
@@ -126,7 +130,8 @@ def import_paths(paths: Iterable[str], options: PlanOptions, *, cross_fs: str = 
         wait_for_lock(options.roots, deadline, data_dir)
         report.waited = time.monotonic() - started
         collector = Collector() if nfo else None
-        plan = scan_and_plan(sources, options, offline=offline, metrics=metrics, warn=warn,
+        plan = scan_and_plan(sources, options, offline=offline, metrics=metrics, warn=warn, tmdb=tmdb,
+                             cache_dir=cache_dir, min_confidence=min_confidence,
                              tap_items=collector.tap if collector else None)
         report.plan = plan
         report.refused = check(plan) if check else []

@@ -25,9 +25,10 @@ from .errors import CredentialsError
 from .models import ParsedName
 from .monitor import Metrics
 from .monitor.metrics import CACHE_HITS, CACHE_MISSES, REQUESTS, RETRIES
-from .tmdb import TMDBClient, TMDBError
+from .tmdb import TMDBClient, TMDBError, TMDBSettings
 
 ANIMATION = 16
+DEFAULT_MIN_CONFIDENCE = 0.6  # below it a file stays unmatched (setting min_confidence)
 # Weights of the confidence score; they sum to 1.
 W_TITLE, W_YEAR, W_ANIMATION, W_JAPAN = 0.70, 0.12, 0.10, 0.08
 SURE_TITLE = 0.9  # a search-result title this close needs no alternative titles to confirm
@@ -530,24 +531,25 @@ class Matcher:
 
 def match_records(records: Iterable[Any], *, client: TMDBClient | None = None, offline: bool = False,
                   min_confidence: float | None = None, warn: Callable[[str], None] | None = None,
-                  metrics: Metrics | None = None, **flags: Any) -> Iterator[tuple[Any, Match | None]]:
+                  metrics: Metrics | None = None,
+                  tmdb: TMDBSettings | None = None) -> Iterator[tuple[Any, Match | None]]:
     """(record, Match or None) for every record, in order; makes (and closes) a client when none is given.
 
-    ``flags`` are settings overrides (language, rate, concurrency, cache_max_mb, ...).
+    ``tmdb`` configures that client and its cache (default: TMDBSettings()).
     """
     for fm in match_files(records, client=client, offline=offline, min_confidence=min_confidence,
-                          warn=warn, metrics=metrics, **flags)[0]:
+                          warn=warn, metrics=metrics, tmdb=tmdb)[0]:
         yield fm.record, fm.match
 
 
 def match_files(records: Iterable[Any], *, client: TMDBClient | None = None, offline: bool = False,
                 min_confidence: float | None = None, warn: Callable[[str], None] | None = None,
                 progress: Callable[[Series], None] | None = None, metrics: Metrics | None = None,
-                **flags: Any) -> tuple[list[FileMatch], list[Series], dict[str, Any]]:
+                tmdb: TMDBSettings | None = None) -> tuple[list[FileMatch], list[Series], dict[str, Any]]:
     """Match every record: (files with reasons, the series, the run summary).
 
-    Without ``client``, one is made from the settings (``flags`` override
-    them) with the persistent cache, and closed at the end. ``metrics`` gets
+    Without ``client``, one is made from ``tmdb`` (default: TMDBSettings())
+    with the persistent cache, and closed at the end. ``metrics`` gets
     the request and cache counters and the "match" stage time.
     """
     # The scan behind ``records`` runs first, timed by its own stages: "match" is the rest
@@ -556,31 +558,28 @@ def match_files(records: Iterable[Any], *, client: TMDBClient | None = None, off
     if metrics is not None:
         with metrics.stage("match", items=len(records)):
             return _match_files(records, client, offline, min_confidence, warn, progress, metrics,
-                                flags)
-    return _match_files(records, client, offline, min_confidence, warn, progress, None, flags)
+                                tmdb)
+    return _match_files(records, client, offline, min_confidence, warn, progress, None, tmdb)
 
 
 def _match_files(records: list[Any], client: TMDBClient | None, offline: bool,
                  min_confidence: float | None, warn: Callable[[str], None] | None,
                  progress: Callable[[Series], None] | None, metrics: Metrics | None,
-                 flags: dict[str, Any]) -> tuple[list[FileMatch], list[Series], dict[str, Any]]:
-    from . import config
-    from .cache import TMDBCache
-
-    s = config.settings(**flags)
-    threshold = s["min_confidence"] if min_confidence is None else min_confidence
+                 tmdb: TMDBSettings | None) -> tuple[list[FileMatch], list[Series], dict[str, Any]]:
     own = client is None
     if own:
-        cache = TMDBCache(config.cache_dir() / "tmdb.sqlite", max_mb=s["cache_max_mb"])
+        tmdb = tmdb or TMDBSettings()
+        cache = tmdb.open_cache()
         try:
-            client = TMDBClient.from_settings(offline=offline, cache=cache, warn=warn, **flags)
+            client = TMDBClient.from_settings(tmdb, offline=offline, cache=cache, warn=warn)
         except BaseException:
             cache.close()
             raise
         for w in cache.warnings:
             (warn or (lambda m: None))(w)
     try:
-        matcher = Matcher(client, min_confidence=threshold)
+        matcher = Matcher(client, min_confidence=DEFAULT_MIN_CONFIDENCE if min_confidence is None
+                          else min_confidence)
         live = _LiveCounters(client, metrics)
 
         def announce(n: int) -> None:

@@ -5,20 +5,19 @@ import os
 from dataclasses import replace
 from typing import Any, Callable, Iterable, Iterator
 
-from . import config
-from .cache import FILENAME as TMDB_CACHE_FILE
 from .match import match_records
 from .monitor import Metrics
 from .organize import Plan, PlanOptions, plan_organize
 from .scan import scan
+from .tmdb import TMDBSettings
 
-def matching_source() -> str:
+
+def matching_source(tmdb: TMDBSettings) -> str:
     """"tmdb" with a TMDB credential, "cache" with only a TMDB cache on disk, else "offline"."""
-    values = config.settings()
-    if values.get("tmdb_api_key") or values.get("tmdb_read_token"):
+    if tmdb.has_credentials:
         return "tmdb"
     try:
-        if (config.cache_dir() / TMDB_CACHE_FILE).stat().st_size > 0:
+        if os.stat(tmdb.cache_path).st_size > 0:
             return "cache"
     except OSError:
         pass
@@ -26,37 +25,45 @@ def matching_source() -> str:
 
 
 def with_matches(records: Iterable[Any], *, offline: bool, metrics: Metrics,
-                 warn: Callable[[str], None]) -> tuple[Iterable[Any], str]:
+                 warn: Callable[[str], None], tmdb: TMDBSettings | None = None,
+                 min_confidence: float | None = None) -> tuple[Iterable[Any], str]:
     """``(record, match)`` pairs when TMDB (or its cache alone) can answer; else the records as they are.
 
     Returns the items and how they were matched: "tmdb", "cache" or "offline".
-    A file the matcher cannot place keeps its parsed name.
+    A file the matcher cannot place keeps its parsed name. ``tmdb`` (default:
+    TMDBSettings()) says where the cache is and which credentials to use.
     """
-    source = "offline" if offline else matching_source()
+    if offline:
+        return records, "offline"
+    tmdb = tmdb or TMDBSettings()
+    source = matching_source(tmdb)
     if source == "offline":
         return records, source
-    return match_records(records, offline=source == "cache", warn=warn, metrics=metrics), source
+    return match_records(records, offline=source == "cache", warn=warn, metrics=metrics, tmdb=tmdb,
+                         min_confidence=min_confidence), source
 
 
 def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool = False,
                   metrics: Metrics | None = None, warn: Callable[[str], None] | None = None,
                   exclude: Iterable[str] = (), recursive: bool = True, use_index: bool = True,
-                  on_record: Callable[[], None] | None = None,
+                  on_record: Callable[[], None] | None = None, cache_dir: str | None = None,
+                  tmdb: TMDBSettings | None = None, min_confidence: float | None = None,
                   tap_items: Callable[[Iterable[Any]], Iterable[Any]] | None = None) -> Plan:
     """Scan ``roots``, match when TMDB is configured (unless ``offline``), and plan.
 
-    ``tap_items`` sees the (record, match) items on their way to the planner (``--nfo``'s collector).
-    """
+    ``cache_dir`` holds the scan index; ``tmdb`` configures matching (see with_matches).
+    ``tap_items`` sees the (record, match) items on their way to the planner (``--nfo``'s collector)."""
     metrics = metrics or Metrics()
     warn = warn or (lambda message: None)
     roots = [os.path.abspath(r) for r in roots]
     options = replace(options, sources=tuple(roots))
     run = scan(roots, recursive=recursive, exclude=exclude, use_index=use_index, metrics=metrics,
-               on_warning=lambda w: warn(str(w)))
+               on_warning=lambda w: warn(str(w)), cache_dir=cache_dir)
     records: Iterable[Any] = run
     if on_record is not None:
         records = _tapped(run, on_record)
-    items, source = with_matches(records, offline=offline, metrics=metrics, warn=warn)
+    items, source = with_matches(records, offline=offline, metrics=metrics, warn=warn, tmdb=tmdb,
+                                 min_confidence=min_confidence)
     if tap_items is not None:
         items = tap_items(items)
     plan = plan_organize(items, options, offline=source == "offline", metrics=metrics)

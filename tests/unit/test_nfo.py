@@ -102,7 +102,7 @@ def test_apply_writes_the_nfos_through_the_journal_and_undo_removes_them(tmp_pat
     assert list(lib.rglob("*")) == [] or not any(p.is_file() for p in lib.rglob("*"))
 
 
-def test_import_with_nfo_against_the_tmdb_test_server(tmp_path, tmdb_env):
+def test_import_with_nfo_against_the_tmdb_test_server(tmp_path, tmdb_settings):
     from anivault import importer
     from anivault.undo import undo
 
@@ -110,7 +110,8 @@ def test_import_with_nfo_against_the_tmdb_test_server(tmp_path, tmdb_env):
     for n in (1, 2):
         write(download / f"[SubsPlease] Sousou no Frieren - 0{n} (1080p) [ABCD000{n}].mkv", os.urandom(3000))
     lib = tmp_path / "Anime"
-    report = importer.import_paths([str(download)], PlanOptions(dest=str(lib), action="hardlink"), nfo=True)
+    report = importer.import_paths([str(download)], PlanOptions(dest=str(lib), action="hardlink"), nfo=True,
+                                   tmdb=tmdb_settings)
     assert report.applied.done == 2 and report.applied.generated == 3
     tvshow, = lib.rglob("tvshow.nfo")
     assert ET.parse(tvshow).getroot().find("uniqueid").text == "209867"
