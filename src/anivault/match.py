@@ -545,7 +545,7 @@ def match_records(records: Iterable[Any], *, client: TMDBClient | None = None, o
 def match_files(records: Iterable[Any], *, client: TMDBClient | None = None, offline: bool = False,
                 min_confidence: float | None = None, warn: Callable[[str], None] | None = None,
                 progress: Callable[[Series], None] | None = None, metrics: Metrics | None = None,
-                tmdb: TMDBSettings | None = None) -> tuple[list[FileMatch], list[Series], dict[str, Any]]:
+                tmdb: TMDBSettings | None = None) -> tuple[list[FileMatch], list[Series], MatchSummary]:
     """Match every record: (files with reasons, the series, the run summary).
 
     Without ``client``, one is made from ``tmdb`` (default: TMDBSettings())
@@ -565,7 +565,7 @@ def match_files(records: Iterable[Any], *, client: TMDBClient | None = None, off
 def _match_files(records: list[Any], client: TMDBClient | None, offline: bool,
                  min_confidence: float | None, warn: Callable[[str], None] | None,
                  progress: Callable[[Series], None] | None, metrics: Metrics | None,
-                 tmdb: TMDBSettings | None) -> tuple[list[FileMatch], list[Series], dict[str, Any]]:
+                 tmdb: TMDBSettings | None) -> tuple[list[FileMatch], list[Series], MatchSummary]:
     own = client is None
     if own:
         tmdb = tmdb or TMDBSettings()
@@ -596,9 +596,9 @@ def _match_files(records: list[Any], client: TMDBClient | None, offline: bool,
         if metrics is not None:
             live.sync(final=True)
             metrics.expect(None)
-            metrics.merge({"matched": summary["matched"], "unmatched": summary["unmatched"]})
+            metrics.merge({"matched": summary.matched, "unmatched": summary.unmatched})
         if own and client.cache is not None:
-            client.cache.record_run(summary["requests"], summary["cache_hits"], summary["cache_misses"])
+            client.cache.record_run(summary.requests, summary.cache_hits, summary.cache_misses)
         return files, matcher.series, summary
     finally:
         if own:
@@ -640,9 +640,37 @@ class _LiveCounters:
             self.metrics.merge(delta)
 
 
-def run_summary(client: TMDBClient, files: list[FileMatch], series: list[Series]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MatchSummary:
+    """One match run: files and series placed, and the TMDB client's counters."""
+
+    files: int
+    candidates: int  # files with a parsed name
+    matched: int
+    unmatched: int
+    series: int
+    series_matched: int
+    requests: int
+    retries: int
+    rate_limited: int
+    cache_hits: int
+    cache_misses: int
+    hit_rate: float | None
+    cache_only: bool  # offline, or the circuit breaker kept TMDB out
+    client: dict[str, Any] = field(default_factory=dict)  # every counter of TMDBClient.summary()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "candidates": self.candidates, "matched": self.matched,
+                "unmatched": self.unmatched, "series": self.series, "series_matched": self.series_matched,
+                **self.client}
+
+
+def run_summary(client: TMDBClient, files: list[FileMatch], series: list[Series]) -> MatchSummary:
     matched = sum(1 for f in files if f.match is not None)
     candidates = sum(1 for f in files if f.record.parsed is not None)
-    return {"files": len(files), "candidates": candidates, "matched": matched,
-            "unmatched": candidates - matched, "series": len(series),
-            "series_matched": sum(1 for s in series if s.matched), **client.summary()}
+    c = client.summary()
+    return MatchSummary(files=len(files), candidates=candidates, matched=matched, unmatched=candidates - matched,
+                        series=len(series), series_matched=sum(1 for s in series if s.matched),
+                        requests=c["requests"], retries=c["retries"], rate_limited=c["rate_limited"],
+                        cache_hits=c["cache_hits"], cache_misses=c["cache_misses"], hit_rate=c["hit_rate"],
+                        cache_only=c["cache_only"], client=c)
