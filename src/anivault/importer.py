@@ -40,7 +40,7 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         return {"sources": self.sources, "action": self.action, "skipped": self.skipped,
                 "waited_s": round(self.waited, 3),
-                "plan": self.plan.summary() if self.plan else None,
+                "plan": self.plan.summary().to_dict() if self.plan else None,
                 "applied": self.applied.to_dict() if self.applied else None,
                 "refused_crc": len(self.refused)}
 
