@@ -70,7 +70,7 @@ def imported_from(roots: Iterable[str], data_dir: str | None = None) -> dict[str
 class _Events(FileSystemEventHandler):
     """Hands watchdog's file events (from its thread) to the watcher."""
 
-    def __init__(self, touch: Callable[[str], None]) -> None:
+    def __init__(self, touch: Callable[..., None]) -> None:
         self.touch = touch
 
     def on_any_event(self, event: FileSystemEvent) -> None:

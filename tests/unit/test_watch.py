@@ -5,8 +5,6 @@ import os
 import queue
 import threading
 
-import pytest
-
 from anivault import importer, watch
 from anivault.organize import PlanOptions
 

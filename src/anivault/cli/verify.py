@@ -37,10 +37,10 @@ def verify_command(paths: tuple[str, ...], as_json: bool, strict: bool, workers:
     read = [0]
     lock = threading.Lock()
 
-    def progress(n: int) -> None:
+    def progress(n: int) -> None:  # from the reading threads: one at a time updates the line
         with lock:
             read[0] += n
-        live.tick()
+            live.tick()
 
     def status() -> str:
         elapsed = metrics.elapsed or 1e-9
