@@ -10,15 +10,10 @@ import zlib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from anivault.cli import cli
 from anivault.testing.mediaservers import JELLYFIN_KEY, PLEX_TOKEN, FakeJellyfin, FakePlex
+from conftest import invoke
 from organize_support import write
-
-
-def invoke(*args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(cli, list(args), env=env)
 
 
 def _tagged(folder: Path, n: int, good: bool = True) -> Path:
