@@ -15,11 +15,11 @@ from .options import json_option, strict_option, with_settings
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @json_option("NDJSON: one object per file, then a summary.")
 @strict_option("Exit 3 when a file does not match its tag or cannot be read.")
-@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Files read and checksummed at once.")
 @click.option("--no-cache", is_flag=True, help="Read every file, even one verified before and unchanged since.")
 @with_settings(only=("cache_dir",))
-def verify_command(paths: tuple[str, ...], as_json: bool, strict: bool, workers: int, no_cache: bool,
+def verify_command(paths: tuple[str, ...], as_json: bool, strict: bool, threads: int, no_cache: bool,
                    settings: Any) -> None:
     """Check files (folders: every file in them) against the CRC32 tag in their names, at disk speed.
 
@@ -51,7 +51,7 @@ def verify_command(paths: tuple[str, ...], as_json: bool, strict: bool, workers:
     live = Progress(status)
     try:
         with live, metrics.stage("verify"):
-            for result in verify_files(iter_files(paths), cache=cache, workers=workers, progress=progress):
+            for result in verify_files(iter_files(paths), cache=cache, workers=threads, progress=progress):
                 counts[result.status] += 1
                 cached += result.cached
                 total += result.size if result.status in ("ok", "mismatch") else 0
