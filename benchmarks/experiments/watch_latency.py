@@ -34,7 +34,7 @@ def main() -> None:
         src, lib = os.path.join(base, "incoming"), os.path.join(base, "Anime")
         os.makedirs(src)
         events: queue.Queue = queue.Queue()
-        options = PlanOptions(dest=lib, action="hardlink")
+        options = PlanOptions(unmatched="parsed", dest=lib, action="hardlink")
         imports: list[float] = []
 
         def import_batch(paths: list[str]):

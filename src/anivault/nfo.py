@@ -45,9 +45,10 @@ class Collector:
         self.by_src: dict[str, NfoInfo] = {}
 
     def tap(self, items: Iterable[Any]) -> Iterator[Any]:
+        """Pass ``(record, match[, reason])`` items through, remembering the matched videos."""
         for item in items:
-            if isinstance(item, tuple) and len(item) == 2:
-                record, match = item
+            if isinstance(item, tuple) and len(item) in (2, 3):
+                record, match = item[0], item[1]
                 if match is not None and getattr(match, "id", None):
                     self._remember(record, match)
             yield item

@@ -210,35 +210,38 @@ def iter_files(paths: Iterable[str]) -> Iterator[str]:
 
 
 BAD_CRC = "crc-mismatch"  # plan status of a file --verify refused to file
+CHECKED_ROLES = ("video", "bonus")  # subtitles and attachments carry their video's tag, not their own
 
 
 def refuse_mismatched(plan: "Plan", *, cache: VerifyCache | None = None, workers: int = 4,
                       warn: Callable[[str], None] | None = None) -> list[VerifyResult]:
-    """``--verify``: set aside (status ``crc-mismatch``) every planned file whose CRC32 is not its tag.
+    """``--verify``: set aside (status ``crc-mismatch``) every planned video whose CRC32 is not its tag.
 
     Subtitles and extras following a refused video stay with it. Unreadable
-    files are refused too. Returns the refused files' results.
+    videos are refused too. Streams over the plan store; returns the refused
+    files' results (the state kept is per refused file).
     """
-    from .organize import TODO
-
     warn = warn or (lambda message: None)
-    todo = [i for i, e in enumerate(plan.entries) if e.status == TODO]
-    refused: list[VerifyResult] = []
-    stems: set[str] = set()  # destination stems of refused videos (per refused file)
-    tagged = (plan.entries[i].src for i in todo)
-    for i, result in zip(todo, verify_files(tagged, cache=cache, workers=workers)):
-        if not result.failed:
-            continue
-        entry = plan.entries[i]
-        why = f"CRC32 {result.actual} does not match the name's [{result.expected}]" \
-            if result.status == MISMATCH else f"cannot verify: {result.error}"
-        plan.entries[i] = entry._replace(status=BAD_CRC, reason=why)
-        stems.add(os.path.splitext(entry.dst)[0])
-        refused.append(result)
-        warn(f"not filed {entry.src}: {why}")
+    in_flight: deque[tuple[int, str]] = deque()
+
+    def videos() -> Iterator[str]:
+        for i, entry in plan.todo():
+            if entry.role in CHECKED_ROLES:
+                in_flight.append((i, entry.dst))
+                yield entry.src
+
+    refused: list[tuple[int, VerifyResult, str]] = []
+    for result in verify_files(videos(), cache=cache, workers=workers):
+        i, dst = in_flight.popleft()
+        if result.failed:
+            why = f"CRC32 {result.actual} does not match the name's [{result.expected}]" \
+                if result.status == MISMATCH else f"cannot verify: {result.error}"
+            refused.append((i, result, os.path.splitext(dst)[0]))
+            warn(f"not filed {result.path}: {why}")
+            plan.entries.set_status(i, BAD_CRC, why)
+    stems = {stem + "." for _, _, stem in refused}
     if stems:
-        for i in todo:
-            entry = plan.entries[i]
-            if entry.status == TODO and any(entry.dst.startswith(stem + ".") for stem in stems):
-                plan.entries[i] = entry._replace(status=BAD_CRC, reason="its video failed the CRC check")
-    return refused
+        followers = [i for i, e in plan.todo() if e.dst.startswith(tuple(stems))]
+        for i in followers:
+            plan.entries.set_status(i, BAD_CRC, "its video failed the CRC check")
+    return [result for _, result, _ in refused]

@@ -50,15 +50,22 @@ def _inside(path: str, roots: list[str]) -> bool:
 
 
 def imported_from(roots: Iterable[str], data_dir: str | None = None) -> dict[str, Identity]:
-    """Files the journal shows as placed from inside ``roots``: path → (size, mtime_ns) at the time."""
-    from .journal import journal_paths, load
+    """Files the journal shows as placed from inside ``roots``: path → (size, mtime_ns) at the time.
+
+    The catalog says which operations read from these folders; only their journals are read.
+    """
+    from .errors import AniVaultError
+    from .journal import catalog, load_op
 
     roots = [os.path.abspath(r) for r in roots]
     seen: dict[str, Identity] = {}
-    for path in journal_paths(data_dir):
+    rows = catalog(data_dir)
+    for operation in rows.operations():
+        if not any(_inside(s, roots) or _inside(r, [s]) for s in operation.sources for r in roots):
+            continue
         try:
-            state = load(path)
-        except (OSError, ValueError):
+            state = load_op(rows, operation.op)
+        except (AniVaultError, ValueError):
             continue
         for i in state.ok:
             intent = state.intents.get(i)

@@ -15,6 +15,8 @@ from anivault.testing.mediaservers import JELLYFIN_KEY, PLEX_TOKEN, FakeJellyfin
 from conftest import invoke
 from organize_support import write
 
+PARSED = ("--offline", "--unmatched", "parsed")  # no TMDB here: file by parsed names
+
 
 def _tagged(folder: Path, n: int, good: bool = True) -> Path:
     data = os.urandom(4000) + bytes([n])
@@ -38,7 +40,7 @@ def _files(root: Path) -> list[Path]:
 def test_import_hardlinks_leaves_the_source_and_refuses_a_bad_crc(download, tmp_path) -> None:
     lib = tmp_path / "lib"
     sources = _files(download)
-    result = invoke("import", str(download), "--dest", str(lib), "--offline", "--verify", "--json")
+    result = invoke("import", str(download), "--dest", str(lib), *PARSED, "--verify", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)["import"]
     assert data["action"] == "hardlink" and data["applied"]["done"] == 2 and data["refused_crc"] == 1
@@ -46,7 +48,7 @@ def test_import_hardlinks_leaves_the_source_and_refuses_a_bad_crc(download, tmp_
     filed = _files(lib)
     assert len(filed) == 2 and all(os.stat(p).st_nlink == 2 for p in filed)
     assert _files(download) == sources  # still seeding
-    strict = invoke("import", str(download), "--dest", str(tmp_path / "lib2"), "--offline", "--verify", "--strict")
+    strict = invoke("import", str(download), "--dest", str(tmp_path / "lib2"), *PARSED, "--verify", "--strict")
     assert strict.exit_code == 3
 
 
@@ -66,7 +68,7 @@ def test_import_waits_for_the_lock_then_gives_up_with_exit_6(download, tmp_path)
 
     lib = tmp_path / "lib"
     with DestinationLock([str(lib)], "another hook"):
-        result = invoke("import", str(download), "--dest", str(lib), "--offline", "--lock-wait", "0.3")
+        result = invoke("import", str(download), "--dest", str(lib), *PARSED, "--lock-wait", "0.3")
     assert result.exit_code == 6 and "gave up waiting" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -87,7 +89,7 @@ def test_organize_notify_jellyfin_refreshes_the_changed_folders_and_undo_too(dow
     with FakeJellyfin() as jf:
         env = {"ANIVAULT_JELLYFIN_URL": jf.url, "ANIVAULT_JELLYFIN_API_KEY": JELLYFIN_KEY}
         result = invoke("--metrics", str(tmp_path / "m.ndjson"), "organize", str(download), "--dest", str(lib),
-                        "--apply", "--action", "copy", "--offline", "--notify", "jellyfin", env=env)
+                        "--apply", "--action", "copy", *PARSED, "--notify", "jellyfin", env=env)
         assert result.exit_code == 0, result.output
         season = lib / "Cowboy Bebop" / "Season 01"
         assert jf.updated == [(str(season), "Modified")]
@@ -102,7 +104,7 @@ def test_organize_notify_plex_token_never_shown_even_when_rejected(download, tmp
     lib = tmp_path / "lib"
     with FakePlex({"3": [str(lib)]}, token="another-token") as plex:
         env = {"ANIVAULT_PLEX_URL": plex.url, "ANIVAULT_PLEX_TOKEN": PLEX_TOKEN}
-        result = invoke("run", str(download), "--dest", str(lib), "--apply", "--action", "copy", "--offline",
+        result = invoke("run", str(download), "--dest", str(lib), "--apply", "--action", "copy", *PARSED,
                         "--notify", "plex", "--strict", env=env)
     assert result.exit_code == 3 and "token was rejected" in result.stderr
     assert PLEX_TOKEN not in result.output
@@ -114,7 +116,7 @@ def test_watch_imports_then_stops_cleanly_on_sigterm(tmp_path) -> None:
     src, lib = tmp_path / "incoming", tmp_path / "lib"
     src.mkdir()
     env = dict(os.environ, ANIVAULT_WATCH_SETTLE="0.3")
-    proc = subprocess.Popen([sys.executable, "-m", "anivault", "watch", str(src), "--dest", str(lib), "--offline",
+    proc = subprocess.Popen([sys.executable, "-m", "anivault", "watch", str(src), "--dest", str(lib), *PARSED,
                              "--burst", "0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
         assert json.loads(proc.stdout.readline())["event"] == "start"

@@ -29,7 +29,7 @@ def _filed(lib):
 def test_hook_import_hardlinks_and_leaves_the_source_seeding(tmp_path):
     download = _download(tmp_path, (1, 2))
     lib = tmp_path / "Anime"
-    report = importer.import_paths([str(download)], PlanOptions(dest=str(lib), action="hardlink"), offline=True)
+    report = importer.import_paths([str(download)], PlanOptions(unmatched="parsed", dest=str(lib), action="hardlink"), offline=True)
     assert report.action == "hardlink" and report.applied.done == 2 and not report.applied.failed
     sources = sorted(str(p) for p in download.iterdir())
     filed = _filed(lib)
@@ -42,7 +42,7 @@ def test_hook_import_hardlinks_and_leaves_the_source_seeding(tmp_path):
 def test_a_single_file_imports_too(tmp_path):
     download = _download(tmp_path, (3,))
     file = next(download.iterdir())
-    report = importer.import_paths([str(file)], PlanOptions(dest=str(tmp_path / "Anime"), action="hardlink"),
+    report = importer.import_paths([str(file)], PlanOptions(unmatched="parsed", dest=str(tmp_path / "Anime"), action="hardlink"),
                                    offline=True)
     assert report.applied.done == 1 and file.exists()
 
@@ -52,17 +52,17 @@ def test_another_filesystem_copies_or_skips_never_moves(tmp_path, monkeypatch):
     src = next(download.iterdir())
     monkeypatch.setattr(importer, "same_filesystem", lambda sources, dests: False)
     warnings: list[str] = []
-    skipped = importer.import_paths([str(download)], PlanOptions(dest=str(tmp_path / "A"), action="hardlink"),
+    skipped = importer.import_paths([str(download)], PlanOptions(unmatched="parsed", dest=str(tmp_path / "A"), action="hardlink"),
                                     cross_fs="skip", offline=True, warn=warnings.append)
     assert skipped.skipped and skipped.applied is None and not (tmp_path / "A").exists()
-    copied = importer.import_paths([str(download)], PlanOptions(dest=str(tmp_path / "B"), action="hardlink"),
+    copied = importer.import_paths([str(download)], PlanOptions(unmatched="parsed", dest=str(tmp_path / "B"), action="hardlink"),
                                    cross_fs="copy", offline=True, warn=warnings.append)
     dst, = _filed(tmp_path / "B")
     assert copied.action == "copy" and not os.path.samefile(src, dst)
     assert open(src, "rb").read() == open(dst, "rb").read() and src.exists()
     assert any("skip" in w for w in warnings) and any("copying instead" in w for w in warnings)
     with pytest.raises(UsageError, match="never a move"):
-        importer.import_paths([str(download)], PlanOptions(dest=str(tmp_path / "C"), action="hardlink"),
+        importer.import_paths([str(download)], PlanOptions(unmatched="parsed", dest=str(tmp_path / "C"), action="hardlink"),
                               cross_fs="move", offline=True)
 
 
@@ -79,7 +79,7 @@ def test_concurrent_hooks_queue_on_the_destination_lock(tmp_path, monkeypatch):
     holder = DestinationLock([str(lib)], "another hook").acquire()
     result: dict = {}
     hook = threading.Thread(target=lambda: result.update(report=importer.import_paths(
-        [str(download)], PlanOptions(dest=str(lib), action="hardlink"), offline=True, lock_wait=60)))
+        [str(download)], PlanOptions(unmatched="parsed", dest=str(lib), action="hardlink"), offline=True, lock_wait=60)))
     hook.start()
     try:
         assert waiting.wait(30), "the hook did not queue on the lock"
@@ -95,7 +95,7 @@ def test_the_wait_is_bounded_with_a_clear_message(tmp_path):
     lib = tmp_path / "Anime"
     with DestinationLock([str(lib)], "another hook"):
         with pytest.raises(RefusedError, match="locked by .*gave up waiting") as e:
-            importer.import_paths([str(download)], PlanOptions(dest=str(lib), action="hardlink"), offline=True,
+            importer.import_paths([str(download)], PlanOptions(unmatched="parsed", dest=str(lib), action="hardlink"), offline=True,
                                   lock_wait=0)
     assert "import lock wait" in e.value.hint
     assert not lib.exists() or _filed(lib) == []
@@ -103,4 +103,4 @@ def test_the_wait_is_bounded_with_a_clear_message(tmp_path):
 
 def test_a_missing_download_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="nothing to import"):
-        importer.import_paths([str(tmp_path / "nope")], PlanOptions(dest=str(tmp_path / "A"), action="hardlink"))
+        importer.import_paths([str(tmp_path / "nope")], PlanOptions(unmatched="parsed", dest=str(tmp_path / "A"), action="hardlink"))

@@ -42,7 +42,7 @@ def _applied_with_nfos(tmp_path):
     records = [episode(src, "f1.mkv", "Frieren", 1), episode(src, "f2.mkv", "Frieren", 2)]
     collector = nfo.Collector()
     matched = [(r, Match(**{**SHOW.to_dict(), "episode": r.parsed.episode})) for r in records]
-    plan = plan_organize(collector.tap(matched), PlanOptions(dest=str(lib), action="hardlink"))
+    plan = plan_organize(collector.tap(matched), PlanOptions(unmatched="parsed", dest=str(lib), action="hardlink"))
     return plan, collector, lib
 
 
@@ -110,7 +110,7 @@ def test_import_with_nfo_against_the_tmdb_test_server(tmp_path, tmdb_settings):
     for n in (1, 2):
         write(download / f"[SubsPlease] Sousou no Frieren - 0{n} (1080p) [ABCD000{n}].mkv", os.urandom(3000))
     lib = tmp_path / "Anime"
-    report = importer.import_paths([str(download)], PlanOptions(dest=str(lib), action="hardlink"), nfo=True,
+    report = importer.import_paths([str(download)], PlanOptions(unmatched="parsed", dest=str(lib), action="hardlink"), nfo=True,
                                    tmdb=tmdb_settings)
     assert report.applied.done == 2 and report.applied.generated == 3
     tvshow, = lib.rglob("tvshow.nfo")

@@ -21,7 +21,7 @@ def applied(tmp_path):
     lib.mkdir()
     records = [episode(src, "a1.mkv", "Alpha", 1), episode(src, "a2.mkv", "Alpha", 2),
                episode(src, "b1.mkv", "Beta", 1, season=2)]
-    plan = plan_organize(records, PlanOptions(dest=str(lib), action="copy"))
+    plan = plan_organize(records, PlanOptions(unmatched="parsed", dest=str(lib), action="copy"))
     report = apply_plan(plan)
     folders = sorted({os.path.dirname(e.dst) for e in plan.entries})
     assert report.done == 3 and len(folders) == 2

@@ -126,7 +126,7 @@ def test_verify_option_refuses_a_mismatched_file_and_its_subtitle(tmp_path):
     sub = tmp_path / "dl" / f"{bad.stem}.ass"
     sub.write_text("[Script Info]")
     plan = plan_organize([record(good, title="Show", episode=1), record(bad, title="Show", episode=2),
-                          record(sub, title="Show", episode=2)], PlanOptions(dest=str(tmp_path / "lib")))
+                          record(sub, title="Show", episode=2)], PlanOptions(unmatched="parsed", dest=str(tmp_path / "lib")))
     warnings: list[str] = []
     refused = verify.refuse_mismatched(plan, warn=warnings.append)
     assert [r.path for r in refused] == [str(bad)] and len(warnings) == 1

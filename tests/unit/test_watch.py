@@ -118,7 +118,7 @@ def test_restart_recognises_imported_files_through_the_journal(tmp_path):
     src.mkdir()
     path = src / NAME.format(n=1)
     path.write_bytes(os.urandom(3000))
-    options = PlanOptions(dest=str(tmp_path / "Anime"), action="hardlink")
+    options = PlanOptions(unmatched="parsed", dest=str(tmp_path / "Anime"), action="hardlink")
     done = importer.import_paths([str(path)], options, offline=True)
     assert done.applied.done == 1
     assert watch.imported_from([str(src)]) == {str(path): (path.stat().st_size, path.stat().st_mtime_ns)}
@@ -146,7 +146,7 @@ def test_watching_for_real_imports_a_download_once_and_stops_cleanly(tmp_path):
     src, lib = tmp_path / "incoming", tmp_path / "Anime"
     src.mkdir()
     events: queue.Queue = queue.Queue()
-    options = PlanOptions(dest=str(lib), action="hardlink")
+    options = PlanOptions(unmatched="parsed", dest=str(lib), action="hardlink")
     w = watch.Watcher([str(src)], lambda paths: importer.import_paths(paths, options, offline=True),
                       settle=0.3, batch=0.1, on_event=events.put)
     runner = threading.Thread(target=w.run)

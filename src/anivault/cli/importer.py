@@ -7,6 +7,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from .handoff import Handoff, handoff_options
+from .organize import unmatched_option
 from .options import json_option, strict_option, with_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,7 +30,8 @@ def import_options(f: F) -> F:
         click.option("--target", type=click.Choice(["auto", "windows", "posix"]), default="auto",
                      show_default=True, help="Path-length rules: auto detects NTFS/FAT/SMB destinations."),
         click.option("--long-paths", is_flag=True, help="The Windows target has long paths enabled."),
-        click.option("--offline", is_flag=True, help="Plan from parsed names only, even with a TMDB key."),
+        click.option("--offline", is_flag=True, help="Match from the TMDB cache only; no request is made."),
+        unmatched_option,
         handoff_options,
     ]):
         f = option(f)
