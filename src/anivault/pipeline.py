@@ -37,11 +37,13 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
                   metrics: Metrics | None = None, warn: Callable[[str], None] | None = None,
                   exclude: Iterable[str] = (), recursive: bool = True, use_index: bool = True,
                   on_record: Callable[[], None] | None = None, cache_dir: str | None = None,
-                  tmdb: TMDBSettings | None = None, min_confidence: float | None = None) -> Plan:
+                  tmdb: TMDBSettings | None = None, min_confidence: float | None = None,
+                  tap_items: Callable[[Iterable[Any]], Iterable[Any]] | None = None) -> Plan:
     """Scan ``roots``, match every file on TMDB (``offline``: its cache only), and plan.
 
     ``cache_dir`` holds the scan index; ``tmdb`` configures matching (see with_matches); files
-    matching cannot place are handled by ``options.unmatched``."""
+    matching cannot place are handled by ``options.unmatched``. ``tap_items`` sees the
+    (record, match) items on their way to the planner (``--nfo``'s collector)."""
     metrics = metrics or Metrics()
     warn = warn or (lambda message: None)
     roots = [os.path.abspath(r) for r in roots]
@@ -54,6 +56,8 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
     stream = with_matches(records, offline=offline, metrics=metrics, warn=warn, tmdb=tmdb,
                           min_confidence=min_confidence)
     items = ((fm.record, fm.match, fm.reason or "") for fm in stream)
+    if tap_items is not None:
+        items = tap_items(items)
     plan = plan_organize(items, options, offline=offline, metrics=metrics)
     plan.matching = "cache" if offline else "tmdb"
     plan.tmdb_unavailable = unavailable(stream, offline)
