@@ -167,7 +167,7 @@ def _with_context(parsed: ParsedName, context: ParsedName) -> ParsedName:
     kind = parsed.kind
     if context.kind and kind in ("episode", "movie"):
         kind = context.kind  # a file in "Specials/" or "Extras/"
-    elif kind == "movie" and parsed.episode is None and context.title and (
+    elif kind == "movie" and parsed.episode is None and context.title and not parsed.extra_type and (
             context.season is not None or not parsed.title):
         # "Show/Season 1/Pilot.mkv": a file in a show's folder is not a movie of its own.
         kind = "episode" if parsed.title else "batch"

@@ -1243,12 +1243,16 @@ def _find_title(p: _Parse, first: int) -> None:
             break
         if cat == TYPED and t[A] != K_TV and not p.kind:
             if i == first:
-                if t[A] == K_MOVIE and _titleish_word(toks, i + 1, ep):
+                if not _titleish_word(toks, i + 1, ep):
+                    p.kind, p.xtype = t[A], i  # "NCED 2.mkv", "movie.mkv": a type, no title
+                    break
+                if t[A] == K_MOVIE:
                     p.kind, p.xtype = t[A], i  # "Gekijouban Title": the title follows the type
                     i += 1
                     a = toks[i][S] if toks[i][CAT] != DASH else toks[i + 1][S]
                     continue
-            elif _type_ends_title(toks, i, ep):
+            elif _type_ends_title(toks, i, ep) and not (
+                    t[A] == K_MOVIE and _lower(s[toks[i - 1][S]:toks[i - 1][E]]) == "the"):
                 p.kind, p.xtype = t[A], i  # "Title OVA - Episode Name": the title ends here
                 _type_episode_title(p, i + 1)
                 break
