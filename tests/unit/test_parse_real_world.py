@@ -197,3 +197,14 @@ def test_more_layouts(parse_twin, name, fields):
 ])
 def test_bilingual_titles_read_as_their_latin_half(parse_twin, name, fields):
     check(parse_twin, name, **fields)
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("港の灯 第５話.mp4", dict(title="港の灯", episode=5, kind="episode")),
+    ("港の灯\u3000第5話.mp4", dict(title="港の灯", episode=5)),
+    ("[Grp] Harbor Lights - １５８ [1080p]", dict(title="Harbor Lights", episode=158)),
+    ("[Grp] 港の灯 #05 [1080p]", dict(episode=5)),
+    ("[Grp] 港の灯 2기 05화 [1080p]", dict(season=2, episode=5)),
+])
+def test_full_width_digits_and_korean_markers(parse_twin, name, fields):
+    check(parse_twin, name, **fields)

@@ -213,7 +213,7 @@ cdef object build_result(P* p, ucs* buf, str name):
         elif cat == RES and resolution == 0:
             resolution = t.a
         elif cat == CRC and crc is None:
-            crc = PyUnicode_Substring(name, t.s, t.e).upper()
+            crc = shared_str(&s[t.s], t.e - t.s).upper()
         elif cat == TYPED and t.g == 0 and (kind == 0 or kind == K_TV) and t.a != K_TV \
                 and t.s != p.title_a and not (p.eptitle_a <= t.s < p.eptitle_b):
             kind = t.a

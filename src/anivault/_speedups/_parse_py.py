@@ -52,6 +52,7 @@ _TYPED_PREFIX = re.compile("(" + "|".join(TYPED_PREFIXES) + ")[0-9]")
 _HEX8 = re.compile("[0-9A-Fa-f]{8}")
 _PAIR_FIRST = frozenset(k[0] for k in PAIRS) | frozenset(k[0].upper() for k in PAIRS)
 _COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM, EPNUM, SEASONEP))
+_FULLWIDTH_DIGITS = {0xFF10 + d: 48 + d for d in range(10)}
 _ROMAN = {"II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 
 
@@ -473,7 +474,7 @@ def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
         return _token(ws, we, br, ORDINAL, v1)
     if rest == 1 and c in "話话集화회":
         return _token(ws, we, br, EPNUM, v1, -1)
-    if rest == 1 and c in "期季":
+    if rest == 1 and c in "期季기":  # 2期, 第2季, 2기
         return _token(ws, we, br, SEASON, v1)
     if j > 0 and frac < 0 and part == 0:
         j2, value2, version2 = _range_end(s, j, we, value)
@@ -925,6 +926,8 @@ class _Parse:
 def parse_name(name: str) -> ParsedName:
     """Parse one file name (no folders) into a ParsedName; never raises for any str."""
     s = name if len(name) <= MAX_NAME else name[-MAX_NAME:]
+    if not s.isascii():
+        s = s.translate(_FULLWIDTH_DIGITS)  # "第５話", "- １５８": digits all the same
     end, ext, lang, subs = _split_extension(s)
     top = _top_brackets(s, end)
     mode = _separator_mode(s, end, top)
