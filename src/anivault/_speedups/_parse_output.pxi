@@ -204,6 +204,8 @@ cdef object build_result(P* p, ucs* buf, str name):
         cat = t.cat
         if p.group_a <= t.s < p.group_b:
             continue
+        if cat == TYPED and t.g == 0 and t.c >= 0 and version < 0:
+            version = t.c
         if cat == SEASON and season is None:
             season = t.a
         elif cat == VERSION and version < 0:

@@ -49,6 +49,7 @@ _WORDS = {M_SPACE: _words_regex(_SURE), M_UNDERSCORE: _words_regex(_SURE + "_"),
           M_DOT: _words_regex(_SURE + "_"), M_PLUS: _words_regex(_SURE + "+"),
           M_DASH: _words_regex(_SURE + "-")}
 _TYPED_PREFIX = re.compile("(" + "|".join(TYPED_PREFIXES) + ")[0-9]")
+_TYPED_VERSION = re.compile("(" + "|".join(TYPED_PREFIXES) + ")v([0-9]{1,2})$")  # "NCEDv3"
 _HEX8 = re.compile("[0-9A-Fa-f]{8}")
 _PAIR_FIRST = frozenset(k[0] for k in PAIRS) | frozenset(k[0].upper() for k in PAIRS)
 _COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM, EPNUM, SEASONEP))
@@ -273,6 +274,10 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
         if j == we:
             return _token(ws, we, br, TYPED, _VOCAB[prefix][1], value, version, frac,
                           fracdigits, part, len(prefix))
+    m = _TYPED_VERSION.match(key)
+    if m is not None:
+        v = _VOCAB[m.group(1)]
+        return _token(ws, we, br, TYPED, v[1], v[2], int(m.group(2)))
     if c0 in "eE" and n > 1:
         k = ws + 1
         if s[k] in "pP":
@@ -1128,6 +1133,8 @@ def _find_episode(p: _Parse, first: int) -> None:
             and p.s[toks[run_end][S]] != "(" and _bracket_class(toks, run_end)[0] == B_NUM:
         # "Title 3 [06]": the bracket holds the episode ("Title 10 (1)" is a copy's number)
         last_num = lead_zero = -1
+    if last_num >= 0 and run_end < n and toks[run_end][CAT] == SEASON and toks[run_end][BR] < 0:
+        last_num = lead_zero = -1  # "Title 00 S01": a season pack of a title ending in a number
     if last_num >= 0 and last_num == run_end - 1:
         t = toks[last_num]
         prev = toks[last_num - 1]
@@ -1563,6 +1570,8 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
         cat = t[CAT]
         if p.group_a <= t[S] < p.group_b:
             continue
+        if cat == TYPED and t[G] == 0 and t[C] >= 0 and version < 0:
+            version = t[C]  # "NCEDv3"
         if cat == SEASON and season is None:
             season = t[A]
         elif cat == VERSION and version < 0:

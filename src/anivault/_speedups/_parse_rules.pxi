@@ -254,6 +254,9 @@ cdef void find_episode(P* p, int first) noexcept nogil:
             and p.s[toks[run_end].s] != 40 and bracket_class(p, run_end, &close) == B_NUM:
         last_num = -1
         lead_zero = -1
+    if last_num >= 0 and run_end < n and toks[run_end].cat == SEASON and toks[run_end].br < 0:
+        last_num = -1
+        lead_zero = -1
     if last_num >= 0 and last_num == run_end - 1:
         t = &toks[last_num]
         prev = &toks[last_num - 1]

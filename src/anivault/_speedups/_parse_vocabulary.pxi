@@ -161,6 +161,7 @@ cdef int TYPED_KIND[16]
 cdef bint TYPED_FIRST[128]  # first letters of the typed prefixes
 cdef ucs TYPED_PREFIX[16][5]
 cdef int TYPED_LEN[16]
+cdef int TYPED_VALUE[16]     # VALUES index of each prefix's type
 cdef int NTYPED = 0
 cdef ucs SUFFIX_CJK[16]        # tables.EPISODE_SUFFIX_CJK, 0-terminated
 cdef ucs RANGE_SEPS[8]         # tables.RANGE_SEPARATORS, 0-terminated
@@ -240,6 +241,7 @@ def _init() -> None:
         TYPED_FIRST[ord(prefix[0])] = True
         TYPED_LEN[k] = len(prefix)
         TYPED_KIND[k] = tables.VOCABULARY[prefix][1]
+        TYPED_VALUE[k] = tables.VALUE_INDEX[tables.VOCABULARY[prefix][2]]
         for j in range(len(prefix)):
             TYPED_PREFIX[k][j] = ord(prefix[j])
 
