@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from anivault._speedups import twin
+from conftest import PURE_RUN
 
 pytestmark = pytest.mark.skipif(
-    os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0"),
+    PURE_RUN,
     reason="pure-only install: there is no compiled twin to compare")
 
 

@@ -48,6 +48,23 @@ def json_text(obj: Any) -> str:
     return UNSAFE.sub(_json_escape, text)
 
 
+# UNSAFE characters a JSON encoder leaves raw (it escapes C0 itself; "\n" ends each NDJSON line).
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e"
+                          "\u2060-\u206f\u3164\ufeff\ufff9-\ufffb]")
+
+
+def json_bytes(ndjson: bytes) -> bytes:
+    """UTF-8 NDJSON made by another encoder (the scan's render twin), with json_text's guarantee:
+    strings exact, nothing unsafe raw. An ASCII block costs one check; others a decode and a
+    search (~25 ns a character), which is why the scan applies it on a terminal only."""
+    if ndjson.isascii():
+        return ndjson.replace(b"\x7f", b"\\u007f") if b"\x7f" in ndjson else ndjson
+    text = ndjson.decode("utf-8", "surrogateescape")
+    if not _RAW_IN_JSON.search(text):
+        return ndjson
+    return _RAW_IN_JSON.sub(_json_escape, text).encode("utf-8", "surrogateescape")
+
+
 def json_line(obj: Any, out: TextIO | None = None) -> None:
     """One NDJSON line."""
     (out or sys.stdout).write(json_text(obj) + "\n")
@@ -352,7 +369,7 @@ def render_organize_summary(summary: Any, report: Any, snapshot: dict[str, Any],
         rows.append(("mode", "dry run: nothing was changed (add --apply to execute)"))
     else:
         rows += [("applied", f"{report.done:,} of {report.planned:,} ({human_bytes(report.bytes)})"),
-                 ("failed", f"{len(report.failed):,}"), ("operation", report.op or "none (nothing to do)")]
+                 ("failed", f"{report.failed_count:,}"), ("operation", report.op or "none (nothing to do)")]
         if report.pruned:
             rows.append(("pruned", f"{report.pruned:,} empty folders"))
         if report.done:
@@ -364,7 +381,7 @@ def render_resume(report: Any, snapshot: dict[str, Any], elapsed: float, as_json
     if as_json:
         json_line({"summary": {"apply": report.to_dict(), "metrics": snapshot}})
         return
-    line(f"resumed {report.op}: {report.done:,} of {report.planned:,} files done, {len(report.failed):,} failed "
+    line(f"resumed {report.op}: {report.done:,} of {report.planned:,} files done, {report.failed_count:,} failed "
          f"(undo with `anivault undo {report.op}`); {time_and_peak(elapsed)}")
 
 
@@ -373,7 +390,7 @@ def render_undo(report: Any, snapshot: dict[str, Any], elapsed: float, as_json: 
         json_line({"summary": {**report.to_dict(), "metrics": snapshot}})
         return
     line(f"undid {report.op}: {report.undone:,} files put back, {report.already:,} had nothing to undo, "
-         f"{len(report.kept):,} left alone (changed since), {report.removed_dirs:,} folders removed"
+         f"{len(report.kept):,} left alone, {report.removed_dirs:,} folders removed"
          + (f"; settled {report.settled:,} interrupted steps first" if report.settled else "")
          + f"; {time_and_peak(elapsed)}")
 
