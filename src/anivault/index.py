@@ -18,9 +18,9 @@ nothing here ever stops a scan.
 from __future__ import annotations
 
 import os
-import sys
 import queue
 import sqlite3
+import sys
 import threading
 import time
 from pathlib import Path
