@@ -201,7 +201,8 @@ class Index:
             self._drain()
             if not self._broken:
                 if complete:
-                    self._prune(prune)
+                    if not self._empty:  # (rows this scan did not write: none when it began empty)
+                        self._prune(prune)
                     if self._remembered is not None:
                         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", self._remembered)
                 self._db.commit()
@@ -301,6 +302,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), timeout=2.0, isolation_level="DEFERRED",
                          check_same_thread=False)
     try:
+        db.execute("PRAGMA page_size=16384")  # a new file: a folder's blob fits a page or two
         db.execute("PRAGMA journal_mode=WAL")
         # The index is a cache: no fsync (a first scan writes ~150 bytes per file; waiting for
         # the disk cost more than the parsing). A file damaged by a power cut is found
