@@ -276,6 +276,8 @@ class Index:
                     uncommitted = 0
             except sqlite3.DatabaseError as e:
                 self._write_error = e
+            except Exception as e:  # (the thread must go on draining, or the scan would wait forever)
+                self._write_error = sqlite3.OperationalError(f"index writer failed: {e!r}")
 
     def _drain(self) -> None:
         """Waits for the writer thread to write every batch and stop."""
