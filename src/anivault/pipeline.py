@@ -5,42 +5,35 @@ import os
 from dataclasses import replace
 from typing import Any, Callable, Iterable, Iterator
 
-from .match import match_records
+from .match import match_files
 from .monitor import Metrics
 from .organize import Plan, PlanOptions, plan_organize
 from .scan import scan
 from .tmdb import TMDBSettings
 
 
-def matching_source(tmdb: TMDBSettings) -> str:
-    """"tmdb" with a TMDB credential, "cache" with only a TMDB cache on disk, else "offline"."""
-    if tmdb.has_credentials:
-        return "tmdb"
-    try:
-        if os.stat(tmdb.cache_path).st_size > 0:
-            return "cache"
-    except OSError:
-        pass
-    return "offline"
-
-
 def with_matches(records: Iterable[Any], *, offline: bool, metrics: Metrics,
                  warn: Callable[[str], None], tmdb: TMDBSettings | None = None,
-                 min_confidence: float | None = None) -> tuple[Iterable[Any], str]:
-    """``(record, match)`` pairs when TMDB (or its cache alone) can answer; else the records as they are.
+                 min_confidence: float | None = None) -> tuple[Iterator[tuple[Any, Any, str]], str, int]:
+    """``(record, match or None, why not)`` for every record: (the triples, "tmdb" or "cache", how many
+    videos went unmatched because TMDB was unavailable).
 
-    Returns the items and how they were matched: "tmdb", "cache" or "offline".
-    A file the matcher cannot place keeps its parsed name. ``tmdb`` (default:
-    TMDBSettings()) says where the cache is and which credentials to use.
+    ``offline`` answers from the TMDB cache only. Without ``offline`` and without a TMDB
+    credential the matcher refuses (the same error as ``anivault match``): nothing is filed
+    on a guess, so there is no silent "parsed names only" mode here.
     """
-    if offline:
-        return records, "offline"
     tmdb = tmdb or TMDBSettings()
-    source = matching_source(tmdb)
-    if source == "offline":
-        return records, source
-    return match_records(records, offline=source == "cache", warn=warn, metrics=metrics, tmdb=tmdb,
-                         min_confidence=min_confidence), source
+    files, _, summary = match_files(records, offline=offline, warn=warn, metrics=metrics, tmdb=tmdb,
+                                    min_confidence=min_confidence)
+    # TMDB failed to answer (breaker open, or retries exhausted) in an online run: the unmatched
+    # files include some it would have placed.
+    down = not offline and (summary.cache_only or summary.client.get("unavailable", 0) > 0)
+    unavailable = summary.unmatched if down else 0
+    if unavailable:
+        warn(f"TMDB was unavailable during this run: {unavailable:,} unmatched files are left where they "
+             f"are; run again later")
+    triples = ((fm.record, fm.match, fm.reason or "") for fm in files)
+    return triples, "cache" if offline else "tmdb", unavailable
 
 
 def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool = False,
@@ -48,9 +41,10 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
                   exclude: Iterable[str] = (), recursive: bool = True, use_index: bool = True,
                   on_record: Callable[[], None] | None = None, cache_dir: str | None = None,
                   tmdb: TMDBSettings | None = None, min_confidence: float | None = None) -> Plan:
-    """Scan ``roots``, match when TMDB is configured (unless ``offline``), and plan.
+    """Scan ``roots``, match every file on TMDB (``offline``: its cache only), and plan.
 
-    ``cache_dir`` holds the scan index; ``tmdb`` configures matching (see with_matches)."""
+    ``cache_dir`` holds the scan index; ``tmdb`` configures matching (see with_matches); files
+    matching cannot place are handled by ``options.unmatched``."""
     metrics = metrics or Metrics()
     warn = warn or (lambda message: None)
     roots = [os.path.abspath(r) for r in roots]
@@ -60,10 +54,11 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
     records: Iterable[Any] = run
     if on_record is not None:
         records = _tapped(run, on_record)
-    items, source = with_matches(records, offline=offline, metrics=metrics, warn=warn, tmdb=tmdb,
-                                 min_confidence=min_confidence)
-    plan = plan_organize(items, options, offline=source == "offline", metrics=metrics)
+    items, source, unavailable = with_matches(records, offline=offline, metrics=metrics, warn=warn, tmdb=tmdb,
+                                              min_confidence=min_confidence)
+    plan = plan_organize(items, options, offline=offline, metrics=metrics)
     plan.matching = source
+    plan.tmdb_unavailable = unavailable
     return plan
 
 
