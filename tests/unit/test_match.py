@@ -8,7 +8,7 @@ import pytest
 
 from anivault.testing import fixtures as fx
 from anivault.cache import TMDBCache
-from anivault.match import (Matcher, clean_title, cumulative_place, fold, match_files, match_records, shortened,
+from anivault.match import (Matcher, clean_title, fold, match_files, match_records, shortened,
                             title_similarity, year_score)
 from anivault.models import ParsedName
 from anivault.ratelimit import RateLimiter
@@ -244,10 +244,9 @@ def test_specials_extras_and_season_words(client: TMDBClient, r: Rec, expected: 
     assert (fm.match.season, fm.match.episode) == expected
 
 
-def test_cumulative_place_beyond_the_known_episodes() -> None:
-    assert cumulative_place({0: 5, 1: 10, 2: 10}, 15) == (2, 5, None)
-    season, episode, note = cumulative_place({1: 10, 2: 10}, 25)
-    assert (season, episode) == (2, 15) and "beyond" in note
+def test_an_absolute_number_beyond_every_season_is_unplaced(client: TMDBClient) -> None:
+    fm = one(client, rec("Naruto Shippuden", 9999))
+    assert fm.match is None and "beyond every TMDB season" in fm.reason
 
 
 # ---------------------------------------------------------------- the library entry points
