@@ -25,7 +25,8 @@ from .monitor.metrics import CACHE_HITS, CACHE_MISSES, REQUESTS, RETRIES
 from .numbering import (Episode, Layout, Placement, check_order, in_order, parse_date, place_numbered,
                         place_special, to_absolute)
 from .titles import (DETAIL_CANDIDATES, DROPPED_WORD, SURE_TITLE, Candidate, Cleaned,  # noqa: F401
-                     alternative_titles, clean_title, fold, score, shortened, title_similarity, year_score)
+                     alternative_titles, clean_title, fold, score, shortened, special_name, title_similarity,
+                     year_score)
 from .tmdb import TMDBClient, TMDBError
 
 
@@ -472,8 +473,8 @@ class Matcher:
         extra_type = (getattr(parsed, "extra_type", None) or "").casefold()
         decimal = isinstance(episode, float) and not episode.is_integer()
         if parsed.kind == "special" or cleaned.special or season == 0 or decimal or extra_type in SPECIAL_EXTRAS:
-            return place_special(self.layout(series), episode, parsed.episode_title,
-                                 season if season else None)
+            return place_special(self.layout(series), episode,
+                                 parsed.episode_title or special_name(parsed.title), season if season else None)
         if parsed.kind == "extra" or episode is None:
             return Placement(season, None)
         return place_numbered(self.layout(series), season, int(episode))

@@ -254,9 +254,12 @@ def _aired(layout: Layout, placement: Placement) -> dt.date | None:
 
 
 def _named_like(episodes: list[Episode], title: str) -> Episode | None:
-    scored = [(fuzz.token_set_ratio(title.casefold(), e.name.casefold()), e) for e in episodes if e.name]
-    best = max(scored, key=lambda s: s[0], default=None)
-    return best[1] if best and best[0] >= NAME_SIMILARITY else None
+    """The one episode named like ``title`` (None when none is close, or several are as close)."""
+    scored = sorted(((fuzz.token_set_ratio(title.casefold(), e.name.casefold()), e) for e in episodes
+                     if e.name), key=lambda s: -s[0])
+    if not scored or scored[0][0] < NAME_SIMILARITY or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return scored[0][1]
 
 
 # ---------------------------------------------------------------- the order names use

@@ -61,6 +61,20 @@ def clean_title(title: str) -> Cleaned:
     return Cleaned(query or title.strip().casefold(), fold(query) or fold(title), season, special)
 
 
+_SPECIAL_NAMED = re.compile(r"\b(?:ova|oad|ona|specials?|sp|recap)\b\s*(?:\d+\s*)?(?:[-:–]\s*)?(.*)$",
+                            re.IGNORECASE)
+
+
+def special_name(title: str | None) -> str | None:
+    """What a special's release title names it by: "Show - Special - Beach Day" → "Beach Day",
+    "Show - Recap" → "Recap"; None when only the show's title is there."""
+    m = _SPECIAL_NAMED.search(title or "")
+    if not m:
+        return None
+    rest = m.group(1).strip(" -")
+    return rest or m.group(0).split()[0]
+
+
 def fold(text: str) -> str:
     """Case, width, accents, punctuation and romaji long vowels ignored: "Shippūden" == "shippuuden"."""
     text = unicodedata.normalize("NFKC", text).replace("×", " x ").translate(_MACRONS)

@@ -328,3 +328,47 @@ def test_extras_join_their_title_or_else_their_release(client: TMDBClient, tmdb_
     assert [f.match.id for f in files] == [30991, 30991, 129, 129]
     assert files[1].match.episode is None
     assert tmdb_server.count("/3/search/") == 2  # the extras made no search of their own
+
+
+# ---------------------------------------------------------------- TMDB's structure (the numbering fixtures)
+
+
+@pytest.mark.parametrize("title, season, episode, kind, expected", [
+    ("Starfall Academy", 2, 3, "episode", (1, 15)),  # cour 2 of TMDB's one merged season
+    ("Starfall Academy", 1, 12, "episode", (1, 12)),
+    ("Hollow Crown Saga", None, 18, "episode", (2, 6)),  # absolute, past TMDB's first season
+    ("Hollow Crown Saga", 1, 13, "episode", (2, 1)),  # TMDB splits the fansub's season
+    ("Moonlit Bakery", None, 6.5, "special", (0, 1)),  # the recap aired between 6 and 7
+    ("Moonlit Bakery - OVA", None, 2, "special", (0, 2)),
+    ("Moonlit Bakery - Special - Bakery Live Concert", None, None, "special", (0, 3)),
+    ("47 Nights", None, 3, "episode", (1, 3)),  # a title that is a number
+])
+def test_numbering_fixtures_land_on_tmdb(client: TMDBClient, title: str, season: int | None,
+                                         episode: float | None, kind: str, expected: tuple) -> None:
+    fm = one(client, rec(title, episode, season=season, kind=kind))
+    assert fm.match is not None, fm.reason
+    assert (fm.match.season, fm.match.episode) == expected
+
+
+@pytest.mark.parametrize("title, season, episode, kind, said", [
+    ("Moonlit Bakery", None, 9.5, "special", "9.5"),  # a decimal with no season 0 entry
+    ("Starfall Academy", 3, 1, "episode", "no season 3"),
+    ("Hollow Crown Saga", None, 30, "episode", "beyond every TMDB season"),
+    ("Unknown Show Nobody Knows", None, 1, "episode", "no TMDB result"),
+])
+def test_what_tmdb_does_not_have_is_unmatched_with_the_reason(client: TMDBClient, title: str,
+                                                              season: int | None, episode: float | None,
+                                                              kind: str, said: str) -> None:
+    fm = one(client, rec(title, episode, season=season, kind=kind))
+    assert fm.match is None and said in fm.reason
+
+
+def test_absolute_episode_title_and_orders(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+    files = Matcher(client, episode_titles=True).match([rec("Hollow Crown Saga", 18)])
+    m = files[0].match
+    assert (m.season, m.episode, m.absolute, m.episode_title, m.order) == (2, 6, 18, "Episode 6", "tmdb")
+    m = Matcher(client, order="absolute").match([rec("Hollow Crown Saga", 6, season=2)])[0].match
+    assert (m.season, m.episode, m.absolute) == (1, 18, 18)
+    group = fx.group_id(next(s for s in fx.SHOWS if s.id == 37854))
+    m = Matcher(client, order=f"group:{group}").match([rec("One Piece", 5, season=2)])[0].match
+    assert (m.season, m.episode) == (1, 66)  # one group holding every episode in order
