@@ -15,7 +15,7 @@ import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .errors import CredentialsError
@@ -33,9 +33,8 @@ from .tmdb import TMDBClient, TMDBError
 # ---------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
-class Match:
-    """What a file is, in TMDB's terms."""
+class Match(NamedTuple):
+    """What a file is, in TMDB's terms (a tuple: one is made per file)."""
 
     id: int
     media_type: str  # "tv" | "movie"
@@ -52,7 +51,7 @@ class Match:
     pinned: str | None = None  # the pin's target, when a pin decided the series
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 @dataclass
@@ -121,6 +120,8 @@ def season_episodes(season: dict[str, Any] | None, number: int) -> list[Episode]
 
 # ---------------------------------------------------------------- the matcher
 
+MEMO_LIMIT = 100_000  # distinct titles (or folders) remembered; a 300k-file library has a few thousand
+
 # Folders inside a release that hold its extras, not a release of their own.
 _EXTRA_FOLDERS = frozenset({"extras", "extra", "specials", "bonus", "nc", "ncop", "nced", "menus", "menu",
                             "sps", "sp", "cds", "scans", "subs", "fonts", "featurettes", "other"})
@@ -128,15 +129,24 @@ _EXTRA_FOLDERS = frozenset({"extras", "extra", "specials", "bonus", "nc", "ncop"
 
 def release_folder(path: str) -> str:
     """The folder of the release a file ships in (extras folders belong to their parent)."""
-    folder = os.path.dirname(path)
+    return _release_of_folder(_dirname(path))
+
+
+if os.sep == "/" and not os.altsep:  # a string split does what os.path does, without its overhead
+    def _dirname(path: str) -> str:
+        return path[:path.rfind("/")] or "/"
+else:
+    _dirname = os.path.dirname
+
+
+@functools.lru_cache(maxsize=MEMO_LIMIT)
+def _release_of_folder(folder: str) -> str:
     while os.path.basename(folder).casefold() in _EXTRA_FOLDERS:
         folder = os.path.dirname(folder)
     return folder
 
 
-
 GroupKey = tuple  # (folded title, year, "tv" | "movie" | "extra", pinned target or None)
-MEMO_LIMIT = 100_000  # distinct titles remembered (a 300k-file library has a few thousand)
 SPECIAL_EXTRAS = frozenset({"ova", "oad", "ona", "sp", "special", "specials", "recap"})
 
 
@@ -172,6 +182,7 @@ class Matcher:
         self._release_key: dict[str, GroupKey] = {}  # a release folder's first series
         self._movies: set[str] = set()  # folded titles this library has as movies
         self._orders: dict[str, list[list[tuple[int, int]]]] = {}  # episode groups used as orders
+        self._said: dict[tuple, Match | str] = {}  # a file's naming -> its Match or reason (bounded)
         self.busy_s = 0.0  # time spent matching (the records' own production not included)
 
     # ---- groups
@@ -231,6 +242,7 @@ class Matcher:
         firsts: dict[GroupKey, tuple[ParsedName, Any]] = {}
         keyed = []
         release_of: dict[GroupKey, str] = {}  # an extra's release folder
+        last = (None, None)  # (folder, key): files come folder by folder, most alike
         for rec in records:
             key, pin = self._key(rec)
             keyed.append((key, pin))
@@ -238,10 +250,14 @@ class Matcher:
                 continue
             if key not in self._groups and key not in firsts:
                 firsts[key] = (rec.parsed, pin)
+            folder = _dirname(os.fspath(rec.path))
+            if (folder, key) == last:
+                continue
+            last = (folder, key)
             if key[2] == "extra":
-                release_of.setdefault(key, release_folder(os.fspath(rec.path)))
+                release_of.setdefault(key, _release_of_folder(folder))
             else:
-                self._release_key.setdefault(release_folder(os.fspath(rec.path)), key)
+                self._release_key.setdefault(_release_of_folder(folder), key)
                 if key[2] == "movie":
                     self._movies.add(key[0])
         # A title this library also has as a movie is searched as a movie first, whatever
@@ -414,20 +430,32 @@ class Matcher:
         series.files += 1
         if not series.matched:
             return FileMatch(record, None, series.reason)
-        try:
-            placed, absolute, title, order = self._placed(series, parsed)
-        except CredentialsError:
-            raise
-        except TMDBError as e:
-            return FileMatch(record, None, f"episode not placed: {e.message}")
+        # Releases and subtitles of one episode say the same: place each distinct naming once.
+        said = (id(series), parsed.title, parsed.season, parsed.episode, parsed.kind, parsed.episode_title,
+                getattr(parsed, "extra_type", None))
+        found = self._said.get(said)
+        if found is None:
+            try:
+                found = self._episode_match(series, parsed)
+            except CredentialsError:
+                raise
+            except TMDBError as e:  # not remembered: the next file may get an answer
+                return FileMatch(record, None, f"episode not placed: {e.message}")
+            if len(self._said) >= MEMO_LIMIT:
+                self._said.clear()
+            self._said[said] = found
+        return FileMatch(record, found, None) if found.__class__ is Match else FileMatch(record, None, found)
+
+    def _episode_match(self, series: Series, parsed: ParsedName) -> Match | str:
+        """The Match of a file of ``series`` named as ``parsed``, or why its episode has no place."""
+        placed, absolute, title, order = self._placed(series, parsed)
         if not placed.placed:
-            return FileMatch(record, None, f"{series.tmdb_title}: {placed.unplaced}")
+            return f"{series.tmdb_title}: {placed.unplaced}"
         if placed.season is not None:
             series.seasons.add(placed.season)
-        return FileMatch(record, Match(series.id, series.media_type, series.tmdb_title or "",
-                                       series.original_title or "", series.tmdb_year, placed.season,
-                                       placed.episode, series.confidence, placed.note, absolute, title,
-                                       order, series.pin.target if series.pin else None), None)
+        return Match(series.id, series.media_type, series.tmdb_title or "", series.original_title or "",
+                     series.tmdb_year, placed.season, placed.episode, series.confidence, placed.note,
+                     absolute, title, order, series.pin.target if series.pin else None)
 
     def _placed(self, series: Series, parsed: ParsedName) -> tuple[Placement, int | None, str | None, str]:
         """(placement in the names' order, absolute number, TMDB episode title, order)."""

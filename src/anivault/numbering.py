@@ -71,6 +71,7 @@ class Layout:
                  absolute: Callable[[], list[tuple[int, int]] | None] = lambda: None) -> None:
         self.counts = dict(counts)
         self.regular = sorted(n for n, c in counts.items() if n >= 1 and c > 0)
+        self._before = {n: sum(self.counts[m] for m in self.regular if m < n) for n in self.regular}
         self._fetch_episodes = episodes
         self._fetch_absolute = absolute
         self._episodes: dict[int, list[Episode]] = {}
@@ -94,7 +95,8 @@ class Layout:
 
     def before(self, season: int) -> int:
         """Regular episodes in the seasons before ``season``."""
-        return sum(self.counts[n] for n in self.regular if n < season)
+        found = self._before.get(season)
+        return found if found is not None else sum(self.counts[n] for n in self.regular if n < season)
 
     def cours(self) -> list[tuple[int, int, int]]:
         """(TMDB season, first episode, last episode) of every cour, in airing order."""

@@ -253,8 +253,6 @@ class TMDBClient:
         with self._lock:
             cached = self.cache.get(key) if self.cache is not None else MISSING
             if cached is not MISSING:
-                cached = self._valid_cached(kind, cached)
-            if cached is not MISSING:
                 self.counters["cache_hits"] += 1
                 return cached
             self.counters["cache_misses"] += 1
@@ -294,15 +292,6 @@ class TMDBClient:
             if first:
                 self._warn(f"{message}; the run goes on without it")
             raise TMDBError(message, hint="retry later; report it if it persists") from None
-
-    def _valid_cached(self, kind: str, value: Any) -> Any:
-        """A cached answer (cached by an older version, perhaps) checked again; MISSING if malformed."""
-        if value is None:
-            return None
-        try:
-            return checked(kind, value)
-        except Malformed:
-            return MISSING
 
     # ------------------------------------------------------------ HTTP with retries
 

@@ -87,7 +87,7 @@ def test_a_malformed_answer_is_reported_once_not_cached_and_the_run_goes_on(
 def test_a_malformed_answer_leaves_its_series_unmatched(tmdb_server: TMDBServer, cache: TMDBCache) -> None:
     tmdb_server.faults.append("wrong-type")
     with client_for(tmdb_server, cache, []) as client:
-        files = Matcher(client).match([_rec("Frieren", 1), _rec("Naruto", 1)])
+        files = Matcher(client, workers=1).match([_rec("Frieren", 1), _rec("Naruto", 1)])
     assert files[0].match is None and "malformed" in files[0].reason
     assert files[1].match is not None and files[1].match.id == 46260
 
@@ -105,10 +105,16 @@ def test_lone_surrogates_and_bidi_overrides_never_reach_a_name(tmdb_server: TMDB
         assert client.search_tv("frieren")["results"][0]["name"].startswith("\ufffdFrieren")
 
 
-def test_a_bad_entry_left_in_the_cache_by_an_older_version_is_fetched_again(
-        tmdb_server: TMDBServer, cache: TMDBCache) -> None:
-    cache.put(make_key("tv", 209867, "en-US"), "tv", {"id": "209867", "seasons": "many"})
-    with client_for(tmdb_server, cache) as client:
+def test_entries_cached_unchecked_by_an_older_version_are_dropped(tmdb_server: TMDBServer,
+                                                                  tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with TMDBCache(path) as old:
+        old.put(make_key("tv", 209867, "en-US"), "tv", {"id": "209867", "seasons": "many"})
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 1")  # as the version before answers were checked left it
+    with TMDBCache(path) as cache, client_for(tmdb_server, cache) as client:
         assert client.tv(209867)["id"] == 209867
     assert tmdb_server.count("/3/tv/209867") == 1
 
