@@ -48,9 +48,12 @@ def shared_dir() -> Path:
 def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test touches the user's real config, cache or data dirs, or real TMDB credentials."""
     base = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("ANIVAULT_CONFIG", str(base / "config.toml"))
-    monkeypatch.setenv("ANIVAULT_CACHE_DIR", str(base / "cache"))
-    monkeypatch.setenv("ANIVAULT_DATA_DIR", str(base / "data"))
+    # The library's defaults (platformdirs) and the CLI's settings name the same folders.
+    for xdg, kind in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data")):
+        monkeypatch.setenv(xdg, str(base / kind))
+    monkeypatch.setenv("ANIVAULT_CONFIG", str(base / "config" / "anivault" / "config.toml"))
+    monkeypatch.setenv("ANIVAULT_CACHE_DIR", str(base / "cache" / "anivault"))
+    monkeypatch.setenv("ANIVAULT_DATA_DIR", str(base / "data" / "anivault"))
     for var in ("TMDB_API_KEY", "TMDB_READ_TOKEN", "ANIVAULT_TMDB_API_KEY", "ANIVAULT_TMDB_READ_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ANIVAULT_TMDB_BASE_URL", "http://127.0.0.1:9/3")  # never the real API
@@ -69,3 +72,11 @@ def tmdb_env(tmdb_server: TMDBServer, monkeypatch: pytest.MonkeyPatch) -> TMDBSe
     monkeypatch.setenv("ANIVAULT_TMDB_BASE_URL", tmdb_server.url)
     monkeypatch.setenv("TMDB_API_KEY", tmdb_server.api_key)
     return tmdb_server
+
+
+@pytest.fixture
+def tmdb_settings(tmdb_server: TMDBServer):
+    """What a library call's own TMDB client is made from: the server, with a valid key."""
+    from anivault.tmdb import TMDBSettings
+
+    return TMDBSettings(api_key=tmdb_server.api_key, base_url=tmdb_server.url)

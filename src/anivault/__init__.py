@@ -24,7 +24,7 @@ _LAZY = {
     "TMDBClient": "tmdb",
     "TMDBCache": "cache",
     "Plan": "organize", "PlanEntry": "organize", "PlanOptions": "organize",
-    "plan_organize": "organize", "scan_and_plan": "organize", "apply_plan": "organize",
+    "plan_organize": "organize", "scan_and_plan": "pipeline", "apply_plan": "organize",
     "read_plan": "organize", "write_plan": "organize",
     "resume": "undo",
     "history": "journal",
@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from .demo import make_demo
     from .journal import history
     from .match import Match, Matcher, Series, match_files, match_records
-    from .organize import (Plan, PlanEntry, PlanOptions, apply_plan, plan_organize, read_plan,
-                           scan_and_plan, write_plan)
+    from .organize import Plan, PlanEntry, PlanOptions, apply_plan, plan_organize, read_plan, write_plan
+    from .pipeline import scan_and_plan
     from .tmdb import TMDBClient
     from .undo import resume
 

@@ -24,16 +24,18 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from . import config
 from ._speedups import LRUCache
-from .errors import AniVaultError, UsageError
+from .errors import AniVaultError
+from .settings import default_cache_dir
 
 log = logging.getLogger(__name__)
 
 FILENAME = "tmdb.sqlite"
 SCHEMA_VERSION = 2  # 2: every entry was checked (tmdb_answers) before it was stored
 DAY = 86400.0
-DEFAULT_TTL_DAYS = {name: config.DEFAULTS[f"cache_ttl_{name}_days"] for name in ("search", "details", "none")}
+# How long cached answers live, in days by category (settings cache_ttl_*_days); "not found"
+# answers are retried soon.
+DEFAULT_TTL_DAYS = {"search": 7.0, "details": 30.0, "none": 1.0}
 SEARCH_KINDS = ("search/tv", "search/movie")
 # Per-row cost beyond key and body (columns, b-tree cell and page slack), so the
 # accounted size tracks the file size.
@@ -63,19 +65,6 @@ def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, dict) and value.get("results") == [])
 
 
-def ttl_days_from_env() -> dict[str, float]:
-    """Lifetimes in days by category: the settings cache_ttl_search_days / _details_days /
-    _none_days (``anivault config set``, or ANIVAULT_CACHE_TTL_SEARCH_DAYS etc.)."""
-    values = config.settings()
-    ttl = {name: float(values[f"cache_ttl_{name}_days"]) for name in DEFAULT_TTL_DAYS}
-    for name, days in ttl.items():
-        if not days >= 0:
-            raise UsageError(f"cache_ttl_{name}_days={days} must be a number of days >= 0",
-                             hint=f"e.g. `anivault config set cache_ttl_{name}_days "
-                                  f"{DEFAULT_TTL_DAYS[name]:g}`")
-    return ttl
-
-
 def _is_corruption(error: sqlite3.DatabaseError) -> bool:
     if isinstance(error, sqlite3.OperationalError):  # locked, busy, I/O: not corruption
         return False
@@ -90,11 +79,9 @@ class TMDBCache:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, max_mb: float = 256,
                  ttl_days: dict[str, float] | None = None, memory_entries: int = 50_000,
                  clock: Callable[[], float] = time.time) -> None:
-        from . import config
-
-        self.path = Path(path) if path is not None else config.cache_dir() / FILENAME
+        self.path = Path(path) if path is not None else default_cache_dir() / FILENAME
         self.max_bytes = int(max_mb * 1024 * 1024)
-        self.ttl = {k: v * DAY for k, v in (ttl_days or ttl_days_from_env()).items()}
+        self.ttl = {k: v * DAY for k, v in (ttl_days or DEFAULT_TTL_DAYS).items()}
         self.clock = clock
         self.warnings: list[str] = []
         self.hits = self.misses = 0

@@ -154,7 +154,7 @@ def scan_command(paths: tuple[str, ...], as_json: bool, no_recursive: bool, min_
     shown = _WarningPrinter()
     run = scan(paths, recursive=not no_recursive, min_size=parse_size(min_size), exclude=exclude,
                follow_symlinks=follow_symlinks, use_index=not no_cache,
-               cache_dir=cache_dir, workers=cfg.settings(workers=workers)["workers"],
+               cache_dir=str(cfg.cache_dir(cache_dir)), workers=cfg.settings(workers=workers)["workers"],
                metrics=current_metrics(), on_warning=shown)
     if as_json:
         _scan_ndjson(run)
@@ -393,13 +393,16 @@ def _tmdb_options(f: Any) -> Any:
 
 def _match_run(paths: tuple[str, ...], progress_label: str, **kw: Any) -> tuple[Any, Any, Any, Any]:
     """Scan PATHs and match them: (scan run, files, series, summary)."""
+    from . import config as cfg
     from .match import match_files
     from .scan import scan
     from .ui import Progress
 
     metrics = current_metrics()
     shown = _WarningPrinter()
-    run = scan(paths, metrics=metrics, on_warning=shown)
+    offline = kw.pop("offline")
+    values = cfg.settings(**kw)
+    run = scan(paths, metrics=metrics, on_warning=shown, cache_dir=str(cfg.cache_dir()))
     done = [0]
 
     def tick(series: Any) -> None:
@@ -415,7 +418,9 @@ def _match_run(paths: tuple[str, ...], progress_label: str, **kw: Any) -> tuple[
 
     with Progress(status) as progress:
         files, series, summary = match_files(_ticking(run, progress), warn=warn, progress=tick,
-                                             metrics=metrics, **kw)
+                                             metrics=metrics, offline=offline,
+                                             min_confidence=values["min_confidence"],
+                                             tmdb=cfg.tmdb_settings(values))
     shown.finish()
     summary["metrics"] = _metrics_snapshot()
     return run, files, series, summary
@@ -521,9 +526,8 @@ def cache_group() -> None:
 
 def _open_cache(max_mb: float | None = None) -> Any:
     from . import config as cfg
-    from .cache import FILENAME, TMDBCache
 
-    cache = TMDBCache(cfg.cache_dir() / FILENAME, max_mb=cfg.settings(cache_max_mb=max_mb)["cache_max_mb"])
+    cache = cfg.tmdb_settings(cfg.settings(cache_max_mb=max_mb)).open_cache()
     for message in cache.warnings:
         warn(message)
     return cache
@@ -680,7 +684,10 @@ def _counting_progress(label: str, counts: dict[str, int]) -> Any:
 
 def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], counts: dict[str, int],
                progress: Any) -> Any:
-    from .organize import scan_and_plan
+    from . import config as cfg
+    from .pipeline import scan_and_plan
+
+    values = cfg.settings()
 
     def tick() -> None:
         counts["scanned"] += 1
@@ -688,7 +695,9 @@ def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], count
             progress.tick()
 
     return scan_and_plan(sources, options, offline=kw["offline"], metrics=current_metrics(), warn=warn,
-                         exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick)
+                         exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick,
+                         cache_dir=str(cfg.cache_dir()), tmdb=None if kw["offline"] else cfg.tmdb_settings(values),
+                         min_confidence=values["min_confidence"])
 
 
 def _apply(plan: Any, kw: dict[str, Any], counts: dict[str, int], progress: Any) -> Any:
@@ -699,7 +708,7 @@ def _apply(plan: Any, kw: dict[str, Any], counts: dict[str, int], progress: Any)
         progress.tick()
 
     return apply_plan(plan, prune_empty=kw["prune_empty"], batch=kw["batch"], metrics=current_metrics(),
-                      warn=warn, progress=tick)
+                      warn=warn, progress=tick, data_dir=_data_dir())
 
 
 def _print_plan(plan: Any, as_json: bool, fmt: str) -> None:
@@ -834,12 +843,18 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
     _finish(plan, report, kw["as_json"], kw["strict"])
 
 
+def _data_dir() -> str:
+    from . import config as cfg
+
+    return str(cfg.data_dir())
+
+
 def _check_unfinished(roots: list[str], applying: bool) -> None:
     """An interrupted run on these roots: refuse to apply (exit 6), or say so before a dry run."""
     from .organize import refuse_if_unfinished
 
     try:
-        refuse_if_unfinished(roots)
+        refuse_if_unfinished(roots, _data_dir())
     except AniVaultError as e:
         if applying:
             raise
@@ -855,14 +870,14 @@ def _recover(resume_op: str | None, rollback_op: str | None, kw: dict[str, Any])
     if rollback_op is not None:
         from .journal import unfinished
 
-        op = rollback_op or next((s.op for s in reversed(unfinished())), None)
+        op = rollback_op or next((s.op for s in reversed(unfinished(None, _data_dir()))), None)
         if op is None:
             raise AniVaultError("no interrupted operation to roll back", hint="`anivault undo --last` undoes the last run")
         with _phase_progress("rolling back") as progress:
-            report = undo(op, metrics=current_metrics(), warn=warn, progress=progress)
+            report = undo(op, metrics=current_metrics(), warn=warn, progress=progress, data_dir=_data_dir())
         return _print_undo(report, kw["as_json"])
     with _phase_progress("resuming") as progress:
-        report = resume(resume_op or None, metrics=current_metrics(), warn=warn,
+        report = resume(resume_op or None, metrics=current_metrics(), warn=warn, data_dir=_data_dir(),
                         prune_empty=kw["prune_empty"], batch=kw["batch"], progress=progress)
     current_metrics().count(WARNINGS, len(report.failed))
     for src, why in report.failed[:FAILURES_SHOWN]:
@@ -923,7 +938,7 @@ def undo_command(op_id: str | None, last: bool, as_json: bool) -> None:
     if bool(op_id) == last:
         raise UsageError("name one operation: OPERATION_ID or --last", hint="`anivault history` lists them")
     with _phase_progress("undoing") as progress:
-        report = undo(op_id, metrics=current_metrics(), warn=warn, progress=progress)
+        report = undo(op_id, metrics=current_metrics(), warn=warn, progress=progress, data_dir=_data_dir())
     _print_undo(report, as_json)
 
 
@@ -963,7 +978,8 @@ def history_command(as_json: bool, limit: int | None) -> None:
     from .journal import history
     from .ui import json_line, table
 
-    rows = history()[-limit:] if limit else history()
+    rows = history(_data_dir())
+    rows = rows[-limit:] if limit else rows
     if as_json:
         for row in rows:
             json_line(row)
@@ -1069,6 +1085,7 @@ def bench_command(files: int, repeat: int, stages: str | None, seed: int, librar
                   compare_file: str | None, threshold: float) -> None:
     """Benchmark every stage; --compare gates regressions (exit 4)."""
     from . import bench
+    from . import config as cfg
     from .errors import RegressionError
     from .ui import Progress
 
@@ -1082,7 +1099,7 @@ def bench_command(files: int, repeat: int, stages: str | None, seed: int, librar
             live.tick()
 
         live.tick()
-        lib = bench.own_library(library) if library else bench.demo_library(files, seed, cache_dir)
+        lib = bench.own_library(library) if library else bench.demo_library(files, seed, str(cfg.cache_dir(cache_dir)))
         metrics = current_metrics()
         result = bench.run_bench(lib, repeat=repeat, stages=chosen, progress=progress,
                                  metrics=metrics)

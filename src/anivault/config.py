@@ -100,6 +100,29 @@ def settings(**flags: Any) -> dict[str, Any]:
     return result
 
 
+def validated(values: dict[str, Any]) -> dict[str, Any]:
+    for name in ("search", "details", "none"):
+        days = values[f"cache_ttl_{name}_days"]
+        if not days >= 0:
+            raise UsageError(f"cache_ttl_{name}_days={days} must be a number of days >= 0",
+                             hint=f"e.g. `anivault config set cache_ttl_{name}_days "
+                                  f"{DEFAULTS[f'cache_ttl_{name}_days']:g}`")
+    return values
+
+
+def tmdb_settings(values: dict[str, Any]) -> Any:
+    """The TMDB client's and cache's part of resolved settings."""
+    from .tmdb import DEFAULT_BASE_URL, TMDBSettings
+
+    values = validated(values)
+    return TMDBSettings(api_key=values["tmdb_api_key"], read_token=values["tmdb_read_token"],
+                        base_url=values["tmdb_base_url"] or DEFAULT_BASE_URL, language=values["language"],
+                        rate=values["rate"], concurrency=values["concurrency"],
+                        cache_dir=str(cache_dir(values["cache_dir"])), cache_max_mb=values["cache_max_mb"],
+                        cache_ttl_days={n: float(values[f"cache_ttl_{n}_days"])
+                                        for n in ("search", "details", "none")})
+
+
 def set_value(key: str, value: str) -> Path:
     """Write one key to the config file (keeps the others)."""
     import tomli_w
@@ -126,11 +149,15 @@ def redacted(values: dict[str, Any]) -> dict[str, Any]:
 
 def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """Where the scan index and TMDB cache live: --cache-dir > ANIVAULT_CACHE_DIR > file > platformdirs."""
+    from .settings import default_cache_dir
+
     chosen = settings(cache_dir=override)["cache_dir"]
-    return Path(chosen) if chosen else Path(platformdirs.user_cache_dir(APP, appauthor=False))
+    return Path(chosen) if chosen else default_cache_dir()
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """Where journals and history live: ANIVAULT_DATA_DIR > file > platformdirs."""
+    from .settings import default_data_dir
+
     chosen = settings(data_dir=override)["data_dir"]
-    return Path(chosen) if chosen else Path(platformdirs.user_data_dir(APP, appauthor=False))
+    return Path(chosen) if chosen else default_data_dir()

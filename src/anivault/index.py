@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import config
 from ._speedups import path_hash
 from .models import ParsedName
+from .settings import default_cache_dir
 
 SCHEMA_VERSION = 7  # 5: one blob of entries per folder; 7: in walk order, no folders table
 FILENAME = "index.sqlite"
@@ -130,9 +130,9 @@ class Index:
     @classmethod
     def open(cls, cache_dir: str | os.PathLike[str] | None = None,
              warn: Callable[[str, str], None] | None = None) -> "Index | None":
-        """The index in ``cache_dir`` (default: config.cache_dir()); None if it cannot be used."""
+        """The index in ``cache_dir`` (default: the user cache dir); None if it cannot be used."""
         warn = warn or (lambda path, message: None)
-        path = config.cache_dir(cache_dir) / FILENAME
+        path = Path(cache_dir or default_cache_dir()) / FILENAME
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:

@@ -47,18 +47,18 @@ from typing import Any, Iterable, Iterator
 
 import xxhash
 
-from . import config
 from .errors import AniVaultError, RefusedError
+from .settings import default_data_dir
 
 JOURNAL_VERSION = 1
 
 
 def journal_dir(data_dir: str | os.PathLike[str] | None = None) -> str:
-    return os.path.join(config.data_dir(data_dir), "journal")
+    return os.path.join(data_dir or default_data_dir(), "journal")
 
 
 def lock_dir(data_dir: str | os.PathLike[str] | None = None) -> str:
-    return os.path.join(config.data_dir(data_dir), "locks")
+    return os.path.join(data_dir or default_data_dir(), "locks")
 
 
 def new_op_id() -> str:

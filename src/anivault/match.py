@@ -27,8 +27,9 @@ from .numbering import (Episode, Layout, Placement, check_order, in_order, parse
 from .titles import (DETAIL_CANDIDATES, DROPPED_WORD, SURE_TITLE, Candidate, Cleaned,  # noqa: F401
                      alternative_titles, clean_title, fold, score, shortened, special_name, title_similarity,
                      year_score)
-from .tmdb import TMDBClient, TMDBError
+from .tmdb import TMDBClient, TMDBError, TMDBSettings
 
+DEFAULT_MIN_CONFIDENCE = 0.6  # below it a file stays unmatched (setting min_confidence)
 
 # ---------------------------------------------------------------- results
 
@@ -547,31 +548,29 @@ def resolve_records(records: Iterable[Any], *, client: TMDBClient | None = None,
                     progress: Callable[[Series], None] | None = None, metrics: Metrics | None = None,
                     pins: Any = None, order: str | None = None, episode_titles: bool = False,
                     report: dict[str, Any] | None = None, window: int = 2000,
-                    **flags: Any) -> Iterator[FileMatch]:
+                    tmdb: TMDBSettings | None = None) -> Iterator[FileMatch]:
     """Every record as a FileMatch (its Match, or the reason it has none), in order, streaming.
 
     Records are read ``window`` at a time: the series new in a window are
     resolved in parallel, then its files are yielded; only per-series state
-    is kept. Without ``client``, one is made from the settings (``flags``
-    override them) with the persistent cache, and closed at the end.
-    ``pins`` defaults to the data dir's pins; ``order`` to the ``order``
-    setting. ``metrics`` gets the request and cache counters and the "match"
+    is kept. Without ``client``, one is made from ``tmdb`` (default:
+    TMDBSettings()) with the persistent cache, and closed at the end.
+    ``pins`` defaults to the default data dir's pins (pins.Pins); ``order``
+    to "tmdb"; a pin's own order wins over it. ``metrics`` gets the request and cache counters and the "match"
     stage time (the matcher's own time, not the scan's that feeds it).
     At the end ``report`` (when given) gets "series" and "summary".
     """
-    from . import config
-    from .cache import TMDBCache
     from .pins import Pins
 
-    s = config.settings(**flags)
-    threshold = s["min_confidence"] if min_confidence is None else min_confidence
-    order = check_order(order or s.get("order") or "tmdb")
+    threshold = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
+    order = check_order(order or "tmdb")
     pins = Pins.load(warn=warn) if pins is None else pins
     own = client is None
     if own:
-        cache = TMDBCache(config.cache_dir() / "tmdb.sqlite", max_mb=s["cache_max_mb"])
+        tmdb = tmdb or TMDBSettings()
+        cache = tmdb.open_cache()
         try:
-            client = TMDBClient.from_settings(offline=offline, cache=cache, warn=warn, **flags)
+            client = TMDBClient.from_settings(tmdb, offline=offline, cache=cache, warn=warn)
         except BaseException:
             cache.close()
             raise

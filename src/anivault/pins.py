@@ -200,7 +200,8 @@ class Pins:
 _FIX_HINT = "fix or delete the file (`anivault pins` lists what is pinned; `anivault pin` re-adds)"
 
 
-def default_path() -> Path:
-    from . import config
+def default_path(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """pins.json in ``data_dir`` (default: the user data dir)."""
+    from .settings import default_data_dir
 
-    return config.data_dir() / FILENAME
+    return Path(data_dir or default_data_dir()) / FILENAME

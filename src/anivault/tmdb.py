@@ -26,15 +26,18 @@ import random
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any, Callable
 
 import httpx
 
 from . import __version__
-from .cache import MISSING, TMDBCache, make_key
+from .cache import DEFAULT_TTL_DAYS, FILENAME, MISSING, TMDBCache, make_key
 from .errors import AniVaultError, CredentialsError
 from .ratelimit import RateLimiter
+from .settings import default_cache_dir
 from .tmdb_answers import Malformed, checked
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,32 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 NO_KEY_HINT = ("get a free key at https://www.themoviedb.org/settings/api, then `export TMDB_API_KEY=<v3 key>` "
                "(or TMDB_READ_TOKEN=<v4 token>) or `anivault config set tmdb_api_key <key>`; "
                "--offline answers from the cache only")
+
+
+@dataclass(frozen=True)
+class TMDBSettings:
+    """What a run's own client and cache are made from; the caller resolves it (anivault.settings)."""
+
+    api_key: str | None = field(default=None, repr=False)
+    read_token: str | None = field(default=None, repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    language: str = "en-US"
+    rate: float = 35.0
+    concurrency: int = 4
+    cache_dir: str | None = None  # None: the user cache dir
+    cache_max_mb: float = 256
+    cache_ttl_days: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TTL_DAYS))
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.api_key or self.read_token)
+
+    @property
+    def cache_path(self) -> str:
+        return str(Path(self.cache_dir or default_cache_dir()) / FILENAME)
+
+    def open_cache(self) -> TMDBCache:
+        return TMDBCache(self.cache_path, max_mb=self.cache_max_mb, ttl_days=self.cache_ttl_days)
 
 
 class TMDBError(AniVaultError):
@@ -203,15 +232,12 @@ class TMDBClient:
                          "rate_limited": 0, "failures": 0, "not_found": 0, "unavailable": 0, "malformed": 0}
 
     @classmethod
-    def from_settings(cls, *, offline: bool = False, cache: TMDBCache | None = None,
-                      warn: Callable[[str], None] | None = None, **flags: Any) -> "TMDBClient":
-        """A client configured by flags > environment > config file (see anivault.config)."""
-        from . import config
-
-        s = config.settings(**flags)
-        limiter = RateLimiter(rate=s["rate"], concurrency=s["concurrency"])
-        return cls(api_key=s["tmdb_api_key"], read_token=s["tmdb_read_token"],
-                   base_url=s["tmdb_base_url"] or DEFAULT_BASE_URL, language=s["language"],
+    def from_settings(cls, settings: TMDBSettings, *, offline: bool = False, cache: TMDBCache | None = None,
+                      warn: Callable[[str], None] | None = None) -> "TMDBClient":
+        """A client configured by ``settings`` (resolved by the caller)."""
+        limiter = RateLimiter(rate=settings.rate, concurrency=settings.concurrency)
+        return cls(api_key=settings.api_key, read_token=settings.read_token,
+                   base_url=settings.base_url or DEFAULT_BASE_URL, language=settings.language,
                    cache=cache, limiter=limiter, offline=offline, warn=warn)
 
     # ------------------------------------------------------------ endpoints

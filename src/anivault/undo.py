@@ -19,8 +19,8 @@ from typing import Any, Callable
 from .errors import AniVaultError
 from .journal import DestinationLock, Journal, OpState, find_op, load
 from .monitor import Metrics
-from .organize import (APPLIED, ApplyReport, _Executor, _place, copy_verified, file_hash, fingerprint,
-                       read_plan, TODO)
+from .fileops import copy_verified, file_hash, fingerprint, place
+from .organize import APPLIED, TODO, ApplyReport, Executor, read_plan
 
 
 # Failures that say nothing was tried: resume tries these entries again.
@@ -161,7 +161,7 @@ def _reverse(intent: dict[str, Any], ok: dict[str, Any]) -> str:
         return "undone"
     os.makedirs(os.path.dirname(src), exist_ok=True)
     try:
-        _place(dst, src)
+        place(dst, src)
     except OSError as e:
         if e.errno != errno.EXDEV:
             raise
@@ -267,7 +267,7 @@ def resume(op_id: str | None = None, *, data_dir: str | None = None, metrics: Me
                      if e.status == TODO and i not in state.ok
                      and (i not in state.failed or state.failed[i].startswith(RETRYABLE))]
         journal.write({"t": "resume", "remaining": len(remaining)})
-        executor = _Executor(journal, state.op, plan.options.action, report, batch=batch, metrics=metrics,
+        executor = Executor(journal, state.op, plan.options.action, report, batch=batch, metrics=metrics,
                              progress=progress)
         metrics.expect(len(remaining), APPLIED, "files")
         metrics.add_time("apply", 0.0, len(remaining))

@@ -187,7 +187,8 @@ def test_live_line_names_each_hit_rate_when_two_caches_are_used() -> None:
 
 
 def test_apply_and_undo_count_progress_per_batch(lib, tmp_path: Path) -> None:
-    from anivault.organize import PlanOptions, apply_plan, scan_and_plan
+    from anivault.organize import PlanOptions, apply_plan
+    from anivault.pipeline import scan_and_plan
     from anivault.undo import undo
 
     src, dst = lib

@@ -127,13 +127,8 @@ class _FakeMatcher:
 
 @pytest.fixture
 def fake_matcher(monkeypatch):
-    import sys
-    import types
-
     fake = _FakeMatcher()
-    module = types.ModuleType("anivault.match")
-    module.match_records = fake.match_records
-    monkeypatch.setitem(sys.modules, "anivault.match", module)
+    monkeypatch.setattr("anivault.pipeline.match_records", fake.match_records)
     return fake
 
 
@@ -144,8 +139,8 @@ def test_with_a_tmdb_key_the_plan_uses_matches(lib, fake_matcher, monkeypatch) -
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines[-1]["summary"]["matching"] == "tmdb" and lines[-1]["summary"]["offline"] is False
     assert any(line.get("dst", "").endswith("Cowboy Bebop - The Series - S01E01.mkv") for line in lines[:-1])
-    assert fake_matcher.calls == [{"offline": False, "warn": fake_matcher.calls[0]["warn"],
-                                   "metrics": fake_matcher.calls[0]["metrics"]}]
+    (call,) = fake_matcher.calls
+    assert call["offline"] is False and call["tmdb"].api_key == "k" and call["min_confidence"] == 0.6
     offline = invoke("organize", str(src), "--dest", str(dst), "--json", "--offline")
     assert json.loads(offline.stdout.splitlines()[-1])["summary"]["matching"] == "offline"
     assert len(fake_matcher.calls) == 1

@@ -79,26 +79,13 @@ def test_ttl_per_kind(db: Path, clock: Clock, kind: str, value, days: float) -> 
         assert c.get("k") is MISSING
 
 
-def test_ttl_is_configurable(db: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANIVAULT_CACHE_TTL_SEARCH_DAYS", "2")
-    with TMDBCache(db, clock=clock) as c:
+def test_ttl_is_configurable(db: Path, clock: Clock) -> None:
+    with TMDBCache(db, clock=clock, ttl_days={"search": 2, "details": 30, "none": 1}) as c:
         c.put("k", "search/tv", {"results": [{"id": 1}]})
         clock.now += 2 * DAY
         assert c.get("k") is MISSING
     with TMDBCache(db, clock=clock, ttl_days={"search": 1, "details": 3, "none": 0.5}) as c:
         assert c.ttl["details"] == 3 * DAY
-
-
-def test_ttl_from_the_config_file_and_refused_when_negative(db: Path, clock: Clock) -> None:
-    from anivault import config
-    from anivault.errors import AniVaultError
-
-    config.set_value("cache_ttl_details_days", "10")
-    with TMDBCache(db, clock=clock) as c:
-        assert c.ttl["details"] == 10 * DAY and c.ttl["search"] == 7 * DAY
-    config.set_value("cache_ttl_none_days", "-1")
-    with pytest.raises(AniVaultError, match="cache_ttl_none_days"):
-        TMDBCache(db, clock=clock)
 
 
 def test_memory_index_answers_without_sqlite(db: Path, clock: Clock) -> None:
@@ -283,6 +270,6 @@ def test_threads_share_one_cache(db: Path) -> None:
 
 
 def test_default_location_is_the_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ANIVAULT_CACHE_DIR", str(tmp_path / "here"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "here"))
     with TMDBCache() as c:
-        assert c.path == tmp_path / "here" / "tmdb.sqlite"
+        assert c.path == tmp_path / "here" / "anivault" / "tmdb.sqlite"

@@ -252,12 +252,12 @@ def test_an_absolute_number_beyond_every_season_is_unplaced(client: TMDBClient) 
 # ---------------------------------------------------------------- the library entry points
 
 
-def test_match_records_keeps_order_and_reports(tmdb_env: TMDBServer) -> None:
+def test_match_records_keeps_order_and_reports(tmdb_env: TMDBServer, tmdb_settings) -> None:
     from anivault.monitor import Metrics
 
     records = [rec("Frieren", 1), Rec("/lib/font.ttf", None, "other"), rec(None, 3), rec("Naruto", 2)]
     metrics = Metrics()
-    pairs = list(match_records(records, metrics=metrics))
+    pairs = list(match_records(records, metrics=metrics, tmdb=tmdb_settings))
     assert [p[0] for p in pairs] == records
     assert pairs[0][1].id == 209867 and pairs[1][1] is None and pairs[2][1] is None and pairs[3][1].id == 46260
     # The shared counter names (monitor.metrics.REQUESTS …), as every stage and the bench read them.
@@ -270,7 +270,7 @@ def test_match_records_keeps_order_and_reports(tmdb_env: TMDBServer) -> None:
     assert metrics.expected is None  # the phase ended: no stale ETA
 
 
-def test_match_counters_grow_live_and_announce_the_total(tmdb_env: TMDBServer) -> None:
+def test_match_counters_grow_live_and_announce_the_total(tmdb_settings) -> None:
     """The live line's ETA and hit rate need the total and the counters during the match."""
     from anivault.match import match_files
     from anivault.monitor import Metrics
@@ -282,31 +282,33 @@ def test_match_counters_grow_live_and_announce_the_total(tmdb_env: TMDBServer) -
         seen.append((metrics.expected, metrics.counters["series_matched"], metrics.counters["requests"]))
 
     match_files([rec("Frieren", 1), rec("Naruto", 2), rec("Frieren", 2)], metrics=metrics,
-                progress=progress)
+                progress=progress, tmdb=tmdb_settings)
     assert [s[:2] for s in seen] == [(2, 1), (2, 2)]
     assert 0 < seen[0][2] <= seen[1][2]  # requests counted as they happen
 
 
-def test_match_files_second_run_is_all_cache_hits(tmdb_env: TMDBServer) -> None:
+def test_match_files_second_run_is_all_cache_hits(tmdb_env: TMDBServer, tmdb_settings) -> None:
     records = [rec(t, 1) for t in ("One Piece", "Bleach", "Death Note", "Vinland Saga")]
-    files, series, summary = match_files(records)
+    files, series, summary = match_files(records, tmdb=tmdb_settings)
     assert summary["matched"] == 4 and summary["requests"] == tmdb_env.count()
-    files, series, summary = match_files(records)
+    files, series, summary = match_files(records, tmdb=tmdb_settings)
     assert summary["requests"] == 0 and summary["hit_rate"] == 1.0
     assert tmdb_env.count() == 8  # one search and one details per series, ever
     assert sorted(s.tmdb_title for s in series) == ["Bleach", "Death Note", "One Piece", "Vinland Saga"]
 
 
-def test_offline_without_cache_leaves_files_unmatched(tmdb_env: TMDBServer) -> None:
-    files, _, summary = match_files([rec("One Piece", 1)], offline=True)
+def test_offline_without_cache_leaves_files_unmatched(tmdb_env: TMDBServer, tmdb_settings) -> None:
+    files, _, summary = match_files([rec("One Piece", 1)], offline=True, tmdb=tmdb_settings)
     assert files[0].match is None and "offline" in files[0].reason
     assert summary["cache_only"] and tmdb_env.count() == 0
 
 
-def test_language_is_part_of_every_request(tmdb_env: TMDBServer) -> None:
-    match_files([rec("One Piece", 1)], language="de-DE")
+def test_language_is_part_of_every_request(tmdb_env: TMDBServer, tmdb_settings) -> None:
+    from dataclasses import replace
+
+    match_files([rec("One Piece", 1)], tmdb=replace(tmdb_settings, language="de-DE"))
     assert {r.params["language"] for r in tmdb_env.requests()} == {"de-DE"}
-    match_files([rec("One Piece", 1)], language="en-US")
+    match_files([rec("One Piece", 1)], tmdb=replace(tmdb_settings, language="en-US"))
     assert tmdb_env.count() == 4  # another language, other cache keys
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from anivault import organize
+from anivault import fileops
 from anivault.journal import journal_dir, load
-from anivault.organize import PlanOptions, apply_plan, file_hash, plan_organize
+from anivault.fileops import file_hash
+from anivault.organize import PlanOptions, apply_plan, plan_organize
 from organize_support import episode, manifest, record, write
 
 
@@ -55,7 +56,7 @@ def test_every_action_puts_files_in_place(tmp_path: Path, action: str) -> None:
 
 def test_intents_are_durable_before_any_file_is_touched(tmp_path: Path, monkeypatch) -> None:
     plan, _, _ = plan_for(tmp_path, n=4)
-    real = organize.do_action
+    real = fileops.do_action
     seen = []
 
     def checked(action, src, dst, tmp, mtime_ns=None):
@@ -65,7 +66,7 @@ def test_intents_are_durable_before_any_file_is_touched(tmp_path: Path, monkeypa
         seen.append(src)
         return real(action, src, dst, tmp, mtime_ns)
 
-    monkeypatch.setattr(organize, "do_action", checked)
+    monkeypatch.setattr(fileops, "do_action", checked)
     report = apply_plan(plan, batch=3)
     assert report.done == 8 and len(seen) == 8
 
@@ -106,7 +107,7 @@ def test_full_disk_during_a_copy_stops_the_run_and_leaves_no_partial_file(tmp_pa
         written.append(len(data))
         f.write(data)
 
-    monkeypatch.setattr(organize, "_write_chunk", enospc)
+    monkeypatch.setattr(fileops, "_write_chunk", enospc)
     report = apply_plan(plan, batch=100)
     assert report.aborted.startswith("disk full")
     assert report.done == 2
@@ -136,14 +137,14 @@ def test_permission_denied_source_is_reported_and_the_run_goes_on(tmp_path: Path
 def test_unreadable_source_is_reported_whoever_runs_it(tmp_path: Path, monkeypatch) -> None:
     plan, _, _ = plan_for(tmp_path)
     denied = plan.entries[1].src
-    real = organize.fingerprint
+    real = fileops.fingerprint
 
     def fingerprint(path, size):
         if path == denied:
             raise PermissionError(errno.EACCES, "Permission denied", path)
         return real(path, size)
 
-    monkeypatch.setattr(organize, "fingerprint", fingerprint)
+    monkeypatch.setattr(fileops, "fingerprint", fingerprint)
     report = apply_plan(plan)
     assert report.failed == [(denied, "cannot read source: Permission denied")]
     assert os.path.exists(denied) and report.done == 5

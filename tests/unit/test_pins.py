@@ -41,7 +41,7 @@ def test_pins_round_trip_in_the_data_dir(tmp_path: Path) -> None:
     assert len(pins) == 0
     pins.add(make_pin(str(folder), 1429, season=2, offset=-25))
     pins.add(make_pin("Kimi no Na wa", 372058, movie=True))
-    assert pins.save() == default_path() and default_path().parent.name == "data"
+    assert pins.save() == default_path() and default_path().parent.name == "anivault"
     again = Pins.load()
     assert [(p.target, p.is_path, p.tmdb_id) for p in again] == [(str(folder), True, 1429),
                                                                  ("Kimi no Na wa", False, 372058)]
@@ -113,11 +113,12 @@ def test_a_pin_to_a_missing_id_is_unmatched_with_the_reason(client: TMDBClient) 
     assert files[0].match is None and "pinned TMDB tv 999999 does not exist" in files[0].reason
 
 
-def test_pins_in_the_data_dir_are_honoured_by_default(tmdb_env: TMDBServer) -> None:
+def test_pins_in_the_data_dir_are_honoured_by_default(tmdb_settings) -> None:
     pins = Pins.load()
     pins.add(make_pin("Totally Different Words", 1429, order="absolute"))
     pins.save()
-    files, series, _ = match_files([rec("/a/x - 3.mkv", "Totally Different Words", 3, season=2)])
+    files, series, _ = match_files([rec("/a/x - 3.mkv", "Totally Different Words", 3, season=2)],
+                                   tmdb=tmdb_settings)
     m = files[0].match
     assert (m.id, m.season, m.episode, m.absolute, m.order) == (1429, 1, 28, 28, "absolute")
     assert series[0].to_dict()["pinned"] == "Totally Different Words"

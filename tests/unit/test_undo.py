@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from anivault import organize
+from anivault import fileops
 from anivault.cli import cli
 from anivault.errors import AniVaultError, RefusedError
 from anivault.journal import Journal, find_op, journal_dir
@@ -102,7 +102,7 @@ def test_unknown_and_ambiguous_operation_ids(tmp_path: Path) -> None:
 
 def _interrupt(plan, after: int, monkeypatch) -> None:
     """Apply ``plan`` but die (like SIGKILL) right after ``after`` file operations."""
-    real = organize.do_action
+    real = fileops.do_action
     count = [0]
 
     class Killed(BaseException):
@@ -114,10 +114,10 @@ def _interrupt(plan, after: int, monkeypatch) -> None:
         count[0] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(organize, "do_action", dying)
+    monkeypatch.setattr(fileops, "do_action", dying)
     with pytest.raises(Killed):
         apply_plan(plan, batch=3)
-    monkeypatch.setattr(organize, "do_action", real)
+    monkeypatch.setattr(fileops, "do_action", real)
 
 
 def _mark_dead(monkeypatch) -> None:
@@ -156,7 +156,7 @@ def test_settle_finishes_a_move_killed_between_link_and_unlink(tmp_path: Path) -
     os.link(src, dst)
     st = os.stat(src)
     intent = {"a": "move", "src": str(src), "dst": str(dst), "tmp": str(tmp_path / "out" / ".t.part"),
-              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": organize.fingerprint(str(src), st.st_size)}
+              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": fileops.fingerprint(str(src), st.st_size)}
     assert settle(intent) is True
     assert not src.exists() and dst.read_bytes() == b"x" * 10
 
@@ -166,7 +166,7 @@ def test_settle_discards_a_half_copy(tmp_path: Path) -> None:
     tmp = write(tmp_path / "out" / ".anivault-x-1.part", b"x" * 10)
     st = os.stat(src)
     intent = {"a": "copy", "src": str(src), "dst": str(tmp_path / "out" / "b.mkv"), "tmp": str(tmp),
-              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": organize.fingerprint(str(src), st.st_size)}
+              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": fileops.fingerprint(str(src), st.st_size)}
     assert settle(intent) is False
     assert not tmp.exists() and not (tmp_path / "out" / "b.mkv").exists() and src.exists()
 
@@ -176,7 +176,7 @@ def test_settle_does_not_claim_someone_elses_file(tmp_path: Path) -> None:
     dst = write(tmp_path / "out" / "b.mkv", b"theirs")
     st = os.stat(src)
     intent = {"a": "move", "src": str(src), "dst": str(dst), "tmp": "", "size": st.st_size,
-              "mtime_ns": st.st_mtime_ns, "fp": organize.fingerprint(str(src), st.st_size)}
+              "mtime_ns": st.st_mtime_ns, "fp": fileops.fingerprint(str(src), st.st_size)}
     assert settle(intent) is False
     assert src.exists() and dst.read_bytes() == b"theirs"
 

@@ -12,8 +12,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import config
 from ..errors import UsageError
+from ..settings import default_cache_dir
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Library:
 
 def demo_library(files: int, seed: int = 1, cache_dir: str | None = None) -> Library:
     """The cached demo of ``files`` files, generating it when missing or incomplete."""
-    home = config.cache_dir(cache_dir) / "bench" / f"demo-{files}-seed{seed}"
+    home = Path(cache_dir or default_cache_dir()) / "bench" / f"demo-{files}-seed{seed}"
     marker, root = home / "summary.json", home / "library"
     if marker.is_file() and root.is_dir():
         summary = json.loads(marker.read_text(encoding="utf-8"))
