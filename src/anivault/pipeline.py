@@ -26,12 +26,15 @@ def matching_source(tmdb: TMDBSettings) -> str:
 
 def with_matches(records: Iterable[Any], *, offline: bool, metrics: Metrics,
                  warn: Callable[[str], None], tmdb: TMDBSettings | None = None,
-                 min_confidence: float | None = None) -> tuple[Iterable[Any], str]:
+                 min_confidence: float | None = None, order: str | None = None,
+                 episode_titles: bool = False, pins: Any = None) -> tuple[Iterable[Any], str]:
     """``(record, match)`` pairs when TMDB (or its cache alone) can answer; else the records as they are.
 
     Returns the items and how they were matched: "tmdb", "cache" or "offline".
     A file the matcher cannot place keeps its parsed name. ``tmdb`` (default:
-    TMDBSettings()) says where the cache is and which credentials to use.
+    TMDBSettings()) says where the cache is and which credentials to use; ``order``
+    ("tmdb", "absolute", "group:<id>"), ``episode_titles`` (fetch TMDB's episode names)
+    and ``pins`` (default: the user data dir's) go to the matcher.
     """
     if offline:
         return records, "offline"
@@ -40,14 +43,16 @@ def with_matches(records: Iterable[Any], *, offline: bool, metrics: Metrics,
     if source == "offline":
         return records, source
     return match_records(records, offline=source == "cache", warn=warn, metrics=metrics, tmdb=tmdb,
-                         min_confidence=min_confidence), source
+                         min_confidence=min_confidence, order=order, episode_titles=episode_titles,
+                         pins=pins), source
 
 
 def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool = False,
                   metrics: Metrics | None = None, warn: Callable[[str], None] | None = None,
                   exclude: Iterable[str] = (), recursive: bool = True, use_index: bool = True,
                   on_record: Callable[[], None] | None = None, cache_dir: str | None = None,
-                  tmdb: TMDBSettings | None = None, min_confidence: float | None = None) -> Plan:
+                  tmdb: TMDBSettings | None = None, min_confidence: float | None = None,
+                  order: str | None = None, pins: Any = None) -> Plan:
     """Scan ``roots``, match when TMDB is configured (unless ``offline``), and plan.
 
     ``cache_dir`` holds the scan index; ``tmdb`` configures matching (see with_matches)."""
@@ -60,8 +65,9 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
     records: Iterable[Any] = run
     if on_record is not None:
         records = _tapped(run, on_record)
+    titles = "{episode_title" in options.template or "{episode_title" in options.movie_template
     items, source = with_matches(records, offline=offline, metrics=metrics, warn=warn, tmdb=tmdb,
-                                 min_confidence=min_confidence)
+                                 min_confidence=min_confidence, order=order, episode_titles=titles, pins=pins)
     plan = plan_organize(items, options, offline=source == "offline", metrics=metrics)
     plan.matching = source
     return plan
