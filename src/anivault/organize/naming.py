@@ -58,6 +58,8 @@ def fields_of(src: _Source) -> dict[str, Any] | None:
             episode = m.episode
         if getattr(m, "season", None) is not None:
             season = m.season
+    if isinstance(episode, float) and not episode.is_integer():
+        return None  # "S00E12.5" is no name a media server reads: only TMDB's season 0 entry names it
     year = (getattr(m, "year", None) if m else None) or (p.year if p else None)
     return {"title": title, "year": year, "season": 1 if season is None else season,
             "episode": episode, "episode_end": episode_end,
