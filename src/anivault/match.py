@@ -1,10 +1,9 @@
 """Matching: parsed release names → TMDB series or movie, season and episode.
 
 Files are grouped by (normalized title, year, kind) so each series is
-searched once, however many files it has. A group's title is searched as TV
-(or as a movie for movies), the other kind as a fallback, and shortened word
-by word when nothing fits; titles.py scores the candidates. A pin (pins.py)
-decides a series without a search. Each file's season and episode are then
+searched once (search.py), however many files it has, and titles are cleaned
+and folded once per distinct title. A pin (pins.py) decides a series without
+a search. Each file's season and episode are then
 placed on TMDB's structure by numbering.py (merged or split cours, absolute
 numbers, specials in season 0) and renumbered for the run's order; a file
 that cannot be placed is unmatched, with the reason.
@@ -15,7 +14,6 @@ import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .errors import CredentialsError
@@ -24,9 +22,8 @@ from .monitor import Metrics
 from .monitor.metrics import CACHE_HITS, CACHE_MISSES, REQUESTS, RETRIES
 from .numbering import (Episode, Layout, Placement, check_order, in_order, parse_date, place_numbered,
                         place_special, to_absolute)
-from .titles import (DETAIL_CANDIDATES, DROPPED_WORD, SURE_TITLE, Candidate, Cleaned,  # noqa: F401
-                     alternative_titles, clean_title, fold, score, shortened, special_name, title_similarity,
-                     year_score)
+from .search import Search, Series, cleaned_title
+from .titles import clean_title, fold, shortened, special_name, title_similarity, year_score  # noqa: F401
 from .tmdb import TMDBClient, TMDBError, TMDBSettings
 
 DEFAULT_MIN_CONFIDENCE = 0.6  # below it a file stays unmatched (setting min_confidence)
@@ -53,38 +50,6 @@ class Match(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         return self._asdict()
-
-
-@dataclass
-class Series:
-    """One resolved group of files: the TMDB entry (or why there is none)."""
-
-    title: str  # as the files name it
-    year: int | None
-    media_type: str
-    query: str
-    id: int | None = None
-    tmdb_title: str | None = None
-    original_title: str | None = None
-    tmdb_year: int | None = None
-    confidence: float = 0.0
-    reason: str | None = None
-    files: int = 0
-    seasons: set[int] = field(default_factory=set)
-    details: dict[str, Any] | None = field(default=None, repr=False)
-    pin: Any = field(default=None, repr=False)  # the Pin that decided this series, if any
-    layout: Layout | None = field(default=None, repr=False)
-
-    @property
-    def matched(self) -> bool:
-        return self.id is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "year": self.year, "media_type": self.media_type, "query": self.query,
-                "id": self.id, "tmdb_title": self.tmdb_title, "original_title": self.original_title,
-                "tmdb_year": self.tmdb_year, "confidence": self.confidence, "reason": self.reason,
-                "files": self.files, "seasons": sorted(self.seasons),
-                "pinned": self.pin.target if self.pin else None}
 
 
 class FileMatch(NamedTuple):
@@ -152,12 +117,6 @@ SPECIAL_EXTRAS = frozenset({"ova", "oad", "ona", "sp", "special", "specials", "r
 
 
 @functools.lru_cache(maxsize=MEMO_LIMIT)
-def cleaned_title(title: str) -> Cleaned:
-    """clean_title, once per distinct title (every episode of a series repeats it)."""
-    return clean_title(title)
-
-
-@functools.lru_cache(maxsize=MEMO_LIMIT)
 def _title_key(title: str, year: int | None, kind: str) -> tuple[str, int | None, str]:
     media = {"movie": "movie", "extra": "extra"}.get(kind, "tv")
     return fold(cleaned_title(title).query), year, media
@@ -175,6 +134,7 @@ class Matcher:
                  *, pins: Any = None, order: str = "tmdb", episode_titles: bool = False) -> None:
         self.client = client
         self.min_confidence = min_confidence
+        self.search = Search(client, min_confidence)
         self.workers = workers or max(2, client.limiter.concurrency * 2)
         self.pins = pins
         self.order = check_order(order)
@@ -324,100 +284,12 @@ class Matcher:
 
     # ---- one series
 
-    def resolve_pinned(self, pin: Any, title: str, year: int | None) -> Series:
-        """The pinned TMDB entry: no search, only its details."""
-        media = "movie" if pin.movie else "tv"
-        series = Series(title=title, year=year, media_type=media, query=cleaned_title(title).query, pin=pin)
-        try:
-            details = self.client.movie(pin.tmdb_id) if pin.movie else self.client.tv(pin.tmdb_id)
-        except CredentialsError:
-            raise
-        except TMDBError as e:
-            series.reason = f"pinned TMDB {media} {pin.tmdb_id}: {e.message}"
-            return series
-        if not details:
-            series.reason = f"pinned TMDB {media} {pin.tmdb_id} does not exist (`anivault unpin`, then pin again)"
-            return series
-        c = Candidate(details, media, details=details)
-        series.id, series.tmdb_title, series.original_title = pin.tmdb_id, c.name, c.original_name
-        series.tmdb_year, series.confidence, series.details = c.year, 1.0, details
-        return series
-
     def resolve(self, title: str, year: int | None, media: str) -> Series:
-        """Search, score and pick the TMDB entry for one title; never raises for TMDB trouble but a 401."""
-        cleaned = cleaned_title(title)
-        series = Series(title=title, year=year, media_type=media, query=cleaned.query)
-        try:
-            best = self._search_best(cleaned, year, media)
-        except CredentialsError:
-            raise
-        except TMDBError as e:
-            series.reason = e.message
-            return series
-        if best is None:
-            series.reason = f"no TMDB result for {cleaned.query!r}"
-            return series
-        if best.confidence < self.min_confidence:
-            series.reason = (f"best candidate {best.name!r} (id {best.id}) scored {best.confidence:.2f}, "
-                             f"below --min-confidence {self.min_confidence:.2f}")
-            return series
-        series.id, series.media_type = best.id, best.media_type
-        series.tmdb_title, series.original_title = best.name, best.original_name
-        series.tmdb_year, series.confidence, series.details = best.year, best.confidence, best.details
-        return series
+        """Search, score and pick the TMDB entry for one title (search.py)."""
+        return self.search.resolve(title, year, media)
 
-    def _search_best(self, cleaned: Cleaned, year: int | None, media: str) -> Candidate | None:
-        """The best candidate over the searches needed: the title as TV and movie, then shorter.
-
-        The year is not sent at first: a TV year is often a later season's and a
-        movie's a re-release's, so the year scores candidates instead, and every
-        group of one title shares one search. Only when that page was full (more
-        results than one page) without a fit is the year used as TMDB's filter.
-        """
-        other = "movie" if media == "tv" else "tv"
-        best: Candidate | None = None
-        words = len(cleaned.query.split())
-        for query in [cleaned.query, *shortened(cleaned.query)]:
-            # A shortened query is compared as shortened, at a price per dropped word.
-            target = cleaned._replace(query=query, folded=fold(query))
-            penalty = max(0.8, 1 - DROPPED_WORD * (words - len(query.split())))
-            for kind in (media, other):
-                candidates, crowded = self._search(kind, query, None)
-                tries = [candidates]
-                for found_in in tries:
-                    found = self._best_of(found_in, target, year, penalty)
-                    if found and (best is None or found.confidence > best.confidence):
-                        best = found
-                    if best and best.confidence >= self.min_confidence:
-                        return best
-                    if crowded and year and found_in is candidates:
-                        tries.append(self._search(kind, query, year)[0])
-        return best
-
-    def _search(self, kind: str, query: str, year: int | None) -> tuple[list[Candidate], bool]:
-        """The first page's candidates, and whether TMDB had more than that page."""
-        page = self.client.search_tv(query, year) if kind == "tv" else self.client.search_movie(query, year)
-        results = [r for r in (page or {}).get("results") or [] if r.get("id") is not None]
-        crowded = (page or {}).get("total_results", 0) > len((page or {}).get("results") or [])
-        return [Candidate(r, kind) for r in results], crowded
-
-    def _best_of(self, candidates: list[Candidate], cleaned: Cleaned, year: int | None,
-                 penalty: float = 1.0) -> Candidate | None:
-        if not candidates:
-            return None
-        for c in candidates:
-            score(c, cleaned, year, penalty)
-        # Stable sort: among equals TMDB's own order (relevance, popularity) decides.
-        ranked = sorted(candidates, key=lambda c: -c.confidence)
-        top = ranked[0]
-        unsure = top.title_score < SURE_TITLE
-        to_detail = ranked[:DETAIL_CANDIDATES] if unsure else [top]
-        if top.media_type == "movie" and not unsure:
-            return top  # a movie needs no details: title, year and id are in the search result
-        for c in to_detail:
-            c.details = self.client.tv(c.id) if c.media_type == "tv" else self.client.movie(c.id)
-            score(c, cleaned, year, penalty)
-        return sorted(ranked, key=lambda c: -c.confidence)[0]
+    def resolve_pinned(self, pin: Any, title: str, year: int | None) -> Series:
+        return self.search.resolve_pinned(pin, title, year)
 
     # ---- one file
 

@@ -138,7 +138,7 @@ class Pins:
         return file
 
     def _index(self) -> None:
-        from .match import clean_title, fold
+        from .titles import clean_title, fold
 
         self._fold = lambda title: fold(clean_title(title).query)
         self._by_title = {self._fold(p.target): p for p in self._pins if not p.is_path}
