@@ -14,6 +14,7 @@ import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .errors import CredentialsError
@@ -407,7 +408,7 @@ def match_records(records: Iterable[Any], **kw: Any) -> Iterator[tuple[Any, Matc
         yield fm.record, fm.match
 
 
-def match_files(records: Iterable[Any], **kw: Any) -> tuple[list[FileMatch], list[Series], dict[str, Any]]:
+def match_files(records: Iterable[Any], **kw: Any) -> tuple[list[FileMatch], list[Series], MatchSummary]:
     """Match every record: (files with reasons, the series, the run summary). Holds every file:
     for `anivault match`'s report; pipelines use resolve_records."""
     report: dict[str, Any] = {}
@@ -471,9 +472,9 @@ def resolve_records(records: Iterable[Any], *, client: TMDBClient | None = None,
             metrics.add_time("match", matcher.busy_s, tally.files)
             live.sync(final=True)
             metrics.expect(None)
-            metrics.merge({"matched": summary["matched"], "unmatched": summary["unmatched"]})
+            metrics.merge({"matched": summary.matched, "unmatched": summary.unmatched})
         if own and client.cache is not None:
-            client.cache.record_run(summary["requests"], summary["cache_hits"], summary["cache_misses"])
+            client.cache.record_run(summary.requests, summary.cache_hits, summary.cache_misses)
         if report is not None:
             report.update(series=matcher.series, summary=summary)
     finally:
@@ -495,10 +496,14 @@ class _Tally:
             self.candidates += 1
             self.matched += fm.match is not None
 
-    def summary(self, client: TMDBClient, series: list[Series]) -> dict[str, Any]:
-        return {"files": self.files, "candidates": self.candidates, "matched": self.matched,
-                "unmatched": self.candidates - self.matched, "series": len(series),
-                "series_matched": sum(1 for s in series if s.matched), **client.summary()}
+    def summary(self, client: TMDBClient, series: list[Series]) -> "MatchSummary":
+        c = client.summary()
+        return MatchSummary(files=self.files, candidates=self.candidates, matched=self.matched,
+                            unmatched=self.candidates - self.matched, series=len(series),
+                            series_matched=sum(1 for s in series if s.matched), requests=c["requests"],
+                            retries=c["retries"], rate_limited=c["rate_limited"], cache_hits=c["cache_hits"],
+                            cache_misses=c["cache_misses"], hit_rate=c["hit_rate"], cache_only=c["cache_only"],
+                            client=c)
 
 
 SERIES_DONE = "series_matched"  # series resolved so far (a match or a reason): the match phase's progress
@@ -534,7 +539,32 @@ class _LiveCounters:
             self.metrics.merge(delta)
 
 
-def run_summary(client: TMDBClient, files: list[FileMatch], series: list[Series]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MatchSummary:
+    """One match run: files and series placed, and the TMDB client's counters."""
+
+    files: int
+    candidates: int  # files with a parsed name
+    matched: int
+    unmatched: int
+    series: int
+    series_matched: int
+    requests: int
+    retries: int
+    rate_limited: int
+    cache_hits: int
+    cache_misses: int
+    hit_rate: float | None
+    cache_only: bool  # offline, or the circuit breaker kept TMDB out
+    client: dict[str, Any] = field(default_factory=dict)  # every counter of TMDBClient.summary()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "candidates": self.candidates, "matched": self.matched,
+                "unmatched": self.unmatched, "series": self.series, "series_matched": self.series_matched,
+                **self.client}
+
+
+def run_summary(client: TMDBClient, files: list[FileMatch], series: list[Series]) -> MatchSummary:
     tally = _Tally()
     for fm in files:
         tally.add(fm)

@@ -8,7 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from anivault import config
+from anivault import settings
 from anivault.cli import cli
 from anivault.errors import AniVaultError, CredentialsError, RefusedError
 
@@ -61,12 +61,12 @@ def test_unknown_option_is_a_usage_error(runner) -> None:
 
 
 def test_config_precedence_flags_env_file_defaults(monkeypatch) -> None:
-    assert config.settings()["rate"] == 35.0
-    config.set_value("rate", "20")
-    assert config.settings()["rate"] == 20.0
+    assert settings.resolve().rate == 35.0
+    settings.set_value("rate", "20")
+    assert settings.resolve().rate == 20.0
     monkeypatch.setenv("ANIVAULT_RATE", "10")
-    assert config.settings()["rate"] == 10.0
-    assert config.settings(rate=5)["rate"] == 5.0
+    assert settings.resolve().rate == 10.0
+    assert settings.resolve({"rate": 5}).rate == 5.0
 
 
 def test_config_set_show_masks_secrets(runner) -> None:
@@ -76,7 +76,7 @@ def test_config_set_show_masks_secrets(runner) -> None:
     assert "s3cr3t-key" not in shown.output
     assert json.loads(shown.stdout)["tmdb_api_key"] == "***"
     if os.name == "posix":
-        assert config.config_path().stat().st_mode & 0o077 == 0
+        assert settings.config_path().stat().st_mode & 0o077 == 0
 
 
 def test_config_set_unknown_key_is_usage_error(runner) -> None:
@@ -87,11 +87,11 @@ def test_config_set_unknown_key_is_usage_error(runner) -> None:
 
 def test_bad_value_type_is_usage_error(runner) -> None:
     result = runner.invoke(cli, ["config", "set", "rate", "fast"])
-    assert result.exit_code == 2 and "not a float" in result.stderr
+    assert result.exit_code == 2 and "setting rate='fast'" in result.stderr and "is not a number" in result.stderr
 
 
 def test_corrupt_config_file_is_one_line_error(runner) -> None:
-    path = config.config_path()
+    path = settings.config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("rate = = 3\n")
     result = runner.invoke(cli, ["config", "show"])
@@ -100,4 +100,4 @@ def test_corrupt_config_file_is_one_line_error(runner) -> None:
 
 
 def test_config_path_honours_env(runner) -> None:
-    assert runner.invoke(cli, ["config", "path"]).stdout.strip() == str(config.config_path())
+    assert runner.invoke(cli, ["config", "path"]).stdout.strip() == str(settings.config_path())

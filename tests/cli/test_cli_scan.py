@@ -115,7 +115,7 @@ def test_demo_json_summary(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_warnings_are_capped_on_stderr(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import anivault.cli as cli_module
+    import anivault.cli.scan as cli_module
 
     monkeypatch.setattr(cli_module, "WARNINGS_SHOWN", 3)
     for n in range(7):

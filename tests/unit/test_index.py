@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import anivault.index
-from anivault import config
+from anivault.settings import default_cache_dir
 from anivault.index import FILENAME, Index, decode_parsed, encode_parsed
 from anivault.models import ParsedName
 from anivault.scan import scan
@@ -44,7 +44,7 @@ def run_scan(root: Path, **kwargs):
 
 
 def index_path() -> Path:
-    return config.cache_dir() / FILENAME
+    return default_cache_dir() / FILENAME
 
 
 def test_second_scan_reuses_every_parse(library: Path) -> None:

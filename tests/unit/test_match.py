@@ -290,9 +290,9 @@ def test_match_counters_grow_live_and_announce_the_total(tmdb_settings) -> None:
 def test_match_files_second_run_is_all_cache_hits(tmdb_env: TMDBServer, tmdb_settings) -> None:
     records = [rec(t, 1) for t in ("One Piece", "Bleach", "Death Note", "Vinland Saga")]
     files, series, summary = match_files(records, tmdb=tmdb_settings)
-    assert summary["matched"] == 4 and summary["requests"] == tmdb_env.count()
+    assert summary.matched == 4 and summary.requests == tmdb_env.count()
     files, series, summary = match_files(records, tmdb=tmdb_settings)
-    assert summary["requests"] == 0 and summary["hit_rate"] == 1.0
+    assert summary.requests == 0 and summary.hit_rate == 1.0
     assert tmdb_env.count() == 8  # one search and one details per series, ever
     assert sorted(s.tmdb_title for s in series) == ["Bleach", "Death Note", "One Piece", "Vinland Saga"]
 
@@ -300,7 +300,7 @@ def test_match_files_second_run_is_all_cache_hits(tmdb_env: TMDBServer, tmdb_set
 def test_offline_without_cache_leaves_files_unmatched(tmdb_env: TMDBServer, tmdb_settings) -> None:
     files, _, summary = match_files([rec("One Piece", 1)], offline=True, tmdb=tmdb_settings)
     assert files[0].match is None and "offline" in files[0].reason
-    assert summary["cache_only"] and tmdb_env.count() == 0
+    assert summary.cache_only and tmdb_env.count() == 0
 
 
 def test_language_is_part_of_every_request(tmdb_env: TMDBServer, tmdb_settings) -> None:

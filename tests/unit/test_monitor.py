@@ -271,7 +271,7 @@ def test_live_status_shows_rate_eta_rss_and_hit_rate() -> None:
 
 
 def test_live_status_leaves_out_a_rate_the_command_shows() -> None:
-    from anivault import ui
+    from anivault.cli import progress as ui
 
     m = Metrics()
     run = RunMonitor(m, interval=10).start("t")
@@ -285,7 +285,7 @@ def test_live_status_leaves_out_a_rate_the_command_shows() -> None:
 
 
 def test_progress_line_carries_the_run_status(monkeypatch) -> None:
-    from anivault import ui
+    from anivault.cli import progress as ui
 
     m = Metrics()
     run = RunMonitor(m, interval=10).start("t")

@@ -58,7 +58,7 @@ def test_a_match_overrides_the_parsed_name_and_maps_absolute_numbers(tmp_path: P
     plan = plan_organize([(r, match)], PlanOptions(dest=str(dst), windows=False), offline=False)
     assert rel(plan.entries[0], dst) == os.path.join("Attack on Titan (2013)", "Season 02",
                                                      "Attack on Titan - S02E05-E06.mkv")
-    assert plan.summary()["offline"] is False
+    assert plan.summary().offline is False
 
 
 def test_unnameable_videos_stay_and_say_why(tmp_path: Path) -> None:

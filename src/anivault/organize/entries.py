@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 from .. import names
@@ -106,13 +106,32 @@ class Plan:
     def todo(self) -> list[PlanEntry]:
         return [e for e in self.entries if e.status == TODO]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> "PlanSummary":
         statuses = Counter(e.status for e in self.entries)
-        return {"entries": len(self.entries), "todo": statuses.get(TODO, 0),
-                "bytes": sum(e.size for e in self.entries if e.status == TODO),
-                "statuses": dict(sorted(statuses.items())), "left_in_place": self.left_in_place,
-                "offline": self.offline, "matching": self.matching or ("offline" if self.offline else "tmdb"),
-                "action": self.options.action, "dest": self.options.dest}
+        return PlanSummary(entries=len(self.entries), todo=statuses.get(TODO, 0),
+                           bytes=sum(e.size for e in self.entries if e.status == TODO),
+                           statuses=dict(sorted(statuses.items())), left_in_place=self.left_in_place,
+                           offline=self.offline,
+                           matching=self.matching or ("offline" if self.offline else "tmdb"),
+                           action=self.options.action, dest=self.options.dest)
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """What a plan will do: files to organize, what stays and why, where they go."""
+
+    entries: int
+    todo: int
+    bytes: int  # of the files to organize
+    statuses: dict[str, int]  # status -> entries
+    left_in_place: int  # non-media files not planned at all
+    offline: bool
+    matching: str  # "tmdb", "cache" or "offline"
+    action: str
+    dest: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class _Source(NamedTuple):

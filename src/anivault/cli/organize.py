@@ -1,0 +1,204 @@
+"""``anivault organize`` and ``anivault run``: plan where each file goes, and with --apply do it."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .options import organize_options
+
+FAILURES_SHOWN = 50  # on stderr; the summary has the exact count
+
+
+@click.command("organize")
+@click.argument("sources", nargs=-1, type=click.Path())
+@organize_options
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help="Save the plan to FILE.")
+@click.option("--from-plan", type=click.Path(dir_okay=False, exists=True),
+              help="Use a saved plan (entries whose source changed since are refused).")
+@click.option("--resume", "resume_op", is_flag=False, flag_value="", default=None, metavar="[OP]",
+              help="Finish an interrupted run (the latest, or OP).")
+@click.option("--rollback", "rollback_op", is_flag=False, flag_value="", default=None, metavar="[OP]",
+              help="Undo an interrupted run (the latest, or OP).")
+@click.option("--format", "fmt", type=click.Choice(["tree", "table"]), default="tree", show_default=True,
+              help="How the dry run shows the plan.")
+def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan: str | None,
+                     resume_op: str | None, rollback_op: str | None, fmt: str, **kw: Any) -> None:
+    """Plan where each file in SOURCES goes under --dest, and with --apply do it.
+
+    \b
+    Episodes: {title} ({year})/Season {season:02}/{title} - S{season:02}E{episode:02}[-E{episode_end:02}].{ext}
+    Movies:   {title} ({year})/{title} ({year}).{ext}   (under --movies-dest)
+    Fields: title year season episode episode_end ext group resolution version
+    episode_title crc32 source original tmdb_id; [sections] appear only when
+    all their fields are known. Nothing is ever overwritten; every applied run
+    is journaled and can be undone (`anivault undo --last`).
+    """
+    from ..errors import UsageError
+    from ..organize import read_plan, write_plan
+    from . import output
+    from .context import current_metrics
+    from .progress import counting_progress
+
+    if resume_op is not None or rollback_op is not None:
+        return _recover(resume_op, rollback_op, kw)
+    counts = {"scanned": 0, "applied": 0}
+    if from_plan:
+        plan = read_plan(from_plan)
+    else:
+        if not sources:
+            raise UsageError("organize needs SOURCES (or --from-plan FILE)",
+                             hint="e.g. anivault organize ~/Downloads --dest ~/Anime")
+        options = _plan_options(kw, sources)
+        _check_unfinished(options.roots, kw)
+        with counting_progress("planning", counts) as progress:
+            plan = _scan_plan(sources, options, kw, counts, progress)
+    if plan_file:
+        write_plan(plan, plan_file)
+    report = None
+    if kw["do_apply"]:
+        with counting_progress("organizing", counts) as progress:
+            report = _apply(plan, kw, counts, progress)
+    else:
+        with current_metrics().stage("output", items=len(plan.entries)):
+            output.render_plan(plan, kw["as_json"], fmt)
+    _finish(plan, report, kw)
+
+
+@click.command("run")
+@click.argument("sources", nargs=-1, required=True, type=click.Path())
+@organize_options
+def run_command(sources: tuple[str, ...], **kw: Any) -> None:
+    """Scan → match → plan → apply in one go, with one progress display and one summary.
+
+    A dry run unless --apply. Same options as `anivault organize`.
+    """
+    from .progress import counting_progress
+
+    options = _plan_options(kw, sources)
+    _check_unfinished(options.roots, kw)
+    counts = {"scanned": 0, "applied": 0}
+    with counting_progress("run", counts) as progress:
+        plan = _scan_plan(sources, options, kw, counts, progress)
+        report = _apply(plan, kw, counts, progress) if kw["do_apply"] else None
+    _finish(plan, report, kw)
+
+
+def _plan_options(kw: dict[str, Any], sources: tuple[str, ...]) -> Any:
+    from ..errors import UsageError
+    from ..organize import DEFAULT_MOVIE_TEMPLATE, DEFAULT_TEMPLATE, PlanOptions
+
+    if not kw["dest"]:
+        raise UsageError("--dest is required", hint="e.g. anivault organize ~/Downloads --dest ~/Anime")
+    s, target = kw["settings"], kw["target"]
+    return PlanOptions(dest=kw["dest"], movies_dest=kw["movies_dest"],
+                       template=s.template or DEFAULT_TEMPLATE,
+                       movie_template=s.movie_template or DEFAULT_MOVIE_TEMPLATE,
+                       keep_names=kw["keep_names"], duplicates=kw["duplicates"], conflict=kw["conflict"],
+                       action=kw["action"], colon_style=s.colon_style,
+                       windows=None if target == "auto" else target == "windows",
+                       long_paths=kw["long_paths"], sources=sources)
+
+
+def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], counts: dict[str, int],
+               progress: Any) -> Any:
+    from ..pipeline import scan_and_plan
+    from .context import current_metrics, warn
+
+    s = kw["settings"]
+
+    def tick() -> None:
+        counts["scanned"] += 1
+        if counts["scanned"] & 255 == 0:
+            progress.tick()
+
+    return scan_and_plan(sources, options, offline=kw["offline"], metrics=current_metrics(), warn=warn,
+                         exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick,
+                         cache_dir=s.cache_dir, tmdb=None if kw["offline"] else s.tmdb(),
+                         min_confidence=s.min_confidence)
+
+
+def _apply(plan: Any, kw: dict[str, Any], counts: dict[str, int], progress: Any) -> Any:
+    from ..organize import apply_plan
+    from .context import current_metrics, warn
+
+    def tick(n: int) -> None:
+        counts["applied"] += n
+        progress.tick()
+
+    return apply_plan(plan, prune_empty=kw["prune_empty"], batch=kw["batch"], metrics=current_metrics(),
+                      warn=warn, progress=tick, data_dir=kw["settings"].data_dir)
+
+
+def _check_unfinished(roots: list[str], kw: dict[str, Any]) -> None:
+    """An interrupted run on these roots: refuse to apply (exit 6), or say so before a dry run."""
+    from ..errors import AniVaultError
+    from ..organize import refuse_if_unfinished
+    from .context import warn
+
+    try:
+        refuse_if_unfinished(roots, kw["settings"].data_dir)
+    except AniVaultError as e:
+        if kw["do_apply"]:
+            raise
+        warn(str(e))
+
+
+def warn_failures(failures: list[tuple[str, str]]) -> None:
+    """Each failed file on stderr (the first FAILURES_SHOWN), all of them counted."""
+    from ..monitor.metrics import WARNINGS
+    from .context import current_metrics, warn
+
+    current_metrics().count(WARNINGS, len(failures))
+    for src, why in failures[:FAILURES_SHOWN]:
+        warn(f"{src}: {why}", counted=True)
+    if len(failures) > FAILURES_SHOWN:
+        warn(f"{len(failures) - FAILURES_SHOWN} more failures not shown ({len(failures)} in all)", counted=True)
+
+
+def _finish(plan: Any, report: Any, kw: dict[str, Any]) -> None:
+    """Summary (table or JSON), failures on stderr, and the exit code."""
+    from ..errors import EXIT_WARNINGS, AniVaultError
+    from ..organize import CONFLICT
+    from . import output
+    from .context import current_metrics
+
+    failures = report.failed if report is not None else []
+    warn_failures(failures)
+    output.render_organize_summary(plan.summary(), report, current_metrics().snapshot(), kw["as_json"])
+    if report is not None and report.aborted:
+        raise AniVaultError(f"the run stopped: {report.aborted}",
+                            hint=f"free space, then `anivault organize --resume {report.op}` "
+                                 f"or `anivault undo {report.op}`")
+    conflicts = any(e.status == CONFLICT for e in plan.entries)
+    if kw["strict"] and (failures or conflicts):
+        sys.exit(EXIT_WARNINGS)
+
+
+def _recover(resume_op: str | None, rollback_op: str | None, kw: dict[str, Any]) -> None:
+    """--resume (finish an interrupted run) or --rollback (undo it)."""
+    from ..errors import AniVaultError, UsageError
+    from ..undo import resume
+    from . import output
+    from .context import current_metrics, warn
+    from .progress import PhaseProgress
+    from .undo import undo_and_render
+
+    if resume_op is not None and rollback_op is not None:
+        raise UsageError("--resume and --rollback exclude each other", hint="choose one")
+    data_dir = kw["settings"].data_dir
+    if rollback_op is not None:
+        from ..journal import unfinished
+
+        op = rollback_op or next((s.op for s in reversed(unfinished(None, data_dir))), None)
+        if op is None:
+            raise AniVaultError("no interrupted operation to roll back",
+                                hint="`anivault undo --last` undoes the last run")
+        return undo_and_render(op, "rolling back", data_dir, kw["as_json"])
+    metrics = current_metrics()
+    with PhaseProgress("resuming") as progress:
+        report = resume(resume_op or None, metrics=metrics, warn=warn, data_dir=data_dir,
+                        prune_empty=kw["prune_empty"], batch=kw["batch"], progress=progress)
+    warn_failures(report.failed)
+    output.render_resume(report, metrics.snapshot(), metrics.elapsed, kw["as_json"])

@@ -1,0 +1,419 @@
+"""Everything the CLI shows: tables, summaries, warning lines, NDJSON. The only place that
+formats for a terminal.
+
+Untrusted text (file names, TMDB titles, plan entries, error messages carrying paths)
+passes :func:`escape` before it reaches a terminal, a pipe or a table: control characters
+(C0, DEL, C1), bidi overrides and isolates, zero-width characters and the BOM are shown
+visibly (``\\x1b``, ``\\u202e``) and rich never reads markup in them. NDJSON keeps every
+string exact: JSON escapes those same characters (``\\u001b``), so nothing raw reaches the
+terminal either. Tables are rich on a TTY and tab-separated lines otherwise.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from typing import Any, Iterable, Sequence, TextIO
+
+from ..monitor.run import human_bytes
+
+# C0 and DEL/C1 controls; bidi marks, embeddings, overrides and isolates; zero-width and
+# invisible formatting characters; line/paragraph separators; the BOM; lone surrogates
+# (the undecodable bytes of a non-UTF-8 name).
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e"
+                    "\u2060-\u206f\u3164\ufeff\ufff9-\ufffb\ud800-\udfff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the original byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(value: Any) -> str:
+    """``value`` as text that is safe to show: no character can act on the terminal."""
+    text = "" if value is None else str(value)
+    return UNSAFE.sub(_visible, text) if UNSAFE.search(text) else text
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def json_text(obj: Any) -> str:
+    """One JSON document; strings exact (unsafe characters JSON-escaped, not changed)."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+    return UNSAFE.sub(_json_escape, text)
+
+
+def json_line(obj: Any, out: TextIO | None = None) -> None:
+    """One NDJSON line."""
+    (out or sys.stdout).write(json_text(obj) + "\n")
+
+
+def is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def line(text: str = "", out: TextIO | None = None) -> None:
+    """One line of (escaped) text."""
+    (out or sys.stdout).write(escape(text) + "\n")
+
+
+def error_line(message: str) -> None:
+    line(f"anivault: error: {message}", sys.stderr)
+
+
+def warning_line(message: str) -> None:
+    line(f"anivault: warning: {message}", sys.stderr)
+
+
+def note_line(message: str) -> None:
+    line(f"anivault: {message}", sys.stderr)
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None,
+          out: TextIO | None = None) -> None:
+    """A rich table on a TTY; tab-separated lines with a header otherwise. Every cell escaped."""
+    out = out or sys.stdout
+    if is_tty(out):
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        t = Table(title=Text(escape(title)) if title else None)
+        for c in columns:
+            t.add_column(Text(escape(c)))
+        for r in rows:
+            t.add_row(*(Text(escape(v)) for v in r))
+        Console(file=out, markup=False, highlight=False, emoji=False).print(t)
+        return
+    out.write("\t".join(escape(c) for c in columns) + "\n")
+    for r in rows:
+        out.write("\t".join(escape(v) for v in r) + "\n")
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+# ---------------------------------------------------------------- shared rows
+
+
+def resource_rows(snapshot: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Time, the bottleneck and peak RSS: rows every summary table ends with."""
+    from ..monitor import kernel_peak_rss
+
+    if not snapshot:
+        return [("peak RSS", human_bytes(kernel_peak_rss()))]
+    rows = [("time", f"{snapshot['elapsed_s']:.2f} s"),
+            ("bottleneck", snapshot["bottleneck"]["sentence"])]
+    peak = snapshot.get("resources", {}).get("peak_rss") or kernel_peak_rss()
+    return rows + [("peak RSS", human_bytes(peak))]
+
+
+def time_and_peak(elapsed: float) -> str:
+    from ..monitor import kernel_peak_rss
+
+    return f"{elapsed:.2f} s, peak RSS {human_bytes(kernel_peak_rss())}"
+
+
+def episode_ranges(episodes: Iterable[int]) -> str:
+    """{1,2,3,5} -> "1-3, 5"."""
+    spans: list[list[int]] = []
+    for e in sorted(episodes):
+        if spans and spans[-1][1] == e - 1:
+            spans[-1][1] = e
+        else:
+            spans.append([e, e])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def render_run_report(report: dict[str, Any]) -> None:
+    """The diagnostics footer (--report): the bottleneck, each stage, memory."""
+    from ..monitor import format_report
+
+    resources = report.get("resources", {})
+    for text in format_report(report["bottleneck"]):
+        note_line(text)
+    memory = f"peak RSS {human_bytes(resources.get('peak_rss', 0))}"
+    if "traced_peak_bytes" in resources:
+        memory += f", traced peak {human_bytes(resources['traced_peak_bytes'])}"
+    if "leak" in resources:
+        memory += f"; {resources['leak']['sentence']}"
+    note_line(f"memory: {memory}")
+
+
+# ---------------------------------------------------------------- scan / parse / demo
+
+
+def render_scan_summary(summary: dict[str, Any], out: TextIO) -> None:
+    kinds = summary["by_kind"]
+    lookups = summary["index_hits"] + summary["index_misses"]
+    index = ("off (--no-cache)" if summary["index"] is None else
+             f"{summary['index_hits']:,} hits, {summary['index_misses']:,} misses"
+             + (f" ({summary['index_hits'] / lookups:.0%} reused)" if lookups else ""))
+    skipped = ", ".join(f"{n:,} {why}" for why, n in sorted(summary["skipped"].items())) or "none"
+    rows = [
+        ("files", f"{summary['files']:,} ({kinds['video']:,} video, {kinds['subtitle']:,} subtitle, "
+                  f"{kinds['other']:,} other)"),
+        ("size", human_bytes(summary["bytes"])),
+        ("series", f"{summary['series']:,}"),
+        ("folders", f"{summary['directories']:,}"),
+        ("skipped", skipped),
+        ("warnings", f"{summary['warnings']:,}"),
+        ("index", index),
+        ("time", f"{summary['seconds']:.2f} s ({summary['paths_per_min']:,} paths/min)"),
+        ("peak RSS", human_bytes(summary["peak_rss"])),
+    ]
+    table(["scan", ""], rows, title="Scan summary", out=out)
+
+
+def render_series_table(series: dict[tuple[str, Any], list[Any]]) -> None:
+    """Series found while scanning: (title, season) -> [episodes, videos, subtitles]."""
+    rows = [(title, _cell(season), episode_ranges(eps), videos, subs)
+            for (title, season), (eps, videos, subs) in
+            sorted(series.items(), key=lambda kv: (kv[0][0].casefold(), kv[0][1] or 0))]
+    table(["title", "season", "episodes", "videos", "subtitles"], rows, title="Series")
+
+
+def render_parse(names: Sequence[str], results: Sequence[Any], as_json: bool) -> None:
+    if as_json:
+        for name, r in zip(names, results):
+            json_line({"input": name, **r.to_dict()})
+    elif len(results) == 1:
+        fields = results[0].to_dict()
+        table(["field", "value"], [(k, ", ".join(v) if isinstance(v, list) else v)
+                                   for k, v in fields.items() if v not in (None, [])])
+    else:
+        columns = ["input", "title", "season", "episode", "kind", "group", "resolution", "ext"]
+        table(columns, [[n] + [_cell(getattr(r, c)) for c in columns[1:]] for n, r in zip(names, results)])
+
+
+def render_demo(summary: Any, directory: str, as_json: bool) -> None:
+    if as_json:
+        json_line(summary.to_dict())
+        return
+    kinds = summary.by_kind
+    line(f"created {summary.files:,} files ({kinds['video']:,} video, {kinds['subtitle']:,} subtitle, "
+         f"{kinds['other']:,} other) of {summary.series:,} series in {summary.directories:,} folders "
+         f"under {summary.root}")
+    note_line(f"next: anivault scan {directory}")
+
+
+# ---------------------------------------------------------------- match / cache
+
+
+def _tmdb_dict(match: Any) -> dict[str, Any] | None:
+    if match is None:
+        return None
+    return {k: v for k, v in match.to_dict().items() if k != "reason"} | (
+        {"note": match.reason} if match.reason else {})
+
+
+def render_match_files(files: Sequence[Any], series: Sequence[Any], as_json: bool) -> None:
+    """Every file (NDJSON), or the matched and unmatched series (tables)."""
+    if as_json:
+        for fm in files:
+            rec, p = fm.record, fm.record.parsed
+            json_line({"path": rec.path, "kind": rec.kind, "title": p.title if p else None,
+                       "season": p.season if p else None, "episode": p.episode if p else None,
+                       "tmdb": _tmdb_dict(fm.match), "reason": fm.reason})
+        return
+    found = sorted((s for s in series if s.matched), key=lambda s: (s.tmdb_title or "").casefold())
+    table(["title", "TMDB id", "year", "confidence", "files", "seasons"],
+          [(s.tmdb_title, f"{s.media_type}/{s.id}", s.tmdb_year, f"{s.confidence:.2f}", s.files,
+            episode_ranges(s.seasons)) for s in found], title="Matched series")
+    missed = sorted((s for s in series if not s.matched), key=lambda s: s.title.casefold())
+    if missed:
+        table(["title", "year", "files", "reason"], [(s.title, s.year, s.files, s.reason) for s in missed],
+              title="Unmatched")
+
+
+def render_match_summary(summary: Any, snapshot: dict[str, Any], as_json: bool) -> None:
+    """The summary: one JSON object (and the table on a terminal's stderr), or the table."""
+    if as_json:
+        json_line({"summary": {**summary.to_dict(), "metrics": snapshot}})
+        if is_tty(sys.stderr):
+            _match_summary_table(summary, snapshot, sys.stderr)
+    else:
+        _match_summary_table(summary, snapshot, sys.stdout)
+
+
+def _match_summary_table(s: Any, snapshot: dict[str, Any], out: TextIO) -> None:
+    rows = [
+        ("files", f"{s.files:,} ({s.candidates:,} with a parsed name)"),
+        ("matched", f"{s.matched:,} files, {s.series_matched:,} of {s.series:,} series"),
+        ("unmatched", f"{s.unmatched:,} files"),
+        ("requests", f"{s.requests:,} ({s.retries:,} retries, {s.rate_limited:,} rate-limited)"),
+        ("cache", f"{s.cache_hits:,} hits, {s.cache_misses:,} misses"
+                  + (f" ({s.hit_rate:.1%} hit rate)" if s.hit_rate is not None else "")),
+    ]
+    if s.cache_only:
+        rows.append(("mode", "cache-only (offline, or TMDB kept failing)"))
+    table(["match", ""], rows + resource_rows(snapshot), title="Match summary", out=out)
+
+
+def render_cache_warm(summary: Any, snapshot: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        json_line({"summary": {**summary.to_dict(), "metrics": snapshot}})
+        return
+    rate = summary.hit_rate
+    line(f"{summary.series_matched:,} of {summary.series:,} series cached with {summary.requests:,} requests "
+         f"({summary.cache_hits:,} already cached" + (f", {rate:.1%} hit rate" if rate is not None else "") + ")")
+
+
+def render_cache_stats(stats: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        json_line(stats)
+        return
+    table(["kind", "entries", "bytes", "expired", "hits"],
+          [(k, f"{v['entries']:,}", human_bytes(v["bytes"]), f"{v['expired']:,}", f"{v['hits']:,}")
+           for k, v in stats["by_kind"].items()], title=f"TMDB cache {stats['path']}")
+
+    def rate(r: dict[str, Any] | None) -> str:
+        if not r or r["hit_rate"] is None:
+            return "n/a"
+        return f"{r['hit_rate']:.1%} ({r['hits']:,} hits, {r['misses']:,} misses, {r['requests']:,} requests)"
+
+    table(["cache", ""], [
+        ("entries", f"{stats['entries']:,}"),
+        ("on disk", f"{human_bytes(stats['bytes_on_disk'])} (cap {human_bytes(stats['max_bytes'])})"),
+        ("hit rate, last run", rate(stats["last_run"])),
+        ("hit rate, lifetime", rate(stats["lifetime"]) + f" over {stats['lifetime']['runs']:,} runs"),
+    ])
+
+
+def render_cache_prune(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        json_line(result)
+    else:
+        line(f"removed {result['removed']:,} entries ({result['expired']:,} expired, "
+             f"{human_bytes(result['bytes'])}); {human_bytes(result['bytes_on_disk'])} on disk")
+
+
+def render_cache_clear(removed: int, path: Any) -> None:
+    line(f"cleared {removed:,} entries from {path}")
+
+
+# ---------------------------------------------------------------- organize / run / undo / history
+
+
+def render_plan(plan: Any, as_json: bool, fmt: str) -> None:
+    """The plan: NDJSON entries, or a tree (default) / table of where each file goes and what stays."""
+    from ..organize import TODO
+
+    if as_json:
+        for entry in plan.entries:
+            json_line(entry.to_dict())
+        return
+    if fmt == "table":
+        table(["status", "source", "destination", "reason"],
+              [(e.status, e.src, e.dst, e.reason) for e in plan.entries], title="Plan")
+        return
+    by_dir: dict[str, list[Any]] = {}
+    for e in plan.entries:
+        if e.status == TODO:
+            by_dir.setdefault(os.path.dirname(e.dst), []).append(e)
+    for directory in sorted(by_dir):
+        line(f"{directory}{os.sep}")
+        for e in sorted(by_dir[directory], key=lambda e: e.dst):
+            line(f"    {os.path.basename(e.dst)}  <-  {e.src}")
+    stays = [e for e in plan.entries if e.status != TODO]
+    if stays:
+        line("not organized:")
+        for e in stays:
+            line(f"    [{e.status}] {e.src}" + (f" ({e.reason})" if e.reason else ""))
+
+
+_MATCHING = {"tmdb": "TMDB", "cache": "TMDB cache only (no credentials)"}
+
+
+def render_organize_summary(summary: Any, report: Any, snapshot: dict[str, Any], as_json: bool) -> None:
+    """The plan's summary and, after --apply, what was done: one JSON object or a table."""
+    if as_json:
+        data = summary.to_dict()
+        if report is not None:
+            data["apply"] = report.to_dict()
+        json_line({"summary": {**data, "metrics": snapshot}})
+        return
+    stays = ", ".join(f"{n:,} {status}" for status, n in summary.statuses.items() if status != "todo") or "none"
+    rows = [("planned", f"{summary.todo:,} files to {summary.action} ({human_bytes(summary.bytes)}) "
+                        f"into {summary.dest}"),
+            ("not organized", stays),
+            ("left in place", f"{summary.left_in_place:,} other files"),
+            ("matching", _MATCHING.get(summary.matching, "offline (parsed names only)"))]
+    if report is None:
+        rows.append(("mode", "dry run: nothing was changed (add --apply to execute)"))
+    else:
+        rows += [("applied", f"{report.done:,} of {report.planned:,} ({human_bytes(report.bytes)})"),
+                 ("failed", f"{len(report.failed):,}"), ("operation", report.op or "none (nothing to do)")]
+        if report.pruned:
+            rows.append(("pruned", f"{report.pruned:,} empty folders"))
+        if report.done:
+            rows.append(("undo", f"anivault undo {report.op}"))
+    table(["organize", ""], rows + resource_rows(snapshot), title="Summary")
+
+
+def render_resume(report: Any, snapshot: dict[str, Any], elapsed: float, as_json: bool) -> None:
+    if as_json:
+        json_line({"summary": {"apply": report.to_dict(), "metrics": snapshot}})
+        return
+    line(f"resumed {report.op}: {report.done:,} of {report.planned:,} files done, {len(report.failed):,} failed "
+         f"(undo with `anivault undo {report.op}`); {time_and_peak(elapsed)}")
+
+
+def render_undo(report: Any, snapshot: dict[str, Any], elapsed: float, as_json: bool) -> None:
+    if as_json:
+        json_line({"summary": {**report.to_dict(), "metrics": snapshot}})
+        return
+    line(f"undid {report.op}: {report.undone:,} files put back, {report.already:,} had nothing to undo, "
+         f"{len(report.kept):,} left alone (changed since), {report.removed_dirs:,} folders removed"
+         + (f"; settled {report.settled:,} interrupted steps first" if report.settled else "")
+         + f"; {time_and_peak(elapsed)}")
+
+
+HISTORY_COLUMNS = ["op", "started", "action", "dest", "planned", "done", "failed", "undone", "status"]
+
+
+def render_history(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        for row in rows:
+            json_line(row)
+        return
+    table(HISTORY_COLUMNS, [[row[c] for c in HISTORY_COLUMNS] for row in rows], title="Operations")
+
+
+# ---------------------------------------------------------------- bench / config
+
+
+def render_bench(result: dict[str, Any], changes: Sequence[Any], threshold: float, as_json: bool) -> list[str]:
+    """The bench result; returns the not-like-for-like notes (the caller warns with them)."""
+    from ..bench import report
+
+    if as_json:
+        json_line(result)
+    else:
+        cfg = result["config"]
+        line(f"anivault {result['anivault']} (backend: {result['backend']}) bench: {cfg['files']:,} files, "
+             f"{cfg['repeat']} repeats, {result['platform']}, {result['cpus']} CPUs")
+        table(report.VARIANT_COLUMNS, report.variant_rows(result))
+        for text in report.ratio_lines(result):
+            line(text)
+    notes = list(result.get("compare", {}).get("notes", []))
+    if not as_json and "compare" in result:
+        for text in report.verdict_lines(changes, threshold):
+            line(text)
+    return notes
+
+
+def render_settings(values: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        json_line(values)
+    else:
+        table(["key", "value"], sorted(values.items()))

@@ -1,0 +1,51 @@
+"""``anivault undo`` and ``anivault history``: take an organize run back; list the runs."""
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .options import json_option, with_settings
+
+KEPT_SHOWN = 50  # on stderr; the summary has the exact count
+
+
+@click.command("undo")
+@click.argument("op_id", required=False)
+@click.option("--last", is_flag=True, help="Undo the latest operation.")
+@json_option("The result as one JSON object.")
+@with_settings(only=("data_dir",))
+def undo_command(op_id: str | None, last: bool, as_json: bool, settings: Any) -> None:
+    """Reverse an organize run (newest file first); files changed since are reported, not touched."""
+    from ..errors import UsageError
+
+    if bool(op_id) == last:
+        raise UsageError("name one operation: OPERATION_ID or --last", hint="`anivault history` lists them")
+    undo_and_render(op_id, "undoing", settings.data_dir, as_json)
+
+
+def undo_and_render(op_id: str | None, label: str, data_dir: str, as_json: bool) -> None:
+    from ..undo import undo
+    from . import output
+    from .context import current_metrics, warn
+    from .progress import PhaseProgress
+
+    metrics = current_metrics()
+    with PhaseProgress(label) as progress:
+        report = undo(op_id, metrics=metrics, warn=warn, progress=progress, data_dir=data_dir)
+    for path, why in report.kept[:KEPT_SHOWN]:
+        warn(f"left alone: {why}")
+    output.render_undo(report, metrics.snapshot(), metrics.elapsed, as_json)
+
+
+@click.command("history")
+@json_option("NDJSON: one object per operation.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the latest N.")
+@with_settings(only=("data_dir",))
+def history_command(as_json: bool, limit: int | None, settings: Any) -> None:
+    """Organize operations, oldest first: what ran, how far it got, whether it was undone."""
+    from ..journal import history
+    from . import output
+
+    rows = history(settings.data_dir)
+    output.render_history(rows[-limit:] if limit else rows, as_json)
