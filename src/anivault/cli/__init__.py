@@ -33,6 +33,9 @@ COMMANDS: dict[str, str] = {
     "history": "undo:history_command",
     "bench": "bench:bench_command",
     "config": "config:config_group",
+    "pin": "pin:pin_command",
+    "pins": "pin:pins_command",
+    "unpin": "pin:unpin_command",
 }
 
 

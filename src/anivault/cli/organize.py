@@ -113,10 +113,13 @@ def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], count
         if counts["scanned"] & 255 == 0:
             progress.tick()
 
+    from ..pins import Pins, default_path
+
     return scan_and_plan(sources, options, offline=kw["offline"], metrics=current_metrics(), warn=warn,
                          exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick,
                          cache_dir=s.cache_dir, tmdb=None if kw["offline"] else s.tmdb(),
-                         min_confidence=s.min_confidence)
+                         min_confidence=s.min_confidence, order=s.order,
+                         pins=Pins.load(default_path(s.data_dir), warn=warn))
 
 
 def _apply(plan: Any, kw: dict[str, Any], counts: dict[str, int], progress: Any) -> Any:

@@ -417,3 +417,27 @@ def render_settings(values: dict[str, Any], as_json: bool) -> None:
         json_line(values)
     else:
         table(["key", "value"], sorted(values.items()))
+
+
+# ---------------------------------------------------------------- pins
+
+
+def render_pins(pins: Sequence[Any], as_json: bool) -> None:
+    if as_json:
+        for pin in pins:
+            json_line(pin.to_dict())
+        return
+    if not pins:
+        line("no pins (`anivault pin PATH|TITLE --tmdb ID` adds one)")
+        return
+    table(["pinned", "kind", "TMDB", "season", "offset", "order"],
+          [(p.target, "path" if p.is_path else "title", f"{'movie' if p.movie else 'tv'}/{p.tmdb_id}",
+            "" if p.season is None else p.season, f"{p.offset:+d}" if p.offset else "", p.order or "")
+           for p in pins], title="Pins")
+
+
+def render_pin_change(verb: str, pin: Any, replaced: Any, as_json: bool) -> None:
+    if as_json:
+        json_line({verb: pin.to_dict(), "replaced": replaced.to_dict() if replaced else None})
+        return
+    line(f"{verb} {pin.target!r}: {pin.describe()}" + (f" (was {replaced.describe()})" if replaced else ""))
