@@ -227,8 +227,8 @@ def render_match_files(files: Sequence[Any], series: Sequence[Any], as_json: boo
         return
     found = sorted((s for s in series if s.matched), key=lambda s: (s.tmdb_title or "").casefold())
     table(["title", "TMDB id", "year", "confidence", "files", "seasons"],
-          [(s.tmdb_title, f"{s.media_type}/{s.id}", s.tmdb_year, f"{s.confidence:.2f}", s.files,
-            episode_ranges(s.seasons)) for s in found], title="Matched series")
+          [(s.tmdb_title + (" (pinned)" if s.pin else ""), f"{s.media_type}/{s.id}", s.tmdb_year,
+            f"{s.confidence:.2f}", s.files, episode_ranges(s.seasons)) for s in found], title="Matched series")
     missed = sorted((s for s in series if not s.matched), key=lambda s: s.title.casefold())
     if missed:
         table(["title", "year", "files", "reason"], [(s.title, s.year, s.files, s.reason) for s in missed],
