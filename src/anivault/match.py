@@ -87,7 +87,9 @@ def season_episodes(season: dict[str, Any] | None, number: int) -> list[Episode]
 
 # ---------------------------------------------------------------- the matcher
 
-MEMO_LIMIT = 100_000  # distinct titles (or folders) remembered; a 300k-file library has a few thousand
+MEMO_LIMIT = 100_000  # distinct titles remembered; a 300k-file library has a few thousand
+FOLDER_LIMIT = 16_384  # release folders remembered (files come folder by folder)
+NAMING_LIMIT = 4_096  # episode namings remembered: a video's subtitles and other releases follow it closely
 
 # Folders inside a release that hold its extras, not a release of their own.
 _EXTRA_FOLDERS = frozenset({"extras", "extra", "specials", "bonus", "nc", "ncop", "nced", "menus", "menu",
@@ -106,7 +108,7 @@ else:
     _dirname = os.path.dirname
 
 
-@functools.lru_cache(maxsize=MEMO_LIMIT)
+@functools.lru_cache(maxsize=FOLDER_LIMIT)
 def _release_of_folder(folder: str) -> str:
     while os.path.basename(folder).casefold() in _EXTRA_FOLDERS:
         folder = os.path.dirname(folder)
@@ -315,7 +317,7 @@ class Matcher:
                 raise
             except TMDBError as e:  # not remembered: the next file may get an answer
                 return FileMatch(record, None, f"episode not placed: {e.message}")
-            if len(self._said) >= MEMO_LIMIT:
+            if len(self._said) >= NAMING_LIMIT:
                 self._said.clear()
             self._said[said] = found
         return FileMatch(record, found, None) if found.__class__ is Match else FileMatch(record, None, found)

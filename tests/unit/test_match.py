@@ -374,3 +374,29 @@ def test_absolute_episode_title_and_orders(client: TMDBClient, tmdb_server: TMDB
     group = fx.group_id(next(s for s in fx.SHOWS if s.id == 37854))
     m = Matcher(client, order=f"group:{group}").match([rec("One Piece", 5, season=2)])[0].match
     assert (m.season, m.episode) == (1, 66)  # one group holding every episode in order
+
+
+def test_matching_streams_in_memory_that_does_not_grow_with_the_files(client: TMDBClient) -> None:
+    import tracemalloc
+
+    shows = [s for s in fx.SHOWS if not s.movie and s.seasons[0] >= 12][:30]
+
+    def records(n: int):
+        for i in range(n):
+            show = shows[i % len(shows)]
+            yield rec(show.name, 1 + (i // len(shows)) % 12, path=f"/lib/{show.name}/{i:07d}.mkv")
+
+    def peak(n: int) -> int:
+        matcher = Matcher(client)
+        for _ in matcher.iter(records(200)):  # series resolved and caches warm before measuring
+            pass
+        tracemalloc.start()
+        try:
+            matched = sum(fm.match is not None for fm in matcher.iter(records(n), window=500))
+            return tracemalloc.get_traced_memory()[1] if matched == n else -1
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(4_000), peak(16_000)
+    assert small > 0 and large > 0
+    assert large < small * 1.5, (small, large)
