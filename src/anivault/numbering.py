@@ -209,6 +209,8 @@ def place_special(layout: Layout, number: int | float | None, title: str | None 
         return place_decimal(layout, number, season)
     specials = layout.episodes(0)
     if not specials:
+        if number is None:
+            return Placement(0, None)  # an unnumbered OVA: bonus material, filed as such by the planner
         return unplaced("TMDB has no season 0 (specials) for this series")
     if number is not None:
         n = int(number)

@@ -101,6 +101,8 @@ def test_a_decimal_without_its_entry_is_unplaced_never_s00e12_5() -> None:
     p = place_special(SPECIALS, 3.5, None)
     assert not p.placed and "3.5" in p.unplaced and p.episode is None
     assert not place_special(SPLIT, 12.5, None).placed  # no season 0 at all
+    assert not place_special(SPLIT, 2, None).placed
+    assert place_special(SPLIT, None, None) == Placement(0, None)  # unnumbered: bonus material still
     assert not place_special(SPECIALS, 9, None).placed
 
 
