@@ -31,8 +31,8 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
     Episodes: {title} ({year})/Season {season:02}/{title} - S{season:02}E{episode:02}[-E{episode_end:02}].{ext}
     Movies:   {title} ({year})/{title} ({year}).{ext}   (under --movies-dest)
     Fields: title year season episode episode_end ext group resolution version
-    episode_title crc32 source original tmdb_id; [sections] appear only when
-    all their fields are known. Nothing is ever overwritten; every applied run
+    episode_title (TMDB's name) crc32 source original tmdb_id absolute audio;
+    [sections] appear only when all their fields are known. Nothing is ever overwritten; every applied run
     is journaled and can be undone (`anivault undo --last`).
     """
     from ..errors import UsageError
