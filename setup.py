@@ -42,11 +42,14 @@ def extensions() -> list[Extension]:
     for pyx in sorted(glob(SPEEDUPS + "/*.pyx")):
         if not _selected(pyx):
             continue
+        stem = os.path.splitext(os.path.basename(pyx))[0]
         ext = Extension(
-            "anivault._speedups." + os.path.splitext(os.path.basename(pyx))[0],
+            "anivault._speedups." + stem,
             [pyx],
             include_dirs=[SPEEDUPS + "/include"],
             extra_compile_args=optimize,
+            # its include'd .pxi parts (_parse_c.pyx -> _parse_*.pxi) and its .pxd
+            depends=sorted(glob(f"{SPEEDUPS}/{stem[:-2]}_*.pxi") + glob(f"{SPEEDUPS}/{stem}.pxd")),
         )
         ext.cython_directives = DIRECTIVES
         modules.append(ext)

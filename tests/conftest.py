@@ -6,15 +6,29 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from click.testing import CliRunner, Result
 
 from anivault._speedups import twin
 from anivault.testing import TMDBServer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
-# Under ANIVAULT_NO_EXTENSIONS=1 the compiled twins may not exist; otherwise both run,
-# and a missing compiled twin is a failure, not a skip.
-BACKENDS = ["py"] if os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0") else ["c", "py"]
+# Under ANIVAULT_NO_EXTENSIONS=1 (the pure run) the compiled twins may not exist; otherwise
+# both run, and a missing compiled twin is a failure, not a skip.
+PURE_RUN = os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0")
+BACKENDS = ["py"] if PURE_RUN else ["c", "py"]
+
+
+def invoke(*args: str, env: dict[str, str] | None = None, catch_exceptions: bool = True) -> Result:
+    """``anivault ARGS`` in-process (click's runner): exit code, stdout and stderr apart."""
+    from anivault.cli import cli
+
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=catch_exceptions)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
 
 
 @pytest.fixture(params=BACKENDS)

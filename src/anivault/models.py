@@ -21,7 +21,9 @@ class ParsedName(NamedTuple):
     ``language`` a language code ("ja", "en", "pt-BR"; for a subtitle file,
     its ``.en.ass`` suffix); ``subtitles`` "zh-Hans", "zh-Hant", "Multi",
     "Softsub", "Hardsub", "Signs & Songs"...; ``other`` further tags in name
-    order ("10bit", "Dual Audio", "Batch", "END", "Remux", "CR"...).
+    order ("10bit", "Dual Audio", "Batch", "END", "Remux", "CR"...). ``extra_type``
+    is the type word of a special, extra or movie ("OVA", "OAD", "SP", "Recap", "NCOP",
+    "NCED", "OP", "ED", "PV", "CM", "Menu", "Movie"...), which never stays in ``title``.
     """
 
     title: str | None = None
@@ -42,6 +44,7 @@ class ParsedName(NamedTuple):
     language: str | None = None
     subtitles: str | None = None
     other: tuple[str, ...] = ()
+    extra_type: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict (``other`` as a list)."""

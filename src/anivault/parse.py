@@ -13,7 +13,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Iterable
 
-from ._speedups import parse_name
+from ._speedups import parse_name, parse_names
 from .models import ParsedName
 
 __all__ = ["parse", "parse_many", "parse_file", "series_title", "split_path", "ParsedName"]
@@ -33,16 +33,44 @@ EXTRA_FOLDERS = frozenset(
     "trailers previews".split())
 
 
-# A "/" or "\\" separates folders unless it stands between two spaces.
-_SEPARATOR = re.compile(r"(?<! )[/\\]|[/\\](?! )")
+# A "/" or "\\" separates folders, except a run of them between two spaces
+# ("Title A / Title B", "Title // 05 // 720p") and one inside a bracket pair ("[A/B/C]").
+_SEPARATOR = re.compile(r"(?<![ /\\])[/\\]+|[/\\]+(?![ /\\])")
+_BRACKETS = {"[": "]", "(": ")", "{": "}", "【": "】", "（": "）"}
+
+
+def _in_brackets(name: str) -> list[tuple[int, int]]:
+    """The spans of the top-level bracket pairs of name (an unmatched opener is no pair)."""
+    spans = []
+    i = 0
+    n = len(name)
+    while i < n:
+        close = _BRACKETS.get(name[i])
+        if close is not None:
+            j = name.find(close, i + 1)
+            if j > 0:
+                spans.append((i, j))
+                i = j
+        i += 1
+    return spans
 
 
 def split_path(name_or_path: str) -> tuple[list[str], str]:
-    """(folder names, file name). "/" and "\\" separate folders, except a " / " between
-    spaces, which is part of a title ("Episode 3 - Despair / Comeback")."""
+    """(folder names, file name). "/" and "\\" separate folders, except a " / " or " // "
+    between spaces, which is part of a title ("Episode 3 - Despair / Comeback"), and a "/"
+    inside brackets ("[Title A/Title B][05]")."""
     if "/" not in name_or_path and "\\" not in name_or_path:
         return [], name_or_path
-    parts = _SEPARATOR.split(name_or_path)
+    spans = _in_brackets(name_or_path) if "[" in name_or_path or "(" in name_or_path \
+        or "【" in name_or_path or "（" in name_or_path or "{" in name_or_path else []
+    parts = []
+    start = 0
+    for m in _SEPARATOR.finditer(name_or_path):
+        if spans and any(a < m.start() < b for a, b in spans):
+            continue
+        parts.append(name_or_path[start:m.start()])
+        start = m.end()
+    parts.append(name_or_path[start:])
     folders = [p for p in parts[:-1]
                if p and p not in (".", "..") and not (len(p) == 2 and p[1] == ":")]
     return folders, parts[-1]
@@ -57,8 +85,9 @@ def parse(name_or_path: str) -> ParsedName:
 
 
 def parse_many(names: Iterable[str]) -> list[ParsedName]:
-    """parse() of each name or path, in order."""
-    return [parse(n) for n in names]
+    """parse() of each name or path, in order: plain names without a Python call each
+    (compiled twin), paths through parse()."""
+    return parse_names(names, parse)
 
 
 def parse_file(name: str, parent_dir: str) -> ParsedName:

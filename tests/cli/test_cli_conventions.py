@@ -4,18 +4,11 @@ from __future__ import annotations
 import json
 import os
 
-import click
 import pytest
-from click.testing import CliRunner
 
 from anivault import settings
 from anivault.cli import cli
 from anivault.errors import AniVaultError, CredentialsError, RefusedError
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture

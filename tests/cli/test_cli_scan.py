@@ -20,11 +20,6 @@ POSIX = os.name == "posix"
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def demo_root(tmp_path: Path, runner: CliRunner) -> Path:
     root = tmp_path / "anime-demo"
     result = runner.invoke(cli, ["demo", str(root), "--files", "600", "--seed", "3"])

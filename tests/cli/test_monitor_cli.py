@@ -8,18 +8,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from click.testing import CliRunner
 
-from anivault.cli import cli
 from anivault.monitor import Metrics, RunMonitor
 from organize_support import episode, write
 from anivault.testing import TMDBServer
+from conftest import invoke
 
 METRIC_KEYS = {"elapsed_s", "counters", "stages_s", "stage_items", "bottleneck", "resources"}
-
-
-def invoke(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args))
 
 
 def last_summary(output: str) -> dict[str, Any]:

@@ -5,9 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from anivault.cli import cli
+from conftest import invoke
 from organize_support import episode, manifest, write
 
 
@@ -19,10 +18,6 @@ def lib(tmp_path: Path) -> tuple[Path, Path]:
         write(src / f"[Grp] Cowboy Bebop - {n:02} [1080p].en.ass", "sub")
     write(src / "readme.txt", "not media")
     return src, dst
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(cli, list(args))
 
 
 def test_dry_run_is_the_default_and_shows_a_tree(lib) -> None:

@@ -14,7 +14,7 @@ import anivault
 from anivault import _speedups
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE_RUN = os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0")
+from conftest import PURE_RUN
 
 
 def _backend_in_subprocess(**env: str) -> dict:

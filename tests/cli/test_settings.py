@@ -6,15 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from anivault import settings
-from anivault.cli import cli
-from anivault.settings import SPEC, resolve
-
-
-def invoke(*args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(cli, list(args), env=env)
+from anivault.settings import resolve
+from conftest import invoke
 
 
 def write_config(text: str) -> Path:
@@ -146,10 +141,3 @@ def test_broken_config_file_is_one_line_and_history_and_undo_still_work(tmp_path
     undo = invoke("undo", "--last")  # nothing to undo, but not blocked by the file
     assert "cannot read config file" in undo.stderr and "no organize operation" in undo.stderr
 
-
-def test_the_readme_settings_table_is_generated_from_the_spec() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Settings", 1)[1].split("\n#", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("|")]
-    assert "\n".join(rows) + "\n" == settings.markdown_table()
-    assert len(rows) == len(SPEC) + 2

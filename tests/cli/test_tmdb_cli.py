@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from anivault.cli import cli
 from anivault.testing import API_KEY, TMDBServer
+from conftest import invoke as shared_invoke
 
 NAMES = [
     "[SubsPlease] Sousou no Frieren - 05 (1080p) [A1B2C3D4].mkv",
@@ -33,7 +32,7 @@ def library(tmp_path: Path) -> Path:
 
 
 def invoke(*args: str) -> object:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return shared_invoke(*args, catch_exceptions=False)
 
 
 def ndjson(output: str) -> list[dict]:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from anivault._speedups import twin
 
-PURE_RUN = os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0")
+from conftest import PURE_RUN
 PATHS = ["", "a", "/anime/Cowboy Bebop/[SubsPlease] Cowboy Bebop - 01 (1080p).mkv",
          "C:\\Anime\\進撃の巨人\\第1話.mkv", "/x/\udcff\udcfe.mkv", "é" * 300, "/" * 4096]
 

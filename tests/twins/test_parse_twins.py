@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from anivault._speedups import twin
+from conftest import PURE_RUN
 
 pytestmark = pytest.mark.skipif(
-    os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0"),
+    PURE_RUN,
     reason="pure-only install: there is no compiled twin to compare")
 
 
@@ -66,3 +66,26 @@ def test_twins_agree_on_long_names(twins):
     for name in ("[G] " + "Title " * 100 + "- 05 [1080p].mkv", "[" * 300 + "x" + "]" * 300,
                  "★a★" * 200, "S01E01-" * 200, "a_b." * 500):
         _same(*twins, name)
+
+
+def test_the_compiled_twins_enums_are_generated_from_the_tables():
+    # _parse_enums.pxi is _build/parse_enums.py's rendering of _parse_tables.ENUMS.
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("parse_enums", root / "_build" / "parse_enums.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert generator.PXI.read_text(encoding="utf-8") == generator.render(), \
+        "run python _build/parse_enums.py"
+
+
+def test_parse_names_is_parse_many_in_both_twins(twins):
+    from anivault._speedups import twin as load
+
+    names = ["[G] Title - 05 [1080p].mkv", "Show/Season 2/05.mkv", "x" * 5000 + " - 07.mkv"]
+    for backend in ("c", "py"):
+        got = load("parse", backend).parse_names(names, lambda n: ("folders", n))
+        assert got[1] == ("folders", names[1])
+        assert got[0] == twins[0](names[0]) and got[2] == twins[1](names[2])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +10,7 @@ from hypothesis import strategies as st
 from anivault._speedups import twin
 from anivault._speedups._records_format import JSON_FIELDS, decode_entries, encode_entry
 
-PURE_RUN = os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0")
+from conftest import PURE_RUN
 PREFIX = "/lib/Show/"
 
 

@@ -11,18 +11,12 @@ import json
 import re
 
 import pytest
-from click.testing import CliRunner
 
 from anivault import bench
 from anivault.bench.compare import RSS_FLOOR
 from anivault.bench.stats import per_min, percentile
 from anivault.cli import cli
 from anivault.errors import UsageError
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,11 @@ import threading
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from anivault import monitor
 from anivault.cli import cli, current_metrics, warn
 from anivault.errors import AniVaultError
 from anivault.monitor import Metrics, RunMonitor, bottleneck_report, format_report
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture

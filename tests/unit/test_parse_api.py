@@ -113,3 +113,13 @@ def test_any_path_parses(text):
 ])
 def test_series_title_drops_an_extras_type_word(name: str, series: str) -> None:
     assert series_title(parse(name)) == series
+
+
+def test_slashes_inside_brackets_or_between_spaces_are_not_folders():
+    from anivault.parse import split_path
+
+    assert split_path("[Grp][港の灯/Harbor Lights][47](tags:/a/b)") == (
+        [], "[Grp][港の灯/Harbor Lights][47](tags:/a/b)")
+    assert split_path("Title // 05 // 720p.mkv") == ([], "Title // 05 // 720p.mkv")
+    assert split_path("Show (2019)/Season 1/[G] Show - 01.mkv") == (
+        ["Show (2019)", "Season 1"], "[G] Show - 01.mkv")

@@ -17,7 +17,7 @@ from anivault._speedups import twin
 
 from unprivileged import check_as_nobody
 
-PURE_RUN = os.environ.get("ANIVAULT_NO_EXTENSIONS", "") not in ("", "0")
+from conftest import PURE_RUN
 POSIX = os.name == "posix"
 
 

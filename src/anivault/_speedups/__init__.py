@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 TWINS = ("hash", "lru", "parse", "records", "walk")
 BACKENDS = ("c", "py")
@@ -34,6 +35,9 @@ if BACKEND == "py":
     _modules = _load("py")
 
 parse_name = _modules["parse"].parse_name
+parse_names = _modules["parse"].parse_names
+if TYPE_CHECKING:  # the pure twin is the spec: type checkers read its signatures
+    from ._parse_py import parse_name, parse_names  # noqa: F811
 path_hash = _modules["hash"].path_hash
 path_hashes = _modules["hash"].path_hashes
 change_key = _modules["hash"].change_key
@@ -42,5 +46,5 @@ list_dir = _modules["walk"].list_dir
 walk_folders = _modules["walk"].walk_folders
 render_folder = _modules["records"].render_folder
 
-__all__ = ["BACKEND", "BACKENDS", "TWINS", "twin", "parse_name", "path_hash", "path_hashes",
+__all__ = ["BACKEND", "BACKENDS", "TWINS", "twin", "parse_name", "parse_names", "path_hash", "path_hashes",
            "change_key", "LRUCache", "list_dir", "walk_folders", "render_folder"]

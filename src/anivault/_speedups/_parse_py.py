@@ -16,30 +16,23 @@ arrays of code points. Tokens are lists ``[start, end, cat, bracket, a..g, flags
 from __future__ import annotations
 
 import re
+from typing import Callable, Iterable
 
 from ..models import ParsedName
-from ._parse_tables import (DASHES, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE, F_NOISE, F_OTHER,
-                            F_RELEASE, F_SOURCE, F_SUBTITLES, F_VIDEO, K_BATCH, K_EXTRA, K_MOVIE,
-                            K_SPECIAL, K_TV, KINDS, OF, OPENERS, CLOSERS, ORDINAL, PAIRS, RES,
-                            SEASONWORD, STARS, SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TYPED,
-                            TYPED_PREFIXES, CJK_DIGITS,
-                            VALUE_INDEX, VALUES, VOCABULARY, VOLWORD)
+from ._parse_tables import (B_EMPTY, B_MIXED, B_NUM, B_TAGS, B_TEXT, B_WEAK, B_YEAR, CHAIN_SEPARATORS,
+                            CJK_DIGITS, CLOSE, CLOSERS, CRC, DASH, DASHES, DATE, EPISODE_SUFFIX_CJK,
+                            EPISODE_SUFFIXES, EPNUM, EPWORD, EXTENSIONS, F_AUDIO, F_LANGUAGE,
+                            F_NOISE, F_OTHER, F_RELEASE, F_SOURCE, F_SUBTITLES, F_VIDEO, GLUED,
+                            K_BATCH, K_EXTRA, K_MOVIE, K_SPECIAL, K_TV, KINDS, M_DASH, M_DOT,
+                            M_PLUS, M_SPACE, M_UNDERSCORE, MAX_DIGITS, MAX_NAME, NOISE_FRAGMENTS,
+                            NUM, OF, OPEN, OPENERS, ORDINAL, PAIRS, PLUS, RANGE, RANGE_SEPARATORS,
+                            RES, RES_HEIGHTS, SEASON, SEASONEP, SEASONWORD, STARS,
+                            SUBTITLE_EXTENSIONS, SUBTITLE_SUFFIXES, TAG, TILDE, TYPED,
+                            TYPED_PREFIXES, VALUE_INDEX, VALUES, VERSION, VOCABULARY, VOLUME,
+                            VOLWORD, WEAK, WORD, cjk_title)
 
-# Token categories beyond the vocabulary's.
-WORD, DASH, TILDE, OPEN, CLOSE, NUM, RANGE, SEASONEP, SEASON, EPNUM = range(10)
-CRC, VERSION, VOLUME, PLUS, DATE = 13, 19, 20, 21, 22
-
-# Token slots.
+# Token slots (the compiled twin's Tok struct has the same fields).
 S, E, CAT, BR, A, B, C, D, X, F, G, FL = range(12)
-# Flags.
-GLUED = 1  # glued to the previous word by "-" (x264-GROUP, S01E01-Title)
-WEAK = 2   # a vocabulary word that is a tag only outside the title
-
-# Separator modes for text outside brackets.
-M_SPACE, M_UNDERSCORE, M_DOT, M_PLUS, M_DASH = range(5)
-
-RES_HEIGHTS = (360, 480, 540, 576, 720, 1080, 1440, 2160)
-MAX_DIGITS = 9  # longer digit runs are words (keeps C ints exact)
 
 _VOCAB = {k: (v[0], v[1], VALUE_INDEX[v[2]], v[3]) for k, v in VOCABULARY.items()}
 _PAIRS = {k: {k2: (v[0], v[1], VALUE_INDEX[v[2]], v[3]) for k2, v in d.items()} for k, d in PAIRS.items()}
@@ -58,7 +51,7 @@ _WORDS = {M_SPACE: _words_regex(_SURE), M_UNDERSCORE: _words_regex(_SURE + "_"),
 _TYPED_PREFIX = re.compile("(" + "|".join(TYPED_PREFIXES) + ")[0-9]")
 _HEX8 = re.compile("[0-9A-Fa-f]{8}")
 _PAIR_FIRST = frozenset(k[0] for k in PAIRS) | frozenset(k[0].upper() for k in PAIRS)
-_COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM))
+_COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM, EPNUM, SEASONEP))
 _ROMAN = {"II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 
 
@@ -255,6 +248,11 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
         j, value = _digits(s, ws + 1, we)
         if j == we:
             return _token(ws, we, br, VERSION, value)
+    if c0 == "『" and n > 2 and s[we - 1] == "』":  # 『23』
+        t = _classify_episode(s, ws + 1, we - 1, ws, br)
+        if t is not None:
+            t[E] = we
+            return t
     if c0 == "#" and n > 1:
         t = _classify_episode(s, ws + 1, we, ws, br)
         if t is not None:
@@ -264,15 +262,9 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
         if j == we:
             return _token(ws, we, br, SEASON, value)
     if c0 == "第" and n > 2:
-        j, value = _digits(s, ws + 1, we)
-        if j == -1:  # 第二季
-            j, value = _cjk_digits(s, ws + 1, we)
-        if j == we - 1:
-            c = s[j]
-            if c in "話话集回":
-                return _token(ws, we, br, EPNUM, value, -1)
-            if c in "期季部":
-                return _token(ws, we, br, SEASON, value)
+        t = _classify_di(s, ws, we, br)
+        if t is not None:
+            return t
     m = _TYPED_PREFIX.match(key)  # the first of TYPED_PREFIXES followed by a digit
     if m is not None:
         prefix = m.group(1)
@@ -290,7 +282,34 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
             t = _classify_episode(s, k, we, ws, br)
             if t is not None:
                 return t
-    return _token(ws, we, br, WORD)
+    return _word(s, ws, we, br)
+
+
+def _classify_di(s: str, ws: int, we: int, br: int) -> list[int] | None:
+    """第5話, 第五话, 第01-12话, 第01～02話, 第06話V2版, 第12v2話, 第2季, 第二期."""
+    j, value, _nd, version, frac, _fd, _part = _numpart(s, ws + 1, we)
+    if j == -1:  # 第二季
+        j, value = _cjk_digits(s, ws + 1, we)
+        frac = version = -1
+    if j < 0 or j >= we or frac >= 0:
+        return None
+    if s[j] in "期季部":
+        return _token(ws, we, br, SEASON, value) if j == we - 1 else None
+    last = -1
+    if s[j] in RANGE_SEPARATORS:
+        if s[j + 1:j + 2] in RANGE_SEPARATORS and j + 2 < we:  # "第01--13話"
+            j += 1
+        j2, last, version2 = _range_end(s, j, we, value)
+        if j2 < 0:
+            return None
+        j = j2
+        version = version if version >= 0 else version2
+    if j < we and s[j] in "話话集回":
+        k = j + 1
+        if version < 0 and k + 1 < we and s[k] in "vV" and _isdigit(s[k + 1]):
+            version = _digits(s, k + 1, we)[1] if _digits(s, k + 1, we)[0] > 0 else -1
+        return _token(ws, we, br, EPNUM, value, last, version)
+    return None
 
 
 def _classify_episode(s: str, i: int, we: int, ws: int, br: int) -> list[int] | None:
@@ -313,7 +332,7 @@ def _classify_episode(s: str, i: int, we: int, ws: int, br: int) -> list[int] | 
 
 
 def _classify_season(s: str, ws: int, we: int, br: int) -> list[int]:
-    """S2, S02, S01E05, S01E05v2, S01E05-E06, S01E05E06."""
+    """S2, S02, S01E05, S01E05v2, S01x05, S01xE05, S01E05-E06, S01E05E06, S01E23-E24-E26."""
     j, season = _digits(s, ws + 1, we)
     if j < 0 or j - ws - 1 > 4:
         return _token(ws, we, br, WORD)
@@ -323,34 +342,117 @@ def _classify_season(s: str, ws: int, we: int, br: int) -> list[int]:
         k, season2 = _digits(s, j + 1, we)
         if k == we and season2 > season:
             return _token(ws, we, br, SEASON, season, season2)
-    if s[j] in "eE" and j + 1 < we and _isdigit(s[j + 1]):
-        k, ep, nd, version, frac, fracdigits, part = _numpart(s, j + 1, we)
-        if k == we and frac < 0 and part == 0:
-            return _token(ws, we, br, SEASONEP, season, ep, -1, version)
-        if k > 0 and frac < 0 and part == 0 and s[k] in "-eE~":
-            m = k + 1
-            if s[k] == "-" and m < we and s[m] in "eE":
-                m += 1
-            k2, ep2, _nd, version2, frac2, _fd, part2 = _numpart(s, m, we)
-            if k2 == we and frac2 < 0 and part2 == 0 and ep2 > ep:
-                return _token(ws, we, br, SEASONEP, season, ep, ep2,
-                              version if version >= 0 else version2)
+    if s[j] in "eExX" and j + 1 < we:
+        m = j + 1
+        if s[j] in "xX" and s[m] in "eE":
+            m += 1
+        t = _season_episodes(s, ws, m, we, br, season)
+        if t is not None:
+            return t
     return _token(ws, we, br, WORD)
 
 
+def _season_episodes(s: str, ws: int, m: int, we: int, br: int, season: int) -> list[int] | None:
+    """The SEASONEP token of a word whose episodes start at m: 05, 05v2, 05-06, 03x04x15."""
+    k, ep, nd, version, frac, fracdigits, part = _numpart(s, m, we)
+    if k < 0 or frac >= 0 or part != 0:
+        return None
+    if k == we:
+        return _token(ws, we, br, SEASONEP, season, ep, -1, version)
+    k2, last, version2 = _range_end(s, k, we, ep, CHAIN_SEPARATORS)
+    if k2 == we:
+        return _token(ws, we, br, SEASONEP, season, ep, last, version if version >= 0 else version2)
+    return None
+
+
+def _is_dmy_date(s: str, ws: int, we: int) -> bool:
+    """s[ws:we] is 2023.01.05, 2023-01-05 or 29.10.2023 (not an episode 29.10)."""
+    if we - ws != 10:
+        return False
+    if s[ws + 4] in ".-/" and s[ws + 7] == s[ws + 4]:
+        return (_digits(s, ws, ws + 4)[0] == ws + 4 and _digits(s, ws + 5, ws + 7)[0] == ws + 7
+                and _digits(s, ws + 8, we)[0] == we)
+    if s[ws + 2] in ".-/" and s[ws + 5] == s[ws + 2]:
+        return (_digits(s, ws, ws + 2)[0] == ws + 2 and _digits(s, ws + 3, ws + 5)[0] == ws + 5
+                and _digits(s, ws + 6, we)[0] == we)
+    return False
+
+
+def _episode_suffix(s: str, k: int, we: int) -> bool:
+    """s[k:we] may follow an episode number glued to it ("END", "Fin", "完", "TV全集")."""
+    if k >= we:
+        return False
+    if s[k] in EPISODE_SUFFIX_CJK:
+        return True
+    for suffix in EPISODE_SUFFIXES:
+        m = k + len(suffix)
+        if m <= we and _lower(s[k:m]) == suffix and (m == we or not s[m].isascii()
+                                                      or s[m] in "_-"):
+            return True
+    return False
+
+
+def _embedded_resolution(s: str, ws: int, we: int) -> int:
+    """The height in a word like "AI2160p", "BD720p", "PSP-480P", "1080p@60FPS" (0: none)."""
+    i = ws
+    while i < we:
+        if _isdigit(s[i]):
+            j = i
+            while j < we and _isdigit(s[j]):
+                j += 1
+            if 3 <= j - i <= 4 and j < we and s[j] in "pP" and (
+                    j + 1 == we or not _isdigit(s[j + 1])):
+                value = int(s[i:j])
+                if value in RES_HEIGHTS:
+                    return value
+            i = j
+        else:
+            i += 1
+    return 0
+
+
+def _word(s: str, ws: int, we: int, br: int) -> list[int]:
+    """A word no rule claimed, unless it carries a resolution ("BD720p")."""
+    height = _embedded_resolution(s, ws, we)
+    if height:
+        return _token(ws, we, br, RES, height)
+    w = s[ws:we]
+    if not w.isascii():
+        for fragment in NOISE_FRAGMENTS:
+            if fragment in w:
+                return _token(ws, we, br, TAG, F_NOISE, VALUE_INDEX[""])
+    return _token(ws, we, br, WORD)
+
+
+def _range_end(s: str, j: int, we: int, value: int, seps: str = RANGE_SEPARATORS,
+               ) -> tuple[int, int, int]:
+    """(next, last, version) of the range going on at s[j] ("-02", "~E12", "-02-03"), or
+    next == -1. Each number must be bigger than the one before it."""
+    last, version, k = value, -1, -1
+    while j + 1 < we and s[j] in seps:
+        m = j + 1
+        if s[m] in "eE":
+            m += 1
+            if m < we and s[m] in "pP":
+                m += 1
+        j2, value2, _nd, version2, frac2, _fd, part2 = _numpart(s, m, we)
+        if j2 < 0 or frac2 >= 0 or part2 != 0 or value2 <= last:
+            break
+        last, version, k, j = value2, version2, j2, j2
+    return k, last, version
+
+
 def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
-    if we - ws == 10 and s[ws + 4] in ".-/" and s[ws + 7] == s[ws + 4]:
-        j1, _y = _digits(s, ws, ws + 4)
-        j2, _m = _digits(s, ws + 5, ws + 7)
-        j3, _d = _digits(s, ws + 8, we)
-        if j1 == ws + 4 and j2 == ws + 7 and j3 == we:
-            return _token(ws, we, br, DATE)  # 2023.01.05, 2023-01-05
+    if _is_dmy_date(s, ws, we):
+        return _token(ws, we, br, DATE)  # 2023.01.05, 2023-01-05, 29.10.2023
     j, value, nd, version, frac, fracdigits, part = _numpart(s, ws, we)
-    if j == we:
+    if j == we or (j == we - 1 and s[j] == "." and nd <= 3):  # "2." as in "2. Episode Name"
         return _token(ws, we, br, NUM, value, nd, version, frac, fracdigits, part)
+    if j > 0 and frac < 0 and _episode_suffix(s, j, we):
+        return _token(ws, we, br, EPNUM, value, -1, version)  # "12END", "13完", "24v2Fin"
     k, v1 = _digits(s, ws, we)
     if k < 0:
-        return _token(ws, we, br, WORD)
+        return _word(s, ws, we, br)
     c = s[k]
     rest = we - k
     if c in "pPiI" and rest == 1 and 3 <= k - ws <= 4:
@@ -360,24 +462,26 @@ def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
         if k2 > 0 and 3 <= k - ws <= 4 and 3 <= k2 - k - 1 <= 4 and (
                 k2 == we or (k2 + 1 == we and s[k2] in "pPiI")):
             return _token(ws, we, br, RES, v2)
-        if k2 == we and k - ws <= 2 and 2 <= k2 - k - 1 <= 4 and v1 >= 1:
-            return _token(ws, we, br, SEASONEP, v1, v2)
+        if c != "×" and (k - ws <= 2 or 1900 <= v1 <= 2099) and v1 >= 1:  # 02x03, 2009x03-04
+            m = k + 1
+            if s[m] in "eE":
+                m += 1
+            t = _season_episodes(s, ws, m, we, br, v1)
+            if t is not None and (k2 != we or 2 <= k2 - k - 1 <= 4):
+                return t
     if rest == 2 and _lower(s[k:we]) in ("st", "nd", "rd", "th"):
         return _token(ws, we, br, ORDINAL, v1)
     if rest == 1 and c in "話话集화회":
         return _token(ws, we, br, EPNUM, v1, -1)
     if rest == 1 and c in "期季":
         return _token(ws, we, br, SEASON, v1)
-    if j > 0 and s[j] in "-~+" and j + 1 < we and frac < 0 and part == 0:
-        m = j + 1
-        if s[m] in "eE":
-            m += 1
-            if m < we and s[m] in "pP":
-                m += 1
-        j2, value2, _nd, version2, frac2, _fd, part2 = _numpart(s, m, we)
-        if j2 == we and frac2 < 0 and part2 == 0 and value2 > value:
+    if j > 0 and frac < 0 and part == 0:
+        j2, value2, version2 = _range_end(s, j, we, value)
+        if j2 == we:
             return _token(ws, we, br, RANGE, value, value2, version, version2, nd)
-    return _token(ws, we, br, WORD)
+        if j2 > 0 and _episode_suffix(s, j2, we):  # "01-12Fin", "01-24完", "13-25集"
+            return _token(ws, we, br, EPNUM, value, value2, version if version >= 0 else version2)
+    return _word(s, ws, we, br)
 
 
 # ---------------------------------------------------------------- tokens
@@ -463,8 +567,8 @@ def _word_tokens(s: str, ws: int, we: int, br: int, mode: int, out: list[list[in
     n = we - ws
     if n <= 0:
         return
-    if not s[ws:we].strip(DASHES):
-        if mode != M_DASH and n <= 2:
+    if not s[ws:we].strip(DASHES) or (n == 2 and s[ws] == "/" and s[ws + 1] == "/"):
+        if mode != M_DASH and n <= 2:  # "-", "--", "//"
             out.append(_token(ws, we, br, DASH))
         return
     if n == 1 and s[ws] in "~〜":
@@ -531,7 +635,7 @@ def _split_glued(s: str, ws: int, we: int, br: int) -> list[list[int]]:
         if k > start:
             t = _classify(s, start, k, br)
             t[FL] |= glued
-            if _strong(t):
+            if _strong(t) or (k == we and glued and parts and _glued_episode(t, parts[-1])):
                 strong = True
             parts.append(t)
         glued = GLUED if k < we and s[k] == "-" else 0
@@ -539,6 +643,11 @@ def _split_glued(s: str, ws: int, we: int, br: int) -> list[list[int]]:
     if not strong or len(parts) < 2:
         return []
     return parts
+
+
+def _glued_episode(t: list[int], prev: list[int]) -> bool:
+    """"Title-08": a 2-4 digit number glued by "-" to the end of a word is an episode."""
+    return t[CAT] == NUM and 2 <= t[B] <= 4 and not _is_year(t) and prev[CAT] == WORD
 
 
 def _tokenize(s: str, end: int, top: dict[int, int], mode: int) -> list[list[int]]:
@@ -608,7 +717,7 @@ def _combine(s: str, toks: list[list[int]]) -> None:
             else:
                 t[A], t[B], t[C], t[D], t[X], t[F] = u[A], -1, u[C], u[D], u[X], u[F]
             u[CAT] = -1
-        elif cat == SEASONWORD and u[CAT] == NUM and u[D] < 0:
+        elif cat == SEASONWORD and u[CAT] == NUM and u[D] < 0 and (i == 0 or not t[FL] & WEAK):
             _absorb(t, u, SEASON)
             t[A] = u[A]
             u[CAT] = -1
@@ -630,6 +739,18 @@ def _combine(s: str, toks: list[list[int]]) -> None:
             t[E] = toks[i + 2][E]
             u[CAT] = -1
             toks[i + 2][CAT] = -1
+        elif cat == EPNUM and u[CAT] == TILDE and i + 2 < n and toks[i + 2][CAT] == EPNUM \
+                and toks[i + 2][BR] == t[BR] and t[B] < 0 and toks[i + 2][B] < 0 \
+                and t[A] < toks[i + 2][A]:
+            t[B] = toks[i + 2][A]  # "EP01 ~ EP02"
+            t[E] = toks[i + 2][E]
+            u[CAT] = -1
+            toks[i + 2][CAT] = -1
+        elif cat == SEASONEP and u[CAT] == DASH and i + 2 < n and t[BR] < 0:
+            _chain_season_episodes(s, toks, i)  # "02x03 - 02x04 - 02x15", "02x03 - x04 - x15"
+        elif cat == NUM and u[CAT] == SEASONWORD and t[D] < 0 and s[t[E]] == ".":
+            _absorb(t, u, SEASON)  # "3.Staffel", "3. Staffel"
+            u[CAT] = -1
         elif cat == NUM and u[CAT] == TILDE and i + 2 < n and toks[i + 2][CAT] == NUM \
                 and toks[i + 2][BR] == t[BR] and t[D] < 0 and toks[i + 2][D] < 0 \
                 and t[A] < toks[i + 2][A]:
@@ -655,6 +776,29 @@ def _combine(s: str, toks: list[list[int]]) -> None:
     toks[:] = [t for t in toks if t[CAT] != -1]
 
 
+def _chain_season_episodes(s: str, toks: list[list[int]], i: int) -> None:
+    """Absorb the " - 02x04 - x15" after the SEASONEP toks[i] into its episode range."""
+    t = toks[i]
+    n = len(toks)
+    j = i + 1
+    while j + 1 < n and toks[j][CAT] == DASH and toks[j + 1][BR] < 0:
+        w = toks[j + 1]
+        last = t[C] if t[C] >= 0 else t[B]
+        ep = -1
+        if w[CAT] == SEASONEP and w[A] == t[A] and w[C] < 0:
+            ep = w[B]
+        elif w[CAT] == WORD and s[w[S]] in "xX":
+            k, value = _digits(s, w[S] + 1, w[E])
+            if k == w[E]:
+                ep = value
+        if ep <= last:
+            return
+        t[C] = ep
+        t[E] = w[E]
+        toks[j][CAT] = toks[j + 1][CAT] = -1
+        j += 2
+
+
 def _absorb(t: list[int], u: list[int], cat: int) -> None:
     t[CAT] = cat
     t[E] = u[E]
@@ -662,9 +806,6 @@ def _absorb(t: list[int], u: list[int], cat: int) -> None:
 
 
 # ---------------------------------------------------------------- brackets as units
-
-# Bracket content classes.
-B_EMPTY, B_TAGS, B_YEAR, B_NUM, B_TEXT, B_MIXED, B_WEAK = range(7)
 
 
 def _is_year(t: list[int]) -> bool:
@@ -777,13 +918,13 @@ class _Parse:
     """Working state of one parse (the compiled twin keeps the same fields in a C struct)."""
 
     __slots__ = ("s", "end", "mode", "toks", "group_br", "ep", "title_a", "title_b",
-                 "title_mode", "kind", "season", "stop", "eptitle_a", "eptitle_b", "group_a",
-                 "group_b", "title_first")
+                 "title_mode", "kind", "xtype", "season", "stop", "eptitle_a", "eptitle_b",
+                 "group_a", "group_b", "title_first")
 
 
 def parse_name(name: str) -> ParsedName:
     """Parse one file name (no folders) into a ParsedName; never raises for any str."""
-    s = name
+    s = name if len(name) <= MAX_NAME else name[-MAX_NAME:]
     end, ext, lang, subs = _split_extension(s)
     top = _top_brackets(s, end)
     mode = _separator_mode(s, end, top)
@@ -799,6 +940,7 @@ def parse_name(name: str) -> ParsedName:
     p.eptitle_a = p.eptitle_b = -1
     p.season = 0
     p.kind = 0
+    p.xtype = -1
     p.stop = -1
     first = _find_leading_group(p)
     _find_episode(p, first)
@@ -807,6 +949,12 @@ def parse_name(name: str) -> ParsedName:
     if p.group_br < 0:
         _find_trailing_group(p)
     return _build(p, ext, lang, subs)
+
+
+def parse_names(names: Iterable[str], with_folders: Callable[[str], ParsedName]) -> list[ParsedName]:
+    """[parse_name(n) for each n without "/" or "\\", else with_folders(n)]: the batch
+    behind anivault.parse.parse_many."""
+    return [with_folders(n) if "/" in n or "\\" in n else parse_name(n) for n in names]
 
 
 def _skip_bracket(toks: list[list[int]], i: int) -> int:
@@ -839,7 +987,7 @@ def _find_leading_group(p: _Parse) -> int:
     if i >= n or toks[i][CAT] != OPEN:
         return i
     cls, close = _bracket_class(toks, i)
-    if cls != B_TEXT and cls != B_MIXED and cls != B_WEAK:
+    if cls != B_TEXT and cls != B_MIXED and cls != B_WEAK or _typed_only(toks, i, close):
         return i
     # Free text after the leading brackets means [Group] Title; otherwise all brackets.
     k = i
@@ -866,6 +1014,17 @@ def _lone_number_title(toks: list[list[int]], k: int) -> bool:
         return False
     j = k + 1
     return j >= n or toks[j][CAT] == OPEN or _boundary(toks[j])
+
+
+def _dash_number_after(toks: list[list[int]], i: int) -> bool:
+    """A " - NN" outside brackets at or after toks[i]."""
+    n = len(toks)
+    while i + 1 < n:
+        if toks[i][CAT] == DASH and toks[i][BR] < 0 and toks[i + 1][CAT] in (NUM, RANGE) \
+                and toks[i + 1][BR] < 0:
+            return True
+        i += 1
+    return False
 
 
 def _find_episode(p: _Parse, first: int) -> None:
@@ -903,6 +1062,13 @@ def _find_episode(p: _Parse, first: int) -> None:
             and toks[k + 2][CAT] not in (NUM, RANGE, DASH) and not _is_year(toks[k]):
         p.ep = k
         return
+    # "02.Episode Name", "02-Episode Name", "2. Episode Name": a file named for its episode.
+    if k == 0 and n > 1 and toks[0][CAT] == NUM and toks[0][BR] < 0 and toks[0][B] <= 3 \
+            and toks[0][D] < 0 and p.s[toks[0][S] + toks[0][B]] in ".-" \
+            and toks[1][CAT] in (WORD, EPWORD) and toks[1][BR] < 0 and not any(
+                t[CAT] in (NUM, RANGE, EPNUM, SEASONEP) for t in toks[1:]):
+        p.ep = 0
+        return
     # "[Group] 06 Title": a zero-padded number right after the group.
     if 0 < k < n - 1 and toks[k][CAT] == NUM and toks[k][BR] < 0 and toks[k][B] >= 2 \
             and p.s[toks[k][S]] == "0" and toks[k][D] < 0 and toks[k + 1][CAT] == WORD:
@@ -916,8 +1082,11 @@ def _find_episode(p: _Parse, first: int) -> None:
     # 4. a number after a dash: "Title - 05".
     for i in range(first + 1, n):
         t = toks[i]
-        if t[BR] < 0 and (t[CAT] == NUM or t[CAT] == RANGE) and toks[i - 1][CAT] == DASH \
-                and toks[i - 1][BR] < 0 and i - 1 > first:
+        if t[BR] < 0 and (t[CAT] == NUM or t[CAT] == RANGE) and (
+                (toks[i - 1][CAT] == DASH and toks[i - 1][BR] < 0 and i - 1 > first)
+                or (t[FL] & GLUED and toks[i - 1][CAT] == WORD and toks[i - 1][E] + 1 == t[S])):
+            if i + 1 < n and toks[i + 1][CAT] == WORD and _dash_number_after(toks, i + 2):
+                continue  # "Title - 100 Years Quest - 05": the number is the title's
             p.ep = i
             if t[CAT] == NUM and i + 3 < n and toks[i + 1][CAT] == OPEN and toks[i + 2][CAT] == NUM \
                     and toks[i + 3][CAT] == CLOSE and toks[i + 2][A] < t[A] \
@@ -952,6 +1121,10 @@ def _find_episode(p: _Parse, first: int) -> None:
             last_num = -1
         i += 1
     run_end = i
+    if last_num >= 0 and run_end < n and toks[run_end][CAT] == OPEN \
+            and p.s[toks[run_end][S]] != "(" and _bracket_class(toks, run_end)[0] == B_NUM:
+        # "Title 3 [06]": the bracket holds the episode ("Title 10 (1)" is a copy's number)
+        last_num = lead_zero = -1
     if last_num >= 0 and last_num == run_end - 1:
         t = toks[last_num]
         prev = toks[last_num - 1]
@@ -1025,20 +1198,26 @@ def _find_title(p: _Parse, first: int) -> None:
         _title_after_leading_episode(p)
         return
     if toks[i][CAT] == OPEN and p.group_br < 0:
-        _bracket_title(p, first)
-        return
+        cls, close = _bracket_class(toks, i)
+        if (cls in (B_TAGS, B_NUM, B_YEAR) or _typed_only(toks, i, close)) and close + 1 < n \
+                and toks[close + 1][CAT] == WORD:
+            first = i = close + 1  # "[BDRip 1080p] Title - 01", "[Movie] Title"
+        else:
+            _bracket_title(p, first)
+            return
     a = toks[i][S]
     b = -1
     while i < n:
         t = toks[i]
         cat = t[CAT]
         if cat == TYPED and t[G] > 0:
-            if b >= 0 or i > first:
-                b = t[S] + t[G]
-            break
+            break  # "Title NCOP1": the type word names the file, not the show
         if i == ep or i == p.stop or (cat == DASH and i + 1 == ep
                                       and not (toks[ep][CAT] == TYPED and b >= 0)):
             break
+        if cat == DASH and b >= 0 and i + 1 < n and toks[i + 1][CAT] == NUM \
+                and toks[i + 1][BR] < 0 and (i + 2 >= n or not _titleish(toks[i + 2])):
+            break  # "Title - 07.5 (S00E01)": a number after a dash is no part of the title
         if cat == OPEN:
             cls, close = _bracket_class(toks, i)
             glued = t[S] > 0 and s[t[S] - 1].isalnum()
@@ -1048,6 +1227,11 @@ def _find_title(p: _Parse, first: int) -> None:
                 i = close + 1
                 continue
             break
+        if cat == SEASON and i + 2 < n and toks[i + 1][CAT] == WORD and toks[i + 1][BR] < 0 \
+                and s[toks[i + 1][S]:toks[i + 1][E]] == "/" and _titleish(toks[i + 2]):
+            b = t[E]  # "Title 第二季 / Other Title S2": the season names one of two titles
+            i += 1
+            continue
         if _boundary(t):
             break
         if _is_year(t) and b >= 0 and i + 1 < n and (_boundary(toks[i + 1]) or (
@@ -1057,17 +1241,22 @@ def _find_title(p: _Parse, first: int) -> None:
             break
         if not _titleish(t) and cat != DASH:
             break
-        if cat == TYPED and i > first and not p.kind:
-            p.kind = t[A]
+        if cat == TYPED and t[A] != K_TV and not p.kind:
+            if i == first:
+                if t[A] == K_MOVIE and _titleish_word(toks, i + 1, ep):
+                    p.kind, p.xtype = t[A], i  # "Gekijouban Title": the title follows the type
+                    i += 1
+                    a = toks[i][S] if toks[i][CAT] != DASH else toks[i + 1][S]
+                    continue
+            elif _type_ends_title(toks, i, ep):
+                p.kind, p.xtype = t[A], i  # "Title OVA - Episode Name": the title ends here
+                _type_episode_title(p, i + 1)
+                break
+            else:
+                p.kind = t[A]  # "Title Movie 2 Subtitle", "Title Special Short Anime"
         if cat != DASH:
             b = t[E]
         i += 1
-    if b > a and ep < 0 and i > first + 2 and toks[i - 1][CAT] == TYPED \
-            and toks[i - 1][A] == K_EXTRA and toks[i - 2][CAT] == DASH and p.kind == K_EXTRA:
-        # "Rozen Maiden 3 - PV": the trailing type names the file, not the show
-        # (but "Love Live! The School Idol Movie - PV" keeps it: the title has a type already).
-        if not any(toks[k][CAT] == TYPED for k in range(first, i - 2)):
-            b = toks[i - 3][E]
     if b > a and ep >= 2 and toks[ep - 1][CAT] == DASH and toks[ep][CAT] in (NUM, RANGE) \
             and ep - 2 > first and toks[ep - 2][CAT] == WORD and toks[ep - 2][E] == b:
         roman = _ROMAN.get(s[toks[ep - 2][S]:b], 0)
@@ -1079,6 +1268,49 @@ def _find_title(p: _Parse, first: int) -> None:
     elif ep >= 0 and toks[ep][BR] < 0:
         # Nothing before the episode ("Episode 14 Title (saison 2)"): the title follows it.
         _title_after_leading_episode(p)
+
+
+def _titleish_word(toks: list[list[int]], i: int, ep: int) -> bool:
+    """A title word at toks[i] (after one dash at most), before the episode."""
+    n = len(toks)
+    if i < n and toks[i][CAT] == DASH:
+        i += 1
+    return i < n and i != ep and toks[i][CAT] in (WORD, NUM) and toks[i][BR] < 0
+
+
+def _type_ends_title(toks: list[list[int]], i: int, ep: int) -> bool:
+    """Whether the type word at toks[i] ends the title: nothing but a dash, the episode or
+    tags follow it ("Title OVA - Name", "Title NCOP [..]"), and no second type word does
+    ("Title Movie - PV": the movie's type stays in its title)."""
+    n = len(toks)
+    j = i + 1
+    if j < n and toks[j][CAT] == DASH:
+        j += 1
+        return j >= n or toks[j][CAT] != TYPED
+    return j >= n or j == ep or not (toks[j][CAT] in (WORD, NUM, RANGE) and toks[j][BR] < 0)
+
+
+def _type_episode_title(p: _Parse, i: int) -> None:
+    """"Title OVA - Episode Name": the words after a type word name the episode."""
+    toks = p.toks
+    n = len(toks)
+    if i < n and toks[i][CAT] == DASH:
+        i += 1
+    last = -1
+    j = i
+    while j < n and j != p.ep and (_titleish(toks[j]) and toks[j][CAT] != TYPED):
+        if toks[j][CAT] != DASH:
+            last = j
+        j += 1
+    if last >= 0 and toks[i][CAT] == WORD:
+        p.eptitle_a, p.eptitle_b = toks[i][S], toks[last][E]
+
+
+def _type_value(s: str, t: list[int]) -> str:
+    """The type a TYPED token names ("OVA", "NCOP", "Movie"...)."""
+    if t[G] > 0:
+        return VALUES[_VOCAB[_lower(s[t[S]:t[S] + t[G]])][2]]
+    return VALUES[t[B]]
 
 
 def _run_end(p: _Parse, i: int) -> int:
@@ -1129,6 +1361,18 @@ def _title_after_leading_episode(p: _Parse) -> None:
         p.eptitle_a, p.eptitle_b = toks[i][S], toks[last][E]
 
 
+def _typed_only(toks: list[list[int]], o: int, close: int) -> bool:
+    """The bracket at toks[o] holds only the type words of a movie, a special or TV:
+    "[Movie]", "[劇場版]", "[TV+OVA]"."""
+    if close <= o + 1:
+        return False
+    for k in range(o + 1, close):
+        cat = toks[k][CAT]
+        if not ((cat == TYPED and toks[k][G] == 0 and toks[k][A] != K_EXTRA) or cat == PLUS):
+            return False  # (an extra's word may be a group's name: "[CMS]")
+    return True
+
+
 def _groupish(s: str, a: int, b: int) -> bool:
     w = _lower(s[a:b])
     return ("raws" in w or "subs" in w or "sub" == w[-3:] or "fansub" in w or "team" in w
@@ -1147,7 +1391,8 @@ def _bracket_title(p: _Parse, first: int) -> None:
         t = toks[i]
         if t[CAT] == OPEN:
             cls, close = _bracket_class(toks, i)
-            if (cls == B_TEXT or cls == B_MIXED) and i + 1 < close and not _is_tag(toks[i + 1]):
+            if (cls == B_TEXT or cls == B_MIXED) and i + 1 < close and not _is_tag(toks[i + 1]) \
+                    and not _typed_only(toks, i, close):
                 j = i + 1
                 last = -1
                 while j < close and not _is_tag(toks[j]) and not _boundary(toks[j]):
@@ -1293,6 +1538,7 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
     episode = episode_end = season = year = None
     version = -1
     kind = p.kind
+    xtype = p.xtype
     resolution = crc = source = video = audio = None
     other: list[str] = []
     if p.ep >= 0:
@@ -1304,7 +1550,7 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
         if t[CAT] == SEASONEP:
             season = t[A]
         if t[CAT] == TYPED:
-            kind = t[A]
+            kind, xtype = t[A], p.ep
     for i in range(n):
         t = toks[i]
         cat = t[CAT]
@@ -1322,7 +1568,7 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
             crc = s[t[S]:t[E]].upper()
         elif cat == TYPED and t[G] == 0 and (kind == 0 or kind == K_TV) and t[A] != K_TV \
                 and t[S] != p.title_a and not (p.eptitle_a <= t[S] < p.eptitle_b):
-            kind = t[A]
+            kind, xtype = t[A], i
         elif cat == NUM and i != p.ep:
             if _is_year(t) and year is None and (t[BR] >= 0 or t[S] >= p.title_b) \
                     and not (p.title_a <= t[S] < p.title_b):
@@ -1358,6 +1604,11 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
                 year = t[A]
                 break
     title = _text(s, p.title_a, p.title_b, p.title_mode) if p.title_a >= 0 else ""
+    glued_type = None
+    if title and not title.isascii():
+        title, glued_kind, glued_type = cjk_title(title)
+        if glued_kind and (kind == 0 or kind == K_TV):
+            kind = glued_kind
     group = None
     if p.group_a >= 0:
         group = _trim(s[p.group_a:p.group_b])
@@ -1388,4 +1639,6 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
         version=version if version >= 0 else None, group=group or None,
         resolution=f"{resolution}p" if resolution else None, year=year, crc32=crc,
         kind=KINDS[kind], ext=ext, episode_title=eptitle or None, source=source,
-        video_codec=video, audio_codec=audio, language=lang, subtitles=subs, other=tuple(other))
+        video_codec=video, audio_codec=audio, language=lang, subtitles=subs, other=tuple(other),
+        extra_type=None if kind not in (K_SPECIAL, K_EXTRA, K_MOVIE)
+        else glued_type or (_type_value(s, toks[xtype]) if xtype >= 0 else None))

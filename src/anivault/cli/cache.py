@@ -38,15 +38,15 @@ def cache_stats(as_json: bool, settings: Any) -> None:
 
 
 @cache_group.command("prune")
-@click.option("--cache-max-mb", type=click.FloatRange(min=0), default=None, metavar="MB",
-              help="Prune down to this size (default: the configured cap).")
+@click.option("--cache-max-mb", "prune_mb", type=click.FloatRange(min=0), default=None, metavar="MB",
+              help="Prune down to this size (default: the configured cap, setting `cache_max_mb`).")
 @json_option()
 @with_settings()
-def cache_prune(cache_max_mb: float | None, as_json: bool, settings: Any) -> None:
+def cache_prune(prune_mb: float | None, as_json: bool, settings: Any) -> None:
     """Delete expired entries, then the least valuable ones while over the size cap."""
     from . import output
 
-    with _open(settings, cache_max_mb) as cache:
+    with _open(settings, prune_mb) as cache:
         result = cache.prune()
         result["bytes_on_disk"] = cache.disk_bytes()
     output.render_cache_prune(result, as_json)

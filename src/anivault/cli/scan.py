@@ -69,11 +69,15 @@ class WarningPrinter:
 
 def _ndjson(run: Any) -> None:
     """The scan's NDJSON, written in ~256 KB blocks; the summary object comes last."""
-    from .output import json_text
+    from . import output
+    from .output import json_bytes, json_text
     from .progress import scan_progress
 
     sys.stdout.flush()
     out = getattr(sys.stdout, "buffer", None) or _TextAsBytes(sys.stdout)
+    # On a terminal, C1 and bidi characters the render twin leaves raw are JSON-escaped too;
+    # piped, the blocks go out untouched (valid JSON, exact strings, at full speed).
+    safe = json_bytes if output.is_tty(sys.stdout) else (lambda block: block)
     block: list[bytes] = []
     size = 0
     with scan_progress(run) as progress:
@@ -81,11 +85,11 @@ def _ndjson(run: Any) -> None:
             block.append(chunk)
             size += len(chunk)
             if size >= 1 << 18:
-                out.write(b"".join(block))
+                out.write(safe(b"".join(block)))
                 block.clear()
                 size = 0
                 progress.tick()
-    out.write(b"".join(block))
+    out.write(safe(b"".join(block)))
     summary = _summary(run)
     summary["warning_messages"] = [str(w) for w in run.summary.warnings]
     summary["metrics"] = _snapshot()

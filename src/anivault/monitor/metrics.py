@@ -9,13 +9,14 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .bottleneck import bottleneck_report
 
-if TYPE_CHECKING:
-    from .events import EventLog
-    from .run import RunMonitor
+# What an observer of a run gets: (phase, event, fields) for each event; a section of the
+# snapshot is a name and the callable that fills it.
+Listener = Callable[[str, str, dict[str, Any]], None]
+Section = Callable[[], dict[str, Any]]
 
 STAGES = ("walk", "stat", "parse", "hash", "index", "records", "match", "plan", "apply", "undo", "output")
 
@@ -32,7 +33,8 @@ class Metrics:
     """Counters (files, bytes, hits, requests, …) and seconds per stage.
 
     ``stage_items`` counts what each stage processed, for throughput per stage;
-    ``phase`` is the stage (or command) in progress, stamped on events.
+    ``phase`` is the stage (or command) in progress, stamped on events. Metrics knows
+    no observer: a monitor subscribes to its events and adds sections to its snapshot.
     """
 
     def __init__(self) -> None:
@@ -47,8 +49,8 @@ class Metrics:
         self.progress_counter = FILES
         self.progress_unit = "files"
         self._progress_start: tuple[int, float] = (0, self.started)
-        self.events: EventLog | None = None
-        self.monitor: RunMonitor | None = None
+        self._listeners: list[Listener] = []
+        self._sections: dict[str, Section] = {}
         self._lock = threading.Lock()
 
     def count(self, name: str, n: int = 1) -> None:
@@ -102,10 +104,22 @@ class Metrics:
             eta = max(0.0, (self.expected - done) / rate)
         return done, rate, eta
 
+    def subscribe(self, listener: Listener) -> None:
+        """``listener(phase, event, fields)`` for every event from now on (e.g. an EventLog's write)."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def add_section(self, name: str, section: Section) -> None:
+        """``snapshot()[name] = section()`` from now on (e.g. a monitor's resources)."""
+        self._sections[name] = section
+
     def emit(self, event: str, **fields: Any) -> None:
-        """One NDJSON event for ``--metrics FILE`` (a no-op without one)."""
-        if self.events is not None:
-            self.events.write(self.phase, event, fields)
+        """One event to every subscriber (a no-op without one)."""
+        for listener in self._listeners:
+            listener(self.phase, event, fields)
 
     def warning(self, message: str, **fields: Any) -> None:
         """A warning event; the caller still prints and counts it as it always did."""
@@ -149,6 +163,6 @@ class Metrics:
         if rate is not None:
             snap["hit_rate"] = round(rate, 4)
             snap["hit_rates"] = self.hit_rates()
-        if self.monitor is not None:
-            snap["resources"] = self.monitor.resources()
+        for name, section in self._sections.items():
+            snap[name] = section()
         return snap

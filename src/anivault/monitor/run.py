@@ -49,8 +49,9 @@ class RunMonitor:
             tracemalloc.start()
             self._started_tracing = True
         self.metrics.phase = command
-        self.metrics.events = self.events
-        self.metrics.monitor = self
+        if self.events is not None:
+            self.metrics.subscribe(self.events.write)
+        self.metrics.add_section("resources", self.resources)
         self.metrics.emit("start", command=command, pid=os.getpid(), **fields)
         self.sampler.start()
         if self.profile is not None:
@@ -77,8 +78,8 @@ class RunMonitor:
         if self._started_tracing:
             tracemalloc.stop()
         if self.events is not None:
+            self.metrics.unsubscribe(self.events.write)
             self.events.close()
-            self.metrics.events = None
         return report
 
     def resources(self) -> dict[str, Any]:
