@@ -377,8 +377,9 @@ class Matcher:
         extra_type = (getattr(parsed, "extra_type", None) or "").casefold()
         decimal = isinstance(episode, float) and not episode.is_integer()
         if parsed.kind == "special" or cleaned.special or season == 0 or decimal or extra_type in SPECIAL_EXTRAS:
-            return place_special(self.layout(series), episode,
-                                 parsed.episode_title or special_name(parsed.title), season if season else None)
+            name = parsed.episode_title or special_name(parsed.title) or (
+                "Recap" if extra_type == "recap" else None)  # "Show - Recap": the season 0 entry named so
+            return place_special(self.layout(series), episode, name, season if season else None)
         if parsed.kind == "extra" or episode is None:
             return Placement(season, None)
         return place_numbered(self.layout(series), season, int(episode))

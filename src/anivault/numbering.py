@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable, NamedTuple
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, utils
 
 COUR_GAP_DAYS = 28  # a pause this long between two episodes' air dates ends a cour
 NAME_SIMILARITY = 85  # rapidfuzz score (0-100) for a special's title to pick a season 0 episode
@@ -259,8 +259,8 @@ def _aired(layout: Layout, placement: Placement) -> dt.date | None:
 
 def _named_like(episodes: list[Episode], title: str) -> Episode | None:
     """The one episode named like ``title`` (None when none is close, or several are as close)."""
-    scored = sorted(((fuzz.token_set_ratio(title.casefold(), e.name.casefold()), e) for e in episodes
-                     if e.name), key=lambda s: -s[0])
+    scored = sorted(((fuzz.token_set_ratio(title, e.name, processor=utils.default_process), e)
+                     for e in episodes if e.name), key=lambda s: -s[0])
     if not scored or scored[0][0] < NAME_SIMILARITY or (len(scored) > 1 and scored[1][0] == scored[0][0]):
         return None
     return scored[0][1]

@@ -400,3 +400,14 @@ def test_matching_streams_in_memory_that_does_not_grow_with_the_files(client: TM
     small, large = peak(4_000), peak(16_000)
     assert small > 0 and large > 0
     assert large < small * 1.5, (small, large)
+
+
+def test_the_parsers_extra_type_and_episode_title_place_specials(client: TMDBClient) -> None:
+    recap = Rec("/lib/Moonlit Bakery - Recap.mkv",
+                ParsedName(title="Moonlit Bakery", kind="special", **{"extra_type": "Recap"}))
+    named = Rec("/lib/Moonlit Bakery - OVA - Beach Day.mkv",
+                ParsedName(title="Moonlit Bakery", kind="special", episode_title="Beach Day",
+                           **{"extra_type": "OVA"}))
+    ova = Rec("/lib/Moonlit Bakery OVA3.mkv", ParsedName(title="Moonlit Bakery", episode=3, **{"extra_type": "OVA"}))
+    files = Matcher(client).match([recap, named, ova])
+    assert [(f.match.season, f.match.episode) for f in files] == [(0, 1), (0, 2), (0, 3)]
