@@ -4,7 +4,8 @@
 
 Each benchmark consumes ``scan(...).ndjson_bytes()`` (what ``scan --json``
 writes) or the records, with the walk, render and hash twins of one backend. The parser is
-whatever the selector picked; with a warm index it is not called at all.
+whatever the selector picked (the compiled render twin calls the compiled parser itself);
+with a warm index it is not called at all.
 The command-level comparison with ``find`` (and peak RSS) is
 ``benchmarks/scan_vs_find.py``.
 """
@@ -63,6 +64,19 @@ def test_scan_ndjson_warm_index(benchmark, library: Path, tmp_path: Path, twins:
 def test_scan_ndjson_no_index(benchmark, library: Path, twins: str) -> None:
     benchmark.group = "scan --json --no-cache (every name parsed)"
     lines = benchmark(consume_ndjson, library, use_index=False)
+    benchmark.extra_info["paths_per_min"] = round(lines / benchmark.stats.stats.median * 60)
+
+
+@pytest.mark.parametrize("twins", ["c", "py"], indirect=True)
+def test_scan_ndjson_first_scan(benchmark, library: Path, tmp_path: Path, twins: str) -> None:
+    """An empty index each round: every name parsed, rendered and written to the index."""
+    rounds = iter(range(1_000_000))
+
+    def fresh_cache() -> tuple[tuple[Path], dict[str, object]]:
+        return (library,), {"cache_dir": tmp_path / f"cache{next(rounds)}"}
+
+    benchmark.group = "scan --json, first scan (empty index)"
+    lines = benchmark.pedantic(consume_ndjson, setup=fresh_cache, rounds=5)
     benchmark.extra_info["paths_per_min"] = round(lines / benchmark.stats.stats.median * 60)
 
 

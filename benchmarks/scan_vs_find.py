@@ -14,7 +14,7 @@ so the ratios compare runs that saw the same machine load. Modes:
 - ``w1``: ``warm`` with ``--workers 1`` (no walker thread), to show what the thread buys.
 
 Prints, per command: median and P95 seconds, median paths/min, the median of
-the per-round ratios to find, and peak RSS (from wait4). ``--json FILE`` saves it all.
+the per-round ratios to find, peak RSS and median CPU seconds (from wait4). ``--json FILE`` saves it all.
 """
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ MODES = {
 }
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one command, stdout to /dev/null."""
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (bytes) and CPU seconds (user + system) of one command, stdout to
+    /dev/null."""
     with open(os.devnull, "wb") as null:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=null, stderr=subprocess.PIPE, env=env)
@@ -49,7 +50,7 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err.strip()}")
-    return seconds, usage.ru_maxrss * 1024
+    return seconds, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
 
 
 def p95(values: list[float]) -> float:
@@ -80,7 +81,7 @@ def main() -> None:
     # Warm the page cache and build the index the warm modes reuse.
     timed(find, env)
     timed([*anivault, "scan", args.root, "--json"], env)
-    runs: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
+    runs: dict[str, list[tuple[float, int, float]]] = {name: [] for name in commands}
     try:
         for r in range(args.runs):
             for name, (argv, cmd_env) in commands.items():
@@ -101,11 +102,11 @@ def main() -> None:
             json.dump(report, f, indent=2)
 
 
-def summarize(runs: dict[str, list[tuple[float, int]]], files: int) -> dict[str, Any]:
-    find_times = [s for s, _ in runs["find"]]
+def summarize(runs: dict[str, list[tuple[float, int, float]]], files: int) -> dict[str, Any]:
+    find_times = [s for s, _, _ in runs["find"]]
     out: dict[str, Any] = {"files": files, "rounds": len(find_times), "commands": {}}
     for name, samples in runs.items():
-        seconds = [s for s, _ in samples]
+        seconds = [s for s, _, _ in samples]
         ratios = [s / f for s, f in zip(seconds, find_times)]
         out["commands"][name] = {
             "median_s": round(statistics.median(seconds), 3),
@@ -113,7 +114,8 @@ def summarize(runs: dict[str, list[tuple[float, int]]], files: int) -> dict[str,
             "median_paths_per_min": round(files / statistics.median(seconds) * 60),
             "p95_paths_per_min": round(files / p95(seconds) * 60),
             "median_ratio_to_find": round(statistics.median(ratios), 3),
-            "peak_rss_mb": round(max(r for _, r in samples) / 2**20, 1),
+            "peak_rss_mb": round(max(r for _, r, _ in samples) / 2**20, 1),
+            "median_cpu_s": round(statistics.median(c for _, _, c in samples), 3),
             "seconds": [round(s, 3) for s in seconds],
         }
     return out
@@ -122,10 +124,11 @@ def summarize(runs: dict[str, list[tuple[float, int]]], files: int) -> dict[str,
 def print_table(report: dict[str, Any]) -> None:
     print(f"{report['files']:,} files, {report['rounds']} rounds, load avg {report['machine']['load_avg']}")
     print(f"{'command':<10}{'median s':>10}{'P95 s':>9}{'median paths/min':>19}{'P95 paths/min':>16}"
-          f"{'x find':>9}{'peak RSS MB':>13}")
+          f"{'x find':>9}{'peak RSS MB':>13}{'CPU s':>8}")
     for name, c in report["commands"].items():
         print(f"{name:<10}{c['median_s']:>10.2f}{c['p95_s']:>9.2f}{c['median_paths_per_min']:>19,}"
-              f"{c['p95_paths_per_min']:>16,}{c['median_ratio_to_find']:>9.2f}{c['peak_rss_mb']:>13.1f}")
+              f"{c['p95_paths_per_min']:>16,}{c['median_ratio_to_find']:>9.2f}{c['peak_rss_mb']:>13.1f}"
+              f"{c['median_cpu_s']:>8.2f}")
 
 
 if __name__ == "__main__":

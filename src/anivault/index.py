@@ -3,9 +3,9 @@
 One SQLite file, ``index.sqlite`` in the cache dir. Each folder with parsed
 files has one row: a blob of its files' entries in name order (see
 ``_speedups/_records_format.py``), each keyed by the path hash (xxh3_64 of the
-path) with the size and mtime_ns it was parsed at, the rendered NDJSON fields
-and the encoded ParsedName. So a re-scan fetches a whole folder with one
-point query and checks every file against it in compiled code; a folder is
+path) with the size and mtime_ns it was parsed at and the encoded ParsedName
+(from which a re-scan renders the NDJSON fields). So a re-scan fetches a whole
+folder with one point query and checks every file against it in compiled code; a folder is
 written again only when one of its files changed, came or went. An entry is
 reused only while the file's size and mtime_ns are unchanged, and only by the
 same parser (a fingerprint of the parser code and the ParsedName fields is
@@ -17,22 +17,25 @@ nothing here ever stops a scan.
 """
 from __future__ import annotations
 
-import marshal
 import os
 import sys
+import queue
 import sqlite3
+import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from ._speedups import path_hash
+from ._speedups._records_format import decode_parsed, encode_parsed  # noqa: F401 (entries are made there)
 from .models import ParsedName
 from .settings import default_cache_dir
 
-SCHEMA_VERSION = 7  # 5: one blob of entries per folder; 7: in walk order, no folders table
+SCHEMA_VERSION = 8  # 5: a blob of entries per folder; 7: in walk order; 8: ParsedName only, marshal v2
 FILENAME = "index.sqlite"
 BATCH_ROWS = 2000  # executemany size
 BATCH_BYTES = 1 << 20  # blobs queued before they are written: memory stays flat
+WRITE_AHEAD = 4  # batches waiting for the writer thread (at most ~5 MB of blobs in memory)
 COMMIT_ROWS = 100_000  # an interrupted scan keeps what was committed
 _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
@@ -73,39 +76,23 @@ def _is_corrupt(error: sqlite3.DatabaseError) -> bool:
 def parser_fingerprint() -> str:
     """Changes whenever the parser or ParsedName could give other results."""
     from . import _speedups, _version
-    from ._speedups import _records_format
 
     parts = [str(SCHEMA_VERSION), _version.__version__, ",".join(ParsedName._fields),
              "python %d.%d" % sys.version_info[:2]]  # marshal's format may change between versions
-    # The scanner renders the NDJSON fields stored with each entry.
-    for module in (_speedups.twin("parse", "py"), _speedups.twin("records", "py"), _records_format,
-                   _optional_parse_module(), sys.modules.get("anivault.scan")):
-        if module is not None and getattr(module, "__file__", None):
-            st = os.stat(module.__file__)
-            parts.append(f"{os.path.basename(module.__file__)}:{st.st_size}:{st.st_mtime_ns}")
+    # The pure twins are the spec of the compiled ones; the scanner renders the NDJSON fields
+    # stored with each entry. Their files are stat'ed, not imported (an import costs a scan
+    # ~0.1 s when the pure parser is not loaded).
+    here = os.path.dirname(os.path.abspath(__file__))
+    speedups = os.path.dirname(os.path.abspath(_speedups.__file__))
+    for path in (os.path.join(speedups, "_parse_py.py"), os.path.join(speedups, "_records_py.py"),
+                 os.path.join(speedups, "_records_format.py"), os.path.join(here, "parse.py"),
+                 os.path.join(here, "scan.py")):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        parts.append(f"{os.path.basename(path)}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(parts)
-
-
-def _optional_parse_module() -> Any:
-    try:
-        from . import parse  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return parse
-
-
-def encode_parsed(parsed: ParsedName) -> bytes:
-    """A ParsedName as stored in an index entry: marshal, the fastest exact form of a tuple of
-    str, int, float and None (the parser fingerprint carries the Python version it depends on)."""
-    return marshal.dumps(tuple(parsed), 4)
-
-
-def decode_parsed(data: bytes) -> ParsedName:
-    """Raises ValueError (or EOFError, TypeError) when ``data`` is not an encoded ParsedName."""
-    values = marshal.loads(data)
-    if type(values) is not tuple or len(values) != len(ParsedName._fields):
-        raise ValueError("not an encoded ParsedName")
-    return ParsedName._make(values)
 
 
 class Index:
@@ -119,11 +106,15 @@ class Index:
         self._pending_bytes = 0
         self._seen: list[int] = []  # every folder this scan stored (see _prune)
         self._remembered: tuple[str, int] | None = None  # (key, files) of a whole scan
-        self._uncommitted = 0
+        self._batches: queue.Queue[list[tuple[int, bytes, int, bytes]] | None] = queue.Queue(WRITE_AHEAD)
+        self._writer: threading.Thread | None = None  # started by the first batch
+        self._write_error: sqlite3.DatabaseError | None = None
         self._broken = False  # stop using it for this run
         self._corrupt = False  # and move it aside at close
         self._load_error: sqlite3.DatabaseError | None = None
         self._reads = sqlite3.connect(str(path), timeout=2.0, check_same_thread=False)
+        # A first scan asks nothing of an empty index (a point query per folder otherwise).
+        self._empty = db.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is None
         self._ahead: dict[int, tuple[int, bytes]] = {}  # folder -> (rowid, blob), read ahead
         self._ahead_last = -1  # rowid of the last row read ahead
 
@@ -157,7 +148,7 @@ class Index:
         which the stream goes on from that row). Safe to call from a walker
         thread while the scan's thread writes.
         """
-        if self._broken or self._load_error is not None:
+        if self._broken or self._load_error is not None or self._empty:
             return None
         key = signed_hash(path_hash(directory))
         try:
@@ -184,6 +175,8 @@ class Index:
         replaces its entries, None keeps them."""
         if self._load_error is not None:
             self._fail(self._load_error)
+        if self._write_error is not None:
+            self._fail(self._write_error)
         if self._broken:
             return
         d = signed_hash(path_hash(directory))
@@ -205,6 +198,8 @@ class Index:
         try:
             if not self._broken:
                 self._flush()
+            self._drain()
+            if not self._broken:
                 if complete:
                     self._prune(prune)
                     if self._remembered is not None:
@@ -215,6 +210,7 @@ class Index:
         except sqlite3.DatabaseError as e:
             self._fail(e)
         finally:
+            self._drain()  # (a no-op unless an error above left the thread running)
             self._reads.close()
             self._db.close()
         if self._corrupt and os.path.exists(self.path):
@@ -253,19 +249,41 @@ class Index:
         return int(self._db.execute("SELECT coalesce(sum(files), 0) FROM entries").fetchone()[0])
 
     def _flush(self) -> None:
+        """Hands the queued rows to the writer thread, which writes (and waits for the disk) while
+        the scan goes on; waits when WRITE_AHEAD batches are still unwritten."""
         if not self._put:
             return
-        try:
-            db = self._db
-            db.executemany(_UPSERT, self._put)
-            self._uncommitted += sum(put[2] for put in self._put)
-            if self._uncommitted >= COMMIT_ROWS:
-                db.commit()
-                self._uncommitted = 0
-        except sqlite3.DatabaseError as e:
-            self._fail(e)
-        self._put.clear()
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_batches, name="anivault-index-writer",
+                                            daemon=True)
+            self._writer.start()
+        self._batches.put(self._put)
+        self._put = []
         self._pending_bytes = 0
+
+    def _write_batches(self) -> None:
+        """The writer thread's loop; the first error is kept for the scan's thread to report."""
+        uncommitted = 0
+        while (batch := self._batches.get()) is not None:
+            if self._write_error is not None:
+                continue  # (drained: the scan goes on without the index)
+            try:
+                self._db.executemany(_UPSERT, batch)
+                uncommitted += sum(put[2] for put in batch)
+                if uncommitted >= COMMIT_ROWS:
+                    self._db.commit()
+                    uncommitted = 0
+            except sqlite3.DatabaseError as e:
+                self._write_error = e
+
+    def _drain(self) -> None:
+        """Waits for the writer thread to write every batch and stop."""
+        if self._writer is not None:
+            self._batches.put(None)
+            self._writer.join()
+            self._writer = None
+        if self._write_error is not None:
+            self._fail(self._write_error)
 
     def _fail(self, error: Exception) -> None:
         """A broken or busy index stops being used; the scan goes on without it."""
@@ -284,7 +302,10 @@ def _connect(path: Path) -> sqlite3.Connection:
                          check_same_thread=False)
     try:
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        # The index is a cache: no fsync (a first scan writes ~150 bytes per file; waiting for
+        # the disk cost more than the parsing). A file damaged by a power cut is found
+        # corrupt and rebuilt; an entry is used only when its path hash, size and mtime match.
+        db.execute("PRAGMA synchronous=OFF")
         db.execute("PRAGMA cache_size=-2000")  # 2 MB (the default): memory stays flat on big libraries
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         fingerprint = parser_fingerprint()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno as errno_mod
 import fnmatch
-import operator
 import os
 import re
 import stat as stat_mod
@@ -29,13 +28,13 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from ._speedups import BACKEND, list_dir, path_hash, render_folder, walk_folders
 from ._speedups._records_format import (JSON_FIELDS, KIND_BY_EXT, NULL_FIELDS, SUBTITLE_EXTS,  # noqa: F401
-                                        VIDEO_EXTS, decode_entries, encode_entry, extension,
-                                        kind_of_ext)  # (the kinds are re-exported)
+                                        VIDEO_EXTS, decode_entries, encode_entry, encode_parsed, extension,
+                                        fields_json, kind_of_ext, series_key)  # (re-exported)
 from .errors import UsageError
-from .index import Index, decode_parsed, encode_parsed, signed_hash
+from .index import Index, decode_parsed
 from .models import ParsedName
 from .monitor import Metrics
-from .parse import parse_file, series_title
+from .parse import parse_file
 
 # Folders that belong to the OS or a NAS, never to the library (names starting
 # with "." are skipped too, and so are ".Trash-1000" style trash folders).
@@ -79,33 +78,6 @@ class ScanRecord(NamedTuple):
         enc = encode_basestring if _valid_utf8(self.path) else encode_basestring_ascii
         fields = fields_json(self.parsed, self.path, enc)
         return _json_line(self.path, self.size, self.mtime_ns, self.kind, fields, self.warnings, enc)
-
-
-_get_fields = operator.attrgetter(*JSON_FIELDS)
-
-
-def fields_json(parsed: ParsedName | None, path: str, enc: Callable[[str], str] = encode_basestring) -> str:
-    """The parsed fields of a file's NDJSON object, rendered once: ``"title":…,…,"ext":…``.
-
-    Written out field by field: it runs for every file a scan parses.
-    """
-    if parsed is None:
-        ext = _extension(path)
-        return NULL_FIELDS + (enc(ext) if ext else "null")
-    title, season, episode, episode_end, version, group, resolution, year, crc32, ext = _get_fields(parsed)
-    if ext is None:
-        ext = _extension(path) or None
-    null = "null"
-    return (f'"title":{null if title is None else enc(title)},'
-            f'"season":{null if season is None else season},'
-            f'"episode":{null if episode is None else episode},'
-            f'"episode_end":{null if episode_end is None else episode_end},'
-            f'"version":{null if version is None else version},'
-            f'"group":{null if group is None else enc(group)},'
-            f'"resolution":{null if resolution is None else enc(resolution)},'
-            f'"year":{null if year is None else year},'
-            f'"crc32":{null if crc32 is None else enc(crc32)},'
-            f'"ext":{null if ext is None else enc(ext)}')
 
 
 def _json_line(path: str, size: int, mtime_ns: int, kind: str, fields: str, warnings: tuple[str, ...],
@@ -538,10 +510,16 @@ class ScanRun:
         return out
 
     def _folder_json(self, directory: str, prefix: str, blob: bytes | None, folder: "_Folder") -> bytes:
-        """The render twin writes every line it can; the misses are parsed and rendered here."""
+        """The render twin writes every line it can, parsing the files the index does not know;
+        the misses (names that are not valid UTF-8) are parsed and rendered here."""
         files = folder.files
-        segments, misses, order, counts, series_keys = render_folder(prefix, files, blob)
-        folder.hits, folder.nbytes, videos, subtitles, others = counts
+        started = time.perf_counter()
+        segments, misses, order, counts, series_keys = render_folder(prefix, files, blob, directory,
+                                                                     folder.indexed)
+        folder.hits, folder.nbytes, videos, subtitles, others, parsed = counts
+        if parsed:  # the render twin's time goes to "parse" when it parsed
+            folder.parses += parsed
+            folder.parse_seconds += time.perf_counter() - started
         kinds = self._kinds
         kinds[0] += videos
         kinds[1] += subtitles
@@ -559,10 +537,9 @@ class ScanRun:
                 parts += (line, segment)
                 entries.append(entry)
             chunk = b"".join(parts)
-        if folder.indexed and order is not None:
-            new_entries = [o if isinstance(o, bytes) else entries[o] for o in order]
-            folder.blob = b"".join(new_entries)  # type: ignore[arg-type]
-            folder.entries = len(new_entries)
+        if order is not None:  # (only when indexed)
+            folder.blob = b"".join([o if type(o) is bytes else entries[o] for o in order])  # type: ignore
+            folder.entries = videos + subtitles
         return chunk
 
     def _new_file(self, folder: "_Folder", directory: str, path: str, name: str, size: int, mtime_ns: int,
@@ -579,11 +556,10 @@ class ScanRun:
         if kind == "other":
             fields = fields_json(None, path, enc)
         else:
-            parsed, series_key = self._parse(folder, name, directory, kind)
+            parsed, key_of_series = self._parse(folder, name, directory, kind)
             fields = fields_json(parsed, path, enc)
             if folder.indexed:
-                entry = encode_entry(key or path_hash(path), size, mtime_ns, series_key, fields,
-                                     encode_parsed(parsed))
+                entry = encode_entry(key or path_hash(path), size, mtime_ns, key_of_series, encode_parsed(parsed))
         line = _json_line(path, size, mtime_ns, kind, fields, warnings, enc) + "\n"
         return line.encode("utf-8", "surrogatepass"), entry
 
@@ -592,10 +568,10 @@ class ScanRun:
         parsed = _PARSE(name, directory)
         folder.parse_seconds += time.perf_counter() - started
         folder.parses += 1
-        series_key = _series_key(parsed) if kind == "video" else None
-        if series_key:
-            self._series.add(series_key)
-        return parsed, series_key
+        key = series_key(parsed) if kind == "video" else None
+        if key:
+            self._series.add(key)
+        return parsed, key
 
     def _folder_records(self, directory: str, prefix: str, blob: bytes | None,
                         folder: "_Folder") -> list[ScanRecord]:
@@ -623,18 +599,16 @@ class ScanRun:
                 key = path_hash(path)
                 found = cached.pop(key, None)
                 if found is not None and found[0][1] == size and found[0][2] == mtime_ns and \
-                        (parsed := _decoded(found[0][5])) is not None:
+                        (parsed := _decoded(found[0][4])) is not None:
                     folder.hits += 1
                     entries.append(found[1])
                     if found[0][3]:
                         self._series.add(found[0][3])
                 else:
                     changed = True
-                    parsed, series_key = self._parse(folder, name, directory, kind)
+                    parsed, key_of_series = self._parse(folder, name, directory, kind)
                     if folder.indexed:
-                        enc = encode_basestring if _valid_utf8(path) else encode_basestring_ascii
-                        entries.append(encode_entry(key, size, mtime_ns, series_key,
-                                                    fields_json(parsed, path, enc), encode_parsed(parsed)))
+                        entries.append(encode_entry(key, size, mtime_ns, key_of_series, encode_parsed(parsed)))
             records.append(ScanRecord(path, size, mtime_ns, kind, parsed, warnings))
         if folder.indexed and (changed or cached):
             folder.blob = b"".join(entries)
@@ -702,15 +676,6 @@ def _decoded(raw: bytes) -> ParsedName | None:
         return decode_parsed(raw)
     except (ValueError, TypeError, IndexError, EOFError):
         return None
-
-
-def _series_key(parsed: ParsedName) -> int | None:
-    """Series are counted by series title (case-folded) and season; kept as a 64-bit hash, not text,
-    so the set of series seen stays small on big libraries."""
-    title = series_title(parsed)
-    if not title:
-        return None
-    return signed_hash(path_hash(f"{title.casefold()}\x1f{'' if parsed.season is None else parsed.season}"))
 
 
 _NAME_WARNING = ("name is not valid UTF-8 (shown with \\udcXX escapes)",)

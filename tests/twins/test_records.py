@@ -8,7 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anivault._speedups import twin
-from anivault._speedups._records_format import JSON_FIELDS, decode_entries, encode_entry
+from anivault._speedups._records_format import (JSON_FIELDS, decode_entries, decode_parsed, encode_entry,
+                                                encode_parsed, fields_json, series_key)
+from anivault.models import ParsedName
+from anivault.parse import parse_file
 
 from conftest import PURE_RUN
 PREFIX = "/lib/Show/"
@@ -21,7 +24,7 @@ def records(backend: str):
 
 def entry(name: str, size: int, mtime_ns: int, series: int = 0, title: str = "Show") -> bytes:
     key = twin("hash", "py").path_hash(PREFIX + name)
-    return encode_entry(key, size, mtime_ns, series, f'"title":"{title}","ext":"mkv"', b"P")
+    return encode_entry(key, size, mtime_ns, series, encode_parsed(ParsedName(title=title, episode=3, ext="mkv")))
 
 
 def lines(segments: list[bytes]) -> list[dict]:
@@ -35,12 +38,12 @@ def test_cached_files_are_rendered_and_new_ones_left_as_misses(records) -> None:
         PREFIX + "b.mkv")
     assert len(segments) == 2
     first, cover = lines(segments)
-    assert first == {"path": PREFIX + "a.mkv", "size": 10, "mtime_ns": 1, "kind": "video",
-                     "title": "Show", "ext": "mkv", "warnings": []}
+    assert first == {"path": PREFIX + "a.mkv", "size": 10, "mtime_ns": 1, "kind": "video", **dict.fromkeys(
+        JSON_FIELDS), "title": "Show", "episode": 3, "ext": "mkv", "warnings": []}
     assert cover["kind"] == "other" and cover["ext"] == "jpg" and \
         [cover[f] for f in JSON_FIELDS[:-1]] == [None] * (len(JSON_FIELDS) - 1)
     assert order == [entry("a.mkv", 10, 1, 7), 0]  # the folder's entries change: b.mkv is new
-    assert counts == (1, 33, 2, 0, 1) and series == [7]
+    assert counts == (1, 33, 2, 0, 1, 0) and series == [7]
 
 
 def test_an_unchanged_folder_needs_no_new_entries(records) -> None:
@@ -94,10 +97,18 @@ def test_json_escapes_match_the_json_module(records) -> None:
     assert text.startswith('{"path":' + json.dumps(PREFIX + name[:-4] + ".TXT", ensure_ascii=False))
 
 
+def test_cached_entries_render_as_a_fresh_parse_would(records) -> None:
+    """A re-scan renders the fields from the cached ParsedName: the same line as the first scan."""
+    files = [("Show - 01 [ABCDEF01].mkv", 10, 1), ("Show - 01.en.ass", 2, 2), ("Ça - 12.5 \x01.mkv", 3, 3)]
+    first, _, blob, _, series = records.render_folder(SHOW + "/", files, None, SHOW)
+    again, misses, order, counts, series_again = records.render_folder(SHOW + "/", files, b"".join(blob), SHOW)
+    assert again == first and misses == [] and order is None and counts[0] == 3 and series_again == series
+
+
 def test_decode_entries_round_trips() -> None:
     blob = entry("a.mkv", 10, 1, -3) + entry("b.mkv", 20, 2)
     decoded = decode_entries(blob)
-    assert [e[:4] for e, _ in decoded][0][1:] == (10, 1, -3)
+    assert [e[:4] for e, _ in decoded][0][1:] == (10, 1, -3) and decode_parsed(decoded[0][0][4]).title == "Show"
     assert b"".join(raw for _, raw in decoded) == blob
     with pytest.raises(ValueError):
         decode_entries(blob[:-1])
@@ -108,23 +119,126 @@ NAME = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_ch
 EXT = st.sampled_from(["mkv", "MP4", "ass", "srt", "jpg", "nfo", "", "tXt", "m2ts", "ÄB", "toolongext"])
 
 
+TEXT = st.none() | st.text(max_size=8) | st.sampled_from(["Show", 'q"\\\n\x01 é', "\ud800x"])
+NUMBER = st.none() | st.integers(-2**31, 2**31 - 1) | st.integers(2**31, 2**70) | st.sampled_from([12.5, 7.0])
+# A cached ParsedName: as the twins write it, as marshal writes odd values, broken or of the wrong shape.
+PARSED = (st.builds(lambda t, s, e, g, x, other: encode_parsed(ParsedName(title=t, season=s, episode=e, group=g,
+                                                                          ext=x, other=other)),
+                    TEXT, NUMBER, NUMBER, TEXT, st.sampled_from([None, "mkv", "Ass"]),
+                    st.lists(st.text(max_size=4), max_size=2).map(tuple))
+          | st.builds(lambda v: __import__("marshal").dumps(v, 2),
+                      st.tuples(st.integers(), TEXT) | st.just(tuple(range(len(ParsedName._fields)))))
+          | st.binary(max_size=40)
+          | st.builds(lambda p, cut: p[:cut], st.just(encode_parsed(ParsedName(title="Show", group="G"))),
+                      st.integers(0, 60)))
+
+
 @pytest.mark.skipif(PURE_RUN, reason="this run forces the pure twins; the compiled run compares both")
 @settings(max_examples=300, deadline=None)
 @given(names=st.lists(st.tuples(NAME, EXT), max_size=12, unique=True),
        sizes=st.lists(st.integers(0, 2**50), min_size=12, max_size=12),
        mtimes=st.lists(st.integers(-2**62, 2**62), min_size=12, max_size=12),
-       cached=st.lists(st.tuples(st.integers(0, 11), st.booleans(), st.integers(-2**62, 2**62)), max_size=12),
+       cached=st.lists(st.tuples(st.integers(0, 11), st.booleans(), st.integers(-2**62, 2**62), st.data()),
+                       max_size=12),
        garbage=st.binary(max_size=50), broken=st.booleans(),
        prefix=st.sampled_from([PREFIX, "/lib/\udcfe/", "C:\\x\\", "/"]))
 def test_compiled_and_pure_twins_agree(names, sizes, mtimes, cached, garbage, broken, prefix) -> None:
     files = sorted({(f"{n}.{e}" if e else n, sizes[i], mtimes[i]) for i, (n, e) in enumerate(names)})
     blob = b""
-    for i, same, series in cached:
+    for i, same, series, data in cached:
         if i < len(files):
             name, size, mtime_ns = files[i]
             key = twin("hash", "py").path_hash(prefix + name)
-            blob += encode_entry(key, size if same else size + 1, mtime_ns, series, f'"t":"{name}"', b"")
+            blob += encode_entry(key, size if same else size + 1, mtime_ns, series, data.draw(PARSED))
     blob = blob + garbage if broken else blob
     c = twin("records", "c").render_folder(prefix, files, blob or None)
     py = twin("records", "py").render_folder(prefix, files, blob or None)
+    assert c == py
+
+
+# ---------------------------------------------------------------- files the index does not know
+
+SHOW = "/lib/[Grp] Show (2020) [1080p]"
+
+
+def test_new_files_are_parsed_rendered_and_indexed_by_the_twin(records) -> None:
+    """What the scanner did per file in Python: parse_file, the fields, the series key, the entry."""
+    files = [("Show - 01 [ABCDEF01].mkv", 10, 1), ("Show - 01.en.ass", 2, 2), ("cover.jpg", 3, 3)]
+    segments, misses, order, counts, series = records.render_folder(SHOW + "/", files, None, SHOW)
+    assert misses == [] and counts == (0, 15, 1, 1, 1, 2)
+    video, subtitle, _ = lines(segments)
+    parsed = parse_file(files[0][0], SHOW)
+    assert parsed.group == "Grp" and parsed.year == 2020  # filled from the folder
+    for line, (name, _, _) in ((video, files[0]), (subtitle, files[1])):
+        assert line == json.loads('{"path":' + json.dumps(SHOW + "/" + name) + ',"size":1,"mtime_ns":1,"kind":"x",'
+                                  + fields_json(parse_file(name, SHOW), SHOW + "/" + name) + "}") | {
+            "size": line["size"], "mtime_ns": line["mtime_ns"], "kind": line["kind"], "warnings": []}
+    assert series == [series_key(parsed)] and series[0]
+    (entry_video, raw), (entry_subtitle, _) = decode_entries(b"".join(order))
+    assert len(order) == 1 and entry_video[:4] == (twin("hash", "py").path_hash(SHOW + "/" + files[0][0]), 10, 1,
+                                                    series[0])
+    assert decode_parsed(entry_video[4]) == parsed and entry_video[4] == encode_parsed(parsed)
+    assert entry_subtitle[3] == 0  # subtitles name no series
+
+
+def test_without_the_index_no_entries_are_made(records) -> None:
+    segments, misses, order, counts, _ = records.render_folder(SHOW + "/", [("Show - 02.mkv", 1, 1)], None, SHOW,
+                                                               False)
+    assert misses == [] and order is None and counts[5] == 1 and lines(segments)[0]["episode"] == 2
+
+
+def test_a_miss_keeps_its_place_among_new_entries(records) -> None:
+    files = [("Show - 01.mkv", 1, 1), ("Show - 02\udcff.mkv", 1, 1), ("Show - 03.mkv", 1, 1)]
+    segments, misses, order, counts, _ = records.render_folder(SHOW + "/", files, None, SHOW)
+    assert [m[:2] for m in misses] == [(1, "video")] and len(segments) == 2 and counts[5] == 2
+    assert [type(o) for o in order] == [bytes, int, bytes] and order[1] == 0
+
+
+def test_the_folders_fill_and_change_the_kind(records) -> None:
+    """parse._with_context: a file in "Specials/" is a special; in a show's season folder, an episode."""
+    for directory, name in (("/lib/Show/Specials", "Show - 01.mkv"), ("/lib/Show/Season 2", "Pilot.mkv"),
+                            ("/lib/Show/Extras", "NCOP1.mkv"), ("/lib/Show/1", "x.mkv")):
+        segments, _, order, _, series = records.render_folder(directory + "/", [(name, 1, 1)], None, directory)
+        parsed = parse_file(name, directory)
+        (entry, _), = decode_entries(b"".join(order))
+        assert decode_parsed(entry[4]) == parsed, directory
+        assert series == ([series_key(parsed)] if series_key(parsed) else [])
+
+
+@pytest.mark.parametrize("name", ["Show - 12.5.mkv", "Show - 07.5 (2160p).mkv", "Show - S01E99999999999.mkv"])
+def test_unusual_values_are_written_as_marshal_writes_them(records, name: str) -> None:
+    _, _, order, _, _ = records.render_folder(SHOW + "/", [(name, 1, 1)], None, SHOW)
+    (entry, _), = decode_entries(b"".join(order))
+    assert entry[4] == encode_parsed(parse_file(name, SHOW))
+
+
+RELEASE = st.builds(
+    lambda group, title, ep, tags, ext: f"{group}{title}{ep}{tags}.{ext}",
+    st.sampled_from(["", "[SubsPlease] ", "[Grp] ", "(Raws) "]),
+    st.sampled_from(["Show", "Attack on Titan", "Show S2", "Ça va", "進撃の巨人", "Show - NCOP1", "Movie (2019)",
+                     "Title Menu01", "", "x"]),
+    st.sampled_from(["", " - 01", " - 12.5", " 03v2", " - 01-12", " S02E05", " OVA", " - 00", " E99999999999"]),
+    st.sampled_from(["", " (1080p)", " [BD 1080p HEVC FLAC]", " [ABCDEF01]", " [Batch]", " (Dual Audio)"]),
+    st.sampled_from(["mkv", "MP4", "ass", "en.srt", "jpg"]))
+FOLDER = st.sampled_from(["/lib", "/lib/Show", "/lib/Show/Season 2", "/lib/Show/Specials", "/lib/Show/Extras",
+                          "/lib/[Grp] Show (2020) [1080p]", "/lib/Show/1", "/lib/Ça va/Season 1", "/lib/\udcfe",
+                          "C:\\Anime\\Show"])
+
+
+@pytest.mark.skipif(PURE_RUN, reason="this run forces the pure twins; the compiled run compares both")
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(RELEASE | NAME, max_size=10, unique=True), folder=FOLDER, index=st.booleans(),
+       cached=st.lists(st.tuples(st.integers(0, 9), st.booleans(), st.integers(-2**62, 2**62), PARSED),
+                       max_size=10))
+def test_compiled_and_pure_twins_agree_on_files_they_parse(names, folder, index, cached) -> None:
+    prefix = folder + ("\\" if folder.startswith("C:") else "/")
+    files = sorted({(n, 7 * i, i) for i, n in enumerate(names)})
+    blob = b""
+    for i, same, series, parsed in cached:
+        if i < len(files):
+            name, size, mtime_ns = files[i]
+            key = twin("hash", "py").path_hash(prefix + name)
+            blob += encode_entry(key, size if same else size + 1, mtime_ns, series, parsed)
+    c = twin("records", "c").render_folder(prefix, files, blob or None, folder, index)
+    py = twin("records", "py").render_folder(prefix, files, blob or None, folder, index)
     assert c == py

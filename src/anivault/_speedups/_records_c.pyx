@@ -3,14 +3,27 @@
 
 The lines are written into one C buffer: a file costs a hash of its path, a
 probe of the folder's cached entries and a few copies, with no Python objects
-made for it. The module doc of _records_py.py describes the contract.
+made for it. A file the index does not know costs one call of the compiled
+parser more: the folder's context is filled in, and the NDJSON fields, the
+series key and the index entry (marshal version 2, written here) are made
+from the parser's tuple in C. The module doc of _records_py.py describes the
+contract.
 """
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from libc.stdint cimport int64_t, uint32_t, uint64_t
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
+from cpython.tuple cimport PyTuple_CheckExact
+from cpython.unicode cimport PyUnicode_AsEncodedString, PyUnicode_CheckExact
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
-from ._records_format import ENTRY, KIND_BY_EXT, NULL_FIELDS, extension, kind_of_ext
+from json.encoder import encode_basestring
+
+from ..models import ParsedName
+from ._hash_c import path_hash
+from ._parse_c import parse_name
+from ._records_format import (ENTRY, JSON_FIELDS, KIND_BY_EXT, NULL_FIELDS, cached_fields, encode_parsed,
+                              extension, kind_of_ext)
 
 cdef extern from *:
     """
@@ -83,7 +96,7 @@ cdef extern from *:
 
     typedef struct {
         uint64_t key; long long size, mtime_ns, series;
-        const char *fields; uint32_t fields_len;
+        const char *parsed; uint32_t parsed_len;
         const char *raw; size_t raw_len;
     } av_entry;
 
@@ -93,19 +106,38 @@ cdef extern from *:
         while (pos < len) {
             if (len - pos < head) return -1;
             const unsigned char *p = (const unsigned char *)blob + pos;
-            uint32_t nf = av_u32(p + 32), np = av_u32(p + 36);
-            if ((uint64_t)nf + np > len - pos - head) return -1;
+            uint32_t np = av_u32(p + 32);
+            if ((uint64_t)np > len - pos - head) return -1;
             if (out) {
                 av_entry *e = &out[n];
                 e->key = av_u64(p); e->size = (long long)av_u64(p + 8);
                 e->mtime_ns = (long long)av_u64(p + 16); e->series = (long long)av_u64(p + 24);
-                e->fields = blob + pos + head; e->fields_len = nf;
-                e->raw = blob + pos; e->raw_len = head + nf + np;
+                e->parsed = blob + pos + head; e->parsed_len = np;
+                e->raw = blob + pos; e->raw_len = head + np;
             }
-            pos += head + (size_t)nf + np;
+            pos += head + (size_t)np;
             n++;
         }
         return n;
+    }
+
+    /* Well-formed UTF-8 as Python's "surrogatepass" decoder takes it (surrogates allowed). */
+    static int av_utf8_ok(const unsigned char *s, size_t n) {
+        size_t i = 0;
+        while (i < n) {
+            unsigned char c = s[i];
+            if (c < 0x80) { i++; continue; }
+            size_t k; unsigned char lo = 0x80, hi = 0xBF;
+            if (c >= 0xC2 && c <= 0xDF) k = 1;
+            else if (c >= 0xE0 && c <= 0xEF) { k = 2; if (c == 0xE0) lo = 0xA0; }
+            else if (c >= 0xF0 && c <= 0xF4) { k = 3; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+            else return 0;
+            if (n - i <= k) return 0;
+            if (s[i + 1] < lo || s[i + 1] > hi) return 0;
+            for (size_t j = 2; j <= k; j++) if ((s[i + j] & 0xC0) != 0x80) return 0;
+            i += k + 1;
+        }
+        return 1;
     }
     """
     ctypedef struct av_buf:
@@ -117,8 +149,8 @@ cdef extern from *:
         long long size
         long long mtime_ns
         long long series
-        const char* fields
-        uint32_t fields_len
+        const char* parsed
+        uint32_t parsed_len
         const char* raw
         size_t raw_len
     int av_reserve(av_buf* b, size_t extra)
@@ -126,6 +158,8 @@ cdef extern from *:
     void av_put_int(av_buf* b, long long v)
     void av_put_json(av_buf* b, const char* s, size_t n)
     Py_ssize_t av_entries(const char* blob, size_t n, av_entry* out, size_t head)
+    int av_utf8_ok(const unsigned char* s, size_t n)
+    uint32_t av_u32(const unsigned char* p)
     uint64_t XXH3_64bits(const void* data, size_t length) nogil
 
 cdef extern from "Python.h":
@@ -225,14 +259,370 @@ cdef inline void _head(av_buf* out, const char* path, size_t n, long long size, 
     av_put(out, PyBytes_AS_STRING(kind_head), <size_t>PyBytes_GET_SIZE(kind_head))
 
 
-cdef int _miss(av_buf* out, list segments, list misses, list order_codes, Py_ssize_t i, int kind,
-               uint64_t key) except -1:
+
+# ------------------------------------------------------------ a file the index does not know
+
+# ParsedName's field positions, and those the folders may fill (parse._FILLED), read when the
+# first folder is parsed: anivault.parse imports the twins, so not at module level.
+cdef Py_ssize_t N_FIELDS = len(ParsedName._fields)
+cdef Py_ssize_t I_TITLE = ParsedName._fields.index("title")
+cdef Py_ssize_t I_SEASON = ParsedName._fields.index("season")
+cdef Py_ssize_t I_EPISODE = ParsedName._fields.index("episode")
+cdef Py_ssize_t I_KIND = ParsedName._fields.index("kind")
+cdef Py_ssize_t I_EXT = ParsedName._fields.index("ext")
+cdef Py_ssize_t N_JSON = len(JSON_FIELDS)
+cdef Py_ssize_t JSON_AT[16]
+cdef bint JSON_TEXT[16]  # a string field (else a number)
+for _i, _name in enumerate(JSON_FIELDS):
+    JSON_AT[_i] = ParsedName._fields.index(_name)
+    JSON_TEXT[_i] = _name in ("title", "group", "resolution", "crc32", "ext")
+cdef list _JSON_KEYS = [(("," if _i else "") + f'"{_name}":').encode() for _i, _name in enumerate(JSON_FIELDS)]
+cdef char FILLED[64]
+memset(FILLED, 0, sizeof(FILLED))
+cdef object _dir_context = None
+cdef object _series_title = None
+
+
+cdef int _load_parse() except -1:
+    global _dir_context, _series_title
+    from .. import parse
+    for i in parse._FILLED:
+        FILLED[i] = 1
+    _dir_context = parse._dir_context
+    _series_title = parse.series_title
+    return 0
+
+
+cdef inline object _field(tuple parsed, object context, Py_ssize_t i):
+    """A field of parse.parse_file's result: the name's, else the folders' (parse._fill)."""
+    cdef object v = parsed[i]
+    if v is None and context is not None and FILLED[i]:
+        return (<tuple>context)[i]
+    return v
+
+
+cdef object _kind(tuple parsed, object context):
+    """parse._with_context's kind: a file in "Specials/", or in a show's folder."""
+    cdef object kind = parsed[I_KIND]
+    if context is None:
+        return kind
+    cdef tuple ctx = <tuple>context
+    if ctx[I_KIND] and (kind == "episode" or kind == "movie"):
+        return ctx[I_KIND]
+    if kind == "movie" and parsed[I_EPISODE] is None and ctx[I_TITLE] and (
+            ctx[I_SEASON] is not None or not parsed[I_TITLE]):
+        return "episode" if parsed[I_TITLE] else "batch"
+    return kind
+
+
+cdef int _put_bytes(av_buf* out, bytes b) except -1:
+    if av_reserve(out, <size_t>PyBytes_GET_SIZE(b)):
+        raise MemoryError()
+    av_put(out, PyBytes_AS_STRING(b), <size_t>PyBytes_GET_SIZE(b))
+    return 0
+
+
+cdef int _put_text(av_buf* out, str text) except -1:
+    """A JSON string as encode_basestring writes it."""
+    cdef Py_ssize_t n = 0
+    cdef const char* utf8 = _utf8(text, &n)
+    if utf8 == NULL:  # lone surrogates: as the pure twin writes them
+        return _put_bytes(out, PyUnicode_AsEncodedString(encode_basestring(text), "utf-8", "surrogatepass"))
+    if av_reserve(out, 2 + 6 * <size_t>n):
+        raise MemoryError()
+    av_put_json(out, utf8, <size_t>n)
+    return 0
+
+
+cdef int _put_number(av_buf* out, object v) except -1:
+    """An int as f"{v}" writes it; other numbers (a float episode) through str()."""
+    cdef int overflow = 0
+    cdef long long x
+    if PyLong_CheckExact(v):
+        x = PyLong_AsLongLongAndOverflow(v, &overflow)
+        if not overflow:
+            if av_reserve(out, 24):
+                raise MemoryError()
+            av_put_int(out, x)
+            return 0
+    return _put_bytes(out, PyUnicode_AsEncodedString(str(v), "utf-8", "surrogatepass"))
+
+
+cdef int _put_fields(av_buf* out, tuple parsed, object context, object kind, const char* ext,
+                     Py_ssize_t ext_n) except -1:
+    """_records_format.fields_json of the filled parse (``ext``: the name's, when it has none)."""
+    cdef Py_ssize_t j, i
+    cdef bytes key
+    cdef object v
+    for j in range(N_JSON):
+        i = JSON_AT[j]
+        key = <bytes>_JSON_KEYS[j]
+        _put_bytes(out, key)
+        v = kind if i == I_KIND else _field(parsed, context, i)
+        if v is None:
+            if i == I_EXT and ext_n > 0:
+                if av_reserve(out, 2 + 6 * <size_t>ext_n):
+                    raise MemoryError()
+                _put_lower_json(out, ext, ext_n)
+            else:
+                _put_bytes(out, b"null")
+        elif JSON_TEXT[j]:
+            _put_text(out, v)
+        else:
+            _put_number(out, v)
+    return 0
+
+
+cdef inline void _put_u32(av_buf* out, uint32_t v):
+    out.p[out.n] = <char>(v & 255)
+    out.p[out.n + 1] = <char>((v >> 8) & 255)
+    out.p[out.n + 2] = <char>((v >> 16) & 255)
+    out.p[out.n + 3] = <char>(v >> 24)
+    out.n += 4
+
+
+cdef bint _marshal_value(av_buf* out, object v, bint nested) except -1:
+    """One value as marshal version 2 writes it; False for a value left to marshal itself."""
+    cdef Py_ssize_t n = 0, k
+    cdef const char* utf8
+    cdef int overflow = 0
+    cdef long long x
+    if v is None:
+        if av_reserve(out, 1):
+            raise MemoryError()
+        av_put(out, b"N", 1)
+        return True
+    if PyUnicode_CheckExact(v):
+        utf8 = _utf8(v, &n)
+        if utf8 == NULL or n > 0x7fffffff:
+            return False
+        if av_reserve(out, 5 + <size_t>n):
+            raise MemoryError()
+        av_put(out, b"u", 1)
+        _put_u32(out, <uint32_t>n)
+        av_put(out, utf8, <size_t>n)
+        return True
+    if PyLong_CheckExact(v):
+        x = PyLong_AsLongLongAndOverflow(v, &overflow)
+        if overflow or x < -0x80000000LL or x > 0x7fffffffLL:
+            return False
+        if av_reserve(out, 5):
+            raise MemoryError()
+        av_put(out, b"i", 1)
+        _put_u32(out, <uint32_t>(<int64_t>x & 0xffffffffLL))
+        return True
+    if PyTuple_CheckExact(v) and not nested:
+        n = len(<tuple>v)
+        if av_reserve(out, 5):
+            raise MemoryError()
+        av_put(out, b"(", 1)
+        _put_u32(out, <uint32_t>n)
+        for k in range(n):
+            if not _marshal_value(out, (<tuple>v)[k], True):
+                return False
+        return True
+    return False
+
+
+cdef inline void _put_u64_at(char* p, uint64_t v):
+    cdef int i
+    for i in range(8):
+        p[i] = <char>((v >> (8 * i)) & 255)
+
+
+cdef void _entry_head(char* p, uint64_t key, long long size, long long mtime_ns, long long series,
+                      size_t parsed):
+    """_records_format.ENTRY ("<QqqqI") packed at p."""
+    _put_u64_at(p, key)
+    _put_u64_at(p + 8, <uint64_t>size)
+    _put_u64_at(p + 16, <uint64_t>mtime_ns)
+    _put_u64_at(p + 24, <uint64_t>series)
+    cdef av_buf at
+    at.p, at.n, at.cap = p + 32, 0, 4
+    _put_u32(&at, <uint32_t>parsed)
+
+
+# ------------------------------------------------------------ a file the index knows
+
+cdef bint _fast_fields(av_buf* out, const unsigned char* d, size_t n, const char* ext, Py_ssize_t ext_n) except -1:
+    """_records_format.cached_fields of marshal version 2 as _put_parsed writes it; False for
+    anything else (then the pure function decides)."""
+    cdef unsigned char code[64]
+    cdef size_t at[64]
+    cdef size_t length[64]
+    cdef long long number[64]
+    cdef size_t pos = 5, m, items, k
+    cdef Py_ssize_t i, j
+    cdef unsigned char c
+    cdef bytes key
+    if N_FIELDS > 64 or n < 5 or d[0] != b'(' or av_u32(d + 1) != <uint32_t>N_FIELDS:
+        return False
+    for i in range(N_FIELDS):
+        if pos >= n:
+            return False
+        c = d[pos]
+        code[i] = c
+        pos += 1
+        if c == b'N':
+            continue
+        if n - pos < 4:
+            return False
+        m = av_u32(d + pos)
+        pos += 4
+        if c == b'i':
+            number[i] = <int32_t>m
+        elif c == b'u':
+            if n - pos < m or not av_utf8_ok(d + pos, m):
+                return False
+            at[i], length[i] = pos, m
+            pos += m
+        elif c == b'(':
+            for k in range(m):
+                if n - pos < 5 or d[pos] != b'u':
+                    return False
+                items = av_u32(d + pos + 1)
+                pos += 5
+                if n - pos < items or not av_utf8_ok(d + pos, items):
+                    return False
+                pos += items
+        else:
+            return False
+    if av_reserve(out, 6 * n + 6 * <size_t>ext_n + 256):
+        raise MemoryError()
+    for j in range(N_JSON):
+        i = JSON_AT[j]
+        key = <bytes>_JSON_KEYS[j]
+        av_put(out, PyBytes_AS_STRING(key), <size_t>PyBytes_GET_SIZE(key))
+        c = code[i]
+        if c == b'N':
+            if i == I_EXT and ext_n > 0:
+                _put_lower_json(out, ext, ext_n)
+            else:
+                av_put(out, b"null", 4)
+        elif JSON_TEXT[j] and c == b'u':
+            av_put_json(out, <const char*>d + at[i], length[i])
+        elif not JSON_TEXT[j] and c == b'i':
+            av_put_int(out, number[i])
+        else:
+            return False
+    return True
+
+
+cdef bint _cached_fields(av_buf* out, const av_entry* e, const char* ext, Py_ssize_t ext_n, str prefix,
+                         str name) except -1:
+    """The NDJSON fields of a cached entry into ``out`` (emptied first); False when the entry is
+    unusable (the file is then parsed again)."""
+    out.n = 0
+    if _fast_fields(out, <const unsigned char*>e.parsed, e.parsed_len, ext, ext_n):
+        return True
+    out.n = 0
+    text = cached_fields(PyBytes_FromStringAndSize(e.parsed, e.parsed_len), prefix + name)
+    if text is None:
+        return False
+    _put_bytes(out, PyUnicode_AsEncodedString(text, "utf-8", "surrogatepass"))
+    return True
+
+
+cdef int _put_parsed(av_buf* out, tuple parsed, object context, object kind) except -1:
+    """_records_format.encode_parsed of the filled parse."""
+    cdef size_t start = out.n
+    cdef Py_ssize_t i
+    if av_reserve(out, 5):
+        raise MemoryError()
+    av_put(out, b"(", 1)
+    _put_u32(out, <uint32_t>N_FIELDS)
+    for i in range(N_FIELDS):
+        if not _marshal_value(out, kind if i == I_KIND else _field(parsed, context, i), False):
+            out.n = start  # (a float episode): marshal writes the whole tuple
+            return _put_bytes(out, encode_parsed(
+                tuple([kind if j == I_KIND else _field(parsed, context, j) for j in range(N_FIELDS)])))
+    return 0
+
+
+cdef long long _series_key(tuple parsed, object context, object kind, av_buf* scratch) except? -1:
+    """_records_format.series_key of the filled parse (0 for none)."""
+    cdef object title = _field(parsed, context, I_TITLE)
+    cdef object season
+    cdef Py_ssize_t n, k
+    cdef const char* text
+    cdef char c
+    if not title:
+        return 0
+    if kind == "extra":
+        title = _series_title(ParsedName(title=title, kind="extra"))
+    season = _field(parsed, context, I_SEASON)
+    if not PyUnicode_IS_ASCII(title):  # case folding beyond ASCII: Python's
+        key = path_hash(f"{title.casefold()}\x1f{'' if season is None else season}")
+        return <long long><uint64_t>key
+    n = PyUnicode_GET_LENGTH(title)
+    text = <const char*>PyUnicode_DATA(title)
+    scratch.n = 0
+    if av_reserve(scratch, <size_t>n + 32):
+        raise MemoryError()
+    for k in range(n):
+        c = text[k]
+        scratch.p[k] = c + 32 if b'A' <= c <= b'Z' else c
+    scratch.n = <size_t>n
+    av_put(scratch, b"\x1f", 1)
+    if season is not None:
+        _put_number(scratch, season)
+    return <long long>XXH3_64bits(scratch.p, scratch.n)
+
+
+# ------------------------------------------------------------ one folder
+
+cdef enum:
+    S_CACHED = 0  # a cached entry reused: at = its index
+    S_NEW = 1  # an entry made here: at, size in the buffer of new entries
+    S_MISS = 2  # a miss's entry, made by the scanner: at = its index in misses
+
+ctypedef struct av_slot:
+    int what
+    size_t at
+    size_t size
+
+
+cdef int _miss(av_buf* out, list segments, list misses, av_slot* slots, Py_ssize_t* n_slots,
+               Py_ssize_t i, int kind, uint64_t key) except -1:
     segments.append(PyBytes_FromStringAndSize(out.p, <Py_ssize_t>out.n))
     out.n = 0
     if kind != K_OTHER:
-        order_codes.append(-1 - len(misses))
+        slots[n_slots[0]].what = S_MISS
+        slots[n_slots[0]].at = <size_t>len(misses)
+        n_slots[0] += 1
     misses.append((i, _KIND_NAMES[kind], key))
     return 0
+
+
+cdef list _new_blob(_Probe probe, av_buf* fresh, av_slot* slots, Py_ssize_t n_slots):
+    """The folder's entries in file order: byte strings, and the misses' places (ints)."""
+    cdef av_buf blob
+    cdef Py_ssize_t s
+    cdef av_entry* e
+    cdef list parts = []
+    memset(&blob, 0, sizeof(blob))
+    try:
+        for s in range(n_slots):
+            if slots[s].what == S_MISS:
+                if blob.n:
+                    parts.append(PyBytes_FromStringAndSize(blob.p, <Py_ssize_t>blob.n))
+                    blob.n = 0
+                parts.append(<Py_ssize_t>slots[s].at)
+                continue
+            if slots[s].what == S_CACHED:
+                e = &probe.entries[slots[s].at]
+                if av_reserve(&blob, e.raw_len):
+                    raise MemoryError()
+                av_put(&blob, e.raw, e.raw_len)
+            else:
+                if av_reserve(&blob, slots[s].size):
+                    raise MemoryError()
+                av_put(&blob, fresh.p + slots[s].at, slots[s].size)
+        if blob.n:
+            parts.append(PyBytes_FromStringAndSize(blob.p, <Py_ssize_t>blob.n))
+    finally:
+        free(blob.p)
+    return parts
 
 
 cdef class _Probe:
@@ -286,28 +676,35 @@ cdef class _Probe:
         return -1
 
 
-def render_folder(str prefix, list files, bytes cached):
+def render_folder(str prefix, list files, bytes cached, str directory=None, bint index=True):
     """The NDJSON of one folder's files, and what is left for the scanner (see _records_py)."""
     cdef _Probe probe = _Probe(cached)
-    cdef av_buf out
-    cdef av_buf path
+    cdef av_buf out, path, fresh, fields, scratch
+    memset(&fields, 0, sizeof(fields))
     memset(&out, 0, sizeof(out))
     memset(&path, 0, sizeof(path))
-    cdef Py_ssize_t prefix_len = 0, name_len = 0, i, k, ext_at = 0
+    memset(&fresh, 0, sizeof(fresh))
+    memset(&scratch, 0, sizeof(scratch))
+    cdef Py_ssize_t prefix_len = 0, name_len = 0, i, k, ext_at = 0, n_slots = 0
     cdef const char* prefix_utf8 = _utf8(prefix, &prefix_len)
     cdef const char* name_utf8
-    cdef bint ascii_ext
+    cdef bint ascii_ext, new = False
     cdef int kind
     cdef uint64_t key
     cdef long long size, mtime_ns, series_key, last_series = 0
-    cdef long long hits = 0, nbytes = 0, videos = 0, subtitles = 0, others = 0
+    cdef long long hits = 0, nbytes = 0, videos = 0, subtitles = 0, others = 0, parsed_here = 0
     cdef Py_ssize_t used = 0, n_files = len(files)
+    cdef size_t entry_at
     cdef list segments = [], misses = [], series = []
-    cdef list order_codes = []  # per video/subtitle: entry index (>= 0) or -1 - miss index
-    cdef av_entry* e
-    cdef tuple item
+    cdef tuple item, parsed  # (a ParsedName: a tuple subclass, cast unchecked)
     cdef str name
+    cdef object context = None, kind_name
+    cdef av_slot* slots = <av_slot*>malloc(max(n_files, 1) * sizeof(av_slot))
+    if slots == NULL:
+        raise MemoryError()
     try:
+        if directory is not None and _dir_context is None:
+            _load_parse()
         if av_reserve(&path, <size_t>prefix_len + 256):
             raise MemoryError()
         if prefix_utf8 != NULL:
@@ -331,7 +728,7 @@ def render_folder(str prefix, list files, bytes cached):
             else:
                 others += 1
             if prefix_utf8 == NULL or name_utf8 == NULL or not ascii_ext:
-                _miss(&out, segments, misses, order_codes, i, kind, 0)
+                _miss(&out, segments, misses, slots, &n_slots, i, kind, 0)
                 continue
             path.n = <size_t>prefix_len
             if av_reserve(&path, <size_t>name_len) or \
@@ -349,33 +746,65 @@ def render_folder(str prefix, list files, bytes cached):
                 continue
             key = XXH3_64bits(path.p, path.n)
             k = probe.find(key)
-            if k < 0 or probe.entries[k].size != size or probe.entries[k].mtime_ns != mtime_ns:
-                _miss(&out, segments, misses, order_codes, i, kind, key)
+            if k >= 0 and probe.entries[k].size == size and probe.entries[k].mtime_ns == mtime_ns and \
+                    _cached_fields(&fields, &probe.entries[k], name_utf8 + ext_at, name_len - ext_at, prefix, name):
+                if not probe.used[k]:
+                    probe.used[k] = 1
+                    used += 1
+                hits += 1
+                slots[n_slots].what = S_CACHED
+                slots[n_slots].at = <size_t>k
+                n_slots += 1
+                series_key = probe.entries[k].series
+            elif directory is None:
+                _miss(&out, segments, misses, slots, &n_slots, i, kind, key)
                 continue
-            e = &probe.entries[k]
-            if not probe.used[k]:
-                probe.used[k] = 1
-                used += 1
-            hits += 1
-            order_codes.append(k)
-            series_key = e.series
+            else:  # parsed here: its fields, and its entry in the buffer of new entries
+                if not parsed_here:  # the folder's context, once it is needed
+                    context = _dir_context(directory)
+                parsed = <tuple>parse_name(name)
+                parsed_here += 1
+                new = True
+                kind_name = _kind(parsed, context)
+                fields.n = 0
+                _put_fields(&fields, parsed, context, kind_name, name_utf8 + ext_at, name_len - ext_at)
+                series_key = _series_key(parsed, context, kind_name, &scratch) if kind == K_VIDEO else 0
+                if index:
+                    entry_at = fresh.n
+                    if av_reserve(&fresh, HEAD):
+                        raise MemoryError()
+                    fresh.n += HEAD
+                    _put_parsed(&fresh, parsed, context, kind_name)
+                    _entry_head(fresh.p + entry_at, key, size, mtime_ns, series_key, fresh.n - entry_at - HEAD)
+                    slots[n_slots].what = S_NEW
+                    slots[n_slots].at = entry_at
+                    slots[n_slots].size = fresh.n - entry_at
+                    n_slots += 1
+            if av_reserve(&out, fields.n + 32):
+                raise MemoryError()
+            _head(&out, path.p, path.n, size, mtime_ns, kind)
+            av_put(&out, fields.p, fields.n)
             if series_key and (not series or last_series != series_key):
                 series.append(series_key)
                 last_series = series_key
-            if av_reserve(&out, e.fields_len + 32):
-                raise MemoryError()
-            _head(&out, path.p, path.n, size, mtime_ns, kind)
-            av_put(&out, e.fields, e.fields_len)
             av_put(&out, PyBytes_AS_STRING(_END), <size_t>PyBytes_GET_SIZE(_END))
         segments.append(PyBytes_FromStringAndSize(out.p, <Py_ssize_t>out.n))
+        order = None
+        if index and (probe.broken or new or used != probe.n or _any_miss(slots, n_slots)):
+            order = _new_blob(probe, &fresh, slots, n_slots)
     finally:
         free(out.p)
         free(path.p)
-    changed = probe.broken or used != probe.n or any(c < 0 for c in order_codes)
-    order = None
-    if changed:
-        order = [-1 - c if c < 0 else
-                 PyBytes_FromStringAndSize(probe.entries[<Py_ssize_t>c].raw,
-                                           <Py_ssize_t>probe.entries[<Py_ssize_t>c].raw_len)
-                 for c in order_codes]
-    return segments, misses, order, (hits, nbytes, videos, subtitles, others), series
+        free(fresh.p)
+        free(fields.p)
+        free(scratch.p)
+        free(slots)
+    return segments, misses, order, (hits, nbytes, videos, subtitles, others, parsed_here), series
+
+
+cdef bint _any_miss(av_slot* slots, Py_ssize_t n):
+    cdef Py_ssize_t s
+    for s in range(n):
+        if slots[s].what == S_MISS:
+            return True
+    return False
