@@ -16,19 +16,19 @@ from .options import json_option, with_settings
 @click.option("--season", type=click.IntRange(min=0), default=None, metavar="N",
               help="Names without a season are TMDB season N.")
 @click.option("--offset", type=int, default=0, metavar="K", help="Add K to every episode number (K may be negative).")
-@click.option("--order", default=None, metavar="tmdb|absolute|group:ID",
+@click.option("--order", "pin_order", default=None, metavar="tmdb|absolute|group:ID",
               help="Numbering for this series' names (wins over the run's --order).")
 @json_option("The pin as one JSON object.")
 @with_settings(only=("data_dir",))
-def pin_command(target: str, tmdb_id: int, movie: bool, season: int | None, offset: int, order: str | None,
-                as_json: bool, settings: Any) -> None:
+def pin_command(target: str, tmdb_id: int, movie: bool, season: int | None, offset: int,
+                pin_order: str | None, as_json: bool, settings: Any) -> None:
     """Pin every file under PATH (or titled TITLE) to one TMDB entry; match, organize and run follow it."""
     from ..pins import Pins, default_path, make_pin
     from . import output
     from .context import warn
 
     pins = Pins.load(default_path(settings.data_dir), warn=warn)
-    pin = make_pin(target, tmdb_id, movie=movie, season=season, offset=offset, order=order)
+    pin = make_pin(target, tmdb_id, movie=movie, season=season, offset=offset, order=pin_order)
     replaced = pins.add(pin)
     pins.save()
     output.render_pin_change("pinned", pin, replaced, as_json)
