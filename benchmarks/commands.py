@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 
 ANIVAULT = [sys.executable, "-m", "anivault"]
+PARSED = ("--offline", "--unmatched", "parsed")  # no TMDB: parsed names, from the empty cache
 
 
 @dataclass
@@ -77,11 +78,11 @@ def one_size(workdir: str, files: int, server_url: str, api_key: str) -> list[Ru
     runs = [measure("find -printf", find, env),
             measure("scan --json (first)", [*ANIVAULT, "scan", src, "--json"], env),
             measure("scan --json (warm)", [*ANIVAULT, "scan", src, "--json"], env),
-            measure("organize (dry run)", [*ANIVAULT, "organize", src, "--dest", dest, "--offline"], env)]
+            measure("organize (dry run)", [*ANIVAULT, "organize", src, "--dest", dest, *PARSED], env)]
     measure("match (fills the TMDB cache)",
             [*ANIVAULT, "match", src, "--json", "--rate", "500", "--concurrency", "8"], env)
     runs += [measure("run (dry, warm TMDB cache)", [*ANIVAULT, "run", src, "--dest", dest], env),
-             measure("organize --apply move", [*ANIVAULT, "organize", src, "--dest", dest, "--offline",
+             measure("organize --apply move", [*ANIVAULT, "organize", src, "--dest", dest, *PARSED,
                                                "--apply", "--action", "move"], env),
              measure("history", [*ANIVAULT, "history"], env),
              measure("undo --last", [*ANIVAULT, "undo", "--last"], env)]

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+import stat
 from typing import Any
 
 import xxhash
 
 from .errors import UsageError
+from .interrupts import check_interrupt
 from .journal import fsync_dir
 
 ACTIONS = ("move", "copy", "hardlink", "symlink")
@@ -31,12 +34,18 @@ def file_hash(path: str, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def same_content(a: str, b: str) -> bool:
-    """Size first (free), then xxh3 of both: equal files are "already organized"."""
+def same_file(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` hold the same content, without reading either whole.
+
+    One inode (a hard link, or the same path) is the same file; otherwise equal size and
+    equal sampled fingerprints count as the same. Planning decides with this alone (a
+    dry run reads at most 16 KiB per pair); apply verifies in full whatever it copies.
+    """
     try:
-        if os.stat(a).st_size != os.stat(b).st_size:
-            return False
-        return file_hash(a) == file_hash(b)
+        sa, sb = os.stat(a), os.stat(b)
+        if (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino):
+            return True
+        return sa.st_size == sb.st_size and fingerprint(a, sa.st_size) == fingerprint(b, sb.st_size)
     except OSError:
         return False
 
@@ -99,6 +108,7 @@ def place(src: str, dst: str) -> None:
 
 def _write_chunk(f: Any, data: bytes) -> None:
     f.write(data)
+    check_interrupt()  # a Ctrl-C lands here, where the except below removes the temporary copy
 
 
 def copy_verified(src: str, dst: str, tmp: str, mtime_ns: int | None = None) -> str:
@@ -116,7 +126,7 @@ def copy_verified(src: str, dst: str, tmp: str, mtime_ns: int | None = None) -> 
             fout.flush()
             os.fsync(fout.fileno())
             st = os.fstat(fin.fileno())
-        os.utime(tmp, ns=(st.st_atime_ns, mtime_ns if mtime_ns is not None else st.st_mtime_ns))
+        copy_metadata(src, tmp, st, mtime_ns)
         digest = h.hexdigest()
         if os.stat(tmp).st_size != st.st_size or file_hash(tmp) != digest:
             raise VerifyError(errno.EIO, "copy does not match its source (size or xxh3)", tmp)
@@ -164,3 +174,68 @@ def error_text(e: OSError) -> str:
     if isinstance(e, FileExistsError):
         return "destination appeared since planning"
     return e.strerror or str(e)
+
+
+# ---------------------------------------------------------------- metadata (mode, owner, times, xattrs)
+
+
+def copy_metadata(src: str, dst: str, src_st: os.stat_result, mtime_ns: int | None = None) -> None:
+    """Give the copy ``dst`` its source's owner (when permitted), mode, times and extended attributes.
+
+    The owner first: a chown clears set-id bits that the mode then restores.
+    ``shutil.copystat`` copies mode, times, flags and (on Linux) xattrs,
+    skipping xattrs the target filesystem or our privileges do not allow.
+    """
+    try:
+        os.chown(dst, src_st.st_uid, src_st.st_gid)
+    except OSError:
+        pass  # not permitted (an ordinary user keeps files as their own): best effort
+    try:
+        shutil.copystat(src, dst)
+    except OSError:
+        os.chmod(dst, stat.S_IMODE(src_st.st_mode))  # a filesystem without xattrs or flags: mode at least
+    os.utime(dst, ns=(src_st.st_atime_ns, mtime_ns if mtime_ns is not None else src_st.st_mtime_ns))
+
+
+def metadata_record(st: os.stat_result) -> dict[str, Any]:
+    """What a journal record keeps of a file or folder so undo can give it back: its mtime and
+    ``meta`` = [mode, uid, gid] (one list, not three keys: undo holds an intent per file in memory)."""
+    return {"mtime_ns": st.st_mtime_ns, "meta": [stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid]}
+
+
+def folder_record(path: str) -> dict[str, Any]:
+    """:func:`metadata_record` of a folder plus its extended attributes (hex), which a recreated
+    folder cannot copy from anywhere else."""
+    record: dict[str, Any] = metadata_record(os.stat(path))
+    xattrs = {}
+    try:
+        for name in os.listxattr(path) if hasattr(os, "listxattr") else ():
+            xattrs[name] = os.getxattr(path, name).hex()
+    except OSError:
+        pass  # not supported here: nothing to keep
+    if xattrs:
+        record["xattrs"] = xattrs
+    return record
+
+
+def restore_metadata(path: str, record: dict[str, Any]) -> None:
+    """Give ``path`` the owner (when permitted), mode and mtime a journal record kept (see
+    :func:`metadata_record`); fields the record lacks (older journals) are left as they are."""
+    meta, mtime_ns = record.get("meta"), record.get("mtime_ns")
+    mode, uid, gid = meta if isinstance(meta, list) and len(meta) == 3 else (None, None, None)
+    if isinstance(uid, int) and isinstance(gid, int):
+        try:
+            os.chown(path, uid, gid)
+        except OSError:
+            pass  # not permitted: best effort
+    xattrs = record.get("xattrs")
+    if isinstance(xattrs, dict) and hasattr(os, "setxattr"):
+        for name, value in xattrs.items():
+            try:
+                os.setxattr(path, name, bytes.fromhex(value))
+            except (OSError, ValueError, TypeError):
+                pass  # best effort, like the copy's own xattrs
+    if isinstance(mode, int):
+        os.chmod(path, stat.S_IMODE(mode))
+    if isinstance(mtime_ns, int):
+        os.utime(path, ns=(os.stat(path).st_atime_ns, mtime_ns))

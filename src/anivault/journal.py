@@ -1,17 +1,24 @@
 """The write-ahead journal of an organize run, its destination lock, and the run history.
 
 One operation = one JSON-lines file ``<data dir>/journal/<op id>.jsonl`` (plus
-``<op id>.plan.jsonl``, the plan it executes, for ``--resume``). Records:
+``<op id>.plan.jsonl``, the plan it executes, for ``--resume``) and one row in
+the operations catalog (:mod:`anivault.catalog`), which is all ``history``,
+``undo --last`` and the "unfinished operation" check read. Records:
 
 * ``begin``  — who runs what (action, destination, pid, host, start time);
 * ``mkdir``  — a directory about to be created (undo removes it when empty);
 * ``do``     — the intent: entry index, action, source, destination, the temp
   name a copy is written under, and the source's identity (size, mtime_ns,
-  sampled xxh3 ``fp``);
+  sampled xxh3 ``fp``) and ``meta`` = [mode, uid, gid] (undo gives them back);
 * ``ok`` / ``fail`` — the outcome (``ok`` of a copy carries the full xxh3);
-* ``rmdir``  — an emptied source folder about to be removed (``--prune-empty``);
-* ``end``    — the run finished (``complete`` or ``aborted``);
-* ``undo`` / ``undone`` / ``undo-end`` — a rollback's progress.
+* ``rmdir``  — an emptied source folder about to be removed (``--prune-empty``),
+  with its mode, owner, mtime and xattrs, so undo recreates it as it was;
+* ``end``    — the run finished (``complete`` or ``aborted``); ``resume`` reopens it;
+* ``undo`` / ``undone`` / ``kept`` / ``undo-end`` — a rollback's progress.
+
+The latest record about an entry is the last word on it: a new ``do`` (a
+resumed retry) clears an earlier ``fail``, so a crash during ``--resume``
+leaves an intent without outcome that recovery settles from the filesystem.
 
 Group commit, and what it guarantees
 ------------------------------------
@@ -32,22 +39,30 @@ files, so:
    complete one; recovery deletes leftover temporary files (they are named
    in the intent);
 4. a move across filesystems fsyncs the copy and its directory before the
-   source is deleted, so a power cut cannot lose both.
+   source is deleted, so a power cut cannot lose both;
+5. Ctrl-C while a journal is open is deferred to the next record or the next
+   MiB of a copy, where the interrupted step has finished or cleaned up.
 
-A torn last line (killed mid-write) is ignored when reading.
+A torn or malformed line (killed mid-write, or edited) is reported as
+``file:line`` and skipped; the rest of the journal is used. Appending to a
+journal whose last line is torn first ends that line.
 """
 from __future__ import annotations
 
 import json
 import os
 import socket
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 import xxhash
 
+from .catalog import Catalog, Operation, from_state
+from .catalog import now as catalog_now
 from .errors import AniVaultError, RefusedError
+from .interrupts import interrupts
 from .settings import default_data_dir
 
 JOURNAL_VERSION = 1
@@ -79,8 +94,17 @@ def fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+# Records that change an operation's catalog row, once durable.
+_CATALOGUED = frozenset({"end", "resume", "undo", "undo-end"})
+CHECKPOINT_SECONDS = 2.0  # how often a running operation's counts reach the catalog
+
+
 class Journal:
-    """Append-only JSON lines with group commit: ``write`` buffers, ``commit`` makes durable."""
+    """Append-only JSON lines with group commit: ``write`` buffers, ``commit`` makes durable.
+
+    Used as a context manager it also defers Ctrl-C to safe points (see
+    :mod:`anivault.interrupts`) and keeps the operation's catalog row current.
+    """
 
     def __init__(self, path: str, *, begin: dict[str, Any] | None = None) -> None:
         """Open ``path`` to append; with ``begin``, create it holding that first record.
@@ -89,14 +113,23 @@ class Journal:
         durable, so no journal ever exists without saying whose it is.
         """
         self.path = path
+        self.op = os.path.basename(path).removesuffix(".jsonl")
+        self.catalog = Catalog(os.path.dirname(path) or ".")
         self._buffer: list[str] = []
+        self._events: list[dict[str, Any]] = []
+        self._counts = {"base_done": 0, "base_failed": 0, "ok": 0, "fail": 0}
+        self._running = False
+        self._checkpoint = time.monotonic()
         try:
             if begin is not None:
                 self._create(path, begin)
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
+            self._fd = os.open(path, os.O_RDWR | os.O_APPEND | getattr(os, "O_BINARY", 0))
+            self._end_torn_line()
         except OSError as e:
             raise AniVaultError(f"cannot open journal {path}: {e.strerror}",
                                 hint="check the data dir (ANIVAULT_DATA_DIR) is writable") from e
+        if begin is not None:
+            self._catalogue_begin(begin)
 
     @staticmethod
     def _create(path: str, begin: dict[str, Any]) -> None:
@@ -111,12 +144,26 @@ class Journal:
         os.replace(tmp, path)  # op ids are unique: nothing is replaced
         fsync_dir(directory)
 
+    def _end_torn_line(self) -> None:
+        """A crash mid-write leaves a line without its newline: end it, so our first record stays whole."""
+        size = os.fstat(self._fd).st_size
+        if size and os.pread(self._fd, 1, size - 1) != b"\n":
+            os.write(self._fd, b"\n")
+
     def write(self, record: dict[str, Any]) -> None:
         self._buffer.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+        kind = record.get("t")
+        if kind in _CATALOGUED:
+            self._events.append(record)
+        elif kind in ("ok", "fail"):
+            self._counts[kind] += 1
+        interrupts.check()  # a record written: the step it records is complete or not begun
 
     def write_raw(self, line: str) -> None:
-        """A record already serialized as one JSON line (no newline)."""
+        """An ``ok`` record already serialized as one JSON line (no newline)."""
         self._buffer.append(line)
+        self._counts["ok"] += 1
+        interrupts.check()
 
     @property
     def pending(self) -> int:
@@ -137,6 +184,7 @@ class Journal:
             raise AniVaultError(f"cannot write journal {self.path}: {e.strerror}",
                                 hint="free space in the data dir; nothing was done without a journal entry") from e
         self._buffer.clear()
+        self._update_catalog()
 
     def close(self) -> None:
         try:
@@ -145,22 +193,111 @@ class Journal:
             os.close(self._fd)
 
     def __enter__(self) -> "Journal":
+        interrupts.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: Any, *exc: object) -> None:
+        try:
+            self.close()
+        finally:
+            interrupts.__exit__()
+        if exc_type is None:
+            interrupts.check()  # Ctrl-C during the last steps: the run is whole, still say it was interrupted
+
+    # ------------------------------------------------------------ the catalog row
+
+    def _catalogue_begin(self, begin: dict[str, Any]) -> None:
+        self._running = True
+        self._safely(self.catalog.put, Operation(
+            op=self.op, status="running", action=begin.get("action"), dest=begin.get("dest"),
+            movies_dest=begin.get("movies_dest"), sources=list(begin.get("sources") or []),
+            planned=int(begin.get("entries") or 0), started=begin.get("started"),
+            holder={k: begin.get(k) for k in ("pid", "host", "proc_started")}))
+
+    def _update_catalog(self) -> None:
+        events, self._events = self._events, []
+        for r in events:
+            self._catalogue_event(r)
+        if self._running and time.monotonic() - self._checkpoint >= CHECKPOINT_SECONDS:
+            c = self._counts
+            self._safely(self.catalog.update, self.op, done=c["base_done"] + c["ok"],
+                         failed=c["base_failed"] + c["fail"])
+            self._checkpoint = time.monotonic()
+
+    def _catalogue_event(self, r: dict[str, Any]) -> None:
+        kind = r["t"]
+        if kind == "resume":
+            self._running = True
+            self._counts.update(base_done=int(r.get("done") or 0), base_failed=int(r.get("failed") or 0),
+                                ok=0, fail=0)
+            self._safely(self.catalog.update, self.op, status="running", holder=_holder(r),
+                         done=self._counts["base_done"], failed=self._counts["base_failed"])
+        elif kind == "end":
+            self._running = False
+            self._safely(self.catalog.update, self.op, status=r.get("status", "complete"),
+                         done=int(r.get("done") or 0), failed=int(r.get("failed") or 0), ended=catalog_now())
+        elif kind == "undo":
+            self._safely(self.catalog.update, self.op, status="undoing", holder=_holder(r))
+        elif kind == "undo-end":
+            kept = int(r.get("kept") or 0)
+            self._safely(self.catalog.update, self.op, status="partly undone" if kept else "undone",
+                         undone=int(r.get("undone") or 0), kept=kept, ended=catalog_now())
+
+    @staticmethod
+    def _safely(call: Any, *args: Any, **kwargs: Any) -> None:
+        """The row is a summary of the journal: failing to update it never stops the run.
+
+        A stale row reads as "interrupted"; the undo or resume that settles it
+        folds the journal and writes the row again (:func:`record_state`).
+        """
+        try:
+            call(*args, **kwargs)
+        except (sqlite3.Error, OSError, AniVaultError):
+            pass
 
 
-def read_records(path: str) -> Iterator[dict[str, Any]]:
-    """Every complete record; a torn last line (a crash mid-write) is skipped."""
+def _holder(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: record.get(k) for k in ("pid", "host", "proc_started")}
+
+
+# ---------------------------------------------------------------- reading a journal
+
+# The fields each record kind must carry, and their types: anything else is a malformed line.
+_SHAPES: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "do": {"i": int, "a": str, "src": str, "dst": str, "size": int, "mtime_ns": int, "fp": str},
+    "ok": {"i": int}, "fail": {"i": int}, "undone": {"i": int}, "kept": {"i": int},
+    "mkdir": {"path": str}, "rmdir": {"path": str},
+}
+PROBLEMS_KEPT = 20  # the first malformed lines are named; the rest are counted
+
+
+def _shape_error(record: Any) -> str:
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    for key, kind in _SHAPES.get(record.get("t"), {}).items():  # type: ignore[arg-type]
+        if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
+            return f"{record.get('t')!r} record without a valid {key!r}"
+    return ""
+
+
+def read_records(path: str, problems: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Every well-formed record. A torn or malformed line is skipped and, with ``problems``,
+    reported there as ``path:line: why`` (the rest of the journal is still used)."""
     with open(path, "rb") as f:
-        for line in f:
-            if not line.endswith(b"\n"):
-                break
+        for number, line in enumerate(f, 1):
+            torn = not line.endswith(b"\n")
             try:
-                yield json.loads(line.decode("utf-8", "surrogateescape"))
+                record = json.loads(line.decode("utf-8", "surrogateescape"))
+                why = _shape_error(record)
             except (ValueError, UnicodeDecodeError):
+                record, why = None, "torn last line (a crash mid-write)" if torn else "not valid JSON"
+            if torn and not why:
+                why = "last line has no newline (a crash mid-write)"
+            if why:
+                if problems is not None:
+                    problems.append(f"{path}:{number}: {why}; line ignored")
                 continue
+            yield record
 
 
 # ---------------------------------------------------------------- the state of one operation
@@ -168,7 +305,12 @@ def read_records(path: str) -> Iterator[dict[str, Any]]:
 
 @dataclass
 class OpState:
-    """What a journal says about one operation, folded from its records."""
+    """What a journal says about one operation, folded from its records.
+
+    The latest record about an entry is the last word on it: a new intent
+    clears an earlier outcome (a resumed retry), an ``ok`` clears a ``fail``
+    and the other way round, an ``undone`` clears a ``kept``.
+    """
 
     op: str
     path: str
@@ -177,12 +319,15 @@ class OpState:
     ok: dict[int, dict[str, Any]] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
     mkdirs: list[str] = field(default_factory=list)
-    rmdirs: list[str] = field(default_factory=list)
+    rmdirs: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> its record (mode, owner)
     undone: set[int] = field(default_factory=set)
     kept: dict[int, str] = field(default_factory=dict)  # undo left these alone, and why
     end: dict[str, Any] | None = None
     undo_started: bool = False
+    undo_holder: dict[str, Any] = field(default_factory=dict)
     undo_end: dict[str, Any] | None = None
+    problems: list[str] = field(default_factory=list)  # malformed lines, as path:line: why
+    problem_count: int = 0
 
     @property
     def unsettled(self) -> list[int]:
@@ -194,7 +339,7 @@ class OpState:
         if self.undo_end is not None:
             return "undone" if not self.undo_end.get("kept") else "partly undone"
         if self.undo_started:
-            return "undo interrupted"
+            return "undo interrupted" if not holder_alive(self.undo_holder) else "undoing"
         if self.end is None:
             return "interrupted" if not holder_alive(self.begin) else "running"
         return self.end.get("status", "complete")
@@ -204,85 +349,115 @@ class OpState:
         return [d for d in (self.begin.get("dest"), self.begin.get("movies_dest")) if d]
 
 
+def _fold(state: OpState, r: dict[str, Any]) -> None:
+    kind = r.get("t")
+    if kind == "do":
+        i = r["i"]
+        state.intents[i] = r
+        state.ok.pop(i, None)
+        state.failed.pop(i, None)
+    elif kind == "ok":
+        state.ok[r["i"]] = r
+        state.failed.pop(r["i"], None)
+    elif kind == "fail":
+        state.failed[r["i"]] = str(r.get("error", ""))
+        state.ok.pop(r["i"], None)
+    elif kind == "undone":
+        state.undone.add(r["i"])
+        state.kept.pop(r["i"], None)
+    elif kind == "kept":
+        state.kept[r["i"]] = str(r.get("why", ""))
+        state.undone.discard(r["i"])
+    elif kind == "mkdir":
+        state.mkdirs.append(r["path"])
+    elif kind == "rmdir":
+        state.rmdirs[r["path"]] = r
+    elif kind == "begin":
+        state.begin = r
+    elif kind == "end":
+        state.end = r
+    elif kind == "resume":
+        state.end = None  # a resumed run is running again until its own end record
+    elif kind == "undo":
+        state.undo_started = True
+        state.undo_end = None
+        state.undo_holder = _holder(r)
+    elif kind == "undo-end":
+        state.undo_end = r
+
+
 def load(path: str) -> OpState:
+    """Fold one operation's journal; malformed lines are listed in ``problems`` (first few) and counted."""
     op = os.path.basename(path).removesuffix(".jsonl")
     state = OpState(op, path)
-    for r in read_records(path):
-        kind = r.get("t")
-        if kind == "do":
-            state.intents[r["i"]] = r
-        elif kind == "ok":
-            state.ok[r["i"]] = r
-            state.failed.pop(r["i"], None)
-        elif kind == "fail":
-            state.failed[r["i"]] = r.get("error", "")
-        elif kind == "mkdir":
-            state.mkdirs.append(r["path"])
-        elif kind == "rmdir":
-            state.rmdirs.append(r["path"])
-        elif kind == "undone":
-            state.undone.add(r["i"])
-        elif kind == "kept":
-            state.kept[r["i"]] = r.get("why", "")
-        elif kind == "begin":
-            state.begin = r
-        elif kind == "end":
-            state.end = r
-        elif kind == "undo":
-            state.undo_started = True
-        elif kind == "undo-end":
-            state.undo_end = r
+    problems: list[str] = []
+    for r in read_records(path, problems):
+        _fold(state, r)
+        if len(problems) > PROBLEMS_KEPT:
+            state.problem_count += len(problems) - PROBLEMS_KEPT
+            del problems[PROBLEMS_KEPT:]
+    state.problem_count += len(problems)
+    state.problems = problems
     return state
 
 
-def journal_paths(data_dir: str | None = None) -> list[str]:
-    """Every operation's journal, oldest first."""
-    directory = journal_dir(data_dir)
+def record_state(state: OpState) -> None:
+    """Write what a folded journal says back to the catalog (after a settle, or a stale row)."""
     try:
-        found = [n for n in os.listdir(directory) if n.endswith(".jsonl") and not n.endswith(".plan.jsonl")]
-    except FileNotFoundError:
-        return []
-    return [os.path.join(directory, n) for n in sorted(found)]
+        Catalog(os.path.dirname(state.path)).put(from_state(state))
+    except (sqlite3.Error, OSError, AniVaultError):
+        pass  # the row stays stale: it reads as interrupted, and the next undo/resume tries again
 
 
-def find_op(op_id: str | None, data_dir: str | None = None) -> OpState:
-    """The operation ``op_id`` (a unique prefix is enough), or the latest one when None."""
-    paths = journal_paths(data_dir)
-    if not paths:
-        raise AniVaultError("no organize operation in the history",
-                            hint="`anivault history` lists operations; only applied runs are recorded")
+def catalog(data_dir: str | None = None) -> Catalog:
+    return Catalog(journal_dir(data_dir))
+
+
+def find_op(op_id: str | None, data_dir: str | None = None, *, undoable: bool = False) -> OpState:
+    """The operation ``op_id`` (a unique prefix is enough), or the latest one when None
+    (with ``undoable``: the latest one not undone yet)."""
+    rows = catalog(data_dir)
     if op_id is None:
-        return load(paths[-1])
-    chosen = [p for p in paths if os.path.basename(p).startswith(op_id)]
+        latest = rows.operations(newest_first=True, limit=1,
+                                 where="WHERE status != 'undone'" if undoable else "")
+        if not latest:
+            left = " left to undo" if undoable and rows.operations(limit=1) else ""
+            raise AniVaultError(f"no organize operation{left or ' in the history'}",
+                                hint="`anivault history` lists operations; only applied runs are recorded")
+        return load_op(rows, latest[0].op)
+    chosen = rows.matching(op_id)
     if len(chosen) != 1:
         raise AniVaultError(f"{'no' if not chosen else 'more than one'} operation matches {op_id!r}",
                             hint="`anivault history` lists operation ids")
-    return load(chosen[0])
+    return load_op(rows, chosen[0].op)
 
 
-def unfinished(dests: Iterable[str] | None = None, data_dir: str | None = None) -> list[OpState]:
-    """Interrupted operations (killed, crashed), optionally only those touching ``dests``."""
+def load_op(rows: Catalog, op: str) -> OpState:
+    path = os.path.join(rows.directory, f"{op}.jsonl")
+    try:
+        return load(path)
+    except OSError as e:
+        raise AniVaultError(f"cannot read the journal of operation {op}: {e.strerror}",
+                            hint=f"check {path}") from e
+
+
+def unfinished(dests: Iterable[str] | None = None, data_dir: str | None = None) -> list[Operation]:
+    """Interrupted operations (killed, crashed), oldest first; optionally only those touching ``dests``."""
     wanted = {os.path.abspath(d) for d in dests} if dests is not None else None
     found = []
-    for path in journal_paths(data_dir):
-        state = load(path)
-        if state.status not in ("interrupted", "undo interrupted"):
+    rows = catalog(data_dir)
+    for row in rows.active():
+        if row.state not in ("interrupted", "undo interrupted") or rows.ended_after_all(row):
             continue
-        if wanted is None or wanted & {os.path.abspath(d) for d in state.dests}:
-            found.append(state)
+        if wanted is None or wanted & {os.path.abspath(d) for d in row.dests}:
+            found.append(row)
     return found
 
 
-def history(data_dir: str | None = None) -> list[dict[str, Any]]:
-    """One summary per operation, oldest first."""
-    rows = []
-    for path in journal_paths(data_dir):
-        s = load(path)
-        rows.append({"op": s.op, "started": s.begin.get("started"), "action": s.begin.get("action"),
-                     "dest": s.begin.get("dest"), "planned": s.begin.get("entries"),
-                     "done": len(s.ok), "failed": len(s.failed), "undone": len(s.undone),
-                     "status": s.status})
-    return rows
+def history(data_dir: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """One summary per operation, oldest first (the latest ``limit``): read from the catalog alone."""
+    rows = catalog(data_dir).operations(newest_first=True, limit=limit)
+    return [row.summary() for row in reversed(rows)]
 
 
 # ---------------------------------------------------------------- the destination lock

@@ -334,7 +334,11 @@ class Template:
     def render(self, fields: dict, max_bytes: int = COMPONENT_MAX_BYTES) -> list[str]:
         """Safe path components for ``fields``; a component over ``max_bytes`` gets a shorter title."""
         parts = []
+        last = len(self._components) - 1
         for index, tokens in enumerate(self._components):
+            if index == last:  # the file name is new for every file: caching it would only grow
+                parts.append(self._fit(tokens, fields, max_bytes))
+                continue
             key = (index, max_bytes, *[fields.get(n) for n in self._uses[index]])
             part = self._part_cache.get(key)
             if part is None:

@@ -5,46 +5,42 @@ import os
 from dataclasses import replace
 from typing import Any, Callable, Iterable, Iterator
 
-from .match import match_records
+from .match import resolve_records
 from .monitor import Metrics
 from .organize import Plan, PlanOptions, plan_organize
 from .scan import scan
 from .tmdb import TMDBSettings
 
 
-def matching_source(tmdb: TMDBSettings) -> str:
-    """"tmdb" with a TMDB credential, "cache" with only a TMDB cache on disk, else "offline"."""
-    if tmdb.has_credentials:
-        return "tmdb"
-    try:
-        if os.stat(tmdb.cache_path).st_size > 0:
-            return "cache"
-    except OSError:
-        pass
-    return "offline"
-
-
 def with_matches(records: Iterable[Any], *, offline: bool, metrics: Metrics,
                  warn: Callable[[str], None], tmdb: TMDBSettings | None = None,
-                 min_confidence: float | None = None, order: str | None = None,
-                 episode_titles: bool = False, pins: Any = None) -> tuple[Iterable[Any], str]:
-    """``(record, match)`` pairs when TMDB (or its cache alone) can answer; else the records as they are.
+                 min_confidence: float | None = None, order: str | None = None, episode_titles: bool = False,
+                 pins: Any = None, report: dict[str, Any] | None = None) -> tuple[Iterator[tuple[Any, Any, str]], str]:
+    """``(record, match or None, why not)`` for every record, streaming, and "tmdb" or "cache".
 
-    Returns the items and how they were matched: "tmdb", "cache" or "offline".
-    A file the matcher cannot place keeps its parsed name. ``tmdb`` (default:
-    TMDBSettings()) says where the cache is and which credentials to use; ``order``
-    ("tmdb", "absolute", "group:<id>"), ``episode_titles`` (fetch TMDB's episode names)
-    and ``pins`` (default: the user data dir's) go to the matcher.
+    ``offline`` answers from the TMDB cache only. Without ``offline`` and without a TMDB
+    credential the matcher refuses (the same error as ``anivault match``): nothing is filed
+    on a guess, so there is no silent "parsed names only" mode here. ``order``, ``episode_titles``
+    and ``pins`` go to the matcher; ``report`` gets the match summary once the triples are consumed
+    (see tmdb_unavailable).
     """
-    if offline:
-        return records, "offline"
     tmdb = tmdb or TMDBSettings()
-    source = matching_source(tmdb)
-    if source == "offline":
-        return records, source
-    return match_records(records, offline=source == "cache", warn=warn, metrics=metrics, tmdb=tmdb,
-                         min_confidence=min_confidence, order=order, episode_titles=episode_titles,
-                         pins=pins), source
+    files = resolve_records(records, offline=offline, warn=warn, metrics=metrics, tmdb=tmdb,
+                            min_confidence=min_confidence, order=order, episode_titles=episode_titles,
+                            pins=pins, report=report)
+    return ((fm.record, fm.match, fm.reason or "") for fm in files), "cache" if offline else "tmdb"
+
+
+def tmdb_unavailable(report: dict[str, Any], offline: bool, warn: Callable[[str], None]) -> int:
+    """How many videos went unmatched because TMDB was unavailable (breaker open, retries exhausted)
+    in an online run, read from a consumed with_matches report; warns when there are any."""
+    summary = report.get("summary")
+    down = summary is not None and not offline and (summary.cache_only or summary.client.get("unavailable", 0) > 0)
+    unavailable = summary.unmatched if down else 0
+    if unavailable:
+        warn(f"TMDB was unavailable during this run: {unavailable:,} unmatched files are left where they "
+             f"are; run again later")
+    return unavailable
 
 
 def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool = False,
@@ -53,9 +49,10 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
                   on_record: Callable[[], None] | None = None, cache_dir: str | None = None,
                   tmdb: TMDBSettings | None = None, min_confidence: float | None = None,
                   order: str | None = None, pins: Any = None) -> Plan:
-    """Scan ``roots``, match when TMDB is configured (unless ``offline``), and plan.
+    """Scan ``roots``, match every file on TMDB (``offline``: its cache only), and plan.
 
-    ``cache_dir`` holds the scan index; ``tmdb`` configures matching (see with_matches)."""
+    ``cache_dir`` holds the scan index; ``tmdb`` configures matching (see with_matches); files
+    matching cannot place are handled by ``options.unmatched``."""
     metrics = metrics or Metrics()
     warn = warn or (lambda message: None)
     roots = [os.path.abspath(r) for r in roots]
@@ -66,10 +63,13 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
     if on_record is not None:
         records = _tapped(run, on_record)
     titles = "{episode_title" in options.template or "{episode_title" in options.movie_template
+    report: dict[str, Any] = {}
     items, source = with_matches(records, offline=offline, metrics=metrics, warn=warn, tmdb=tmdb,
-                                 min_confidence=min_confidence, order=order, episode_titles=titles, pins=pins)
-    plan = plan_organize(items, options, offline=source == "offline", metrics=metrics)
+                                 min_confidence=min_confidence, order=order, episode_titles=titles, pins=pins,
+                                 report=report)
+    plan = plan_organize(items, options, offline=offline, metrics=metrics)
     plan.matching = source
+    plan.tmdb_unavailable = tmdb_unavailable(report, offline, warn)
     return plan
 
 

@@ -54,7 +54,8 @@ def test_scan_json_summary_keeps_its_keys_and_adds_the_metrics(lib) -> None:
 
 def test_organize_apply_and_undo_json_summaries_carry_the_metrics(lib) -> None:
     src, dst = lib
-    result = invoke("organize", str(src), "--dest", str(dst), "--offline", "--apply", "--json")
+    result = invoke("organize", str(src), "--dest", str(dst), "--offline", "--unmatched", "parsed", "--apply",
+                    "--json")
     assert result.exit_code == 0, result.output
     applied = last_summary(result.stdout)
     assert applied["apply"]["done"] == 8
@@ -78,7 +79,8 @@ def test_organize_apply_and_undo_json_summaries_carry_the_metrics(lib) -> None:
 
 def test_organize_table_ends_with_time_bottleneck_and_peak_rss(lib) -> None:
     src, dst = lib
-    result = invoke("organize", str(src), "--dest", str(dst), "--offline", "--format", "table")
+    result = invoke("organize", str(src), "--dest", str(dst), "--offline", "--unmatched", "parsed",
+                    "--format", "table")
     assert result.exit_code == 0, result.output
     assert "bottleneck" in result.stdout and "peak RSS" in result.stdout
 
@@ -113,7 +115,8 @@ def test_every_command_writes_start_and_complete_events(lib, tmp_path: Path) -> 
     src, dst = lib
     log = tmp_path / "events.ndjson"
     for args in (["scan", "--json", str(src)],
-                 ["organize", str(src), "--dest", str(dst), "--offline", "--apply", "--json"],
+                 ["organize", str(src), "--dest", str(dst), "--offline", "--unmatched", "parsed", "--apply",
+                  "--json"],
                  ["history"], ["undo", "--last"]):
         assert invoke("--metrics", str(log), *args).exit_code == 0
     seen = [(e["phase"], e["event"]) for e in events(log) if e["event"] != "progress"]
@@ -189,7 +192,7 @@ def test_apply_and_undo_count_progress_per_batch(lib, tmp_path: Path) -> None:
     src, dst = lib
     seen: list[tuple[int | None, int]] = []
     metrics = Metrics()
-    plan = scan_and_plan([str(src)], PlanOptions(dest=str(dst)), offline=True)
+    plan = scan_and_plan([str(src)], PlanOptions(dest=str(dst), unmatched="parsed"), offline=True)
     apply_plan(plan, batch=3, metrics=metrics,
                progress=lambda n: seen.append((metrics.expected, metrics.counters["applied"])))
     assert {total for total, _ in seen} == {8}

@@ -221,7 +221,7 @@ def test_plan_files_round_trip(tmp_path: Path) -> None:
     path = str(tmp_path / "plan.jsonl")
     write_plan(plan, path)
     again = read_plan(path)
-    assert again.entries == plan.entries and again.options == plan.options
+    assert list(again.entries) == list(plan.entries) and again.options == plan.options
     write(tmp_path / "bogus.jsonl", '{"hello": 1}\n')
     with pytest.raises(UsageError, match="not an AniVault plan"):
         read_plan(str(tmp_path / "bogus.jsonl"))

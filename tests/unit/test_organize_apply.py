@@ -167,7 +167,8 @@ def test_a_destination_that_appears_after_planning_is_never_overwritten(tmp_path
     plan, src, dst = plan_for(tmp_path)
     intruder = write(Path(plan.entries[0].dst), b"someone else's file")
     report = apply_plan(plan)
-    assert dict(report.failed) == {plan.entries[0].src: "destination appeared since planning"}
+    # The path that failed is the destination (the source is fine, and still where it was).
+    assert dict(report.failed) == {plan.entries[0].dst: "destination appeared since planning"}
     assert intruder.read_bytes() == b"someone else's file"
     assert os.path.exists(plan.entries[0].src)
 

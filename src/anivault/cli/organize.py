@@ -10,10 +10,16 @@ from .options import organize_options
 
 FAILURES_SHOWN = 50  # on stderr; the summary has the exact count
 
+unmatched_option = click.option(
+    "--unmatched", default="leave", show_default=True, metavar="leave|parsed|DIR",
+    help="Videos TMDB does not know: leave them in place (listed with the reason), file them under their "
+         "parsed names, or move them into DIR.")
+
 
 @click.command("organize")
 @click.argument("sources", nargs=-1, type=click.Path())
 @organize_options
+@unmatched_option
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help="Save the plan to FILE.")
 @click.option("--from-plan", type=click.Path(dir_okay=False, exists=True),
               help="Use a saved plan (entries whose source changed since are refused).")
@@ -45,7 +51,7 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
         return _recover(resume_op, rollback_op, kw)
     counts = {"scanned": 0, "applied": 0}
     if from_plan:
-        plan = read_plan(from_plan)
+        plan = read_plan(from_plan, verify=True)  # destinations inside the roots, sources unchanged
     else:
         if not sources:
             raise UsageError("organize needs SOURCES (or --from-plan FILE)",
@@ -55,7 +61,7 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
         with counting_progress("planning", counts) as progress:
             plan = _scan_plan(sources, options, kw, counts, progress)
     if plan_file:
-        write_plan(plan, plan_file)
+        write_plan(plan, plan_file, fingerprints=True)
     report = None
     if kw["do_apply"]:
         with counting_progress("organizing", counts) as progress:
@@ -69,6 +75,7 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
 @click.command("run")
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @organize_options
+@unmatched_option
 def run_command(sources: tuple[str, ...], **kw: Any) -> None:
     """Scan → match → plan → apply in one go, with one progress display and one summary.
 
@@ -98,7 +105,7 @@ def _plan_options(kw: dict[str, Any], sources: tuple[str, ...]) -> Any:
                        keep_names=kw["keep_names"], duplicates=kw["duplicates"], conflict=kw["conflict"],
                        action=kw["action"], colon_style=s.colon_style,
                        windows=None if target == "auto" else target == "windows",
-                       long_paths=kw["long_paths"], sources=sources)
+                       long_paths=kw["long_paths"], sources=sources, unmatched=kw["unmatched"])
 
 
 def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], counts: dict[str, int],
@@ -117,7 +124,7 @@ def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], count
 
     return scan_and_plan(sources, options, offline=kw["offline"], metrics=current_metrics(), warn=warn,
                          exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick,
-                         cache_dir=s.cache_dir, tmdb=None if kw["offline"] else s.tmdb(),
+                         cache_dir=s.cache_dir, tmdb=s.tmdb(),
                          min_confidence=s.min_confidence, order=s.order,
                          pins=Pins.load(default_path(s.data_dir), warn=warn))
 
@@ -148,35 +155,40 @@ def _check_unfinished(roots: list[str], kw: dict[str, Any]) -> None:
         warn(str(e))
 
 
-def warn_failures(failures: list[tuple[str, str]]) -> None:
-    """Each failed file on stderr (the first FAILURES_SHOWN), all of them counted."""
+def warn_failures(failures: list[tuple[str, str]], total: int | None = None) -> None:
+    """Each failed file on stderr (the first FAILURES_SHOWN), all ``total`` of them counted."""
     from ..monitor.metrics import WARNINGS
     from .context import current_metrics, warn
 
-    current_metrics().count(WARNINGS, len(failures))
-    for src, why in failures[:FAILURES_SHOWN]:
-        warn(f"{src}: {why}", counted=True)
-    if len(failures) > FAILURES_SHOWN:
-        warn(f"{len(failures) - FAILURES_SHOWN} more failures not shown ({len(failures)} in all)", counted=True)
+    total = len(failures) if total is None else total
+    current_metrics().count(WARNINGS, total)
+    for path, why in failures[:FAILURES_SHOWN]:
+        warn(f"{path}: {why}", counted=True)
+    if total > FAILURES_SHOWN:
+        warn(f"{total - FAILURES_SHOWN} more failures not shown ({total} in all)", counted=True)
 
 
 def _finish(plan: Any, report: Any, kw: dict[str, Any]) -> None:
     """Summary (table or JSON), failures on stderr, and the exit code."""
     from ..errors import EXIT_WARNINGS, AniVaultError
-    from ..organize import CONFLICT
+    from ..organize import CONFLICT, UNMATCHED
     from . import output
     from .context import current_metrics
 
-    failures = report.failed if report is not None else []
-    warn_failures(failures)
+    failed = report.failed_count if report is not None else 0
+    if report is not None:
+        warn_failures(report.failed, failed)
     output.render_organize_summary(plan.summary(), report, current_metrics().snapshot(), kw["as_json"])
     if report is not None and report.aborted:
         raise AniVaultError(f"the run stopped: {report.aborted}",
                             hint=f"free space, then `anivault organize --resume {report.op}` "
                                  f"or `anivault undo {report.op}`")
-    conflicts = any(e.status == CONFLICT for e in plan.entries)
-    if kw["strict"] and (failures or conflicts):
+    left = plan.count(CONFLICT) + plan.count(UNMATCHED)  # files the run could not place
+    if kw["strict"] and (failed or left):
         sys.exit(EXIT_WARNINGS)
+    if failed:  # an apply in which files failed did not do its job: exit 1, never 0
+        raise AniVaultError(f"{failed:,} files failed (each is named above); the others were done",
+                            hint=f"fix the cause and run again, or `anivault undo {report.op}`")
 
 
 def _recover(resume_op: str | None, rollback_op: str | None, kw: dict[str, Any]) -> None:
@@ -203,5 +215,5 @@ def _recover(resume_op: str | None, rollback_op: str | None, kw: dict[str, Any])
     with PhaseProgress("resuming") as progress:
         report = resume(resume_op or None, metrics=metrics, warn=warn, data_dir=data_dir,
                         prune_empty=kw["prune_empty"], batch=kw["batch"], progress=progress)
-    warn_failures(report.failed)
+    warn_failures(report.failed, report.failed_count)
     output.render_resume(report, metrics.snapshot(), metrics.elapsed, kw["as_json"])

@@ -369,7 +369,7 @@ def render_organize_summary(summary: Any, report: Any, snapshot: dict[str, Any],
         rows.append(("mode", "dry run: nothing was changed (add --apply to execute)"))
     else:
         rows += [("applied", f"{report.done:,} of {report.planned:,} ({human_bytes(report.bytes)})"),
-                 ("failed", f"{len(report.failed):,}"), ("operation", report.op or "none (nothing to do)")]
+                 ("failed", f"{report.failed_count:,}"), ("operation", report.op or "none (nothing to do)")]
         if report.pruned:
             rows.append(("pruned", f"{report.pruned:,} empty folders"))
         if report.done:
@@ -381,7 +381,7 @@ def render_resume(report: Any, snapshot: dict[str, Any], elapsed: float, as_json
     if as_json:
         json_line({"summary": {"apply": report.to_dict(), "metrics": snapshot}})
         return
-    line(f"resumed {report.op}: {report.done:,} of {report.planned:,} files done, {len(report.failed):,} failed "
+    line(f"resumed {report.op}: {report.done:,} of {report.planned:,} files done, {report.failed_count:,} failed "
          f"(undo with `anivault undo {report.op}`); {time_and_peak(elapsed)}")
 
 
@@ -390,7 +390,7 @@ def render_undo(report: Any, snapshot: dict[str, Any], elapsed: float, as_json: 
         json_line({"summary": {**report.to_dict(), "metrics": snapshot}})
         return
     line(f"undid {report.op}: {report.undone:,} files put back, {report.already:,} had nothing to undo, "
-         f"{len(report.kept):,} left alone (changed since), {report.removed_dirs:,} folders removed"
+         f"{len(report.kept):,} left alone, {report.removed_dirs:,} folders removed"
          + (f"; settled {report.settled:,} interrupted steps first" if report.settled else "")
          + f"; {time_and_peak(elapsed)}")
 

@@ -12,7 +12,7 @@ KEPT_SHOWN = 50  # on stderr; the summary has the exact count
 
 @click.command("undo")
 @click.argument("op_id", required=False)
-@click.option("--last", is_flag=True, help="Undo the latest operation.")
+@click.option("--last", is_flag=True, help="Undo the latest operation not undone yet.")
 @json_option("The result as one JSON object.")
 @with_settings(only=("data_dir",))
 def undo_command(op_id: str | None, last: bool, as_json: bool, settings: Any) -> None:
@@ -35,7 +35,14 @@ def undo_and_render(op_id: str | None, label: str, data_dir: str, as_json: bool)
         report = undo(op_id, metrics=metrics, warn=warn, progress=progress, data_dir=data_dir)
     for path, why in report.kept[:KEPT_SHOWN]:
         warn(f"left alone: {why}")
+    if len(report.kept) > KEPT_SHOWN:
+        warn(f"left alone: {len(report.kept) - KEPT_SHOWN:,} more files")
     output.render_undo(report, metrics.snapshot(), metrics.elapsed, as_json)
+    if not report.complete:  # an operation is undone only when everything was restored
+        from ..errors import AniVaultError
+
+        raise AniVaultError(f"{len(report.kept):,} files were not restored; operation {report.op} is partly undone",
+                            hint=f"fix what is named above, then run `anivault undo {report.op}` again")
 
 
 @click.command("history")
@@ -47,5 +54,4 @@ def history_command(as_json: bool, limit: int | None, settings: Any) -> None:
     from ..journal import history
     from . import output
 
-    rows = history(settings.data_dir)
-    output.render_history(rows[-limit:] if limit else rows, as_json)
+    output.render_history(history(settings.data_dir, limit=limit), as_json)

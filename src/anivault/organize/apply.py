@@ -6,6 +6,7 @@ the file operations themselves (:mod:`anivault.fileops`) never overwrite.
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass, field
@@ -18,19 +19,35 @@ from ..monitor import Metrics
 from .entries import TODO, Plan, PlanEntry, PlanOptions
 from .planfile import write_plan
 
+FAILURES_KEPT = 1000  # failures kept with their reason (all are counted): an unwritable destination fails them all
+
+
 @dataclass
 class ApplyReport:
     op: str
     planned: int = 0
     done: int = 0
     bytes: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (source, why)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (the path that failed, why): the first ones
+    failed_count: int = 0  # every failure
     pruned: int = 0
     aborted: str = ""
 
+    def add_failure(self, path: str, why: str) -> None:
+        self.failed_count += 1
+        if len(self.failed) < FAILURES_KEPT:
+            self.failed.append((path, why))
+
+    @property
+    def status(self) -> str:
+        """How the operation ended, as its journal records it (and history shows it)."""
+        if self.aborted:
+            return "aborted"
+        return f"finished with {self.failed_count} failed" if self.failed_count else "complete"
+
     def to_dict(self) -> dict[str, Any]:
         return {"op": self.op, "planned": self.planned, "done": self.done, "bytes": self.bytes,
-                "failed": len(self.failed), "pruned": self.pruned, "aborted": self.aborted}
+                "failed": self.failed_count, "pruned": self.pruned, "aborted": self.aborted}
 
 
 APPLIED = "applied"  # files handled by apply (moved, or failed), counted per batch
@@ -64,9 +81,10 @@ class Executor:
             self._batch(chunk)
         self.journal.commit()
 
-    def _fail(self, i: int, entry: PlanEntry, why: str) -> None:
+    def _fail(self, i: int, entry: PlanEntry, why: str, path: str | None = None) -> None:
+        """Entry ``i`` failed: ``path`` is the one that failed (default: its source)."""
         self.journal.write({"t": "fail", "i": i, "error": why})
-        self.report.failed.append((entry.src, why))
+        self.report.add_failure(path or entry.src, why)
         self.metrics.count("apply_failed")
 
     def _prepare(self, i: int, entry: PlanEntry) -> dict[str, Any] | None:
@@ -89,7 +107,7 @@ class Executor:
         self._plan_dirs(os.path.dirname(entry.dst))
         tmp = os.path.join(os.path.dirname(entry.dst), f".anivault-{self.op[-6:]}-{i}.part")
         intent = {"t": "do", "i": i, "a": self.action, "src": entry.src, "dst": entry.dst, "tmp": tmp,
-                  "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": fp}
+                  "size": st.st_size, "fp": fp, **fileops.metadata_record(st)}  # undo restores mode, owner
         self.journal.write(intent)
         return intent
 
@@ -113,16 +131,21 @@ class Executor:
         intents = [(i, e, intent) for i, e in chunk if (intent := self._prepare(i, e)) is not None]
         created_dirs = {os.path.dirname(intent["dst"]) for _, _, intent in intents}
         self.journal.commit()  # write-ahead: every intent is durable before its file is touched
+        unusable: dict[str, str] = {}  # destination folder → why it could not be made
         for d in sorted(created_dirs):
             try:
                 os.makedirs(d, exist_ok=True)
-            except OSError:
-                pass  # reported per file below
+            except OSError as e:
+                unusable[d] = f"cannot create the destination folder: {error_text(e)}"
         for n, (i, entry, intent) in enumerate(intents):
+            folder = os.path.dirname(entry.dst)
+            if folder in unusable:
+                self._fail(i, entry, unusable[folder], folder)
+                continue
             try:
                 digest = fileops.do_action(self.action, entry.src, entry.dst, intent["tmp"], intent["mtime_ns"])
             except OSError as e:
-                self._fail(i, entry, error_text(e))
+                self._fail(i, entry, *blame(e, entry, self.action))
                 if e.errno in DISK_FULL:
                     self.report.aborted = f"disk full writing {entry.dst}"
                     for j, rest, _ in intents[n + 1:]:
@@ -148,8 +171,8 @@ class Executor:
             empty = sorted((d for d in candidates if _is_empty_dir(d)), key=len, reverse=True)
             if not empty:
                 return
-            for d in empty:
-                self.journal.write({"t": "rmdir", "path": d})
+            for d in empty:  # with its mode and owner: undo recreates it as it was
+                self.journal.write({"t": "rmdir", "path": d, **_folder_metadata(d)})
             self.journal.commit()
             parents = set()
             for d in empty:
@@ -164,8 +187,34 @@ class Executor:
             candidates = parents
 
 
+def blame(e: OSError, entry: PlanEntry, action: str) -> tuple[str, str]:
+    """(why, the path that failed) for a failed file operation: link/rename errors do not say
+    whether the source or the destination side refused, so the folders are asked."""
+    why, folder = error_text(e), os.path.dirname(entry.dst)
+    if isinstance(e, FileExistsError) or e.errno in DISK_FULL:
+        return why, entry.dst
+    if e.errno == errno.ENOENT:
+        if not os.path.lexists(entry.src):
+            return "source vanished since planning", entry.src
+        return f"destination folder missing: {why}", folder
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        if not os.access(folder, os.W_OK):
+            return f"destination folder not writable: {why}", folder
+        if action == "move" and not os.access(os.path.dirname(entry.src), os.W_OK):
+            return f"source folder not writable (a move removes the file from it): {why}", \
+                os.path.dirname(entry.src)
+    return why, entry.src
+
+
 def _strictly_inside(path: str, root: str) -> bool:
     return path != root and path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _folder_metadata(path: str) -> dict[str, Any]:
+    try:
+        return fileops.folder_record(path)
+    except OSError:
+        return {}
 
 
 def _is_empty_dir(path: str) -> bool:
@@ -181,7 +230,7 @@ def begin_record(op: str, options: PlanOptions, entries: int) -> dict[str, Any]:
 
     me = process_identity()
     return {"t": "begin", "v": 1, "op": op, "action": options.action, "dest": options.dest,
-            "movies_dest": options.movies_root if len(options.roots) > 1 else None,
+            "movies_dest": options.movies_root if options.movies_root in options.roots[1:] else None,
             "sources": list(options.sources), "entries": entries, "pid": me["pid"], "host": me["host"],
             "proc_started": me["proc_started"], "started": me["since"]}
 
@@ -192,12 +241,11 @@ def refuse_if_unfinished(dests: Iterable[str], data_dir: str | None = None) -> N
 
     pending = unfinished(dests, data_dir)
     if pending:
-        state = pending[-1]
+        row = pending[-1]  # a catalog row: no journal is read here
         raise RefusedError(
-            f"operation {state.op} on {state.begin.get('dest')} was interrupted "
-            f"({len(state.ok)} of {state.begin.get('entries')} files done)",
-            hint=f"finish it with `anivault organize --resume {state.op}` "
-                 f"or roll it back with `anivault undo {state.op}`")
+            f"operation {row.op} on {row.dest} was interrupted ({row.done} of {row.planned} files done)",
+            hint=f"finish it with `anivault organize --resume {row.op}` "
+                 f"or roll it back with `anivault undo {row.op}`")
 
 
 def apply_plan(plan: Plan, *, prune_empty: bool = False, batch: int = 512, metrics: Metrics | None = None,
@@ -210,9 +258,9 @@ def apply_plan(plan: Plan, *, prune_empty: bool = False, batch: int = 512, metri
     options = plan.options
     options.validate()
     op = new_op_id()
-    todo = [(i, e) for i, e in enumerate(plan.entries) if e.status == TODO]
-    report = ApplyReport(op, planned=len(todo))
-    if not todo:  # nothing to do is not an operation: history and `undo --last` skip it
+    planned = plan.count(TODO)
+    report = ApplyReport(op, planned=planned)
+    if not planned:  # nothing to do is not an operation: history and `undo --last` skip it
         report.op = ""
         return report
     with DestinationLock(options.roots, op, data_dir, warn):
@@ -220,18 +268,18 @@ def apply_plan(plan: Plan, *, prune_empty: bool = False, batch: int = 512, metri
         directory = journal_dir(data_dir)
         os.makedirs(directory, exist_ok=True)
         write_plan(plan, os.path.join(directory, f"{op}.plan.jsonl"))
-        with Journal(os.path.join(directory, f"{op}.jsonl"), begin=begin_record(op, options, len(todo))) \
+        with Journal(os.path.join(directory, f"{op}.jsonl"), begin=begin_record(op, options, planned)) \
                 as journal, metrics.stage("apply"):
             executor = Executor(journal, op, options.action, report, batch=batch, metrics=metrics,
                                  progress=progress)
-            metrics.expect(len(todo), APPLIED, "files")  # the live line's rate and ETA
-            metrics.add_time("apply", 0.0, len(todo))  # the stage's items, for its throughput
+            metrics.expect(planned, APPLIED, "files")  # the live line's rate and ETA
+            metrics.add_time("apply", 0.0, planned)  # the stage's items, for its throughput
             try:
-                executor.run(todo)
+                executor.run(plan.todo())  # streamed from the plan store
             finally:
                 metrics.expect(None)
             if prune_empty and options.action == "move" and not report.aborted:
                 executor.prune(options.sources)
-            journal.write({"t": "end", "status": "aborted" if report.aborted else "complete",
-                           "done": report.done, "failed": len(report.failed)})
+            journal.write({"t": "end", "status": report.status, "done": report.done,
+                           "failed": report.failed_count})
     return report

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 from .. import names
 from ..errors import UsageError
@@ -15,6 +14,7 @@ DEFAULT_TEMPLATE = "{title} ({year})/Season {season:02}/{title} - S{season:02}E{
 DEFAULT_MOVIE_TEMPLATE = "{title} ({year})/{title} ({year}).{ext}"
 DUPLICATE_POLICIES = ("keep-all", "best", "skip")
 CONFLICT_POLICIES = ("skip", "rename", "fail")
+UNMATCHED_POLICIES = ("leave", "parsed")  # or a directory
 PLAN_FORMAT = 1
 
 # Folders of a release that travel with it (fonts for styled subtitles, MKV attachments).
@@ -30,9 +30,11 @@ ALREADY = "already"  # the destination holds identical content (size + xxh3)
 CONFLICT = "conflict"  # the destination holds something else (--conflict skip)
 DUPLICATE = "duplicate"  # another release of the same episode (--duplicates skip)
 COLLISION = "collision"  # another source of this plan takes the same destination
-UNMATCHED = "unmatched"  # no destination could be named
+UNMATCHED = "unmatched"  # no destination could be named (or no TMDB match, under --unmatched leave)
 FOLLOWS = "follows"  # a subtitle/extra whose video stays where it is
 TOO_LONG = "too-long"  # the path cannot fit a Windows target's MAX_PATH
+STATUSES = (TODO, ALREADY, CONFLICT, DUPLICATE, COLLISION, UNMATCHED, FOLLOWS, TOO_LONG)
+ROLES = ("video", "bonus", "subtitle", "extra", "attachment")
 
 
 class PlanEntry(NamedTuple):
@@ -45,6 +47,7 @@ class PlanEntry(NamedTuple):
     role: str  # video | bonus | subtitle | extra | attachment
     status: str = TODO
     reason: str = ""
+    fp: str = ""  # the source's sampled fingerprint, in saved plans (checked by --from-plan)
 
     def to_dict(self) -> dict[str, Any]:
         return self._asdict()
@@ -66,12 +69,17 @@ class PlanOptions:
     windows: bool | None = None  # None: detect from the destination's filesystem
     long_paths: bool = False
     sources: tuple[str, ...] = ()  # the scanned roots: --prune-empty never removes them or above
+    # A video matching found nothing for: "leave" it in place (listed with the reason), file it
+    # under its "parsed" name, or move it into a folder (any other value: that folder's path).
+    unmatched: str = "leave"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dest", os.path.abspath(self.dest))
         if self.movies_dest:
             object.__setattr__(self, "movies_dest", os.path.abspath(self.movies_dest))
         object.__setattr__(self, "sources", tuple(os.path.abspath(s) for s in self.sources))
+        if self.unmatched not in UNMATCHED_POLICIES:
+            object.__setattr__(self, "unmatched", os.path.abspath(self.unmatched))
 
     def validate(self) -> None:
         for value, allowed, flag in ((self.duplicates, DUPLICATE_POLICIES, "--duplicates"),
@@ -82,36 +90,60 @@ class PlanOptions:
                 raise UsageError(f"{flag} {value!r} is not one of {', '.join(allowed)}")
 
     @property
+    def unsorted_dir(self) -> str | None:
+        """The folder unmatched videos go to (``--unmatched DIR``), or None."""
+        return None if self.unmatched in UNMATCHED_POLICIES else self.unmatched
+
+    @property
     def movies_root(self) -> str:
         return self.movies_dest or os.path.join(self.dest, "Movies")
 
     @property
     def roots(self) -> list[str]:
-        """Destination roots to lock (the movies root only when it is outside ``dest``)."""
-        inside = self.movies_root.startswith(self.dest.rstrip(os.sep) + os.sep)
-        return [self.dest] if inside else [self.dest, self.movies_root]
+        """Destination roots to lock and to keep plans inside: ``dest``, and the movies and unmatched
+        folders when they are outside it."""
+        roots = [self.dest]
+        for other in (self.movies_root, self.unsorted_dir):
+            if other and not other.startswith(self.dest.rstrip(os.sep) + os.sep) and other not in roots:
+                roots.append(other)
+        return roots
 
 
 @dataclass
 class Plan:
-    """Entries in source order plus what planning noticed."""
+    """Entries in source order (held in a plan store on disk) plus what planning noticed.
+
+    ``entries`` may be given as any iterable of PlanEntry; it is kept as a
+    :class:`~anivault.organize.store.PlanEntries` (sized, iterable, indexable).
+    """
 
     options: PlanOptions
-    entries: list[PlanEntry]
+    entries: Any
     offline: bool = True
     left_in_place: int = 0  # files that are neither media nor attached to media
     matching: str = ""  # "tmdb", "cache" (TMDB cache only) or "offline"; "" when not said
     created: float = field(default_factory=time.time)
+    tmdb_unavailable: int = 0  # videos left unmatched because TMDB did not answer (stderr said so)
 
-    def todo(self) -> list[PlanEntry]:
-        return [e for e in self.entries if e.status == TODO]
+    def __post_init__(self) -> None:
+        from .store import PlanEntries  # the store reads PlanEntry from here
+
+        if not isinstance(self.entries, PlanEntries):
+            self.entries = PlanEntries.from_iterable(self.entries)
+
+    def todo(self) -> Iterator[tuple[int, PlanEntry]]:
+        """(index, entry) of every entry to apply, in plan order."""
+        return self.entries.todo()
+
+    def count(self, status: str) -> int:
+        return self.entries.counts().get(status, (0, 0))[0]
 
     def summary(self) -> "PlanSummary":
-        statuses = Counter(e.status for e in self.entries)
-        return PlanSummary(entries=len(self.entries), todo=statuses.get(TODO, 0),
-                           bytes=sum(e.size for e in self.entries if e.status == TODO),
-                           statuses=dict(sorted(statuses.items())), left_in_place=self.left_in_place,
-                           offline=self.offline,
+        counts = self.entries.counts()  # one GROUP BY over the plan store
+        todo, size = counts.get(TODO, (0, 0))
+        return PlanSummary(entries=len(self.entries), todo=todo, bytes=size,
+                           statuses={status: n for status, (n, _) in sorted(counts.items())},
+                           left_in_place=self.left_in_place, offline=self.offline,
                            matching=self.matching or ("offline" if self.offline else "tmdb"),
                            action=self.options.action, dest=self.options.dest)
 
@@ -143,3 +175,5 @@ class _Source(NamedTuple):
     kind: str  # video | subtitle | other
     parsed: Any
     match: Any
+    tried: bool = False  # matching was asked about this file (a match of None then means "not found")
+    reason: str = ""  # why matching found nothing

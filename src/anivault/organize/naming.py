@@ -8,6 +8,7 @@ from typing import Any
 from .. import names
 from ..errors import UsageError
 from .entries import PlanOptions, _Source
+from .store import Lru
 
 # Planning splits every path several times: on POSIX (normalized absolute paths) a string
 # split does what os.path does, without its per-call overhead.
@@ -25,9 +26,16 @@ else:  # Windows: drives and two separators need ntpath
 
 
 def as_source(item: Any) -> _Source:
-    record, match = item if isinstance(item, tuple) and len(item) == 2 else (item, None)
+    """A scan record, or what matching made of one: ``(record, match)`` or ``(record, match, reason)``.
+
+    A bare record was never matched (plan from its parsed name); a pair or triple whose match is
+    None is a file matching found nothing for.
+    """
+    tried = isinstance(item, tuple) and len(item) in (2, 3) and not hasattr(item, "_fields")
+    record, match, reason = (item if len(item) == 3 else (*item, "")) if tried else (item, None, "")
     return _Source(os.fspath(record.path), int(record.size), int(record.mtime_ns),
-                   getattr(record, "kind", "video") or "other", getattr(record, "parsed", None), match)
+                   getattr(record, "kind", "video") or "other", getattr(record, "parsed", None), match,
+                   tried, reason or "")
 
 
 def ext_of(path: str) -> str:
@@ -77,22 +85,11 @@ def fields_of(src: _Source) -> dict[str, Any] | None:
             or (kind == "special" and episode is None)}
 
 
-def quality(src: _Source) -> tuple:
-    """Sort key of releases of one episode: best first (resolution, version, size, then path)."""
-    p = src.parsed
-    res = 0
-    if p is not None and p.resolution:
-        digits = re.findall(r"\d+", str(p.resolution))
-        res = int(digits[-1]) if digits else 0
-    return (-res, -((p.version or 1) if p else 1), -src.size, src.path)
-
-
 def release_tag(src: _Source) -> str:
-    """What tells one release from another in a keep-all file name: ``[Group 1080p v2]``."""
+    """What tells one release from another (``Group 1080p v2``); "" when the name says none of it."""
     p = src.parsed
     bits = [p.group, p.resolution, f"v{p.version}" if p.version else None] if p else []
-    tag = " ".join(str(b) for b in bits if b)
-    return tag or stem_of(src.path)
+    return " ".join(str(b) for b in bits if b)
 
 
 class Namer:
@@ -150,25 +147,30 @@ class Namer:
 
 
 class DestIndex:
-    """Existing destination directories, listed once each: exists/case lookups without a stat per file."""
+    """Existing destination directories, listed once each: exists/case lookups without a stat per file.
 
-    def __init__(self) -> None:
-        self._dirs: dict[str, dict[str, str]] = {}
-        self._spelled: dict[str, str] = {}
+    Listings are memoized for the most recently used directories only (planning meets the
+    files of one season together), so memory stays flat however large the library is.
+    """
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._dirs = Lru(capacity)
+        self._spelled = Lru(capacity * 4)
 
     def listing(self, directory: str) -> dict[str, str]:
         """case_key(name) → name on disk; empty when the directory does not exist yet."""
-        cached = self._dirs.get(directory)
-        if cached is None:
-            cached = {}
-            try:
-                with os.scandir(directory) as it:
-                    for entry in it:
-                        cached.setdefault(names.case_key(entry.name), entry.name)
-            except OSError:
-                pass
-            self._dirs[directory] = cached
-        return cached
+        return self._dirs.get(directory, lambda: self._list(directory))
+
+    @staticmethod
+    def _list(directory: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        try:
+            with os.scandir(directory) as it:
+                for entry in it:
+                    found.setdefault(names.case_key(entry.name), entry.name)
+        except OSError:
+            pass
+        return found
 
     def existing(self, path: str) -> str | None:
         """The name on disk that ``path`` would collide with (same name, or differing only in case)."""
@@ -177,11 +179,11 @@ class DestIndex:
     def adopt_case(self, root: str, path: str) -> str:
         """Spell existing folders as they are on disk, so ``show`` and ``Show`` stay one folder."""
         directory, name = os.path.split(path)
-        spelled = self._spelled.get(directory)
-        if spelled is None:
-            current = root
-            for part in directory[len(root):].split(os.sep):
-                if part:
-                    current = join_path(current, self.listing(current).get(names.case_key(part)) or part)
-            spelled = self._spelled[directory] = current
-        return join_path(spelled, name)
+        return join_path(self._spelled.get(directory, lambda: self._spell(root, directory)), name)
+
+    def _spell(self, root: str, directory: str) -> str:
+        current = root
+        for part in directory[len(root):].split(os.sep):
+            if part:
+                current = join_path(current, self.listing(current).get(names.case_key(part)) or part)
+        return current

@@ -1,40 +1,62 @@
 """Planning: every scanned file gets a destination, or the reason it stays where it is.
 
-Planning is pure bookkeeping over scan records (no source is stat'ed again):
-each video gets a destination from a template, subtitles and same-stem
-extras follow their video, font/attachment folders follow their release,
-duplicates and collisions are settled, and existing destinations are read
-once per directory to find "already organized" files and conflicts.
+The planner streams: each record is reduced to one row of a plan store on disk
+as the scan yields it (its destination rendered then), and nothing per file is
+kept in memory. When the scan ends, keyed passes over the store settle what
+needs the whole picture, in this order:
+
+1. videos, one duplicate group (same destination folder, title and numbers) at a
+   time: the best release first, the others by ``--duplicates``;
+2. bonus videos (NCOP, menus) to the Extras folder of the show beside them;
+3. subtitles and same-stem extras to their video, font/attachment folders to
+   where their release goes.
+
+Each destination is claimed in the store (see :mod:`.claims`); what exists there
+is read once per directory. The plan's entries are then written in source order.
 """
 from __future__ import annotations
 
 import gc
+import itertools
 import os
+import re
+import sqlite3
 import time
-from collections import Counter, defaultdict
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from .. import names
-from ..errors import AniVaultError, RefusedError
-from ..fileops import same_content
+from ..fileops import same_file
 from ..monitor import Metrics
-from .entries import (ALREADY, ATTACHMENT_DIRS, COLLISION, CONFLICT, DUPLICATE, DUPLICATES_DIR, EXTRAS_DIR,
-                      FOLLOWS, SUBTITLE_DIRS, TODO, TOO_LONG, UNMATCHED, Plan, PlanEntry, PlanOptions, _Source)
-from .naming import (DestIndex, Namer, as_source, base_name, fields_of, join_path, parent_dir, quality,
-                     release_tag, stem_of)
+from .claims import Claims
+from .entries import (ALREADY, ATTACHMENT_DIRS, CONFLICT, DUPLICATE, DUPLICATES_DIR, EXTRAS_DIR, FOLLOWS,
+                      SUBTITLE_DIRS, TODO, TOO_LONG, UNMATCHED, Plan, PlanEntry, PlanOptions, _Source)
+from .naming import (DestIndex, Namer, as_source, base_name, fields_of, join_path, parent_dir, release_tag,
+                     stem_of)
+from .store import Lru, PlanEntries, connect, fsdecode, fsencode
+
+_SCHEMA = """
+CREATE TABLE files (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL, kind TEXT NOT NULL, role TEXT, dst BLOB, grp BLOB,
+                    res INTEGER, ver INTEGER, tag TEXT, own BLOB);
+CREATE TABLE done (id INTEGER PRIMARY KEY, src BLOB NOT NULL, dir BLOB NOT NULL, stem BLOB,
+                   size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL,
+                   dst BLOB NOT NULL, reason TEXT NOT NULL, show BLOB, dst_dir BLOB);
+CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                      role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
+"""
+BATCH = 2048  # rows per executemany: the only per-file state in memory
+PLACED = (TODO, ALREADY)  # a video others can follow
+
 
 def plan_organize(items: Iterable[Any], options: PlanOptions, *, offline: bool = True,
                   metrics: Metrics | None = None) -> Plan:
-    """Plan every scan record (or ``(record, match)`` pair) under ``options``.
-
-    Records are consumed as they stream in; the plan holds one small tuple per file.
-    """
+    """Plan every scan record (or ``(record, match)`` pair) under ``options``, streaming."""
     options.validate()
     metrics = metrics or Metrics()
     end = object()
     with _no_gc_pauses():
-        planner = _Planner(options)
+        planner = Planner(options)
         # The items stream out of the scan (and matcher): the time spent waiting for the
         # next one is theirs, timed by their own stages, so "plan" is the planner's alone.
         clock = time.perf_counter
@@ -56,8 +78,7 @@ def plan_organize(items: Iterable[Any], options: PlanOptions, *, offline: bool =
 
 @contextmanager
 def _no_gc_pauses() -> Iterator[None]:
-    """Planning allocates one small tuple per file and no reference cycles: the cyclic GC
-    would only rescan the growing heap again and again (~20% of planning time)."""
+    """Planning makes short-lived tuples and no reference cycles: cyclic GC passes are wasted work."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -67,167 +88,212 @@ def _no_gc_pauses() -> Iterator[None]:
             gc.enable()
 
 
-class _Planner:
+class _Video(NamedTuple):
+    """A stored video row, read back to settle its duplicate group."""
+
+    id: int
+    src: str
+    size: int
+    mtime_ns: int
+    dst: str
+    tag: str
+
+
+class Planner:
     def __init__(self, options: PlanOptions) -> None:
         self.options = options
         self.namer = Namer(options)
         self.dest_index = DestIndex()
-        self.by_dir: dict[str, list[_Source]] = defaultdict(list)
-        self.videos: list[tuple[_Source, str, str, tuple]] = []  # (source, destination, reason, identity)
-        self.bonus: list[tuple[_Source, dict[str, Any]]] = []
-        self._near: dict[str, str | None] = {}
-        self._suffixes: dict[str, str] = {}
+        self.db: sqlite3.Connection = connect()
+        self.db.executescript(_SCHEMA)
+        self.db.execute("BEGIN")
+        self.claims = Claims(self.db, options, self.dest_index)
+        self.files = 0
+        self._rows: list[tuple[Any, ...]] = []
+        self._done: list[tuple[Any, ...]] = []
+        self._suffixes: dict[str, str] = {}  # ".en.ass" → its clean form: a handful per library
+
+    # -- streaming in
 
     def add(self, src: _Source) -> None:
-        self.by_dir[parent_dir(src.path)].append(src)
+        self.files += 1
+        n = self.files
+        role = dst = grp = tag = own = None
+        res = ver = 0
         if src.kind == "video":
+            role = "video"
             fields = fields_of(src)
-            if fields is None:
-                self.videos.append((src, "", "no title in the name", ()))
-            elif fields["_bonus"]:
-                self.bonus.append((src, fields))
+            guess = src.tried and src.match is None and self.options.unmatched != "parsed"
+            unsorted = self.options.unsorted_dir
+            if fields is None and not guess:  # an unmatched file: its match reason (below), not this
+                self._decide(n, src, role, UNMATCHED, "no title in the name")
+            elif fields is not None and fields["_bonus"]:
+                # With no match, a bonus video may still join the matched show beside it.
+                folder = (unsorted if guess else self._own_show_folder(fields))
+                role, own = "bonus", fsencode(folder) if folder else None
+            elif guess and not unsorted:  # nothing is filed on a guess
+                self._decide(n, src, role, UNMATCHED, f"no TMDB match: {src.reason or 'not found'}")
+            elif guess:  # --unmatched DIR: into that folder under its own name, alone in its group
+                path = names.join_under(unsorted, [names.safe_component(base_name(src.path),
+                                                                        self.options.colon_style)])
+                dst, grp, tag = fsencode(path), fsencode("\1" + src.path), ""
             else:
-                dst, reason = self.namer.destination(src, fields)
-                # Releases of one episode: same title and numbers (a movie: same title and year).
-                ident = (str(fields["title"]).casefold(), fields["_movie"], fields["year"] if fields["_movie"]
-                         else None, fields["season"], fields["episode"], fields["episode_end"])
-                self.videos.append((src, dst, reason, ident))
+                path, reason = self.namer.destination(src, fields)
+                if not path:
+                    self._decide(n, src, role, TOO_LONG if "MAX_PATH" in reason else UNMATCHED, reason)
+                else:
+                    path = self.dest_index.adopt_case(self._root_of(path), path)
+                    # Releases of one episode: same folder, title and numbers (a movie: title and year).
+                    grp = fsencode("\0".join(map(str, (
+                        names.case_key(parent_dir(path)), str(fields["title"]).casefold(), fields["_movie"],
+                        fields["year"] if fields["_movie"] else None, fields["season"], fields["episode"],
+                        fields["episode_end"]))))
+                    dst, tag = fsencode(path), release_tag(src)  # "" when the name tells no release
+                    res, ver = _resolution(src.parsed), (src.parsed.version or 1) if src.parsed else 1
+        self._rows.append((n, fsencode(src.path), fsencode(parent_dir(src.path)), src.size, src.mtime_ns,
+                           src.kind, role, dst, grp, res, ver, tag, own))
+        if len(self._rows) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
+        self._rows.clear()
+        self._flush_done()
+
+    def _decide(self, n: int, src: _Source, role: str, status: str, reason: str) -> None:
+        self._record(n, PlanEntry(src.path, "", src.size, src.mtime_ns, role, status, reason))
+
+    def _record(self, n: int, entry: PlanEntry) -> None:
+        """Write ``entry`` as the settled outcome of file ``n``."""
+        video = entry.role in ("video", "bonus")
+        placed = video and entry.dst
+        show = fsencode(self._show_folder(entry.dst)) if placed and entry.role == "video" else None
+        self._done.append((n, fsencode(entry.src), fsencode(parent_dir(entry.src)),
+                           fsencode(stem_of(entry.src)) if video else None, entry.size, entry.mtime_ns,
+                           entry.role, entry.status, fsencode(entry.dst), entry.reason, show,
+                           fsencode(parent_dir(entry.dst)) if placed else None))
+        if len(self._done) >= BATCH:
+            self._flush_done()
+
+    def _flush_done(self) -> None:
+        self.db.executemany("INSERT INTO done VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._done)
+        self._done.clear()
+
+    # -- settling, once the scan is over
 
     def finish(self, offline: bool) -> Plan:
-        entries: dict[str, PlanEntry] = {}
-        for entry in self._settle_videos():
-            entries[entry.src] = entry
-        claimed = {names.case_key(e.dst): e.src for e in entries.values() if e.status == TODO}
-        for entry in self._bonus_videos(entries):
-            entries[entry.src] = self._settle(entry, claimed)
-        followers = list(self._followers(entries)) + list(self._attachments(entries))
-        for entry in followers:
-            entries[entry.src] = self._settle(entry, claimed)
-        ordered = sorted(entries.values(), key=lambda e: e.src)
-        left = sum(len(v) for v in self.by_dir.values()) - len(ordered)
-        return Plan(self.options, ordered, offline=offline, left_in_place=left)
+        self._flush()
+        self._settle_videos()
+        self._flush_done()
+        self.db.execute("CREATE INDEX done_dir_stem ON done (dir, stem)")
+        self._bonus_videos()
+        self._flush_done()
+        self._followers_and_attachments()
+        self._flush_done()
+        self.db.execute("INSERT INTO entries (src, dst, size, mtime_ns, role, status, reason) "
+                        "SELECT src, dst, size, mtime_ns, role, status, reason FROM done ORDER BY src")
+        planned = self.db.execute("SELECT COUNT(*) FROM done").fetchone()[0]
+        for table in ("files", "done", "claims"):
+            self.db.execute(f"DROP TABLE {table}")
+        self.db.execute("COMMIT")
+        return Plan(self.options, PlanEntries(self.db), offline=offline, left_in_place=self.files - planned)
 
     # -- videos: duplicates, collisions, conflicts
 
-    def _settle_videos(self) -> Iterator[PlanEntry]:
-        groups: dict[tuple, list[tuple[_Source, str]]] = defaultdict(list)
-        for src, dst, reason, ident in self.videos:
-            if not dst:
-                yield PlanEntry(src.path, "", src.size, src.mtime_ns, "video", UNMATCHED
-                                if "MAX_PATH" not in reason else TOO_LONG, reason)
-                continue
-            dst = self.dest_index.adopt_case(self._root_of(dst), dst)
-            groups[(names.case_key(parent_dir(dst)), *ident)].append((src, dst))
-        claimed: dict[str, str] = {}
-        for group in sorted(groups.values(), key=lambda rs: min(r[0].path for r in rs)):
-            releases = sorted(group, key=lambda r: quality(r[0]))
-            yield from self._settle_duplicates(releases, claimed)
+    def _settle_videos(self) -> None:
+        # Groups in order of their first source; in a group, a file already at its destination
+        # first (it stays, whatever its neighbours), then the best release.
+        rows = self.db.execute(
+            "SELECT id, path, size, mtime_ns, dst, tag, grp, MIN(path) OVER (PARTITION BY grp) AS first "
+            "FROM files WHERE grp IS NOT NULL "
+            "ORDER BY first, grp, path = dst DESC, res DESC, ver DESC, size DESC, path")
+        for _, group in itertools.groupby(rows, key=lambda row: row[6]):
+            releases = [_Video(r[0], fsdecode(r[1]), r[2], r[3], fsdecode(r[4]), r[5]) for r in group]
+            for video, entry in self._settle_group(releases):
+                self._record(video.id, entry)
 
     def _root_of(self, dst: str) -> str:
         movies = self.options.movies_root
         return movies if dst.startswith(movies.rstrip(os.sep) + os.sep) else self.options.dest
 
-    def _settle_duplicates(self, releases: list[tuple[_Source, str]],
-                           claimed: dict[str, str]) -> Iterator[PlanEntry]:
-        best_src, best_dst = releases[0]
-        yield self._settle(PlanEntry(best_src.path, best_dst, best_src.size, best_src.mtime_ns, "video"),
-                           claimed)
+    def _settle_group(self, releases: list[_Video]) -> Iterator[tuple[_Video, PlanEntry]]:
+        """One episode's files: releases of it, unless the names cannot tell different files apart."""
+        if len(releases) > 1:
+            copies, collapsed = _sort_out(releases)
+            if collapsed:
+                yield from self._refuse_collapsed(releases, collapsed)
+                return
+            for video, of in copies:
+                yield video, PlanEntry(video.src, video.dst, video.size, video.mtime_ns, "video", ALREADY,
+                                       f"identical to {of.src}, which goes there")
+            releases = [v for v in releases if all(v is not c for c, _ in copies)]
+        yield from self._settle_duplicates(releases)
+
+    def _refuse_collapsed(self, releases: list[_Video], collapsed: int) -> Iterator[tuple[_Video, PlanEntry]]:
+        """Sanity guard: several different files resolve to one episode (a parse or numbering that
+        collapsed them). Renaming them ``(1)``, ``(2)`` would file at least one wrongly: none moves."""
+        why = (f"{collapsed} different files resolve to {base_name(releases[0].dst)} and their names do not "
+               f"tell them apart (same release); none is moved: check their numbering")
+        for video in releases:
+            entry = PlanEntry(video.src, video.dst, video.size, video.mtime_ns, "video")
+            in_place = video.src == video.dst
+            yield video, entry._replace(status=ALREADY if in_place else CONFLICT,
+                                        reason="already in place" if in_place else why)
+
+    def _settle_duplicates(self, releases: list[_Video]) -> Iterator[tuple[_Video, PlanEntry]]:
+        best = releases[0]
+        yield best, self.claims.settle(PlanEntry(best.src, best.dst, best.size, best.mtime_ns, "video"))
         policy = self.options.duplicates
-        for src, dst in releases[1:]:
-            entry = PlanEntry(src.path, dst, src.size, src.mtime_ns, "video")
-            note = f"another release of {base_name(best_dst)} ({best_src.path})"
+        for video in releases[1:]:
+            entry = PlanEntry(video.src, video.dst, video.size, video.mtime_ns, "video")
+            note = f"another release of {base_name(best.dst)} ({best.src})"
             if policy == "skip":
-                yield entry._replace(status=DUPLICATE, reason=note + "; --duplicates skip")
+                yield video, entry._replace(status=DUPLICATE, reason=note + "; --duplicates skip")
                 continue
             if policy == "keep-all" and self.options.keep_names:
                 entry = entry._replace(reason=note)  # the original names already tell them apart
             elif policy == "keep-all":
-                stem, ext = os.path.splitext(dst)
-                tag = names.clean_text(release_tag(src), self.options.colon_style)
-                new_dst = names.safe_component(f"{base_name(stem)} - {tag}{ext}",
-                                               self.options.colon_style)
-                entry = entry._replace(dst=join_path(parent_dir(dst), new_dst))
+                stem, ext = os.path.splitext(video.dst)
+                tag = names.clean_text(video.tag or stem_of(video.src), self.options.colon_style)
+                new_dst = names.safe_component(f"{base_name(stem)} - {tag}{ext}", self.options.colon_style)
+                entry = entry._replace(dst=join_path(parent_dir(video.dst), new_dst))
             else:  # best: the others go beside the library, never deleted
-                folder = parent_dir(dst)
+                folder = parent_dir(video.dst)
                 sibling = join_path(parent_dir(folder), DUPLICATES_DIR, base_name(folder))
                 entry = entry._replace(dst=join_path(sibling, names.safe_component(
-                    base_name(src.path), self.options.colon_style)), reason=note)
-            yield self._settle(entry, claimed)
-
-    def _settle(self, entry: PlanEntry, claimed: dict[str, str]) -> PlanEntry:
-        """Collision with another planned source, then with what exists at the destination."""
-        if entry.status != TODO:
-            return entry
-        if entry.src == entry.dst:  # both absolute and normalized (scan roots, PlanOptions)
-            return entry._replace(status=ALREADY, reason="already in place")
-        # A release's fonts and bonus videos are not library items: a clash just gets a number.
-        policy = "rename" if entry.role in ("attachment", "bonus") else self.options.conflict
-        key = names.case_key(entry.dst)
-        if key in claimed:
-            if same_content(entry.src, claimed[key]):
-                return entry._replace(status=ALREADY, reason=f"identical to {claimed[key]}, which goes there")
-            if policy != "rename":
-                return entry._replace(status=COLLISION, reason=f"{claimed[key]} goes to the same destination")
-            entry = entry._replace(dst=self._free_name(entry.dst, claimed))
-            key = names.case_key(entry.dst)
-        existing = self.dest_index.existing(entry.dst)
-        if existing is not None:
-            on_disk = join_path(parent_dir(entry.dst), existing)
-            if os.path.normcase(os.path.abspath(on_disk)) == os.path.normcase(os.path.abspath(entry.src)):
-                return entry._replace(status=ALREADY, reason="already in place")
-            if same_content(entry.src, on_disk):
-                return entry._replace(dst=on_disk, status=ALREADY, reason="identical file already there")
-            if policy == "fail":
-                raise RefusedError(f"{on_disk} already exists and differs from {entry.src}",
-                                   hint="--conflict skip leaves such files, --conflict rename adds ' (2)'")
-            if policy == "skip":
-                return entry._replace(status=CONFLICT, reason=f"{on_disk} exists with other content")
-            entry = entry._replace(dst=self._free_name(entry.dst, claimed))
-            key = names.case_key(entry.dst)
-        claimed[key] = entry.src
-        return entry
-
-    def _free_name(self, dst: str, claimed: dict[str, str]) -> str:
-        """``name (2).ext``, ``name (3).ext``… free both on disk and in the plan."""
-        stem, ext = os.path.splitext(dst)
-        for n in range(2, 10_000):
-            candidate = f"{stem} ({n}){ext}"
-            if names.case_key(candidate) not in claimed and self.dest_index.existing(candidate) is None:
-                return candidate
-        raise AniVaultError(f"no free name for {dst}", hint="clean up the numbered copies there")
+                    base_name(video.src), self.options.colon_style)), reason=note)
+            yield video, self.claims.settle(entry)
 
     # -- bonus videos (NCOP/NCED, menus, unnumbered OVAs) go to the Extras folder of their show
 
-    def _bonus_videos(self, entries: dict[str, PlanEntry]) -> Iterator[PlanEntry]:
-        for src, fields in self.bonus:
-            folder = self._show_folder_near(parent_dir(src.path), entries) or self._own_show_folder(src, fields)
-            entry = PlanEntry(src.path, "", src.size, src.mtime_ns, "bonus")
+    def _bonus_videos(self) -> None:
+        near = Lru()  # once per folder: a big flat folder is counted once, not per file
+        for n, path, directory, size, mtime_ns, own in list_rows(
+                self.db, "SELECT id, path, dir, size, mtime_ns, own FROM files WHERE role = 'bonus' ORDER BY id"):
+            src = fsdecode(path)
+            folder = near.get(directory, lambda: self._show_folder_near(directory)) or (own and fsdecode(own))
+            entry = PlanEntry(src, "", size, mtime_ns, "bonus")
             if not folder:
-                yield entry._replace(status=UNMATCHED, reason="bonus video of an unknown show")
+                self._record(n, entry._replace(status=UNMATCHED, reason="bonus video of an unknown show"))
                 continue
-            name = names.safe_component(base_name(src.path), self.options.colon_style)
-            yield entry._replace(dst=names.join_under(folder, [EXTRAS_DIR, name]))
+            name = names.safe_component(base_name(src), self.options.colon_style)
+            self._record(n, self.claims.settle(entry._replace(dst=names.join_under(folder, [EXTRAS_DIR, name]))))
 
-    def _show_folder_near(self, directory: str, entries: dict[str, PlanEntry]) -> str | None:
+    def _show_folder_near(self, directory: bytes) -> str | None:
         """The show (or movie) folder most episodes in this release folder, or the one above, go to."""
-        if directory not in self._near:  # once per folder: a big flat folder is read once, not per file
-            self._near[directory] = self._count_show_folders(directory, entries)
-        return self._near[directory]
-
-    def _count_show_folders(self, directory: str, entries: dict[str, PlanEntry]) -> str | None:
-        for folder in (directory, parent_dir(directory)):
-            shows = Counter(self._show_folder(e.dst) for s in self.by_dir.get(folder, ())
-                            if (e := entries.get(s.path)) is not None and e.role == "video"
-                            and e.status in (TODO, ALREADY))
-            if shows:
-                return shows.most_common(1)[0][0]
+        for folder in (directory, fsencode(parent_dir(fsdecode(directory)))):
+            row = self.db.execute(
+                "SELECT show FROM done WHERE dir = ? AND role = 'video' AND status IN (?, ?) "
+                "GROUP BY show ORDER BY COUNT(*) DESC, MIN(id) LIMIT 1", (folder, *PLACED)).fetchone()
+            if row:
+                return fsdecode(row[0])
         return None
 
     def _show_folder(self, dst: str) -> str:
         root = self._root_of(dst)
         return join_path(root, dst[len(root):].lstrip(os.sep).split(os.sep)[0])
 
-    def _own_show_folder(self, src: _Source, fields: dict[str, Any]) -> str:
+    def _own_show_folder(self, fields: dict[str, Any]) -> str:
         """No episode nearby: the first folder its own name renders to (or the root of a flat template)."""
         template, root = (self.namer.movie, self.options.movies_root) if fields["_movie"] else \
             (self.namer.episode, self.options.dest)
@@ -236,31 +302,44 @@ class _Planner:
 
     # -- subtitles, same-stem extras, attachment folders
 
-    def _followers(self, entries: dict[str, PlanEntry]) -> Iterator[PlanEntry]:
-        for directory, sources in self.by_dir.items():
-            videos = {stem_of(s.path): entries[s.path] for s in sources if s.path in entries}
-            if base_name(directory).casefold() in SUBTITLE_DIRS:
-                parent = parent_dir(directory)
-                videos.update({stem_of(s.path): entries[s.path] for s in self.by_dir.get(parent, ())
-                               if s.path in entries})
-            if not videos:
+    def _followers_and_attachments(self) -> None:
+        """One pass over the files not planned yet, a folder at a time (only that folder's videos in memory)."""
+        targets = Lru()
+        rows = list_rows(self.db, "SELECT id, path, dir, size, mtime_ns, kind FROM files WHERE role IS NULL "
+                                  "ORDER BY dir, id")
+        for directory, group in itertools.groupby(rows, key=lambda row: row[2]):
+            folder = fsdecode(directory)
+            videos = self._videos_in(directory)
+            if base_name(folder).casefold() in SUBTITLE_DIRS:  # Subs/X.en.ass belongs to ../X.mkv
+                videos.update(self._videos_in(fsencode(parent_dir(folder))))
+            release, attachment, rest = _attachment_root(folder)
+            target = targets.get(release, lambda: self._release_target(release)) if release else None
+            if not videos and target is None:
                 continue
-            for src in sources:
-                if src.path in entries:
-                    continue
+            for n, path, _, size, mtime_ns, kind in group:
+                src = _Source(fsdecode(path), size, mtime_ns, kind, None, None)
                 name = base_name(src.path)
                 stem = _video_stem(name, videos)
-                if stem is None:
-                    continue
-                yield self._follow(src, videos[stem], name[len(stem):],
-                                   "subtitle" if src.kind == "subtitle" else "extra")
+                if stem is not None:
+                    role = "subtitle" if kind == "subtitle" else "extra"
+                    self._record(n, self.claims.settle(self._follow(src, videos[stem], name[len(stem):], role)))
+                elif target is not None:
+                    parts = [names.safe_component(p, self.options.colon_style) for p in (attachment, *rest, name)]
+                    self._record(n, self.claims.settle(
+                        PlanEntry(src.path, names.join_under(target, parts), size, mtime_ns, "attachment")))
+
+    def _videos_in(self, directory: bytes) -> dict[str, PlanEntry]:
+        """stem → entry of the videos (and bonus videos) planned from one source folder."""
+        return {fsdecode(stem): PlanEntry(fsdecode(src), fsdecode(dst), *rest) for stem, src, dst, *rest in
+                self.db.execute("SELECT stem, src, dst, size, mtime_ns, role, status, reason FROM done "
+                                "WHERE dir = ? AND role IN ('video', 'bonus') ORDER BY id", (directory,))}
 
     def _follow(self, src: _Source, video: PlanEntry, suffix: str, role: str) -> PlanEntry:
         entry = PlanEntry(src.path, "", src.size, src.mtime_ns, role)
-        if video.status not in (TODO, ALREADY) or not video.dst:
+        if video.status not in PLACED or not video.dst:
             return entry._replace(status=FOLLOWS, reason=f"its video {video.src} stays ({video.status})")
         clean = self._suffixes.get(suffix)
-        if clean is None:  # ".en.ass", ".nfo": a handful of distinct suffixes in a whole library
+        if clean is None:
             clean = self._suffixes[suffix] = names.clean_text(suffix, self.options.colon_style)
         video_name = base_name(video.dst)
         dot = video_name.rfind(".")
@@ -269,33 +348,46 @@ class _Planner:
             else names.safe_component(name, self.options.colon_style)
         return entry._replace(dst=join_path(parent_dir(video.dst), name))
 
-    def _attachments(self, entries: dict[str, PlanEntry]) -> Iterator[PlanEntry]:
-        """Files under a Fonts/Attachments folder go to where most of their release's videos go."""
-        for directory, sources in self.by_dir.items():
-            release, folder, rest = _attachment_root(directory)
-            if release is None:
-                continue
-            targets = Counter(parent_dir(e.dst) for s in self.by_dir.get(release, ())
-                              if (e := entries.get(s.path)) is not None and e.status in (TODO, ALREADY))
-            if not targets:
-                continue
-            target = targets.most_common(1)[0][0]
-            for src in sources:
-                if src.path in entries:
-                    continue
-                parts = [names.safe_component(p, self.options.colon_style)
-                         for p in (folder, *rest, base_name(src.path))]
-                yield PlanEntry(src.path, names.join_under(target, parts), src.size, src.mtime_ns,
-                                "attachment")
+    def _release_target(self, release: str) -> str | None:
+        """Where most of a release folder's videos go (its fonts follow them)."""
+        row = self.db.execute(
+            "SELECT dst_dir FROM done WHERE dir = ? AND role IN ('video', 'bonus') AND status IN (?, ?) "
+            "GROUP BY dst_dir ORDER BY COUNT(*) DESC, MIN(id) LIMIT 1", (fsencode(release), *PLACED)).fetchone()
+        return fsdecode(row[0]) if row else None
 
 
-def _video_stem(name: str, videos: dict[str, PlanEntry]) -> str | None:
-    """The longest video stem that ``name`` extends with ".suffix" (``X.en.ass`` → ``X``), if any."""
-    end = len(name)
-    while (end := name.rfind(".", 0, end)) > 0:
-        if name[:end] in videos:
-            return name[:end]
-    return None
+def list_rows(db: sqlite3.Connection, query: str) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``query`` read in pages, so the planner may write to the store between them."""
+    cursor = db.execute(query)
+    while page := cursor.fetchmany(BATCH):
+        yield from page
+
+
+def _sort_out(releases: list[_Video]) -> tuple[list[tuple[_Video, _Video]], int]:
+    """Files of one episode that the names do not tell apart (same release tag, or none):
+    (extra copies of the same content with the file they copy, how many different contents).
+
+    Content is compared without reading whole files (one inode, or size + sampled fingerprint).
+    """
+    copies: list[tuple[_Video, _Video]] = []
+    collapsed = 0
+    for _, same_tag in itertools.groupby(sorted(releases, key=lambda v: v.tag), key=lambda v: v.tag):
+        members = list(same_tag)
+        distinct: list[_Video] = []
+        for video in members:
+            twin = next((d for d in distinct if same_file(video.src, d.src)), None) if distinct else None
+            if twin is None:
+                distinct.append(video)
+            else:
+                copies.append((video, twin))
+        if len(distinct) > 1:
+            collapsed = max(collapsed, len(distinct))
+    return copies, collapsed
+
+
+def _resolution(parsed: Any) -> int:
+    digits = re.findall(r"\d+", str(parsed.resolution)) if parsed is not None and parsed.resolution else []
+    return int(digits[-1]) if digits else 0
 
 
 def _attachment_root(directory: str) -> tuple[str | None, str, list[str]]:
@@ -305,3 +397,12 @@ def _attachment_root(directory: str) -> tuple[str | None, str, list[str]]:
         if parts[i].casefold() in ATTACHMENT_DIRS:
             return os.sep.join(parts[:i]) or os.sep, parts[i], parts[i + 1:]
     return None, "", []
+
+
+def _video_stem(name: str, videos: dict[str, PlanEntry]) -> str | None:
+    """The longest video stem that ``name`` extends with ".suffix" (``X.en.ass`` → ``X``), if any."""
+    end = len(name)
+    while (end := name.rfind(".", 0, end)) > 0:
+        if name[:end] in videos:
+            return name[:end]
+    return None

@@ -1,0 +1,86 @@
+"""Destination claims: who takes each destination, and what already sits there.
+
+A claim is a row in the plan store (keyed by the destination's case-folded
+spelling, so ``Show`` and ``show`` are one name on every target). What exists
+on disk comes from :class:`~anivault.organize.naming.DestIndex`. No file is
+read whole here: two files are "the same" when they are one inode, or have the
+same size and sampled fingerprint; apply verifies in full what it copies.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+
+from .. import names
+from ..errors import AniVaultError, RefusedError
+from ..fileops import same_file
+from .entries import ALREADY, COLLISION, CONFLICT, TODO, PlanEntry, PlanOptions
+from .naming import DestIndex, join_path, parent_dir
+from .store import fsdecode, fsencode
+
+SCHEMA = "CREATE TABLE claims (key BLOB PRIMARY KEY, src BLOB NOT NULL) WITHOUT ROWID;"
+
+
+class Claims:
+    def __init__(self, db: sqlite3.Connection, options: PlanOptions, dest_index: DestIndex) -> None:
+        self.db = db
+        self.options = options
+        self.dest_index = dest_index
+        db.execute(SCHEMA)
+
+    def _claim(self, key: str, src: str) -> str | None:
+        """Take ``key`` for ``src``; None when taken, else who holds it."""
+        if self.db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?)", (fsencode(key), fsencode(src))).rowcount:
+            return None
+        return fsdecode(self.db.execute("SELECT src FROM claims WHERE key = ?", (fsencode(key),)).fetchone()[0])
+
+    def _release(self, key: str) -> None:
+        self.db.execute("DELETE FROM claims WHERE key = ?", (fsencode(key),))
+
+    def _taken(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM claims WHERE key = ?", (fsencode(key),)).fetchone() is not None
+
+    def settle(self, entry: PlanEntry) -> PlanEntry:
+        """Collision with another planned source, then with what exists at the destination."""
+        if entry.status != TODO:
+            return entry
+        if entry.src == entry.dst:  # both absolute and normalized (scan roots, PlanOptions)
+            return entry._replace(status=ALREADY, reason="already in place")
+        # A release's fonts and bonus videos are not library items: a clash just gets a number.
+        policy = "rename" if entry.role in ("attachment", "bonus") else self.options.conflict
+        key = names.case_key(entry.dst)
+        holder = self._claim(key, entry.src)
+        if holder is not None:
+            if same_file(entry.src, holder):
+                return entry._replace(status=ALREADY, reason=f"identical to {holder}, which goes there")
+            if policy != "rename":
+                return entry._replace(status=COLLISION, reason=f"{holder} goes to the same destination")
+            entry = entry._replace(dst=self._free_name(entry.dst))
+            key = names.case_key(entry.dst)
+            self._claim(key, entry.src)
+        existing = self.dest_index.existing(entry.dst)
+        if existing is None:
+            return entry
+        self._release(key)
+        on_disk = join_path(parent_dir(entry.dst), existing)
+        if os.path.normcase(os.path.abspath(on_disk)) == os.path.normcase(os.path.abspath(entry.src)):
+            return entry._replace(status=ALREADY, reason="already in place")
+        if same_file(entry.src, on_disk):
+            return entry._replace(dst=on_disk, status=ALREADY, reason="identical file already there")
+        if policy == "fail":
+            raise RefusedError(f"{on_disk} already exists and differs from {entry.src}",
+                               hint="--conflict skip leaves such files, --conflict rename adds ' (2)'")
+        if policy == "skip":
+            return entry._replace(status=CONFLICT, reason=f"{on_disk} exists with other content")
+        entry = entry._replace(dst=self._free_name(entry.dst))
+        self._claim(names.case_key(entry.dst), entry.src)
+        return entry
+
+    def _free_name(self, dst: str) -> str:
+        """``name (2).ext``, ``name (3).ext``… free both on disk and in the plan."""
+        stem, ext = os.path.splitext(dst)
+        for n in range(2, 10_000):
+            candidate = f"{stem} ({n}){ext}"
+            if not self._taken(names.case_key(candidate)) and self.dest_index.existing(candidate) is None:
+                return candidate
+        raise AniVaultError(f"no free name for {dst}", hint="clean up the numbered copies there")
