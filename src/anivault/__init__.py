@@ -8,17 +8,19 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._speedups import BACKEND
 from ._version import __version__
 from .errors import AniVaultError
 from .models import ParsedName
-from . import parse  # a callable module: anivault.parse(name) and anivault.parse.parse_file(...)
-from .parse import parse_many
-from .scan import ScanRecord, ScanRun, ScanSummary, ScanWarning, scan
 
-# The matcher (httpx, rapidfuzz), the TMDB cache and the organizer load on
-# first use, so `anivault scan` and `import anivault` start fast.
+# Everything else loads on first use, so `import anivault` (and every CLI start) stays fast:
+# the compiled twins, the scanner and parser, the matcher (httpx, rapidfuzz), the TMDB cache,
+# the organizer. ``anivault.scan`` and ``anivault.parse`` are callable modules: the name is
+# the module and, called, the function.
 _LAZY = {
+    "BACKEND": "_speedups",
+    "scan": None, "parse": None,  # the modules themselves
+    "parse_many": "parse",
+    "ScanRecord": "scan", "ScanRun": "scan", "ScanSummary": "scan", "ScanWarning": "scan",
     "Match": "match", "Matcher": "match", "Series": "match",
     "match_files": "match", "match_records": "match",
     "TMDBClient": "tmdb",
@@ -32,6 +34,10 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from . import parse, scan
+    from ._speedups import BACKEND
+    from .parse import parse_many
+    from .scan import ScanRecord, ScanRun, ScanSummary, ScanWarning
     from .cache import TMDBCache
     from .demo import make_demo
     from .journal import history
@@ -45,7 +51,8 @@ if TYPE_CHECKING:
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
+    value = module if _LAZY[name] is None else getattr(module, name)
     globals()[name] = value
     return value
 

@@ -20,10 +20,12 @@ import fnmatch
 import os
 import re
 import stat as stat_mod
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
+from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from ._speedups import BACKEND, list_dir, path_hash, render_folder, walk_folders
@@ -735,3 +737,14 @@ def parse_size(text: str) -> int:
     if m is None:
         raise UsageError(f"invalid size {text!r}", hint="use e.g. 500K, 10M, 1.5G")
     return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).upper()])
+
+
+class _CallableModule(ModuleType):
+    """``anivault.scan`` is this module (``anivault.scan.ScanRun``) and, called, the function:
+    the package loads it on first use, and exports ``scan`` while the module keeps its name."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ScanRun:
+        return scan(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

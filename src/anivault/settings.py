@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-import platformdirs
-
 from .errors import AniVaultError, UsageError
 
 if TYPE_CHECKING:
@@ -33,16 +31,22 @@ FILE_HINT = "fix it or remove it; `anivault config path` shows where it is"
 
 def default_cache_dir() -> Path:
     """The scan index, the TMDB cache and bench demo libraries live here unless told otherwise."""
+    import platformdirs
+
     return Path(platformdirs.user_cache_dir(APP, appauthor=False))
 
 
 def default_data_dir() -> Path:
     """Journals, locks and history live here unless told otherwise."""
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP, appauthor=False))
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
     """The config file: ANIVAULT_CONFIG, else config.toml in the user config dir."""
+    import platformdirs
+
     environ = os.environ if environ is None else environ
     return Path(environ.get("ANIVAULT_CONFIG") or
                 Path(platformdirs.user_config_dir(APP, appauthor=False)) / "config.toml")

@@ -176,7 +176,8 @@ def test_undo_and_history_survive_a_malformed_journal(tmp_path: Path) -> None:
     episode(src, "[G] Show - 01.mkv", "Show", 1)
     episode(src, "[G] Show - 02.mkv", "Show", 2)
     runner = CliRunner()
-    assert runner.invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply"]).exit_code == 0
+    assert runner.invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply", "--offline",
+                               "--unmatched", "parsed"]).exit_code == 0
     journal = next(p for p in (Path(os.environ["ANIVAULT_DATA_DIR"]) / "journal").glob("*.jsonl")
                    if not p.name.endswith(".plan.jsonl"))
     lines = journal.read_text().splitlines()
@@ -195,7 +196,8 @@ def test_undo_and_history_survive_a_malformed_journal(tmp_path: Path) -> None:
 def _organize(tmp_path: Path, name: str) -> None:
     src, dst = tmp_path / name, tmp_path / "lib"
     episode(src, f"[G] {name} - 01.mkv", name, 1)
-    result = CliRunner().invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply"])
+    result = CliRunner().invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply", "--offline",
+                                      "--unmatched", "parsed"])
     assert result.exit_code == 0, result.output
 
 

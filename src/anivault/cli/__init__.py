@@ -15,7 +15,6 @@ from typing import Any
 
 import click
 
-from .._speedups import BACKEND
 from .._version import __version__
 from ..errors import EXIT_FATAL, AniVaultError
 from .context import current_metrics, current_settings, fail, start_run, warn
@@ -75,9 +74,17 @@ class AniVaultGroup(click.Group):
                  EXIT_FATAL, hint="set ANIVAULT_DEBUG=1 for a traceback and report it")
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from .._speedups import BACKEND  # loads the twins: only when asked
+
+        click.echo(f"anivault {__version__} (backend: {BACKEND})")
+        ctx.exit()
+
+
 @click.group(cls=AniVaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="anivault",
-                      message=f"%(prog)s %(version)s (backend: {BACKEND})")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Append NDJSON events (start, progress, complete, warning, error) to FILE.")
 @click.option("--profile", "profile_file", type=click.Path(dir_okay=False), metavar="FILE",

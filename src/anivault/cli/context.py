@@ -12,21 +12,24 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, NoReturn
 
 import click
 
-from .._speedups import BACKEND
 from .._version import __version__
 from ..errors import EXIT_FATAL, AniVaultError
-from ..monitor import Metrics
-from ..monitor.metrics import WARNINGS
 from . import output
 
 if TYPE_CHECKING:
-    from ..monitor import RunMonitor
+    from ..monitor import Metrics, RunMonitor
     from ..settings import Settings
+
+
+def _new_metrics() -> "Metrics":
+    from ..monitor import Metrics  # loaded when a command runs, not for --help
+
+    return Metrics()
 
 
 @dataclass
 class Run:
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: "Metrics" = field(default_factory=_new_metrics)
     monitor: "RunMonitor | None" = None
     report: bool | None = None  # --report; None: the `report` setting decides
     settings: "Settings | None" = None
@@ -42,7 +45,7 @@ def current_run() -> Run:
     return root.obj
 
 
-def current_metrics() -> Metrics:
+def current_metrics() -> "Metrics":
     """The run's shared metrics object (created by the group, used by every command)."""
     return current_run().metrics
 
@@ -72,6 +75,8 @@ def fail(message: str, code: int = EXIT_FATAL, hint: str = "") -> NoReturn:
 def warn(message: str, counted: bool = False) -> None:
     """One warning line on stderr, a "warning" event for --metrics FILE, and one more in the
     run's ``warnings`` counter (``counted``: the stage that raised it counted it already)."""
+    from ..monitor.metrics import WARNINGS
+
     output.warning_line(message)
     if click.get_current_context(silent=True) is not None:
         metrics = current_metrics()
@@ -86,6 +91,7 @@ def warn(message: str, counted: bool = False) -> None:
 def start_run(ctx: click.Context, metrics_file: str | None, profile_file: str | None,
               trace_memory: bool, report: bool | None) -> None:
     """Samples resources around the command and reports when the context closes."""
+    from .._speedups import BACKEND
     from ..monitor import RunMonitor
 
     run = Run(report=report)

@@ -14,9 +14,7 @@ import json
 import os
 import re
 import sys
-from typing import Any, Iterable, Sequence, TextIO
-
-from ..monitor.run import human_bytes
+from typing import Any, Callable, Iterable, Sequence, TextIO
 
 # C0 and DEL/C1 controls; bidi marks, embeddings, overrides and isolates; zero-width and
 # invisible formatting characters; line/paragraph separators; the BOM; lone surrogates
@@ -63,6 +61,41 @@ def json_bytes(ndjson: bytes) -> bytes:
     if not _RAW_IN_JSON.search(text):
         return ndjson
     return _RAW_IN_JSON.sub(_json_escape, text).encode("utf-8", "surrogateescape")
+
+
+def write_ndjson(chunks: Iterable[bytes], tick: Callable[[], None] = lambda: None) -> None:
+    """NDJSON made elsewhere (the scan's render twin), written to stdout in ~256 KB blocks.
+
+    On a terminal, characters the twin leaves raw (C1, bidi) are JSON-escaped too (json_bytes);
+    piped, the blocks go out untouched: valid JSON, exact strings, at full speed."""
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None) or _TextAsBytes(sys.stdout)
+    safe = json_bytes if is_tty(sys.stdout) else (lambda block: block)
+    block: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        block.append(chunk)
+        size += len(chunk)
+        if size >= 1 << 18:
+            out.write(safe(b"".join(block)))
+            block.clear()
+            size = 0
+            tick()
+    out.write(safe(b"".join(block)))
+    out.flush()
+
+
+class _TextAsBytes:
+    """A text stream without a binary buffer (e.g. one a caller swapped in), written as bytes."""
+
+    def __init__(self, text: Any) -> None:
+        self.text = text
+
+    def write(self, data: bytes) -> None:
+        self.text.write(data.decode("utf-8", "surrogateescape"))
+
+    def flush(self) -> None:
+        self.text.flush()
 
 
 def json_line(obj: Any, out: TextIO | None = None) -> None:
@@ -113,6 +146,12 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | No
     out.write("\t".join(escape(c) for c in columns) + "\n")
     for r in rows:
         out.write("\t".join(escape(v) for v in r) + "\n")
+
+
+def human_bytes(n: float) -> str:
+    from ..monitor import human_bytes as human  # the monitor loads when a command runs
+
+    return human(n)
 
 
 def _cell(value: Any) -> Any:
@@ -169,24 +208,26 @@ def render_run_report(report: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- scan / parse / demo
 
 
-def render_scan_summary(summary: dict[str, Any], out: TextIO) -> None:
-    kinds = summary["by_kind"]
-    lookups = summary["index_hits"] + summary["index_misses"]
-    index = ("off (--no-cache)" if summary["index"] is None else
-             f"{summary['index_hits']:,} hits, {summary['index_misses']:,} misses"
-             + (f" ({summary['index_hits'] / lookups:.0%} reused)" if lookups else ""))
-    skipped = ", ".join(f"{n:,} {why}" for why, n in sorted(summary["skipped"].items())) or "none"
+def render_scan_summary(s: Any, out: TextIO) -> None:
+    """A ScanSummary as a table, with the process's peak RSS."""
+    from ..monitor import kernel_peak_rss
+
+    kind = {k: s.by_kind.get(k, 0) for k in ("video", "subtitle", "other")}
+    lookups = s.index_hits + s.index_misses
+    index = ("off (--no-cache)" if s.index is None else
+             f"{s.index_hits:,} hits, {s.index_misses:,} misses"
+             + (f" ({s.index_hits / lookups:.0%} reused)" if lookups else ""))
+    skipped = ", ".join(f"{n:,} {why}" for why, n in sorted(s.skipped.items())) or "none"
     rows = [
-        ("files", f"{summary['files']:,} ({kinds['video']:,} video, {kinds['subtitle']:,} subtitle, "
-                  f"{kinds['other']:,} other)"),
-        ("size", human_bytes(summary["bytes"])),
-        ("series", f"{summary['series']:,}"),
-        ("folders", f"{summary['directories']:,}"),
+        ("files", f"{s.files:,} ({kind['video']:,} video, {kind['subtitle']:,} subtitle, {kind['other']:,} other)"),
+        ("size", human_bytes(s.bytes)),
+        ("series", f"{s.series:,}"),
+        ("folders", f"{s.directories:,}"),
         ("skipped", skipped),
-        ("warnings", f"{summary['warnings']:,}"),
+        ("warnings", f"{s.warning_count:,}"),
         ("index", index),
-        ("time", f"{summary['seconds']:.2f} s ({summary['paths_per_min']:,} paths/min)"),
-        ("peak RSS", human_bytes(summary["peak_rss"])),
+        ("time", f"{s.seconds:.2f} s ({round(s.paths_per_min):,} paths/min)"),
+        ("peak RSS", human_bytes(kernel_peak_rss())),
     ]
     table(["scan", ""], rows, title="Scan summary", out=out)
 

@@ -38,10 +38,10 @@ def scan_command(paths: tuple[str, ...], as_json: bool, no_recursive: bool, min_
     if as_json:
         _ndjson(run)
         if output.is_tty(sys.stderr):
-            output.render_scan_summary(_summary(run), sys.stderr)
+            output.render_scan_summary(run.summary, sys.stderr)
     else:
         output.render_series_table(_series(run))
-        output.render_scan_summary(_summary(run), sys.stdout)
+        output.render_scan_summary(run.summary, sys.stdout)
     shown.finish()
     if strict and run.summary.warning_count:
         sys.exit(EXIT_WARNINGS)
@@ -68,46 +68,16 @@ class WarningPrinter:
 
 
 def _ndjson(run: Any) -> None:
-    """The scan's NDJSON, written in ~256 KB blocks; the summary object comes last."""
+    """The scan's NDJSON as the render twin makes it, then the summary object."""
     from . import output
-    from .output import json_bytes, json_text
     from .progress import scan_progress
 
-    sys.stdout.flush()
-    out = getattr(sys.stdout, "buffer", None) or _TextAsBytes(sys.stdout)
-    # On a terminal, C1 and bidi characters the render twin leaves raw are JSON-escaped too;
-    # piped, the blocks go out untouched (valid JSON, exact strings, at full speed).
-    safe = json_bytes if output.is_tty(sys.stdout) else (lambda block: block)
-    block: list[bytes] = []
-    size = 0
     with scan_progress(run) as progress:
-        for chunk in run.ndjson_bytes():  # one folder's lines
-            block.append(chunk)
-            size += len(chunk)
-            if size >= 1 << 18:
-                out.write(safe(b"".join(block)))
-                block.clear()
-                size = 0
-                progress.tick()
-    out.write(safe(b"".join(block)))
+        output.write_ndjson(run.ndjson_bytes(), progress.tick)
     summary = _summary(run)
     summary["warning_messages"] = [str(w) for w in run.summary.warnings]
     summary["metrics"] = _snapshot()
-    out.write(json_text({"summary": summary}).encode("utf-8", "surrogatepass") + b"\n")
-    out.flush()
-
-
-class _TextAsBytes:
-    """A text stream without a binary buffer (e.g. one a caller swapped in), written as bytes."""
-
-    def __init__(self, text: Any) -> None:
-        self.text = text
-
-    def write(self, data: bytes) -> None:
-        self.text.write(data.decode("utf-8", "surrogateescape"))
-
-    def flush(self) -> None:
-        self.text.flush()
+    output.json_line({"summary": summary})
 
 
 def _series(run: Any) -> dict[tuple[str, Any], list[Any]]:
