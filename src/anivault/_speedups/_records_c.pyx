@@ -270,6 +270,7 @@ cdef Py_ssize_t I_TITLE = ParsedName._fields.index("title")
 cdef Py_ssize_t I_SEASON = ParsedName._fields.index("season")
 cdef Py_ssize_t I_EPISODE = ParsedName._fields.index("episode")
 cdef Py_ssize_t I_KIND = ParsedName._fields.index("kind")
+cdef Py_ssize_t I_EXTRA_TYPE = ParsedName._fields.index("extra_type")
 cdef Py_ssize_t I_EXT = ParsedName._fields.index("ext")
 cdef Py_ssize_t N_JSON = len(JSON_FIELDS)
 cdef Py_ssize_t JSON_AT[16]
@@ -310,7 +311,7 @@ cdef object _kind(tuple parsed, object context):
     cdef tuple ctx = <tuple>context
     if ctx[I_KIND] and (kind == "episode" or kind == "movie"):
         return ctx[I_KIND]
-    if kind == "movie" and parsed[I_EPISODE] is None and ctx[I_TITLE] and (
+    if kind == "movie" and parsed[I_EPISODE] is None and ctx[I_TITLE] and parsed[I_EXTRA_TYPE] is None and (
             ctx[I_SEASON] is not None or not parsed[I_TITLE]):
         return "episode" if parsed[I_TITLE] else "batch"
     return kind
