@@ -25,7 +25,7 @@ from .organize import APPLIED, TODO, ApplyReport, Executor, read_plan
 
 
 # Failures that say nothing was tried: resume tries these entries again.
-RETRYABLE = ("interrupted before it happened", "not attempted")
+RETRYABLE = ("interrupted before it happened", "not attempted", "disk full")  # failures resume retries
 
 
 @dataclass

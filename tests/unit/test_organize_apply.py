@@ -116,6 +116,27 @@ def test_full_disk_during_a_copy_stops_the_run_and_leaves_no_partial_file(tmp_pa
     assert all(file_hash(e.dst) == file_hash(e.src) for e in plan.entries if os.path.exists(e.dst))
 
 
+def test_resume_after_a_full_disk_retries_the_file_that_hit_it(tmp_path: Path, monkeypatch) -> None:
+    from anivault.undo import resume
+
+    plan, src, dst = plan_for(tmp_path, action="copy")
+    real, written = fileops._write_chunk, []
+
+    def enospc(f, data):
+        if len(written) >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(len(data))
+        real(f, data)
+
+    monkeypatch.setattr(fileops, "_write_chunk", enospc)
+    first = apply_plan(plan, batch=100)
+    assert first.aborted and any(why.startswith("disk full") for _, why in first.failed)
+    monkeypatch.setattr(fileops, "_write_chunk", real)  # room again
+    report = resume(first.op)
+    assert report.failed_count == 0 and report.done == len(plan.entries)
+    assert all(file_hash(e.dst) == file_hash(e.src) for e in plan.entries)
+
+
 def test_permission_denied_source_is_reported_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
     plan, src, dst = plan_for(tmp_path)
     locked = plan.entries[0].src

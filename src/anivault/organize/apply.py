@@ -147,12 +147,14 @@ class Executor:
             try:
                 digest = fileops.do_action(self.action, entry.src, entry.dst, intent["tmp"], intent["mtime_ns"])
             except OSError as e:
-                self._fail(i, entry, *blame(e, entry, self.action))
-                if e.errno in DISK_FULL:
+                why, path = blame(e, entry, self.action)
+                if e.errno in DISK_FULL:  # "disk full" is a reason resume retries, once there is room
+                    self._fail(i, entry, f"disk full: {why}", path)
                     self.report.aborted = f"disk full writing {entry.dst}"
                     for j, rest, _ in intents[n + 1:]:
                         self._fail(j, rest, "not attempted: the run stopped (disk full)")
                     return
+                self._fail(i, entry, why, path)
                 continue
             if digest:
                 self.journal.write({"t": "ok", "i": i, "hash": digest})
