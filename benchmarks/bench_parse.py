@@ -1,6 +1,7 @@
 """Parser speed: compiled twin vs pure twin vs anitopy, on one core.
 
     python benchmarks/bench_parse.py [--files 300000] [--repeat 5] [--seed 1]
+    python benchmarks/bench_parse.py --parse-many [--files 300000] [--repeat 5]
 
 The corpus is the file names of ``anivault demo --files N`` (the same
 generator, kept in memory: no files are written). Each parser runs over the
@@ -10,6 +11,12 @@ CPU time (time.process_time), i.e. names per second of one core actually given
 to it: on a shared machine wall-clock time also counts the time other
 processes held the core. anitopy is timed on a
 sample (it is ~100x slower) and skipped when not installed.
+
+``--parse-many`` times the public batch API the way a caller uses it: one
+``parse_many`` call over all the names with the results KEPT (a list of
+--files ParsedNames, the collector on), beside the same names in batches of
+1,000 whose results are dropped; compiled and pure twins (each in a child
+process, so both import their own backend). Best of --repeat runs.
 """
 from __future__ import annotations
 
@@ -59,13 +66,57 @@ def rate(parse: Callable[[str], object], names: Sequence[str], repeat: int) -> t
     return statistics.median(rates), rates
 
 
+def parse_many_rates(names: Sequence[str], repeat: int) -> tuple[float, float]:
+    """(kept, dropped) names/s of anivault.parse.parse_many in this process's backend."""
+    from anivault.parse import parse_many
+
+    def kept() -> float:
+        t0 = time.process_time()
+        results = parse_many(names)  # the collector stays on: that is what a caller has
+        dt = time.process_time() - t0
+        assert len(results) == len(names)
+        del results
+        return len(names) / dt
+
+    def dropped() -> float:
+        t0 = time.process_time()
+        for i in range(0, len(names), 1000):
+            parse_many(names[i:i + 1000])
+        return len(names) / (time.process_time() - t0)
+
+    return max(kept() for _ in range(repeat)), max(dropped() for _ in range(repeat))
+
+
+def _parse_many_child(files: int, seed: int, repeat: int) -> int:
+    from anivault._speedups import BACKEND
+
+    names = [name for _, name in demo_corpus(files, seed)]
+    kept, dropped = parse_many_rates(names, repeat)
+    print(f"{BACKEND}: parse_many over {len(names):,} names: kept {kept:,.0f} names/s, "
+          f"dropped {dropped:,.0f} names/s (best of {repeat})", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=300_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--anitopy-sample", type=int, default=5_000)
+    ap.add_argument("--parse-many", action="store_true", help="time parse_many: kept vs dropped")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.parse_many and args.child:
+        return _parse_many_child(args.files, args.seed, args.repeat)
+    if args.parse_many:
+        import subprocess
+
+        for backend, env in (("compiled", {}), ("pure", {"ANIVAULT_NO_EXTENSIONS": "1"})):
+            files = args.files if backend == "compiled" else max(args.files // 5, 1)
+            subprocess.run([sys.executable, __file__, "--parse-many", "--child", "--files",
+                            str(files), "--seed", str(args.seed), "--repeat", str(args.repeat)],
+                           env={**os.environ, **env}, check=True)
+        return 0
 
     from anivault._speedups import twin
     from anivault.parse import parse_file

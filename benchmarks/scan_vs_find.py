@@ -65,6 +65,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--modes", default="warm,nocache", help="comma list of: " + ", ".join(MODES))
     ap.add_argument("--json", dest="json_out")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="another checkout with its twins built (`git archive COMMIT | tar -x -C DIR`, then "
+                         "`python setup.py build_ext --inplace` there): its scan runs the same modes in the "
+                         "same rounds (PYTHONPATH=DIR/src, its own index), named base-MODE")
     args = ap.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     anivault = [sys.executable, "-m", "anivault"]
@@ -78,15 +82,21 @@ def main() -> None:
     for mode in modes:
         mode_env = dict(env)
         commands[mode] = ([*anivault, "scan", args.root, *MODES[mode]], mode_env)
-    # Warm the page cache and build the index the warm modes reuse.
+    base_env = dict(os.environ, PYTHONPATH=os.path.join(args.baseline or "", "src"),
+                    ANIVAULT_CACHE_DIR=os.path.join(cache, "base-warm"))
+    for mode in modes if args.baseline else []:
+        commands["base-" + mode] = ([*anivault, "scan", args.root, *MODES[mode]], dict(base_env))
+    # Warm the page cache and build the indexes the warm modes reuse.
     timed(find, env)
     timed([*anivault, "scan", args.root, "--json"], env)
+    if args.baseline:
+        timed([*anivault, "scan", args.root, "--json"], base_env)
     runs: dict[str, list[tuple[float, int, float]]] = {name: [] for name in commands}
     try:
         for r in range(args.runs):
             for name, (argv, cmd_env) in commands.items():
-                if name == "cold":
-                    cmd_env = dict(cmd_env, ANIVAULT_CACHE_DIR=os.path.join(cache, f"cold{r}"))
+                if name.endswith("cold"):
+                    cmd_env = dict(cmd_env, ANIVAULT_CACHE_DIR=os.path.join(cache, f"{name}{r}"))
                 runs[name].append(timed(argv, cmd_env))
             print(f"round {r + 1}/{args.runs}: " + ", ".join(f"{n} {runs[n][-1][0]:.2f}s" for n in commands),
                   file=sys.stderr)
@@ -123,10 +133,10 @@ def summarize(runs: dict[str, list[tuple[float, int, float]]], files: int) -> di
 
 def print_table(report: dict[str, Any]) -> None:
     print(f"{report['files']:,} files, {report['rounds']} rounds, load avg {report['machine']['load_avg']}")
-    print(f"{'command':<10}{'median s':>10}{'P95 s':>9}{'median paths/min':>19}{'P95 paths/min':>16}"
+    print(f"{'command':<14}{'median s':>10}{'P95 s':>9}{'median paths/min':>19}{'P95 paths/min':>16}"
           f"{'x find':>9}{'peak RSS MB':>13}{'CPU s':>8}")
     for name, c in report["commands"].items():
-        print(f"{name:<10}{c['median_s']:>10.2f}{c['p95_s']:>9.2f}{c['median_paths_per_min']:>19,}"
+        print(f"{name:<14}{c['median_s']:>10.2f}{c['p95_s']:>9.2f}{c['median_paths_per_min']:>19,}"
               f"{c['p95_paths_per_min']:>16,}{c['median_ratio_to_find']:>9.2f}{c['peak_rss_mb']:>13.1f}"
               f"{c['median_cpu_s']:>8.2f}")
 

@@ -18,9 +18,9 @@ nothing here ever stops a scan.
 from __future__ import annotations
 
 import os
-import sys
 import queue
 import sqlite3
+import sys
 import threading
 import time
 from pathlib import Path
@@ -201,7 +201,8 @@ class Index:
             self._drain()
             if not self._broken:
                 if complete:
-                    self._prune(prune)
+                    if not self._empty:  # (rows this scan did not write: none when it began empty)
+                        self._prune(prune)
                     if self._remembered is not None:
                         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", self._remembered)
                 self._db.commit()
@@ -275,6 +276,8 @@ class Index:
                     uncommitted = 0
             except sqlite3.DatabaseError as e:
                 self._write_error = e
+            except Exception as e:  # (the thread must go on draining, or the scan would wait forever)
+                self._write_error = sqlite3.OperationalError(f"index writer failed: {e!r}")
 
     def _drain(self) -> None:
         """Waits for the writer thread to write every batch and stop."""
@@ -301,6 +304,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), timeout=2.0, isolation_level="DEFERRED",
                          check_same_thread=False)
     try:
+        db.execute("PRAGMA page_size=16384")  # a new file: a folder's blob fits a page or two
         db.execute("PRAGMA journal_mode=WAL")
         # The index is a cache: no fsync (a first scan writes ~150 bytes per file; waiting for
         # the disk cost more than the parsing). A file damaged by a power cut is found

@@ -674,3 +674,59 @@ def run_summary(client: TMDBClient, files: list[FileMatch], series: list[Series]
                         requests=c["requests"], retries=c["retries"], rate_limited=c["rate_limited"],
                         cache_hits=c["cache_hits"], cache_misses=c["cache_misses"], hit_rate=c["hit_rate"],
                         cache_only=c["cache_only"], client=c)
+
+
+class MatchStream:
+    """``match_files`` for a pipeline: FileMatch per record, in order, without holding the library.
+
+    Records are matched ``chunk`` at a time by one Matcher whose per-series memo spans the
+    chunks (scan order keeps a series' files together), so memory holds one chunk and the
+    series, never every file. ``summary`` is set once the stream is exhausted.
+    """
+
+    def __init__(self, records: Iterable[Any], *, offline: bool = False, min_confidence: float | None = None,
+                 warn: Callable[[str], None] | None = None, metrics: Metrics | None = None,
+                 tmdb: TMDBSettings | None = None, chunk: int = 4096) -> None:
+        self.records, self.offline, self.min_confidence = records, offline, min_confidence
+        self.warn, self.metrics, self.tmdb, self.chunk = warn or (lambda m: None), metrics, tmdb, chunk
+        self.summary: MatchSummary | None = None
+
+    def __iter__(self) -> Iterator[FileMatch]:
+        from itertools import islice
+
+        tmdb = self.tmdb or TMDBSettings()
+        cache = tmdb.open_cache()
+        try:
+            client = TMDBClient.from_settings(tmdb, offline=self.offline, cache=cache, warn=self.warn)
+        except BaseException:
+            cache.close()
+            raise
+        for w in cache.warnings:
+            self.warn(w)
+        try:
+            matcher = Matcher(client, min_confidence=DEFAULT_MIN_CONFIDENCE if self.min_confidence is None
+                              else self.min_confidence)
+            files = candidates = matched = 0
+            source = iter(self.records)
+            while chunk := list(islice(source, self.chunk)):
+                for fm in matcher.match(chunk):
+                    files += 1
+                    candidates += fm.record.parsed is not None
+                    matched += fm.match is not None
+                    yield fm
+            self.summary = _summary(client, files, candidates, matched, matcher.series)
+            if self.metrics is not None:
+                self.metrics.merge({"matched": matched, "unmatched": candidates - matched})
+            client.cache.record_run(self.summary.requests, self.summary.cache_hits, self.summary.cache_misses)
+        finally:
+            client.close()
+            cache.close()
+
+
+def _summary(client: TMDBClient, files: int, candidates: int, matched: int, series: list[Series]) -> MatchSummary:
+    c = client.summary()
+    return MatchSummary(files=files, candidates=candidates, matched=matched, unmatched=candidates - matched,
+                        series=len(series), series_matched=sum(1 for s in series if s.matched),
+                        requests=c["requests"], retries=c["retries"], rate_limited=c["rate_limited"],
+                        cache_hits=c["cache_hits"], cache_misses=c["cache_misses"], hit_rate=c["hit_rate"],
+                        cache_only=c["cache_only"], client=c)

@@ -186,7 +186,25 @@ def is_windows_target(path: str) -> bool:
 TEMPLATE_FIELDS = frozenset({"title", "year", "season", "episode", "episode_end", "ext", "group",
                              "resolution", "version", "episode_title", "crc32", "source",
                              "original", "tmdb_id"})
-_TOKEN = re.compile(r"\{(\w+)(?::([^{}]*))?\}|\[|\]|[^{}\[\]]+|[{}]")
+# ``[[`` ``]]`` ``{{`` ``}}`` are the literal characters (``[tmdbid-123]``, ``{tmdb-123}``).
+_TOKEN = re.compile(r"\{(\w+)(?::([^{}]*))?\}|\[\[|\]\]|\{\{|\}\}|\[|\]|[^{}\[\]]+|[{}]")
+_LITERAL = {"[[": "[", "]]": "]", "{{": "{", "}}": "}"}
+
+# Layouts that pin the media server's match with the TMDB id in the show/movie folder name
+# (the id part is left out when a file has no id): name → (episode template, movie template).
+TEMPLATE_PRESETS = {
+    "jellyfin": ("{title} ({year})[ [[tmdbid-{tmdb_id}]]]/Season {season:02}/"
+                 "{title} - S{season:02}E{episode:02}[-E{episode_end:02}].{ext}",
+                 "{title} ({year})[ [[tmdbid-{tmdb_id}]]]/{title} ({year}).{ext}"),
+    "plex": ("{title} ({year})[ {{tmdb-{tmdb_id}}}]/Season {season:02}/"
+             "{title} - S{season:02}E{episode:02}[-E{episode_end:02}].{ext}",
+             "{title} ({year})[ {{tmdb-{tmdb_id}}}]/{title} ({year})[ {{tmdb-{tmdb_id}}}].{ext}"),
+}
+
+
+def preset_templates(name: str | None) -> tuple[str, str] | None:
+    """(episode, movie) templates of a preset name ("jellyfin", "plex"); None for anything else."""
+    return TEMPLATE_PRESETS.get((name or "").strip().lower())
 _EMPTY_BRACKETS = re.compile(r"\s*\(\s*\)|\s*\[\s*\]")
 
 
@@ -211,6 +229,8 @@ def _parse_tokens(text: str, template: str, colon_style: str) -> list:
                 raise TemplateError(f"template {template!r}: unknown field {{{name}}}; "
                                     f"known: {', '.join(sorted(TEMPLATE_FIELDS))}")
             stack[-1].append((name, match.group(2) or ""))
+        elif token in _LITERAL:
+            stack[-1].append(_LITERAL[token])
         elif token == "[":
             stack.append([])
         elif token == "]":

@@ -55,6 +55,22 @@ def _in_brackets(name: str) -> list[tuple[int, int]]:
     return spans
 
 
+_SEASON_FOLDER = re.compile(r"(?:season|series|staffel|saison|s)?\s*\d+", re.IGNORECASE)
+
+
+def _fraction(name: str, start: int, i: int, j: int) -> bool:
+    """Whether the "/" at name[i:j] is a title's ("[Group] Ranma 1/2 - 03"): one slash between
+    digits, in a release name that starts with its [Group], followed by a space; not after a
+    season folder ("Season 2/7 - Title.avi") nor before a file ("Show 2/05.mkv")."""
+    if not (j == i + 1 and 0 < i and j < len(name) and name[i - 1].isdigit() and name[j].isdigit()
+            and name[start] in "[【"):
+        return False
+    k = j
+    while k < len(name) and name[k].isdigit():
+        k += 1
+    return k < len(name) and name[k] == " " and not _SEASON_FOLDER.fullmatch(name[start:i].strip())
+
+
 def split_path(name_or_path: str) -> tuple[list[str], str]:
     """(folder names, file name). "/" and "\\" separate folders, except a " / " or " // "
     between spaces, which is part of a title ("Episode 3 - Despair / Comeback"), and a "/"
@@ -67,6 +83,8 @@ def split_path(name_or_path: str) -> tuple[list[str], str]:
     start = 0
     for m in _SEPARATOR.finditer(name_or_path):
         if spans and any(a < m.start() < b for a, b in spans):
+            continue
+        if _fraction(name_or_path, start, m.start(), m.end()):
             continue
         parts.append(name_or_path[start:m.start()])
         start = m.end()
@@ -167,7 +185,7 @@ def _with_context(parsed: ParsedName, context: ParsedName) -> ParsedName:
     kind = parsed.kind
     if context.kind and kind in ("episode", "movie"):
         kind = context.kind  # a file in "Specials/" or "Extras/"
-    elif kind == "movie" and parsed.episode is None and context.title and (
+    elif kind == "movie" and parsed.episode is None and context.title and not parsed.extra_type and (
             context.season is not None or not parsed.title):
         # "Show/Season 1/Pilot.mkv": a file in a show's folder is not a movie of its own.
         kind = "episode" if parsed.title else "batch"

@@ -85,11 +85,22 @@ def http_url(value: str) -> str | None:
 
 
 def episode_template(value: str) -> str | None:
+    if _preset(value):
+        return None
     return template_problem(value, {"title": "Title", "season": 1, "episode": 1, "ext": "mkv"})
 
 
 def movie_template(value: str) -> str | None:
+    if _preset(value):
+        return None
     return template_problem(value, {"title": "Title", "ext": "mkv"})
+
+
+def _preset(value: str) -> bool:
+    """A preset name (jellyfin, plex: names.TEMPLATE_PRESETS) in place of a template."""
+    from .names import preset_templates
+
+    return preset_templates(value) is not None
 
 
 # Every field a template may use, with a value of the type the planner passes.
@@ -168,7 +179,8 @@ SPEC: tuple[Setting, ...] = (
     Setting("cache_ttl_search_days", float, 7.0, "How long cached TMDB searches live, in days.", at_least(0)),
     Setting("cache_ttl_details_days", float, 30.0, "How long cached TMDB details live, in days.", at_least(0)),
     Setting("cache_ttl_none_days", float, 1.0, "How long a cached \"not found\" lives, in days.", at_least(0)),
-    Setting("template", str, None, "Episode path template (`anivault organize --help` lists the fields).",
+    Setting("template", str, None, "Episode path template (`anivault organize --help` lists the fields), or a "
+            "preset: jellyfin (`Show (2022) [tmdbid-123]`), plex (`Show (2022) {tmdb-123}`).",
             episode_template, default_text="the Plex/Jellyfin layout", metavar="TEMPLATE"),
     Setting("movie_template", str, None, "Movie path template.", movie_template,
             default_text="the Plex/Jellyfin layout", metavar="TEMPLATE"),
@@ -178,6 +190,20 @@ SPEC: tuple[Setting, ...] = (
             "core; 1 one thread.",
             at_least(0, 256)),
     Setting("report", bool, False, "Print the run report (stages, bottleneck, memory) after each command."),
+    Setting("plex_url", str, None, "Plex server for `--notify plex`, e.g. http://127.0.0.1:32400.", http_url,
+            metavar="URL"),
+    Setting("plex_token", str, None, "Plex token (X-Plex-Token) for `--notify plex`.", secret=True),
+    Setting("jellyfin_url", str, None, "Jellyfin server for `--notify jellyfin`, e.g. http://127.0.0.1:8096.",
+            http_url, metavar="URL"),
+    Setting("jellyfin_api_key", str, None, "Jellyfin API key (Dashboard → API Keys) for `--notify jellyfin`.",
+            secret=True),
+    Setting("import_cross_fs", str, "copy", "`anivault import` when the library is on another filesystem than the "
+            "download (no hard link possible): copy it, or skip it. Never a move.", choices=("copy", "skip"),
+            flag="--cross-fs"),
+    Setting("import_lock_wait", float, 600.0, "Seconds `anivault import` waits for another run on the same "
+            "library before giving up (exit 6).", at_least(0), flag="--lock-wait", metavar="SECONDS"),
+    Setting("watch_settle", float, 10.0, "Seconds a watched file's size and mtime must hold still before it is "
+            "imported.", at_least(0.1), flag="--settle", metavar="SECONDS"),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SPEC}
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SPEC}

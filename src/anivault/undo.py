@@ -363,6 +363,7 @@ def resume(op_id: str | None = None, *, data_dir: str | None = None, metrics: Me
         if prune_empty and plan.options.action == "move" and not report.aborted:
             executor.moved_from |= {os.path.dirname(state.intents[i]["src"]) for i in state.ok}
             executor.prune(plan.options.sources)
-        journal.write({"t": "end", "status": "aborted" if report.aborted else "complete",
-                       "done": report.done, "failed": report.failed_count + len(state.failed) - retried})
+        failed = report.failed_count + len(state.failed) - retried
+        status = "aborted" if report.aborted else f"finished with {failed} failed" if failed else "complete"
+        journal.write({"t": "end", "status": status, "done": report.done, "failed": failed})
     return report

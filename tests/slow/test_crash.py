@@ -1,6 +1,6 @@
 """Kill AniVault at random journal positions, recover, and prove every file is back and none is left.
 
-Trials (seeded; a failure names its seed), 39 in all:
+Trials (seeded; a failure names its seed), 35 kills in all, plus one full run:
 
 * SIGKILL during ``organize --apply`` — moves on one filesystem, moves across
   filesystems (the destination on a tmpfs mount: the real EXDEV path) and
@@ -29,7 +29,7 @@ from typing import Iterator
 import pytest
 
 from crash_support import (Forked, anivault, assert_restored, build_library, copying, env_for, finished,
-                           give_to_nobody, interrupt_at, interrupt_when, journal_lines, kill_at, leftovers,
+                           give_to_nobody, interrupt_at, interrupt_when, journal_lines, journal_of, kill_at, leftovers,
                            organize_args, run_as_nobody, start, warm_up)
 from filesystems import other_filesystem, tmpfs
 from organize_support import manifest
@@ -179,8 +179,11 @@ def test_ctrl_c_leaves_no_temporary_copy_and_undo_restores(tmp_path: Path, secon
             (lambda: journal_lines(data) >= lines)  # undoing a copy deletes it: nothing to catch mid-copy
         hit = interrupt_when(lambda: proc.poll() is None, mid_copy, rng, lambda: proc.send_signal(signal.SIGINT))
         proc.wait(timeout=120)
-        if hit:
-            assert proc.returncode == 130, context + proc.stderr.read()
+        if hit:  # exit 130; or the signal's own status when it came after the run's last record, at exit
+            ended = (journal_of(data) or Path("/")).read_bytes().rstrip().rsplit(b"\n", 1)[-1] \
+                .startswith((b'{"t":"end"', b'{"t":"undo-end"'))
+            assert proc.returncode == 130 or (ended and proc.returncode in (0, -signal.SIGINT)), \
+                context + proc.stderr.read()
         assert leftovers(src, dst) == [], context
         again = anivault(["undo", "--last"], env)
         assert again.returncode == 0 or "left to undo" in again.stderr, context + again.stderr

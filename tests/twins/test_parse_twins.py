@@ -23,7 +23,11 @@ def twins():
 # Characters the parser treats specially, so random names hit its branches.
 SPECIAL = list("[]()【】（）★☆「」_.- +&,~#vVeEsSxXpP0123456789abcABCOVAEDNCOP第話期集화×〜–\u3000\t") + [
     "\ud800", "\udfff", "\x00", "\U0001f600", "Episode", "Season", "2nd", "1080p", "S01E02", "x264",
-    "[Group]", " - ", "v2", "Vol.", ".mkv", ".en.ass", "(2019)", "ABCD1234", "of", "Dual Audio"]
+    "[Group]", " - ", "v2", "Vol.", ".mkv", ".en.ass", "(2019)", "ABCD1234", "of", "Dual Audio",
+    # forms of the real-world rules (issue 10)
+    "『", "』", "～", "//", "/", "·", "完", "集", "话", "全", "END", "Fin", "TV", "기", "０", "５",
+    "劇場版", "NCED", "NCEDv3", "OVA", "Movie", "Staffel", "x", "第", "招募", "AI2160p", "1080p@60FPS",
+    "29.10.2023", "02x03", "-E15", "S01xE02", "Harbor", "港の灯", "The"]
 
 names = st.lists(st.one_of(st.sampled_from(SPECIAL), st.text(max_size=3)), max_size=30).map("".join)
 

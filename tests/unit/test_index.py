@@ -136,6 +136,17 @@ def test_a_busy_index_is_skipped_for_the_run(library: Path, monkeypatch: pytest.
     assert not [p for p in index_path().parent.iterdir() if ".corrupt-" in p.name]  # busy is not corrupt
 
 
+def test_a_failing_index_writer_never_stops_the_scan(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error on the writer thread: reported once, the scan finishes uncached."""
+    monkeypatch.setattr(anivault.index, "BATCH_ROWS", 1)
+    monkeypatch.setattr(anivault.index, "COMMIT_ROWS", object())  # the thread's count check raises
+    warnings: list = []
+    run = scan(library, on_warning=warnings.append)
+    assert len(list(run)) == 22 and run.summary.complete
+    assert len(warnings) == 1 and "index writer failed" in warnings[0].message
+    assert "not cached" in warnings[0].message
+
+
 def test_a_new_parser_invalidates_cached_parses(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run_scan(library)
     monkeypatch.setattr(anivault.index, "parser_fingerprint", lambda: "another parser")

@@ -40,3 +40,18 @@ def test_scoring_follows_the_suites_readme():
     assert norm("episode", ["316", "317"], False) == (316.0, 317.0)
     assert norm("title", "Abc", True) == norm("title", "aBC", True)
     assert norm("title", "Abc", False) != norm("title", "aBC", False)
+
+
+def test_expectations_read_differently_are_only_the_moved_type_word_or_cjk_half():
+    from anivault.models import ParsedName
+
+    accuracy = _accuracy_module()
+    ours = ParsedName(title="Toradora", kind="extra", extra_type="ED")
+    assert accuracy.read_differently("title", "Toradora ED", ours)
+    assert accuracy.read_differently("title", "Toradora - ED", ours)
+    assert accuracy.read_differently("title", "Toradora Special", ours) is not None  # a type word
+    assert accuracy.read_differently("title", "Toradora Portable", ours) is None
+    assert accuracy.read_differently("episode", "Toradora ED", ours) is None
+    bilingual = ParsedName(title="Mobile Suit Gundam")
+    assert accuracy.read_differently("title", "Mobile Suit Gundam 機動戦士ガンダム", bilingual)
+    assert accuracy.read_differently("title", "Mobile Suit Gundam 2", bilingual) is None

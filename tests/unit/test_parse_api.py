@@ -123,3 +123,18 @@ def test_slashes_inside_brackets_or_between_spaces_are_not_folders():
     assert split_path("Title // 05 // 720p.mkv") == ([], "Title // 05 // 720p.mkv")
     assert split_path("Show (2019)/Season 1/[G] Show - 01.mkv") == (
         ["Show (2019)", "Season 1"], "[G] Show - 01.mkv")
+
+
+@pytest.mark.parametrize("path, title, kind, extra_type, episode", [
+    ("Harbor Lights/Extras/NCED 2.mkv", "Harbor Lights", "extra", "NCED", 2),
+    ("[Grp] Harbor Lights [BD 1080p]/Extras/NCOP.mkv", "Harbor Lights", "extra", "NCOP", None),
+    ("Harbor Lights (2019)/Specials/05.mkv", "Harbor Lights", "special", None, 5),
+    ("Harbor Lights/Specials/OVA 1.mkv", "Harbor Lights", "special", "OVA", 1),
+    ("Harbor Lights The Movie (2020)/movie.mkv", "Harbor Lights The Movie", "movie", "Movie", None),
+])
+def test_generic_file_names_take_the_title_of_the_folder_naming_the_show(path, title, kind,
+                                                                         extra_type, episode):
+    from anivault.parse import parse
+
+    got = parse(path)
+    assert (got.title, got.kind, got.extra_type, got.episode) == (title, kind, extra_type, episode)

@@ -197,3 +197,34 @@ def test_more_layouts(parse_twin, name, fields):
 ])
 def test_bilingual_titles_read_as_their_latin_half(parse_twin, name, fields):
     check(parse_twin, name, **fields)
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("港の灯 第５話.mp4", dict(title="港の灯", episode=5, kind="episode")),
+    ("港の灯\u3000第5話.mp4", dict(title="港の灯", episode=5)),
+    ("[Grp] Harbor Lights - １５８ [1080p]", dict(title="Harbor Lights", episode=158)),
+    ("[Grp] 港の灯 #05 [1080p]", dict(episode=5)),
+    ("[Grp] 港の灯 2기 05화 [1080p]", dict(season=2, episode=5)),
+])
+def test_full_width_digits_and_korean_markers(parse_twin, name, fields):
+    check(parse_twin, name, **fields)
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("[Grp] Harbor Lights NCEDv3 [1080p]", dict(title="Harbor Lights", version=3, kind="extra",
+                                               extra_type="NCED")),
+    ("[Grp] Harbor Lights 00 S01 [BD 1080p]", dict(title="Harbor Lights 00", season=1, episode=None)),
+])
+def test_type_word_versions_and_season_packs(parse_twin, name, fields):
+    check(parse_twin, name, **fields)
+
+
+@pytest.mark.parametrize("path, title, episode", [
+    ("[Grp] Harbor 1/2 - 03 [WEB-DL 1080p]", "Harbor 1/2", 3),
+    ("[Grp] 22/7 - 01 [1080p]", "22/7", 1),
+])
+def test_fractions_in_titles_are_not_folders(path, title, episode):
+    from anivault.parse import parse
+
+    got = parse(path)
+    assert (got.title, got.episode) == (title, episode)

@@ -15,7 +15,6 @@ made only at the end, for the fields of the ParsedName. The scanning and the
 rules hold no Python references, so long names are parsed without the GIL.
 """
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.unicode cimport PyUnicode_Substring
 from libc.stdint cimport uint32_t, uint64_t
 
 ctypedef uint32_t ucs  # a code point (plain C integer arithmetic, unlike ucs)
@@ -71,6 +70,11 @@ def parse_names(object names, object with_folders):
     return out
 
 
+cdef inline ucs ascii_digit(ucs c) noexcept nogil:
+    """Full-width digits (０-９) read as ASCII ones, as in _parse_py.parse_name."""
+    return c - (0xFF10 - 48) if 0xFF10 <= c <= 0xFF19 else c
+
+
 cdef object parse_name_c(str name):
     """parse_name without the Python call (the _parse_c.pxd entry point)."""
     cdef Py_ssize_t length = PyUnicode_GET_LENGTH(name)
@@ -108,9 +112,10 @@ cdef object parse_name_c(str name):
                 s[i] = (<unsigned char*>data)[i]
         elif kind == 2:
             for i in range(n):
-                s[i] = (<unsigned short*>data)[i]
+                s[i] = ascii_digit((<unsigned short*>data)[i])
         else:
-            memcpy(s, data, n * sizeof(ucs))
+            for i in range(n):
+                s[i] = ascii_digit((<uint32_t*>data)[i])
         s[n] = 0
         p.s = s
         p.n = n

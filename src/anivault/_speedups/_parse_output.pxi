@@ -204,6 +204,8 @@ cdef object build_result(P* p, ucs* buf, str name):
         cat = t.cat
         if p.group_a <= t.s < p.group_b:
             continue
+        if cat == TYPED and t.g == 0 and t.c >= 0 and version < 0:
+            version = t.c
         if cat == SEASON and season is None:
             season = t.a
         elif cat == VERSION and version < 0:
@@ -213,7 +215,7 @@ cdef object build_result(P* p, ucs* buf, str name):
         elif cat == RES and resolution == 0:
             resolution = t.a
         elif cat == CRC and crc is None:
-            crc = PyUnicode_Substring(name, t.s, t.e).upper()
+            crc = upper_hex(&s[t.s], t.e - t.s, buf)
         elif cat == TYPED and t.g == 0 and (kind == 0 or kind == K_TV) and t.a != K_TV \
                 and t.s != p.title_a and not (p.eptitle_a <= t.s < p.eptitle_b):
             kind = t.a
@@ -310,6 +312,14 @@ cdef object build_result(P* p, ucs* buf, str name):
         group or None, res, year, crc, KIND_NAMES[kind],
         EXT_VALUES[p.ext] if p.ext >= 0 else None, eptitle or None, source, video, audio,
         lang, subs, other_tuple(part_name, other_ids, nother), extra_type)
+
+
+cdef object upper_hex(const ucs* t, int n, ucs* buf):
+    """A CRC's hex digits upper-cased (unique per file: kept out of the shared-str cache)."""
+    cdef int k
+    for k in range(n):
+        buf[k] = t[k] - 32 if 97 <= t[k] <= 102 else t[k]
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n)
 
 
 cdef inline bint has_value(const int* ids, int n, int value) noexcept:

@@ -49,9 +49,11 @@ _WORDS = {M_SPACE: _words_regex(_SURE), M_UNDERSCORE: _words_regex(_SURE + "_"),
           M_DOT: _words_regex(_SURE + "_"), M_PLUS: _words_regex(_SURE + "+"),
           M_DASH: _words_regex(_SURE + "-")}
 _TYPED_PREFIX = re.compile("(" + "|".join(TYPED_PREFIXES) + ")[0-9]")
+_TYPED_VERSION = re.compile("(" + "|".join(TYPED_PREFIXES) + ")v([0-9]{1,2})$")  # "NCEDv3"
 _HEX8 = re.compile("[0-9A-Fa-f]{8}")
 _PAIR_FIRST = frozenset(k[0] for k in PAIRS) | frozenset(k[0].upper() for k in PAIRS)
 _COMBINERS = frozenset((EPWORD, SEASONWORD, ORDINAL, VOLWORD, NUM, EPNUM, SEASONEP))
+_FULLWIDTH_DIGITS = {0xFF10 + d: 48 + d for d in range(10)}
 _ROMAN = {"II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 
 
@@ -272,6 +274,10 @@ def _classify(s: str, ws: int, we: int, br: int) -> list[int]:
         if j == we:
             return _token(ws, we, br, TYPED, _VOCAB[prefix][1], value, version, frac,
                           fracdigits, part, len(prefix))
+    m = _TYPED_VERSION.match(key)
+    if m is not None:
+        v = _VOCAB[m.group(1)]
+        return _token(ws, we, br, TYPED, v[1], v[2], int(m.group(2)))
     if c0 in "eE" and n > 1:
         k = ws + 1
         if s[k] in "pP":
@@ -473,7 +479,7 @@ def _classify_number(s: str, ws: int, we: int, br: int) -> list[int]:
         return _token(ws, we, br, ORDINAL, v1)
     if rest == 1 and c in "話话集화회":
         return _token(ws, we, br, EPNUM, v1, -1)
-    if rest == 1 and c in "期季":
+    if rest == 1 and c in "期季기":  # 2期, 第2季, 2기
         return _token(ws, we, br, SEASON, v1)
     if j > 0 and frac < 0 and part == 0:
         j2, value2, version2 = _range_end(s, j, we, value)
@@ -925,6 +931,8 @@ class _Parse:
 def parse_name(name: str) -> ParsedName:
     """Parse one file name (no folders) into a ParsedName; never raises for any str."""
     s = name if len(name) <= MAX_NAME else name[-MAX_NAME:]
+    if not s.isascii():
+        s = s.translate(_FULLWIDTH_DIGITS)  # "第５話", "- １５８": digits all the same
     end, ext, lang, subs = _split_extension(s)
     top = _top_brackets(s, end)
     mode = _separator_mode(s, end, top)
@@ -1125,6 +1133,8 @@ def _find_episode(p: _Parse, first: int) -> None:
             and p.s[toks[run_end][S]] != "(" and _bracket_class(toks, run_end)[0] == B_NUM:
         # "Title 3 [06]": the bracket holds the episode ("Title 10 (1)" is a copy's number)
         last_num = lead_zero = -1
+    if last_num >= 0 and run_end < n and toks[run_end][CAT] == SEASON and toks[run_end][BR] < 0:
+        last_num = lead_zero = -1  # "Title 00 S01": a season pack of a title ending in a number
     if last_num >= 0 and last_num == run_end - 1:
         t = toks[last_num]
         prev = toks[last_num - 1]
@@ -1243,12 +1253,16 @@ def _find_title(p: _Parse, first: int) -> None:
             break
         if cat == TYPED and t[A] != K_TV and not p.kind:
             if i == first:
-                if t[A] == K_MOVIE and _titleish_word(toks, i + 1, ep):
+                if not _titleish_word(toks, i + 1, ep):
+                    p.kind, p.xtype = t[A], i  # "NCED 2.mkv", "movie.mkv": a type, no title
+                    break
+                if t[A] == K_MOVIE:
                     p.kind, p.xtype = t[A], i  # "Gekijouban Title": the title follows the type
                     i += 1
                     a = toks[i][S] if toks[i][CAT] != DASH else toks[i + 1][S]
                     continue
-            elif _type_ends_title(toks, i, ep):
+            elif _type_ends_title(toks, i, ep) and not (
+                    t[A] == K_MOVIE and _lower(s[toks[i - 1][S]:toks[i - 1][E]]) == "the"):
                 p.kind, p.xtype = t[A], i  # "Title OVA - Episode Name": the title ends here
                 _type_episode_title(p, i + 1)
                 break
@@ -1556,6 +1570,8 @@ def _build(p: _Parse, ext: str | None, lang: str | None, subs: str | None) -> Pa
         cat = t[CAT]
         if p.group_a <= t[S] < p.group_b:
             continue
+        if cat == TYPED and t[G] == 0 and t[C] >= 0 and version < 0:
+            version = t[C]  # "NCEDv3"
         if cat == SEASON and season is None:
             season = t[A]
         elif cat == VERSION and version < 0:

@@ -254,6 +254,9 @@ cdef void find_episode(P* p, int first) noexcept nogil:
             and p.s[toks[run_end].s] != 40 and bracket_class(p, run_end, &close) == B_NUM:
         last_num = -1
         lead_zero = -1
+    if last_num >= 0 and run_end < n and toks[run_end].cat == SEASON and toks[run_end].br < 0:
+        last_num = -1
+        lead_zero = -1
     if last_num >= 0 and last_num == run_end - 1:
         t = &toks[last_num]
         prev = &toks[last_num - 1]
@@ -385,13 +388,18 @@ cdef void find_title(P* p, int first) noexcept nogil:
             break
         if cat == TYPED and t.a != K_TV and not p.kind:
             if i == first:
-                if t.a == K_MOVIE and titleish_word(p, i + 1, ep):
+                if not titleish_word(p, i + 1, ep):
+                    p.kind = t.a
+                    p.xtype = i
+                    break
+                if t.a == K_MOVIE:
                     p.kind = t.a
                     p.xtype = i
                     i += 1
                     a = toks[i].s if toks[i].cat != DASH else toks[i + 1].s
                     continue
-            elif type_ends_title(p, i, ep):
+            elif type_ends_title(p, i, ep) and not (
+                    t.a == K_MOVIE and lower_equals(s, toks[i - 1].s, toks[i - 1].e, "the")):
                 p.kind = t.a
                 p.xtype = i
                 type_episode_title(p, i + 1)

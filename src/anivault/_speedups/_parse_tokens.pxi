@@ -312,6 +312,16 @@ cdef Tok classify(const ucs* s, int ws, int we, int br) noexcept nogil:
                         return mk(ws, we, br, TYPED, TYPED_KIND[k], r.value, r.version, r.frac,
                                   r.fracdigits, r.part, plen)
                     break
+        for k in range(NTYPED):  # "NCEDv3": _parse_py._TYPED_VERSION
+            plen = TYPED_LEN[k]
+            if plen + 2 <= kn <= plen + 3 and key[plen] == 118 and isdigit(key[plen + 1]) \
+                    and (kn == plen + 2 or isdigit(key[plen + 2])):
+                j = 0
+                while j < plen and key[j] == TYPED_PREFIX[k][j]:
+                    j += 1
+                if j == plen:
+                    return mk(ws, we, br, TYPED, TYPED_KIND[k], TYPED_VALUE[k],
+                              digits_value(key, plen + 1, kn))
     elif kn < 0 and n > 5:
         # Too long for the lowered copy, but a long "ova123..." still needs checking.
         for k in range(NTYPED):

@@ -56,7 +56,7 @@ cdef inline bint in_str(ucs c, const ucs* chars) noexcept nogil:
     return False
 
 cdef ucs EP_CJK[6]     # 話话集화회
-cdef ucs SEASON_CJK[3] # 期季
+cdef ucs SEASON_CJK[4] # 期季기
 cdef ucs DI_EP[5]      # 話话集回  (after 第)
 cdef ucs DI_SEASON[4]  # 期季部
 cdef ucs INSIDE_SEPS[8]  # _,+/|;&
@@ -65,7 +65,7 @@ assert [ord(c) for c in "話话集화회期季回部"] == [
 assert [ord(c) for c in tables.STARS + tables.DASHES + "〜第×"] == [
     0x2605, 0x2606, 45, 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x301c, 0x7b2c, 0xd7]
 EP_CJK[:] = [0x8a71, 0x8bdd, 0x96c6, 0xd654, 0xd68c, 0]
-SEASON_CJK[:] = [0x671f, 0x5b63, 0]
+SEASON_CJK[:] = [0x671f, 0x5b63, 0xae30, 0]
 DI_EP[:] = [0x8a71, 0x8bdd, 0x96c6, 0x56de, 0]
 DI_SEASON[:] = [0x671f, 0x5b63, 0x90e8, 0]
 INSIDE_SEPS[:] = [95, 44, 43, 47, 124, 59, 38, 0]
@@ -161,6 +161,7 @@ cdef int TYPED_KIND[16]
 cdef bint TYPED_FIRST[128]  # first letters of the typed prefixes
 cdef ucs TYPED_PREFIX[16][5]
 cdef int TYPED_LEN[16]
+cdef int TYPED_VALUE[16]     # VALUES index of each prefix's type
 cdef int NTYPED = 0
 cdef ucs SUFFIX_CJK[16]        # tables.EPISODE_SUFFIX_CJK, 0-terminated
 cdef ucs RANGE_SEPS[8]         # tables.RANGE_SEPARATORS, 0-terminated
@@ -240,6 +241,7 @@ def _init() -> None:
         TYPED_FIRST[ord(prefix[0])] = True
         TYPED_LEN[k] = len(prefix)
         TYPED_KIND[k] = tables.VOCABULARY[prefix][1]
+        TYPED_VALUE[k] = tables.VALUE_INDEX[tables.VOCABULARY[prefix][2]]
         for j in range(len(prefix)):
             TYPED_PREFIX[k][j] = ord(prefix[j])
 

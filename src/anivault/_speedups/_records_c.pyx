@@ -17,11 +17,12 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
+from ._parse_c cimport parse_name_c
+
 from json.encoder import encode_basestring
 
 from ..models import ParsedName
 from ._hash_c import path_hash
-from ._parse_c import parse_name
 from ._records_format import (ENTRY, JSON_FIELDS, KIND_BY_EXT, NULL_FIELDS, cached_fields, encode_parsed,
                               extension, kind_of_ext)
 
@@ -762,7 +763,7 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
             else:  # parsed here: its fields, and its entry in the buffer of new entries
                 if not parsed_here:  # the folder's context, once it is needed
                     context = _dir_context(directory)
-                parsed = <tuple>parse_name(name)
+                parsed = <tuple>parse_name_c(name)
                 parsed_here += 1
                 new = True
                 kind_name = _kind(parsed, context)

@@ -32,6 +32,9 @@ COMMANDS: dict[str, str] = {
     "history": "undo:history_command",
     "bench": "bench:bench_command",
     "config": "config:config_group",
+    "import": "importer:import_command",
+    "watch": "watch:watch_command",
+    "verify": "verify:verify_command",
 }
 
 

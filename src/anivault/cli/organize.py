@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from .handoff import Handoff, handoff_options, templates
 from .options import organize_options
 
 FAILURES_SHOWN = 50  # on stderr; the summary has the exact count
@@ -20,6 +21,7 @@ unmatched_option = click.option(
 @click.argument("sources", nargs=-1, type=click.Path())
 @organize_options
 @unmatched_option
+@handoff_options
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help="Save the plan to FILE.")
 @click.option("--from-plan", type=click.Path(dir_okay=False, exists=True),
               help="Use a saved plan (entries whose source changed since are refused).")
@@ -47,6 +49,7 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
     from .context import current_metrics
     from .progress import counting_progress
 
+    kw["handoff"] = Handoff(kw)
     if resume_op is not None or rollback_op is not None:
         return _recover(resume_op, rollback_op, kw)
     counts = {"scanned": 0, "applied": 0}
@@ -60,6 +63,7 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
         _check_unfinished(options.roots, kw)
         with counting_progress("planning", counts) as progress:
             plan = _scan_plan(sources, options, kw, counts, progress)
+    kw["handoff"].check(plan)
     if plan_file:
         write_plan(plan, plan_file, fingerprints=True)
     report = None
@@ -76,6 +80,7 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @organize_options
 @unmatched_option
+@handoff_options
 def run_command(sources: tuple[str, ...], **kw: Any) -> None:
     """Scan → match → plan → apply in one go, with one progress display and one summary.
 
@@ -83,11 +88,13 @@ def run_command(sources: tuple[str, ...], **kw: Any) -> None:
     """
     from .progress import counting_progress
 
+    kw["handoff"] = Handoff(kw)
     options = _plan_options(kw, sources)
     _check_unfinished(options.roots, kw)
     counts = {"scanned": 0, "applied": 0}
     with counting_progress("run", counts) as progress:
         plan = _scan_plan(sources, options, kw, counts, progress)
+        kw["handoff"].check(plan)
         report = _apply(plan, kw, counts, progress) if kw["do_apply"] else None
     _finish(plan, report, kw)
 
@@ -99,9 +106,10 @@ def _plan_options(kw: dict[str, Any], sources: tuple[str, ...]) -> Any:
     if not kw["dest"]:
         raise UsageError("--dest is required", hint="e.g. anivault organize ~/Downloads --dest ~/Anime")
     s, target = kw["settings"], kw["target"]
+    template, movie_template = templates(s)
     return PlanOptions(dest=kw["dest"], movies_dest=kw["movies_dest"],
-                       template=s.template or DEFAULT_TEMPLATE,
-                       movie_template=s.movie_template or DEFAULT_MOVIE_TEMPLATE,
+                       template=template or DEFAULT_TEMPLATE,
+                       movie_template=movie_template or DEFAULT_MOVIE_TEMPLATE,
                        keep_names=kw["keep_names"], duplicates=kw["duplicates"], conflict=kw["conflict"],
                        action=kw["action"], colon_style=s.colon_style,
                        windows=None if target == "auto" else target == "windows",
@@ -123,7 +131,7 @@ def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], count
     return scan_and_plan(sources, options, offline=kw["offline"], metrics=current_metrics(), warn=warn,
                          exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick,
                          cache_dir=s.cache_dir, tmdb=s.tmdb(),
-                         min_confidence=s.min_confidence)
+                         min_confidence=s.min_confidence, tap_items=kw["handoff"].tap)
 
 
 def _apply(plan: Any, kw: dict[str, Any], counts: dict[str, int], progress: Any) -> Any:
@@ -135,7 +143,8 @@ def _apply(plan: Any, kw: dict[str, Any], counts: dict[str, int], progress: Any)
         progress.tick()
 
     return apply_plan(plan, prune_empty=kw["prune_empty"], batch=kw["batch"], metrics=current_metrics(),
-                      warn=warn, progress=tick, data_dir=kw["settings"].data_dir)
+                      warn=warn, progress=tick, data_dir=kw["settings"].data_dir,
+                      extra_files=kw["handoff"].extra_files())
 
 
 def _check_unfinished(roots: list[str], kw: dict[str, Any]) -> None:
@@ -175,13 +184,14 @@ def _finish(plan: Any, report: Any, kw: dict[str, Any]) -> None:
     failed = report.failed_count if report is not None else 0
     if report is not None:
         warn_failures(report.failed, failed)
+        kw["handoff"].notify(report.op)
     output.render_organize_summary(plan.summary(), report, current_metrics().snapshot(), kw["as_json"])
     if report is not None and report.aborted:
         raise AniVaultError(f"the run stopped: {report.aborted}",
                             hint=f"free space, then `anivault organize --resume {report.op}` "
                                  f"or `anivault undo {report.op}`")
     left = plan.count(CONFLICT) + plan.count(UNMATCHED)  # files the run could not place
-    if kw["strict"] and (failed or left):
+    if kw["strict"] and (failed or left or kw["handoff"].problems):
         sys.exit(EXIT_WARNINGS)
     if failed:  # an apply in which files failed did not do its job: exit 1, never 0
         raise AniVaultError(f"{failed:,} files failed (each is named above); the others were done",

@@ -475,3 +475,62 @@ def render_settings(values: dict[str, Any], as_json: bool) -> None:
         json_line(values)
     else:
         table(["key", "value"], sorted(values.items()))
+
+
+# ---------------------------------------------------------------- verify, import, watch (issue 15)
+
+
+def render_verify_result(result: Any, as_json: bool) -> None:
+    """One file: every file as NDJSON; on a terminal only the ones that failed (the summary counts all)."""
+    if as_json:
+        json_line({k: v for k, v in result.to_dict().items() if k != "mtime_ns"})
+    elif result.status == "mismatch":
+        line(f"mismatch: {result.path}: the name says {result.expected}, the file is {result.actual}")
+    elif result.status == "error":
+        line(f"unreadable: {result.path}: {result.error}")
+
+
+def render_verify_summary(counts: dict[str, int], total_bytes: int, elapsed: float, cached: int,
+                          as_json: bool) -> None:
+    rate = total_bytes / 1e6 / elapsed if elapsed > 0 else 0.0
+    if as_json:
+        json_line({"summary": {**counts, "bytes": total_bytes, "cached": cached, "elapsed_s": round(elapsed, 3),
+                               "mb_per_s": round(rate, 1)}})
+        return
+    rows = [("checked", f"{counts['ok'] + counts['mismatch']:,} files with a CRC32 tag "
+                        f"({cached:,} answered by the cache)"),
+            ("ok", f"{counts['ok']:,}"), ("mismatch", f"{counts['mismatch']:,}"),
+            ("unreadable", f"{counts['error']:,}"), ("no tag", f"{counts['no-tag']:,}"),
+            ("read", f"{human_bytes(total_bytes)} at {rate:,.0f} MB/s in {elapsed:.2f} s")]
+    table(["verify", ""], rows, title="Summary")
+
+
+def render_import(report: Any, snapshot: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        json_line({"import": {**report.to_dict(), "metrics": snapshot}})
+        return
+    rows = [("sources", ", ".join(report.sources)), ("action", report.action)]
+    if report.skipped:
+        rows.append(("skipped", report.skipped))
+    if report.waited >= 1:
+        rows.append(("waited", f"{report.waited:.1f} s for another run on this library"))
+    if report.plan is not None:
+        summary = report.plan.summary()
+        stays = ", ".join(f"{n:,} {s}" for s, n in summary.statuses.items() if s != "todo") or "none"
+        rows += [("planned", f"{summary.todo:,} files into {summary.dest}"), ("not filed", stays),
+                 ("matching", _MATCHING.get(summary.matching, "offline (parsed names only)"))]
+    applied = report.applied
+    if applied is not None:
+        rows += [("filed", f"{applied.done:,} of {applied.planned:,} ({human_bytes(applied.bytes)})"),
+                 ("failed", f"{len(applied.failed):,}")]
+        if applied.generated:
+            rows.append(("NFOs", f"{applied.generated:,} written"))
+        if applied.done:
+            rows.append(("undo", f"anivault undo {applied.op}"))
+    table(["import", ""], rows + resource_rows(snapshot), title="Summary")
+
+
+def render_watch_event(event: dict[str, Any]) -> None:
+    """One NDJSON line per event, flushed: a service log is read while it is written."""
+    json_line(event)
+    sys.stdout.flush()

@@ -5,6 +5,7 @@ from typing import Any
 
 import click
 
+from .handoff import notify_option
 from .options import json_option, with_settings
 
 KEPT_SHOWN = 50  # on stderr; the summary has the exact count
@@ -14,17 +15,22 @@ KEPT_SHOWN = 50  # on stderr; the summary has the exact count
 @click.argument("op_id", required=False)
 @click.option("--last", is_flag=True, help="Undo the latest operation not undone yet.")
 @json_option("The result as one JSON object.")
-@with_settings(only=("data_dir",))
-def undo_command(op_id: str | None, last: bool, as_json: bool, settings: Any) -> None:
+@notify_option
+@with_settings(only=("data_dir", "plex_url", "plex_token", "jellyfin_url", "jellyfin_api_key"))
+def undo_command(op_id: str | None, last: bool, as_json: bool, notify: str | None, settings: Any) -> None:
     """Reverse an organize run (newest file first); files changed since are reported, not touched."""
     from ..errors import UsageError
 
     if bool(op_id) == last:
         raise UsageError("name one operation: OPERATION_ID or --last", hint="`anivault history` lists them")
-    undo_and_render(op_id, "undoing", settings.data_dir, as_json)
+    report = undo_and_render(op_id, "undoing", settings.data_dir, as_json)
+    if notify:
+        from .handoff import notify_op
+
+        notify_op(notify, report.op, settings)
 
 
-def undo_and_render(op_id: str | None, label: str, data_dir: str, as_json: bool) -> None:
+def undo_and_render(op_id: str | None, label: str, data_dir: str, as_json: bool) -> Any:
     from ..undo import undo
     from . import output
     from .context import current_metrics, warn
@@ -43,6 +49,7 @@ def undo_and_render(op_id: str | None, label: str, data_dir: str, as_json: bool)
 
         raise AniVaultError(f"{len(report.kept):,} files were not restored; operation {report.op} is partly undone",
                             hint=f"fix what is named above, then run `anivault undo {report.op}` again")
+    return report
 
 
 @click.command("history")

@@ -107,6 +107,10 @@ class PlanEntries:
                                    f"WHERE status IN ({marks}) ORDER BY dst", statuses):
             yield as_entry(row)
 
+    def set_status(self, i: int, status: str, reason: str) -> None:
+        """Change entry ``i``'s status (``--verify`` sets aside a file whose CRC32 is not its tag)."""
+        self.db.execute("UPDATE entries SET status = ?, reason = ? WHERE rowid = ?", (status, reason, i + 1))
+
     def counts(self) -> dict[str, tuple[int, int]]:
         """status → (entries, bytes)."""
         return {status: (n, size or 0) for status, n, size in
