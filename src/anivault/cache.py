@@ -10,7 +10,8 @@ The schema is created and migrated with sqlite-utils; the hot path uses
 fixed SQL strings on one ``sqlite3`` connection, whose statement cache keeps
 them prepared. Several processes may share the file (WAL, busy timeout,
 single-statement writes). A corrupt file is moved aside and recreated, with
-a warning, and the run goes on.
+a warning, and the run goes on. Values are stored as the TMDB client checked
+them (tmdb_answers.py); entries of schema 1, stored unchecked, are dropped.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from .settings import default_cache_dir
 log = logging.getLogger(__name__)
 
 FILENAME = "tmdb.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: every entry was checked (tmdb_answers) before it was stored
 DAY = 86400.0
 # How long cached answers live, in days by category (settings cache_ttl_*_days); "not found"
 # answers are retried soon.
@@ -367,6 +368,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
         if version < 1:
             _create_v1(sqlite_utils.Database(conn))
+        elif version < 2:  # answers cached before they were checked: fetched again, checked
+            conn.execute("DELETE FROM entries")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:

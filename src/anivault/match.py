@@ -1,106 +1,39 @@
 """Matching: parsed release names → TMDB series or movie, season and episode.
 
 Files are grouped by (normalized title, year, kind) so each series is
-searched once, however many files it has. A group's title is searched as TV
-(or as a movie for movies), the other kind as a fallback, and shortened word
-by word when nothing fits. Candidates are scored with rapidfuzz against their
-name, original name and alternative titles, plus year proximity, the
-Animation genre and Japanese origin; the score is the match's confidence.
-Absolute episode numbers (One Piece 1089) become TMDB season + episode
-through an "Absolute" episode group or the seasons' cumulative counts;
-specials go to season 0.
+searched once (search.py), however many files it has, and titles are cleaned
+and folded once per distinct title. A pin (pins.py) decides a series without
+a search. Each file's season and episode are then
+placed on TMDB's structure by numbering.py (merged or split cours, absolute
+numbers, specials in season 0) and renumbered for the run's order; a file
+that cannot be placed is unmatched, with the reason.
 """
 from __future__ import annotations
 
+import functools
 import os
-import re
-import unicodedata
+import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
-
-from rapidfuzz import fuzz
 
 from .errors import CredentialsError
 from .models import ParsedName
 from .monitor import Metrics
 from .monitor.metrics import CACHE_HITS, CACHE_MISSES, REQUESTS, RETRIES
+from .numbering import (Episode, Layout, Placement, check_order, in_order, parse_date, place_numbered,
+                        place_special, to_absolute)
+from .search import Search, Series, cleaned_title
+from .titles import clean_title, fold, shortened, special_name, title_similarity, year_score  # noqa: F401
 from .tmdb import TMDBClient, TMDBError, TMDBSettings
 
-ANIMATION = 16
 DEFAULT_MIN_CONFIDENCE = 0.6  # below it a file stays unmatched (setting min_confidence)
-# Weights of the confidence score; they sum to 1.
-W_TITLE, W_YEAR, W_ANIMATION, W_JAPAN = 0.70, 0.12, 0.10, 0.08
-SURE_TITLE = 0.9  # a search-result title this close needs no alternative titles to confirm
-DETAIL_CANDIDATES = 3  # how many uncertain candidates get their details (alternative titles) fetched
-DROPPED_WORD = 0.05  # title score lost per word a shortened query dropped
-SUBTITLE_PART = 0.95  # "Frieren" matching "Frieren: Beyond Journey's End" counts a little less than exact
-
-# ---------------------------------------------------------------- normalization
-
-_SEASON_WORDS = re.compile(
-    r"\b(?:(?:season|series|saison|staffel|cour|part)\s*(\d{1,2})"
-    r"|(\d{1,2})(?:st|nd|rd|th)\s+(?:season|cour)"
-    r"|s(\d{1,2})"
-    r"|(?:the\s+)?final\s+season)\b"
-    r"|第\s*(\d{1,2})\s*[期季]", re.IGNORECASE)
-_SPECIAL_WORDS = re.compile(r"\b(?:ova|oad|ona|specials?|sp)\b", re.IGNORECASE)
-# Extras left in a title by a release name ("Title - NCOP1", "Title - Menu01") are no part of it.
-_EXTRA_WORDS = re.compile(r"\b(?:nc(?:op|ed)\d*|(?:op|ed)\d+|menu\s*\d*|pv\s*\d*|cm\s*\d*|preview|trailer)\b",
-                          re.IGNORECASE)
-_PUNCT = re.compile(r"[^\w']+|_")
-_LONG_VOWELS = re.compile(r"(?<=[aiueo])h(?=\s|$)|ou|oo|uu|aa|ii|ee")
-_MACRONS = str.maketrans("āīūēōâîûêôÂÎÛÊÔĀĪŪĒŌ", "aiueoaiueoAIUEOAIUEO")
-
-
-class Cleaned(NamedTuple):
-    query: str  # what is sent to TMDB (and keys the cache)
-    folded: str  # what scoring compares
-    season: int | None  # a season named in the title ("2nd Season", "S2", "第2期")
-    special: bool  # OVA / OAD / Specials in the title
-
-
-def clean_title(title: str) -> Cleaned:
-    """The search query and the comparison form of a release title."""
-    text = unicodedata.normalize("NFKC", title).replace("×", " x ")
-    season = None
-    m = _SEASON_WORDS.search(text)
-    if m:
-        season = next((int(g) for g in m.groups() if g), None)
-        text = _SEASON_WORDS.sub(" ", text)
-    text = _EXTRA_WORDS.sub(" ", text)
-    special = bool(_SPECIAL_WORDS.search(text))
-    if special:
-        text = _SPECIAL_WORDS.sub(" ", text)
-    query = " ".join(_PUNCT.sub(" ", text).split()).casefold()  # apostrophes stay: TMDB reads them
-    return Cleaned(query or title.strip().casefold(), fold(query) or fold(title), season, special)
-
-
-def fold(text: str) -> str:
-    """Case, width, accents, punctuation and romaji long vowels ignored: "Shippūden" == "shippuuden"."""
-    text = unicodedata.normalize("NFKC", text).replace("×", " x ").translate(_MACRONS)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = " ".join(_PUNCT.sub(" ", text.casefold()).replace("'", "").split())
-    return _LONG_VOWELS.sub(lambda m: m.group(0)[0] if m.group(0) != "h" else "", text)
-
-
-def shortened(query: str, min_length: int = 3) -> list[str]:
-    """The query without its last word, then its last two, ... while something meaningful is left."""
-    words = query.split()
-    out = []
-    for n in range(len(words) - 1, 0, -1):
-        candidate = " ".join(words[:n])
-        if len(candidate) >= min_length:
-            out.append(candidate)
-    return out
-
 
 # ---------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
-class Match:
-    """What a file is, in TMDB's terms."""
+class Match(NamedTuple):
+    """What a file is, in TMDB's terms (a tuple: one is made per file)."""
 
     id: int
     media_type: str  # "tv" | "movie"
@@ -111,38 +44,13 @@ class Match:
     episode: int | None
     confidence: float
     reason: str | None = None  # how the episode was placed, when not as named
+    absolute: int | None = None  # the episode's absolute number (the {absolute} token)
+    episode_title: str | None = None  # TMDB's episode name (only when asked for: episode_titles=True)
+    order: str = "tmdb"  # the numbering season/episode follow: tmdb, absolute or group:<id>
+    pinned: str | None = None  # the pin's target, when a pin decided the series
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Series:
-    """One resolved group of files: the TMDB entry (or why there is none)."""
-
-    title: str  # as the files name it
-    year: int | None
-    media_type: str
-    query: str
-    id: int | None = None
-    tmdb_title: str | None = None
-    original_title: str | None = None
-    tmdb_year: int | None = None
-    confidence: float = 0.0
-    reason: str | None = None
-    files: int = 0
-    seasons: set[int] = field(default_factory=set)
-    details: dict[str, Any] | None = field(default=None, repr=False)
-
-    @property
-    def matched(self) -> bool:
-        return self.id is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "year": self.year, "media_type": self.media_type, "query": self.query,
-                "id": self.id, "tmdb_title": self.tmdb_title, "original_title": self.original_title,
-                "tmdb_year": self.tmdb_year, "confidence": self.confidence, "reason": self.reason,
-                "files": self.files, "seasons": sorted(self.seasons)}
+        return self._asdict()
 
 
 class FileMatch(NamedTuple):
@@ -151,92 +59,7 @@ class FileMatch(NamedTuple):
     reason: str | None  # why unmatched
 
 
-# ---------------------------------------------------------------- scoring
-
-
-@dataclass
-class Candidate:
-    result: dict[str, Any]
-    media_type: str
-    title_score: float = 0.0
-    confidence: float = 0.0
-    details: dict[str, Any] | None = None
-
-    @property
-    def id(self) -> int:
-        return int(self.result["id"])
-
-    @property
-    def name(self) -> str:
-        return self.result.get("name") or self.result.get("title") or ""
-
-    @property
-    def original_name(self) -> str:
-        return self.result.get("original_name") or self.result.get("original_title") or ""
-
-    @property
-    def year(self) -> int | None:
-        return _year(self.result.get("first_air_date") or self.result.get("release_date"))
-
-
-def _year(date: str | None) -> int | None:
-    return int(date[:4]) if date and date[:4].isdigit() else None
-
-
-def alternative_titles(details: dict[str, Any] | None) -> list[str]:
-    alt = (details or {}).get("alternative_titles") or {}
-    return [t.get("title", "") for t in (alt.get("results") or alt.get("titles") or [])]
-
-
-def title_similarity(folded_query: str, names: Iterable[str]) -> float:
-    """Best similarity in [0, 1] of the query to any name, or to a name's part before its subtitle."""
-    best = 0.0
-    for name in names:
-        if not name:
-            continue
-        for text, weight in _name_forms(name):
-            f = fold(text)
-            if not f:
-                continue
-            score = max(fuzz.ratio(folded_query, f), fuzz.token_sort_ratio(folded_query, f)) / 100 * weight
-            best = max(best, score)
-            if best >= 1.0:
-                return 1.0
-    return best
-
-
-def _name_forms(name: str) -> Iterator[tuple[str, float]]:
-    yield name, 1.0
-    for sep in (": ", " - ", " -"):
-        head = name.split(sep, 1)[0]
-        if head != name and len(head) >= 3:
-            yield head, SUBTITLE_PART
-            return
-
-
-def year_score(hint: int | None, years: Iterable[int | None]) -> float:
-    if hint is None:
-        return 0.5
-    gaps = [abs(hint - y) for y in years if y]
-    if not gaps:
-        return 0.5
-    return {0: 1.0, 1: 0.7, 2: 0.3}.get(min(gaps), 0.0)
-
-
-def score(candidate: Candidate, cleaned: Cleaned, year: int | None, penalty: float = 1.0) -> float:
-    """Confidence in [0, 1] that ``candidate`` is the titled series (``penalty`` scales the title part)."""
-    r, details = candidate.result, candidate.details
-    names = [candidate.name, candidate.original_name, *alternative_titles(details)]
-    candidate.title_score = title_similarity(cleaned.folded, names) * penalty
-    years = [candidate.year] + [_year(s.get("air_date")) for s in (details or {}).get("seasons", [])]
-    genres = set(r.get("genre_ids") or []) | {g.get("id") for g in (details or {}).get("genres", [])}
-    japanese = "JP" in (r.get("origin_country") or []) or r.get("original_language") == "ja"
-    candidate.confidence = round(W_TITLE * candidate.title_score + W_YEAR * year_score(year, years)
-                                 + W_ANIMATION * (ANIMATION in genres) + W_JAPAN * japanese, 4)
-    return candidate.confidence
-
-
-# ---------------------------------------------------------------- episodes
+# ---------------------------------------------------------------- TMDB's structure
 
 
 def season_counts(details: dict[str, Any] | None) -> dict[int, int]:
@@ -250,29 +73,23 @@ def absolute_group_id(details: dict[str, Any] | None) -> str | None:
     return str(max(absolute, key=lambda g: g.get("episode_count") or 0)["id"]) if absolute else None
 
 
-def cumulative_place(counts: dict[int, int], absolute: int) -> tuple[int, int, str | None]:
-    """Season and episode of an absolute number from the seasons' episode counts."""
-    regular = sorted(n for n in counts if n >= 1)
-    before = 0
-    for n in regular:
-        if absolute <= before + counts[n]:
-            return n, absolute - before, None
-        before += counts[n]
-    last = regular[-1]
-    before -= counts[last]
-    return last, absolute - before, "beyond TMDB's episode count (placed in the last season)"
+def group_members(group: dict[str, Any] | None) -> list[list[tuple[int, int]]]:
+    """An episode group's (season, episode) lists, one per group, in the group's order."""
+    return [[(int(e["season_number"]), int(e["episode_number"]))
+             for e in sorted(g.get("episodes") or [], key=lambda e: e.get("order", 0))]
+            for g in sorted((group or {}).get("groups") or [], key=lambda g: g.get("order", 0))]
 
 
-def group_place(group: dict[str, Any], absolute: int) -> tuple[int, int] | None:
-    episodes = [e for g in sorted(group.get("groups") or [], key=lambda g: g.get("order", 0))
-                for e in sorted(g.get("episodes") or [], key=lambda e: e.get("order", 0))]
-    if 1 <= absolute <= len(episodes):
-        e = episodes[absolute - 1]
-        return int(e["season_number"]), int(e["episode_number"])
-    return None
+def season_episodes(season: dict[str, Any] | None, number: int) -> list[Episode]:
+    return [Episode(number, int(e["episode_number"]), e.get("name") or "", parse_date(e.get("air_date")))
+            for e in (season or {}).get("episodes") or []]
 
 
 # ---------------------------------------------------------------- the matcher
+
+MEMO_LIMIT = 100_000  # distinct titles remembered; a 300k-file library has a few thousand
+FOLDER_LIMIT = 16_384  # release folders remembered (files come folder by folder)
+NAMING_LIMIT = 4_096  # episode namings remembered: a video's subtitles and other releases follow it closely
 
 # Folders inside a release that hold its extras, not a release of their own.
 _EXTRA_FOLDERS = frozenset({"extras", "extra", "specials", "bonus", "nc", "ncop", "nced", "menus", "menu",
@@ -281,21 +98,56 @@ _EXTRA_FOLDERS = frozenset({"extras", "extra", "specials", "bonus", "nc", "ncop"
 
 def release_folder(path: str) -> str:
     """The folder of the release a file ships in (extras folders belong to their parent)."""
-    folder = os.path.dirname(path)
+    return _release_of_folder(_dirname(path))
+
+
+if os.sep == "/" and not os.altsep:  # a string split does what os.path does, without its overhead
+    def _dirname(path: str) -> str:
+        return path[:path.rfind("/")] or "/"
+else:
+    _dirname = os.path.dirname
+
+
+@functools.lru_cache(maxsize=FOLDER_LIMIT)
+def _release_of_folder(folder: str) -> str:
     while os.path.basename(folder).casefold() in _EXTRA_FOLDERS:
         folder = os.path.dirname(folder)
     return folder
 
 
+GroupKey = tuple  # (folded title, year, "tv" | "movie" | "extra", pinned target or None)
+SPECIAL_EXTRAS = frozenset({"ova", "oad", "ona", "sp", "special", "specials", "recap"})
+
+
+@functools.lru_cache(maxsize=MEMO_LIMIT)
+def _title_key(title: str, year: int | None, kind: str) -> tuple[str, int | None, str]:
+    media = {"movie": "movie", "extra": "extra"}.get(kind, "tv")
+    return fold(cleaned_title(title).query), year, media
+
 
 class Matcher:
-    """Resolves groups of files through one TMDBClient (thread-safe, shared)."""
+    """Resolves groups of files through one TMDBClient (thread-safe, shared).
 
-    def __init__(self, client: TMDBClient, min_confidence: float = 0.6, workers: int | None = None) -> None:
+    Files stream through :meth:`iter` in windows: the series first seen in a
+    window are resolved together (in parallel), then its files are placed.
+    Only per-series state is kept, never per-file records.
+    """
+
+    def __init__(self, client: TMDBClient, min_confidence: float = 0.6, workers: int | None = None,
+                 *, pins: Any = None, order: str = "tmdb", episode_titles: bool = False) -> None:
         self.client = client
         self.min_confidence = min_confidence
+        self.search = Search(client, min_confidence)
         self.workers = workers or max(2, client.limiter.concurrency * 2)
-        self._groups: dict[tuple[str, int | None, str], Series] = {}
+        self.pins = pins
+        self.order = check_order(order)
+        self.episode_titles = episode_titles
+        self._groups: dict[GroupKey, Series] = {}
+        self._release_key: dict[str, GroupKey] = {}  # a release folder's first series
+        self._movies: set[str] = set()  # folded titles this library has as movies
+        self._orders: dict[str, list[list[tuple[int, int]]]] = {}  # episode groups used as orders
+        self._said: dict[tuple, Match | str] = {}  # a file's naming -> its Match or reason (bounded)
+        self.busy_s = 0.0  # time spent matching (the records' own production not included)
 
     # ---- groups
 
@@ -304,76 +156,120 @@ class Matcher:
         """(folded title, year, "tv" | "movie" | "extra"): the files searched as one."""
         if not parsed.title:
             return None
-        media = {"movie": "movie", "extra": "extra"}.get(parsed.kind, "tv")
-        return fold(clean_title(parsed.title).query), parsed.year, media
+        return _title_key(parsed.title, parsed.year, parsed.kind)
+
+    def _key(self, record: Any) -> tuple[GroupKey | None, Any]:
+        """A record's group key and pin: files under one pin are a group of their own."""
+        parsed = record.parsed
+        if parsed is None:
+            return None, None
+        base = self.group_key(parsed)
+        if base is None:
+            return None, None
+        pin = self.pins.for_file(os.fspath(record.path), base[0]) if self.pins else None
+        return (*base, pin.target if pin else None), pin
 
     def match(self, records: Iterable[Any], progress: Callable[[Series], None] | None = None,
               on_total: Callable[[int], None] | None = None) -> list[FileMatch]:
-        """Every record with its Match (or the reason it has none), in input order.
+        """Every record with its Match (or the reason it has none), in input order (one window)."""
+        return list(self.iter(records, progress, on_total, window=None))
+
+    def iter(self, records: Iterable[Any], progress: Callable[[Series], None] | None = None,
+             on_total: Callable[[int], None] | None = None, window: int | None = 2000) -> Iterator[FileMatch]:
+        """Every record with its Match (or the reason it has none), in input order, streaming.
 
         ``progress`` is called with each series once resolved; ``on_total`` with how
-        many series there are to resolve, as soon as that is known (it grows once,
-        when extras that belong to no series are searched on their own)."""
-        records = list(records)
-        firsts: dict[tuple[str, int | None, str], ParsedName] = {}
-        keys = []
-        release_of: dict[tuple[str, int | None, str], str] = {}  # an extra's release folder
-        release_key: dict[str, tuple[str, int | None, str]] = {}  # a release folder's first series
+        many series there are to resolve so far (it grows as windows find new ones)."""
+        chunk: list[Any] = []
         for rec in records:
-            key = self.group_key(rec.parsed) if rec.parsed is not None else None
-            keys.append(key)
+            chunk.append(rec)
+            if window and len(chunk) >= window:
+                yield from self._timed(self._window(chunk, progress, on_total))
+                chunk = []
+        if chunk:
+            yield from self._timed(self._window(chunk, progress, on_total))
+
+    def _timed(self, files: Iterator[FileMatch]) -> Iterator[FileMatch]:
+        """``files``, adding the time spent making them (not the consumer's) to busy_s."""
+        while True:
+            start = time.perf_counter()
+            try:
+                fm = next(files)
+            except StopIteration:
+                self.busy_s += time.perf_counter() - start
+                return
+            self.busy_s += time.perf_counter() - start
+            yield fm
+
+    def _window(self, records: list[Any], progress: Callable[[Series], None] | None,
+                on_total: Callable[[int], None] | None) -> Iterator[FileMatch]:
+        firsts: dict[GroupKey, tuple[ParsedName, Any]] = {}
+        keyed = []
+        release_of: dict[GroupKey, str] = {}  # an extra's release folder
+        last = (None, None)  # (folder, key): files come folder by folder, most alike
+        for rec in records:
+            key, pin = self._key(rec)
+            keyed.append((key, pin))
             if key is None:
                 continue
             if key not in self._groups and key not in firsts:
-                firsts[key] = rec.parsed
+                firsts[key] = (rec.parsed, pin)
+            folder = _dirname(os.fspath(rec.path))
+            if (folder, key) == last:
+                continue
+            last = (folder, key)
             if key[2] == "extra":
-                release_of.setdefault(key, release_folder(rec.path))
+                release_of.setdefault(key, _release_of_folder(folder))
             else:
-                release_key.setdefault(release_folder(rec.path), key)
+                self._release_key.setdefault(_release_of_folder(folder), key)
+                if key[2] == "movie":
+                    self._movies.add(key[0])
         # A title this library also has as a movie is searched as a movie first, whatever
         # its files look like ("Title 2 (2019).mkv" reads as episode 2 of Title).
-        movies = {k[0] for k in firsts if k[2] == "movie"} | {k[0] for k in self._groups if k[2] == "movie"}
-        main = {k: p for k, p in firsts.items() if k[2] != "extra"}
-        if on_total:
-            on_total(len(main))
-        self._resolve_all(main, progress, movies)
+        main = {k: v for k, v in firsts.items() if k[2] != "extra"}
+        before = len(self.series)
+        if on_total and firsts:
+            on_total(before + len(main))
+        self._resolve_all(main, progress)
         # Extras (NCOP, menus, CMs) say nothing about TV or movie: they join the series or
         # movie of the same title, else the one of the release they ship in, and are searched
         # (as TV) only when neither exists.
         alone = {}
-        by_title: dict[str, list[tuple[tuple[str, int | None, str], Series]]] = {}
+        by_title: dict[str, list[Series]] = {}
         for k, series in self._groups.items():
             if k[2] != "extra":
-                by_title.setdefault(k[0], []).append((k, series))
-        for key, parsed in firsts.items():
+                by_title.setdefault(k[0], []).append(series)
+        for key, first in firsts.items():
             if key[2] == "extra":
-                host = self._host(key, by_title.get(key[0], []))
+                host = None if key[3] else self._host(key, by_title.get(key[0], []))
                 if host is None and key in release_of:
-                    host = self._groups.get(release_key.get(release_of[key]))  # type: ignore[arg-type]
+                    host = self._groups.get(self._release_key.get(release_of[key]))  # type: ignore[arg-type]
                 if host is None:
-                    alone[key] = parsed
+                    alone[key] = first
                 else:
                     self._groups[key] = host
         if on_total and alone:
-            on_total(len(main) + len(alone))
-        self._resolve_all(alone, progress, movies)
-        return [self._file(rec, key) for rec, key in zip(records, keys)]
+            on_total(before + len(main) + len(alone))
+        self._resolve_all(alone, progress)
+        for rec, (key, pin) in zip(records, keyed):
+            yield self._file(rec, key, pin)
 
     @staticmethod
-    def _host(key: tuple[str, int | None, str],
-              same_title: list[tuple[tuple[str, int | None, str], Series]]) -> Series | None:
+    def _host(key: GroupKey, same_title: list[Series]) -> Series | None:
         """The group an extra belongs to: same title, the same year and a match preferred."""
-        ranked = sorted((s for _, s in same_title), key=lambda s: (s.year != key[1], not s.matched))
+        ranked = sorted(same_title, key=lambda s: (s.year != key[1], not s.matched))
         return ranked[0] if ranked else None
 
-    def _resolve_all(self, firsts: dict[tuple[str, int | None, str], ParsedName],
-                     progress: Callable[[Series], None] | None, movies: set[str] = frozenset()) -> None:
+    def _resolve_all(self, firsts: dict[GroupKey, tuple[ParsedName, Any]],
+                     progress: Callable[[Series], None] | None) -> None:
         if not firsts:
             return
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="match") as pool:
-            futures = {key: pool.submit(self.resolve, p.title or "", p.year,
-                                        "movie" if key[2] == "movie" or key[0] in movies else "tv")
-                       for key, p in firsts.items()}
+            futures = {}
+            for key, (p, pin) in firsts.items():
+                media = "movie" if key[2] == "movie" or key[0] in self._movies else "tv"
+                futures[key] = (pool.submit(self.resolve_pinned, pin, p.title or "", p.year) if pin
+                                else pool.submit(self.resolve, p.title or "", p.year, media))
             try:
                 for key, future in futures.items():
                     self._groups[key] = future.result()
@@ -392,84 +288,15 @@ class Matcher:
     # ---- one series
 
     def resolve(self, title: str, year: int | None, media: str) -> Series:
-        """Search, score and pick the TMDB entry for one title; never raises for TMDB trouble but a 401."""
-        cleaned = clean_title(title)
-        series = Series(title=title, year=year, media_type=media, query=cleaned.query)
-        try:
-            best = self._search_best(cleaned, year, media)
-        except CredentialsError:
-            raise
-        except TMDBError as e:
-            series.reason = e.message
-            return series
-        if best is None:
-            series.reason = f"no TMDB result for {cleaned.query!r}"
-            return series
-        if best.confidence < self.min_confidence:
-            series.reason = (f"best candidate {best.name!r} (id {best.id}) scored {best.confidence:.2f}, "
-                             f"below --min-confidence {self.min_confidence:.2f}")
-            return series
-        series.id, series.media_type = best.id, best.media_type
-        series.tmdb_title, series.original_title = best.name, best.original_name
-        series.tmdb_year, series.confidence, series.details = best.year, best.confidence, best.details
-        return series
+        """Search, score and pick the TMDB entry for one title (search.py)."""
+        return self.search.resolve(title, year, media)
 
-    def _search_best(self, cleaned: Cleaned, year: int | None, media: str) -> Candidate | None:
-        """The best candidate over the searches needed: the title as TV and movie, then shorter.
-
-        The year is not sent at first: a TV year is often a later season's and a
-        movie's a re-release's, so the year scores candidates instead, and every
-        group of one title shares one search. Only when that page was full (more
-        results than one page) without a fit is the year used as TMDB's filter.
-        """
-        other = "movie" if media == "tv" else "tv"
-        best: Candidate | None = None
-        words = len(cleaned.query.split())
-        for query in [cleaned.query, *shortened(cleaned.query)]:
-            # A shortened query is compared as shortened, at a price per dropped word.
-            target = cleaned._replace(query=query, folded=fold(query))
-            penalty = max(0.8, 1 - DROPPED_WORD * (words - len(query.split())))
-            for kind in (media, other):
-                candidates, crowded = self._search(kind, query, None)
-                tries = [candidates]
-                for found_in in tries:
-                    found = self._best_of(found_in, target, year, penalty)
-                    if found and (best is None or found.confidence > best.confidence):
-                        best = found
-                    if best and best.confidence >= self.min_confidence:
-                        return best
-                    if crowded and year and found_in is candidates:
-                        tries.append(self._search(kind, query, year)[0])
-        return best
-
-    def _search(self, kind: str, query: str, year: int | None) -> tuple[list[Candidate], bool]:
-        """The first page's candidates, and whether TMDB had more than that page."""
-        page = self.client.search_tv(query, year) if kind == "tv" else self.client.search_movie(query, year)
-        results = [r for r in (page or {}).get("results") or [] if r.get("id") is not None]
-        crowded = (page or {}).get("total_results", 0) > len((page or {}).get("results") or [])
-        return [Candidate(r, kind) for r in results], crowded
-
-    def _best_of(self, candidates: list[Candidate], cleaned: Cleaned, year: int | None,
-                 penalty: float = 1.0) -> Candidate | None:
-        if not candidates:
-            return None
-        for c in candidates:
-            score(c, cleaned, year, penalty)
-        # Stable sort: among equals TMDB's own order (relevance, popularity) decides.
-        ranked = sorted(candidates, key=lambda c: -c.confidence)
-        top = ranked[0]
-        unsure = top.title_score < SURE_TITLE
-        to_detail = ranked[:DETAIL_CANDIDATES] if unsure else [top]
-        if top.media_type == "movie" and not unsure:
-            return top  # a movie needs no details: title, year and id are in the search result
-        for c in to_detail:
-            c.details = self.client.tv(c.id) if c.media_type == "tv" else self.client.movie(c.id)
-            score(c, cleaned, year, penalty)
-        return sorted(ranked, key=lambda c: -c.confidence)[0]
+    def resolve_pinned(self, pin: Any, title: str, year: int | None) -> Series:
+        return self.search.resolve_pinned(pin, title, year)
 
     # ---- one file
 
-    def _file(self, record: Any, key: tuple[str, int | None, str] | None) -> FileMatch:
+    def _file(self, record: Any, key: GroupKey | None, pin: Any = None) -> FileMatch:
         parsed: ParsedName | None = record.parsed
         if parsed is None:
             return FileMatch(record, None, "not a video or subtitle")
@@ -479,93 +306,141 @@ class Matcher:
         series.files += 1
         if not series.matched:
             return FileMatch(record, None, series.reason)
-        try:
-            season, episode, note = self.place(series, parsed)
-        except CredentialsError:
-            raise
-        except TMDBError as e:
-            season, episode, note = parsed.season, parsed.episode, f"episode not placed: {e.message}"
-        if season is not None:
-            series.seasons.add(season)
-        return FileMatch(record, Match(series.id, series.media_type, series.tmdb_title or "",
-                                       series.original_title or "", series.tmdb_year, season, episode,
-                                       series.confidence, note), None)
+        # Releases and subtitles of one episode say the same: place each distinct naming once.
+        said = (id(series), parsed.title, parsed.season, parsed.episode, parsed.kind, parsed.episode_title,
+                getattr(parsed, "extra_type", None))
+        found = self._said.get(said)
+        if found is None:
+            try:
+                found = self._episode_match(series, parsed)
+            except CredentialsError:
+                raise
+            except TMDBError as e:  # not remembered: the next file may get an answer
+                return FileMatch(record, None, f"episode not placed: {e.message}")
+            if len(self._said) >= NAMING_LIMIT:
+                self._said.clear()
+            self._said[said] = found
+        return FileMatch(record, found, None) if found.__class__ is Match else FileMatch(record, None, found)
+
+    def _episode_match(self, series: Series, parsed: ParsedName) -> Match | str:
+        """The Match of a file of ``series`` named as ``parsed``, or why its episode has no place."""
+        placed, absolute, title, order = self._placed(series, parsed)
+        if not placed.placed:
+            return f"{series.tmdb_title}: {placed.unplaced}"
+        if placed.season is not None:
+            series.seasons.add(placed.season)
+        return Match(series.id, series.media_type, series.tmdb_title or "", series.original_title or "",
+                     series.tmdb_year, placed.season, placed.episode, series.confidence, placed.note,
+                     absolute, title, order, series.pin.target if series.pin else None)
+
+    def _placed(self, series: Series, parsed: ParsedName) -> tuple[Placement, int | None, str | None, str]:
+        """(placement in the names' order, absolute number, TMDB episode title, order)."""
+        placed = self.placement(series, parsed)
+        order = (series.pin.order if series.pin and series.pin.order else self.order)
+        if series.media_type == "movie" or not placed.placed or placed.episode is None:
+            return placed, None, None, order
+        layout = self.layout(series)
+        absolute = to_absolute(layout, placed.season, placed.episode)
+        title = None
+        if self.episode_titles and placed.season is not None:
+            found = layout.episode(placed.season, placed.episode)
+            title = found.name if found and found.name else None
+        if order != "tmdb":
+            placed = in_order(layout, placed, order, self._order_group(order))
+        return placed, absolute, title, order
+
+    def _order_group(self, order: str) -> list[list[tuple[int, int]]] | None:
+        if not order.startswith("group:"):
+            return None
+        if order not in self._orders:
+            self._orders[order] = group_members(self.client.episode_group(order[6:]))
+        return self._orders[order]
 
     def place(self, series: Series, parsed: ParsedName) -> tuple[int | None, int | None, str | None]:
-        """(season, episode, note) of a file in the matched series."""
+        """(season, episode, note) of a file in the matched series, TMDB's order (None, None, reason: unplaced)."""
+        p = self.placement(series, parsed)
+        return (p.season, p.episode, p.note) if p.placed else (None, None, p.unplaced)
+
+    def placement(self, series: Series, parsed: ParsedName) -> Placement:
+        """Where a file of the matched series lands in TMDB's seasons (numbering.py's rules)."""
         if series.media_type == "movie":
-            return None, None, None
-        cleaned = clean_title(parsed.title or "")
+            return Placement(None, None)
+        cleaned = cleaned_title(parsed.title or "")
         season = parsed.season if parsed.season is not None else cleaned.season
         episode = parsed.episode
-        if parsed.kind == "special" or cleaned.special or season == 0:
-            return 0, episode, None
+        pin = series.pin
+        if pin is not None:
+            if season is None and pin.season is not None:
+                season = pin.season
+            if episode is not None and pin.offset:
+                episode = episode + pin.offset
+        extra_type = (getattr(parsed, "extra_type", None) or "").casefold()
+        decimal = isinstance(episode, float) and not episode.is_integer()
+        if parsed.kind == "special" or cleaned.special or season == 0 or decimal or extra_type in SPECIAL_EXTRAS:
+            name = parsed.episode_title or special_name(parsed.title) or (
+                "Recap" if extra_type == "recap" else None)  # "Show - Recap": the season 0 entry named so
+            return place_special(self.layout(series), episode, name, season if season else None)
         if parsed.kind == "extra" or episode is None:
-            return season, None, None
-        counts = season_counts(series.details)
-        if not counts:
-            return season if season is not None else 1, episode, None
-        if season is not None:
-            if season not in counts or episode <= counts[season] or season < 1:
-                return season, episode, None
-            # "S2 - 14" after a 13-episode S1: numbered from the series start.
-            s, e, note = cumulative_place(counts, episode)
-            return (s, e, f"absolute episode {episode} → S{s:02d}E{e:02d}") if s >= season else (season, episode, None)
-        if episode <= counts.get(1, 0):
-            return 1, episode, None
-        return self._absolute(series, counts, episode)
+            return Placement(season, None)
+        return place_numbered(self.layout(series), season, int(episode))
 
-    def _absolute(self, series: Series, counts: dict[int, int], episode: int) -> tuple[int, int, str | None]:
-        group_id = absolute_group_id(series.details)
-        if group_id:
-            group = self.client.episode_group(group_id)
-            placed = group_place(group or {}, episode)
-            if placed:
-                return placed[0], placed[1], f"absolute episode {episode} → S{placed[0]:02d}E{placed[1]:02d} (episode group)"
-        s, e, note = cumulative_place(counts, episode)
-        return s, e, note or f"absolute episode {episode} → S{s:02d}E{e:02d} (season counts)"
+    def layout(self, series: Series) -> Layout:
+        """The series' TMDB seasons, their episodes fetched (through the cache) when a rule needs them."""
+        if series.layout is None:
+            tv_id = series.id
+
+            def episodes(n: int) -> list[Episode]:
+                return season_episodes(self.client.tv_season(tv_id, n), n)
+
+            def absolute() -> list[tuple[int, int]] | None:
+                group_id = absolute_group_id(series.details)
+                if not group_id:
+                    return None
+                return [m for g in group_members(self.client.episode_group(group_id)) for m in g] or None
+
+            series.layout = Layout(season_counts(series.details), episodes, absolute)
+        return series.layout
 
 
 # ---------------------------------------------------------------- library entry points
 
 
-def match_records(records: Iterable[Any], *, client: TMDBClient | None = None, offline: bool = False,
-                  min_confidence: float | None = None, warn: Callable[[str], None] | None = None,
-                  metrics: Metrics | None = None,
-                  tmdb: TMDBSettings | None = None) -> Iterator[tuple[Any, Match | None]]:
-    """(record, Match or None) for every record, in order; makes (and closes) a client when none is given.
-
-    ``tmdb`` configures that client and its cache (default: TMDBSettings()).
-    """
-    for fm in match_files(records, client=client, offline=offline, min_confidence=min_confidence,
-                          warn=warn, metrics=metrics, tmdb=tmdb)[0]:
+def match_records(records: Iterable[Any], **kw: Any) -> Iterator[tuple[Any, Match | None]]:
+    """(record, Match or None) for every record, in order, streaming (see resolve_records)."""
+    for fm in resolve_records(records, **kw):
         yield fm.record, fm.match
 
 
-def match_files(records: Iterable[Any], *, client: TMDBClient | None = None, offline: bool = False,
-                min_confidence: float | None = None, warn: Callable[[str], None] | None = None,
-                progress: Callable[[Series], None] | None = None, metrics: Metrics | None = None,
-                tmdb: TMDBSettings | None = None) -> tuple[list[FileMatch], list[Series], MatchSummary]:
-    """Match every record: (files with reasons, the series, the run summary).
+def match_files(records: Iterable[Any], **kw: Any) -> tuple[list[FileMatch], list[Series], MatchSummary]:
+    """Match every record: (files with reasons, the series, the run summary). Holds every file:
+    for `anivault match`'s report; pipelines use resolve_records."""
+    report: dict[str, Any] = {}
+    files = list(resolve_records(records, report=report, **kw))
+    return files, report["series"], report["summary"]
 
-    Without ``client``, one is made from ``tmdb`` (default: TMDBSettings())
-    with the persistent cache, and closed at the end. ``metrics`` gets
-    the request and cache counters and the "match" stage time.
+
+def resolve_records(records: Iterable[Any], *, client: TMDBClient | None = None, offline: bool = False,
+                    min_confidence: float | None = None, warn: Callable[[str], None] | None = None,
+                    progress: Callable[[Series], None] | None = None, metrics: Metrics | None = None,
+                    pins: Any = None, order: str | None = None, episode_titles: bool = False,
+                    report: dict[str, Any] | None = None, window: int = 2000,
+                    tmdb: TMDBSettings | None = None) -> Iterator[FileMatch]:
+    """Every record as a FileMatch (its Match, or the reason it has none), in order, streaming.
+
+    Records are read ``window`` at a time: the series new in a window are
+    resolved in parallel, then its files are yielded; only per-series state
+    is kept. Without ``client``, one is made from ``tmdb`` (default:
+    TMDBSettings()) with the persistent cache, and closed at the end.
+    ``pins`` defaults to the default data dir's pins (pins.Pins); ``order``
+    to "tmdb"; a pin's own order wins over it. ``metrics`` gets the request and cache counters and the "match"
+    stage time (the matcher's own time, not the scan's that feeds it).
+    At the end ``report`` (when given) gets "series" and "summary".
     """
-    # The scan behind ``records`` runs first, timed by its own stages: "match" is the rest
-    # (the client, its cache, the searches and placing every file).
-    records = records if isinstance(records, list) else list(records)
-    if metrics is not None:
-        with metrics.stage("match", items=len(records)):
-            return _match_files(records, client, offline, min_confidence, warn, progress, metrics,
-                                tmdb)
-    return _match_files(records, client, offline, min_confidence, warn, progress, None, tmdb)
+    from .pins import Pins
 
-
-def _match_files(records: list[Any], client: TMDBClient | None, offline: bool,
-                 min_confidence: float | None, warn: Callable[[str], None] | None,
-                 progress: Callable[[Series], None] | None, metrics: Metrics | None,
-                 tmdb: TMDBSettings | None) -> tuple[list[FileMatch], list[Series], MatchSummary]:
+    threshold = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
+    order = check_order(order or "tmdb")
+    pins = Pins.load(warn=warn) if pins is None else pins
     own = client is None
     if own:
         tmdb = tmdb or TMDBSettings()
@@ -577,9 +452,10 @@ def _match_files(records: list[Any], client: TMDBClient | None, offline: bool,
             raise
         for w in cache.warnings:
             (warn or (lambda m: None))(w)
+    tally = _Tally()
     try:
-        matcher = Matcher(client, min_confidence=DEFAULT_MIN_CONFIDENCE if min_confidence is None
-                          else min_confidence)
+        matcher = Matcher(client, min_confidence=threshold, pins=pins, order=order,
+                          episode_titles=episode_titles)
         live = _LiveCounters(client, metrics)
 
         def announce(n: int) -> None:
@@ -591,20 +467,46 @@ def _match_files(records: list[Any], client: TMDBClient | None, offline: bool,
             if progress:
                 progress(series)
 
-        files = matcher.match(records, resolved, announce)
-        summary = run_summary(client, files, matcher.series)
+        for fm in matcher.iter(records, resolved, announce, window=window):
+            tally.add(fm)
+            yield fm
+        summary = tally.summary(client, matcher.series)
         if metrics is not None:
+            metrics.add_time("match", matcher.busy_s, tally.files)
             live.sync(final=True)
             metrics.expect(None)
             metrics.merge({"matched": summary.matched, "unmatched": summary.unmatched})
         if own and client.cache is not None:
             client.cache.record_run(summary.requests, summary.cache_hits, summary.cache_misses)
-        return files, matcher.series, summary
+        if report is not None:
+            report.update(series=matcher.series, summary=summary)
     finally:
         if own:
             client.close()
             if client.cache is not None:
                 client.cache.close()
+
+
+class _Tally:
+    """The run's file counts, kept as the files stream by."""
+
+    def __init__(self) -> None:
+        self.files = self.candidates = self.matched = 0
+
+    def add(self, fm: FileMatch) -> None:
+        self.files += 1
+        if fm.record.parsed is not None:
+            self.candidates += 1
+            self.matched += fm.match is not None
+
+    def summary(self, client: TMDBClient, series: list[Series]) -> "MatchSummary":
+        c = client.summary()
+        return MatchSummary(files=self.files, candidates=self.candidates, matched=self.matched,
+                            unmatched=self.candidates - self.matched, series=len(series),
+                            series_matched=sum(1 for s in series if s.matched), requests=c["requests"],
+                            retries=c["retries"], rate_limited=c["rate_limited"], cache_hits=c["cache_hits"],
+                            cache_misses=c["cache_misses"], hit_rate=c["hit_rate"], cache_only=c["cache_only"],
+                            client=c)
 
 
 SERIES_DONE = "series_matched"  # series resolved so far (a match or a reason): the match phase's progress
@@ -666,67 +568,7 @@ class MatchSummary:
 
 
 def run_summary(client: TMDBClient, files: list[FileMatch], series: list[Series]) -> MatchSummary:
-    matched = sum(1 for f in files if f.match is not None)
-    candidates = sum(1 for f in files if f.record.parsed is not None)
-    c = client.summary()
-    return MatchSummary(files=len(files), candidates=candidates, matched=matched, unmatched=candidates - matched,
-                        series=len(series), series_matched=sum(1 for s in series if s.matched),
-                        requests=c["requests"], retries=c["retries"], rate_limited=c["rate_limited"],
-                        cache_hits=c["cache_hits"], cache_misses=c["cache_misses"], hit_rate=c["hit_rate"],
-                        cache_only=c["cache_only"], client=c)
-
-
-class MatchStream:
-    """``match_files`` for a pipeline: FileMatch per record, in order, without holding the library.
-
-    Records are matched ``chunk`` at a time by one Matcher whose per-series memo spans the
-    chunks (scan order keeps a series' files together), so memory holds one chunk and the
-    series, never every file. ``summary`` is set once the stream is exhausted.
-    """
-
-    def __init__(self, records: Iterable[Any], *, offline: bool = False, min_confidence: float | None = None,
-                 warn: Callable[[str], None] | None = None, metrics: Metrics | None = None,
-                 tmdb: TMDBSettings | None = None, chunk: int = 4096) -> None:
-        self.records, self.offline, self.min_confidence = records, offline, min_confidence
-        self.warn, self.metrics, self.tmdb, self.chunk = warn or (lambda m: None), metrics, tmdb, chunk
-        self.summary: MatchSummary | None = None
-
-    def __iter__(self) -> Iterator[FileMatch]:
-        from itertools import islice
-
-        tmdb = self.tmdb or TMDBSettings()
-        cache = tmdb.open_cache()
-        try:
-            client = TMDBClient.from_settings(tmdb, offline=self.offline, cache=cache, warn=self.warn)
-        except BaseException:
-            cache.close()
-            raise
-        for w in cache.warnings:
-            self.warn(w)
-        try:
-            matcher = Matcher(client, min_confidence=DEFAULT_MIN_CONFIDENCE if self.min_confidence is None
-                              else self.min_confidence)
-            files = candidates = matched = 0
-            source = iter(self.records)
-            while chunk := list(islice(source, self.chunk)):
-                for fm in matcher.match(chunk):
-                    files += 1
-                    candidates += fm.record.parsed is not None
-                    matched += fm.match is not None
-                    yield fm
-            self.summary = _summary(client, files, candidates, matched, matcher.series)
-            if self.metrics is not None:
-                self.metrics.merge({"matched": matched, "unmatched": candidates - matched})
-            client.cache.record_run(self.summary.requests, self.summary.cache_hits, self.summary.cache_misses)
-        finally:
-            client.close()
-            cache.close()
-
-
-def _summary(client: TMDBClient, files: int, candidates: int, matched: int, series: list[Series]) -> MatchSummary:
-    c = client.summary()
-    return MatchSummary(files=files, candidates=candidates, matched=matched, unmatched=candidates - matched,
-                        series=len(series), series_matched=sum(1 for s in series if s.matched),
-                        requests=c["requests"], retries=c["retries"], rate_limited=c["rate_limited"],
-                        cache_hits=c["cache_hits"], cache_misses=c["cache_misses"], hit_rate=c["hit_rate"],
-                        cache_only=c["cache_only"], client=c)
+    tally = _Tally()
+    for fm in files:
+        tally.add(fm)
+    return tally.summary(client, series)

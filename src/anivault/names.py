@@ -5,6 +5,7 @@ or an SMB share, so every name AniVault writes obeys the strictest rules
 whatever the host OS:
 
 * ``<>:"/\\|?*`` and control characters are replaced (the colon has a style);
+* bidi controls and the BOM are removed;
 * reserved device names (CON, PRN, AUX, NUL, CONIN$, CONOUT$, COM0-9, LPT0-9,
   also with superscript digits, with any extension) are escaped;
 * trailing dots and spaces are stripped, text is NFC-normalized;
@@ -32,7 +33,9 @@ COLON_STYLES = ("dash", "space", "fullwidth", "remove")
 
 # Illegal on Windows (and "/" everywhere); each gets a readable stand-in.
 _REPLACEMENTS = {"/": "-", "\\": "-", "|": "-", "*": "-", '"': "'", "<": "", ">": "", "?": ""}
-_ILLEGAL = re.compile(r'[<>"/\\|?*\x00-\x1f\x7f]|[\ud800-\udfff]')
+# Bidi controls and the BOM reorder or hide what a name shows ("Trojan Source"): they vanish too.
+BIDI_AND_BOM = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_ILLEGAL = re.compile(f'[<>"/\\\\|?*\\x00-\\x1f\\x7f-\\x9f{BIDI_AND_BOM}]|[\\ud800-\\udfff]')
 _SPACES = re.compile(r"\s{2,}")
 _UNSAFE_IN_PART = re.compile(r'[/\\:\x00]')
 _COLON = {"dash": (re.compile(r"\s*:\s+"), " - ", "-"), "space": (re.compile(r"\s*:\s*"), " ", " "),
@@ -185,7 +188,25 @@ def is_windows_target(path: str) -> bool:
 
 TEMPLATE_FIELDS = frozenset({"title", "year", "season", "episode", "episode_end", "ext", "group",
                              "resolution", "version", "episode_title", "crc32", "source",
-                             "original", "tmdb_id"})
+                             "original", "tmdb_id", "absolute", "audio"})
+
+_AUDIO_MARKERS = ("Dual Audio", "Multi Audio", "Tri Audio")
+_SUBTITLE_EXTS = frozenset({"ass", "ssa", "srt", "sub", "idx", "vtt", "sup"})
+
+
+def audio_tag(parsed: object) -> str | None:
+    """The ``{audio}`` token: "Dual Audio" / "Multi Audio" from the name, else a video's language tag
+    ("EN" for "[ENG DUB]"); None when the name says nothing about its audio."""
+    other = getattr(parsed, "other", None) or ()
+    tags = [t for t in _AUDIO_MARKERS if t in other]
+    if tags:
+        return " ".join(tags)
+    language = getattr(parsed, "language", None)
+    if language and (getattr(parsed, "ext", None) or "") not in _SUBTITLE_EXTS:
+        return str(language).upper()
+    return None
+
+
 # ``[[`` ``]]`` ``{{`` ``}}`` are the literal characters (``[tmdbid-123]``, ``{tmdb-123}``).
 _TOKEN = re.compile(r"\{(\w+)(?::([^{}]*))?\}|\[\[|\]\]|\{\{|\}\}|\[|\]|[^{}\[\]]+|[{}]")
 _LITERAL = {"[[": "[", "]]": "]", "{{": "{", "}}": "}"}
@@ -205,6 +226,8 @@ TEMPLATE_PRESETS = {
 def preset_templates(name: str | None) -> tuple[str, str] | None:
     """(episode, movie) templates of a preset name ("jellyfin", "plex"); None for anything else."""
     return TEMPLATE_PRESETS.get((name or "").strip().lower())
+
+
 _EMPTY_BRACKETS = re.compile(r"\s*\(\s*\)|\s*\[\s*\]")
 
 

@@ -5,32 +5,42 @@ import os
 from dataclasses import replace
 from typing import Any, Callable, Iterable, Iterator
 
-from .match import MatchStream
+from .match import resolve_records
 from .monitor import Metrics
 from .organize import Plan, PlanOptions, plan_organize
 from .scan import scan
 from .tmdb import TMDBSettings
 
 
-def with_matches(records: Iterable[Any], *, offline: bool, metrics: Metrics, warn: Callable[[str], None],
-                 tmdb: TMDBSettings | None = None, min_confidence: float | None = None) -> MatchStream:
-    """Every record matched on TMDB (``offline``: from its cache only), streamed: iterate the result
-    for ``(record, match or None, why not)``; its ``summary`` is set once it is exhausted.
+def with_matches(records: Iterable[Any], *, offline: bool, metrics: Metrics,
+                 warn: Callable[[str], None], tmdb: TMDBSettings | None = None,
+                 min_confidence: float | None = None, order: str | None = None, episode_titles: bool = False,
+                 pins: Any = None, report: dict[str, Any] | None = None) -> tuple[Iterator[tuple[Any, Any, str]], str]:
+    """``(record, match or None, why not)`` for every record, streaming, and "tmdb" or "cache".
 
-    Without ``offline`` and without a TMDB credential the matcher refuses (the same error as
-    ``anivault match``): nothing is filed on a guess, so there is no silent "parsed names" mode.
+    ``offline`` answers from the TMDB cache only. Without ``offline`` and without a TMDB
+    credential the matcher refuses (the same error as ``anivault match``): nothing is filed
+    on a guess, so there is no silent "parsed names only" mode here. ``order``, ``episode_titles``
+    and ``pins`` go to the matcher; ``report`` gets the match summary once the triples are consumed
+    (see tmdb_unavailable).
     """
-    return MatchStream(records, offline=offline, warn=warn, metrics=metrics, tmdb=tmdb or TMDBSettings(),
-                       min_confidence=min_confidence)
+    tmdb = tmdb or TMDBSettings()
+    files = resolve_records(records, offline=offline, warn=warn, metrics=metrics, tmdb=tmdb,
+                            min_confidence=min_confidence, order=order, episode_titles=episode_titles,
+                            pins=pins, report=report)
+    return ((fm.record, fm.match, fm.reason or "") for fm in files), "cache" if offline else "tmdb"
 
 
-def unavailable(stream: MatchStream, offline: bool) -> int:
-    """Files left unmatched in an online run in which TMDB failed to answer (breaker open or retries
-    exhausted): some of them it would have placed."""
-    summary = stream.summary
-    if offline or summary is None:
-        return 0
-    return summary.unmatched if summary.cache_only or summary.client.get("unavailable", 0) > 0 else 0
+def tmdb_unavailable(report: dict[str, Any], offline: bool, warn: Callable[[str], None]) -> int:
+    """How many videos went unmatched because TMDB was unavailable (breaker open, retries exhausted)
+    in an online run, read from a consumed with_matches report; warns when there are any."""
+    summary = report.get("summary")
+    down = summary is not None and not offline and (summary.cache_only or summary.client.get("unavailable", 0) > 0)
+    unavailable = summary.unmatched if down else 0
+    if unavailable:
+        warn(f"TMDB was unavailable during this run: {unavailable:,} unmatched files are left where they "
+             f"are; run again later")
+    return unavailable
 
 
 def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool = False,
@@ -38,6 +48,7 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
                   exclude: Iterable[str] = (), recursive: bool = True, use_index: bool = True,
                   on_record: Callable[[], None] | None = None, cache_dir: str | None = None,
                   tmdb: TMDBSettings | None = None, min_confidence: float | None = None,
+                  order: str | None = None, pins: Any = None,
                   tap_items: Callable[[Iterable[Any]], Iterable[Any]] | None = None) -> Plan:
     """Scan ``roots``, match every file on TMDB (``offline``: its cache only), and plan.
 
@@ -53,17 +64,16 @@ def scan_and_plan(roots: Iterable[str], options: PlanOptions, *, offline: bool =
     records: Iterable[Any] = run
     if on_record is not None:
         records = _tapped(run, on_record)
-    stream = with_matches(records, offline=offline, metrics=metrics, warn=warn, tmdb=tmdb,
-                          min_confidence=min_confidence)
-    items = ((fm.record, fm.match, fm.reason or "") for fm in stream)
+    titles = "{episode_title" in options.template or "{episode_title" in options.movie_template
+    report: dict[str, Any] = {}
+    items, source = with_matches(records, offline=offline, metrics=metrics, warn=warn, tmdb=tmdb,
+                                 min_confidence=min_confidence, order=order, episode_titles=titles, pins=pins,
+                                 report=report)
     if tap_items is not None:
         items = tap_items(items)
     plan = plan_organize(items, options, offline=offline, metrics=metrics)
-    plan.matching = "cache" if offline else "tmdb"
-    plan.tmdb_unavailable = unavailable(stream, offline)
-    if plan.tmdb_unavailable:
-        warn(f"TMDB was unavailable during this run: {plan.tmdb_unavailable:,} unmatched files are left where "
-             f"they are; run again later")
+    plan.matching = source
+    plan.tmdb_unavailable = tmdb_unavailable(report, offline, warn)
     return plan
 
 

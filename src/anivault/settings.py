@@ -63,6 +63,16 @@ def at_least(low: float, high: float = math.inf) -> Callable[[Any], str | None]:
     return check
 
 
+def episode_order(value: str) -> str | None:
+    from .numbering import check_order
+
+    try:
+        check_order(value)
+    except ValueError as e:
+        return str(e).partition(": ")[2] or str(e)
+    return None
+
+
 def folder(value: str) -> str | None:
     if not value.strip() or "\0" in value:
         return "must be a folder path"
@@ -184,6 +194,9 @@ SPEC: tuple[Setting, ...] = (
             episode_template, default_text="the Plex/Jellyfin layout", metavar="TEMPLATE"),
     Setting("movie_template", str, None, "Movie path template.", movie_template,
             default_text="the Plex/Jellyfin layout", metavar="TEMPLATE"),
+    Setting("order", str, "tmdb", "Episode numbering names use: tmdb (TMDB's seasons), absolute (season 1, "
+            "absolute numbers) or group:<TMDB episode group id>; a pin's --order wins.", episode_order,
+            metavar="tmdb|absolute|group:ID"),
     Setting("colon_style", str, "dash", "How ':' in titles is written.",
             choices=("dash", "space", "fullwidth", "remove")),
     Setting("workers", int, 0, "Scan threads: 0 reads folders ahead on a second thread when there is a second "

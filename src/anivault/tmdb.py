@@ -8,6 +8,13 @@ retried a bounded number of times. 401 stops the run (CredentialsError,
 exit 5). Sustained failures open the circuit breaker: the run continues from
 the cache only, probing TMDB now and then, and closes it when a probe works.
 
+Answers are checked (tmdb_answers.py) before they are used or cached: a
+malformed one is reported once, never cached, and its series stays unmatched
+while the run goes on. Only a 200 with an empty result list is cached as "no
+result"; a 404 on a search path, or an answer that is not TMDB's JSON (an
+HTML page, a 401 or 404 from something else), means the base URL is wrong:
+an error with that hint, for the whole run.
+
 Credentials never leave this module: they are not part of cache keys, they
 are scrubbed from error messages, and httpx's request log lines are
 redacted.
@@ -31,6 +38,7 @@ from .cache import DEFAULT_TTL_DAYS, FILENAME, MISSING, TMDBCache, make_key
 from .errors import AniVaultError, CredentialsError
 from .ratelimit import RateLimiter
 from .settings import default_cache_dir
+from .tmdb_answers import Malformed, checked
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +82,14 @@ class TMDBError(AniVaultError):
 
 class TMDBUnavailable(TMDBError):
     """No answer: offline or circuit open and not cached, or retries exhausted."""
+
+
+class TMDBConfigError(AniVaultError):
+    """The server at the base URL is not TMDB's API (HTML, or 404 on a search): stops the run."""
+
+
+BASE_URL_HINT = ("is tmdb_base_url right? It must be TMDB's API root, https://api.themoviedb.org/3 "
+                 "(`anivault config set tmdb_base_url ...` or ANIVAULT_TMDB_BASE_URL)")
 
 
 class CircuitBreaker:
@@ -210,9 +226,10 @@ class TMDBClient:
             logging.getLogger(name).addFilter(self._redact)
         self._lock = threading.Lock()
         self._inflight: dict[str, Future[Any]] = {}
-        self._rejected: CredentialsError | None = None
+        self._rejected: AniVaultError | None = None  # a rejected key or a wrong base URL: ends the run
+        self._reported: set[str] = set()  # kinds of malformed answers already reported
         self.counters = {"requests": 0, "cache_hits": 0, "cache_misses": 0, "coalesced": 0, "retries": 0,
-                         "rate_limited": 0, "failures": 0, "not_found": 0, "unavailable": 0}
+                         "rate_limited": 0, "failures": 0, "not_found": 0, "unavailable": 0, "malformed": 0}
 
     @classmethod
     def from_settings(cls, settings: TMDBSettings, *, offline: bool = False, cache: TMDBCache | None = None,
@@ -275,8 +292,10 @@ class TMDBClient:
             return pending.result()
         try:
             value = self._request(path, params)
-            if self.cache is not None:
-                self.cache.put(key, kind, value)
+            if value is not None:
+                value = self._checked(kind, path, value)
+                if self.cache is not None:  # a 404 (None) is never cached: only an empty 200 is "no result"
+                    self.cache.put(key, kind, value)
             owner.set_result(value)
             return value
         except BaseException as e:
@@ -285,6 +304,20 @@ class TMDBClient:
         finally:
             with self._lock:
                 del self._inflight[key]
+
+    def _checked(self, kind: str, path: str, value: Any) -> Any:
+        """The answer cleaned and checked; a malformed one is reported once per kind and not cached."""
+        try:
+            return checked(kind, value)
+        except Malformed as e:
+            message = f"TMDB {path}: malformed answer ({e}); not cached"
+            with self._lock:
+                self.counters["malformed"] += 1
+                first = kind not in self._reported
+                self._reported.add(kind)
+            if first:
+                self._warn(f"{message}; the run goes on without it")
+            raise TMDBError(message, hint="retry later; report it if it persists") from None
 
     # ------------------------------------------------------------ HTTP with retries
 
@@ -337,15 +370,22 @@ class TMDBClient:
                 return "failed", _scrub(f"connection error ({type(e).__name__}: {e})", self._secrets)
         status = response.status_code
         log.debug("GET %s -> %d", path, status)
+        if _is_html(response):
+            self._wrong_base_url(path, f"answered HTTP {status} with an HTML page, not TMDB's JSON")
         if status == 200:
             try:
                 return "ok", response.json()
             except ValueError:
                 return "failed", "malformed JSON"
         if status == 404:
+            if path.startswith("/search/") or _tmdb_code(response) is None:
+                self._wrong_base_url(path, "answered 404 (TMDB answers every search)"
+                                     if path.startswith("/search/") else "answered 404 without TMDB's error body")
             self._count("not_found")
             return "ok", None
         if status == 401:
+            if _tmdb_code(response) is None:
+                self._wrong_base_url(path, "answered 401 without TMDB's error body")
             self._reject(path, response)
         if status == 429:
             self._count("rate_limited")
@@ -366,7 +406,12 @@ class TMDBClient:
         error = CredentialsError(
             f"TMDB rejected the {kind} ({reason}, status_code {code}) on {path}",
             hint="check TMDB_API_KEY / TMDB_READ_TOKEN or `anivault config set tmdb_api_key <key>`; "
-                 "keys are at https://www.themoviedb.org/settings/api")
+                 "keys are at https://www.themoviedb.org/settings/api; and that tmdb_base_url is TMDB's")
+        self._rejected = error
+        raise error
+
+    def _wrong_base_url(self, path: str, what: str) -> None:
+        error = TMDBConfigError(_scrub(f"{self._http.base_url}{path} {what}", self._secrets), hint=BASE_URL_HINT)
         self._rejected = error
         raise error
 
@@ -395,6 +440,11 @@ class TMDBClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_html(response: httpx.Response) -> bool:
+    kind = response.headers.get("Content-Type", "").lower()
+    return "html" in kind or response.content[:64].lstrip().lower().startswith((b"<!doctype", b"<html"))
 
 
 def _tmdb_body(response: httpx.Response) -> dict[str, Any]:

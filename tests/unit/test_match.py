@@ -8,7 +8,7 @@ import pytest
 
 from anivault.testing import fixtures as fx
 from anivault.cache import TMDBCache
-from anivault.match import (Matcher, clean_title, cumulative_place, fold, match_files, match_records, shortened,
+from anivault.match import (Matcher, clean_title, fold, match_files, match_records, shortened,
                             title_similarity, year_score)
 from anivault.models import ParsedName
 from anivault.ratelimit import RateLimiter
@@ -244,10 +244,9 @@ def test_specials_extras_and_season_words(client: TMDBClient, r: Rec, expected: 
     assert (fm.match.season, fm.match.episode) == expected
 
 
-def test_cumulative_place_beyond_the_known_episodes() -> None:
-    assert cumulative_place({0: 5, 1: 10, 2: 10}, 15) == (2, 5, None)
-    season, episode, note = cumulative_place({1: 10, 2: 10}, 25)
-    assert (season, episode) == (2, 15) and "beyond" in note
+def test_an_absolute_number_beyond_every_season_is_unplaced(client: TMDBClient) -> None:
+    fm = one(client, rec("Naruto Shippuden", 9999))
+    assert fm.match is None and "beyond every TMDB season" in fm.reason
 
 
 # ---------------------------------------------------------------- the library entry points
@@ -331,3 +330,84 @@ def test_extras_join_their_title_or_else_their_release(client: TMDBClient, tmdb_
     assert [f.match.id for f in files] == [30991, 30991, 129, 129]
     assert files[1].match.episode is None
     assert tmdb_server.count("/3/search/") == 2  # the extras made no search of their own
+
+
+# ---------------------------------------------------------------- TMDB's structure (the numbering fixtures)
+
+
+@pytest.mark.parametrize("title, season, episode, kind, expected", [
+    ("Starfall Academy", 2, 3, "episode", (1, 15)),  # cour 2 of TMDB's one merged season
+    ("Starfall Academy", 1, 12, "episode", (1, 12)),
+    ("Hollow Crown Saga", None, 18, "episode", (2, 6)),  # absolute, past TMDB's first season
+    ("Hollow Crown Saga", 1, 13, "episode", (2, 1)),  # TMDB splits the fansub's season
+    ("Moonlit Bakery", None, 6.5, "special", (0, 1)),  # the recap aired between 6 and 7
+    ("Moonlit Bakery - OVA", None, 2, "special", (0, 2)),
+    ("Moonlit Bakery - Special - Bakery Live Concert", None, None, "special", (0, 3)),
+    ("47 Nights", None, 3, "episode", (1, 3)),  # a title that is a number
+])
+def test_numbering_fixtures_land_on_tmdb(client: TMDBClient, title: str, season: int | None,
+                                         episode: float | None, kind: str, expected: tuple) -> None:
+    fm = one(client, rec(title, episode, season=season, kind=kind))
+    assert fm.match is not None, fm.reason
+    assert (fm.match.season, fm.match.episode) == expected
+
+
+@pytest.mark.parametrize("title, season, episode, kind, said", [
+    ("Moonlit Bakery", None, 9.5, "special", "9.5"),  # a decimal with no season 0 entry
+    ("Starfall Academy", 3, 1, "episode", "no season 3"),
+    ("Hollow Crown Saga", None, 30, "episode", "beyond every TMDB season"),
+    ("Unknown Show Nobody Knows", None, 1, "episode", "no TMDB result"),
+])
+def test_what_tmdb_does_not_have_is_unmatched_with_the_reason(client: TMDBClient, title: str,
+                                                              season: int | None, episode: float | None,
+                                                              kind: str, said: str) -> None:
+    fm = one(client, rec(title, episode, season=season, kind=kind))
+    assert fm.match is None and said in fm.reason
+
+
+def test_absolute_episode_title_and_orders(client: TMDBClient, tmdb_server: TMDBServer) -> None:
+    files = Matcher(client, episode_titles=True).match([rec("Hollow Crown Saga", 18)])
+    m = files[0].match
+    assert (m.season, m.episode, m.absolute, m.episode_title, m.order) == (2, 6, 18, "Episode 6", "tmdb")
+    m = Matcher(client, order="absolute").match([rec("Hollow Crown Saga", 6, season=2)])[0].match
+    assert (m.season, m.episode, m.absolute) == (1, 18, 18)
+    group = fx.group_id(next(s for s in fx.SHOWS if s.id == 37854))
+    m = Matcher(client, order=f"group:{group}").match([rec("One Piece", 5, season=2)])[0].match
+    assert (m.season, m.episode) == (1, 66)  # one group holding every episode in order
+
+
+def test_matching_streams_in_memory_that_does_not_grow_with_the_files(client: TMDBClient) -> None:
+    import tracemalloc
+
+    shows = [s for s in fx.SHOWS if not s.movie and s.seasons[0] >= 12][:30]
+
+    def records(n: int):
+        for i in range(n):
+            show = shows[i % len(shows)]
+            yield rec(show.name, 1 + (i // len(shows)) % 12, path=f"/lib/{show.name}/{i:07d}.mkv")
+
+    def peak(n: int) -> int:
+        matcher = Matcher(client)
+        for _ in matcher.iter(records(200)):  # series resolved and caches warm before measuring
+            pass
+        tracemalloc.start()
+        try:
+            matched = sum(fm.match is not None for fm in matcher.iter(records(n), window=500))
+            return tracemalloc.get_traced_memory()[1] if matched == n else -1
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(4_000), peak(16_000)
+    assert small > 0 and large > 0
+    assert large < small * 1.5, (small, large)
+
+
+def test_the_parsers_extra_type_and_episode_title_place_specials(client: TMDBClient) -> None:
+    recap = Rec("/lib/Moonlit Bakery - Recap.mkv",
+                ParsedName(title="Moonlit Bakery", kind="special", **{"extra_type": "Recap"}))
+    named = Rec("/lib/Moonlit Bakery - OVA - Beach Day.mkv",
+                ParsedName(title="Moonlit Bakery", kind="special", episode_title="Beach Day",
+                           **{"extra_type": "OVA"}))
+    ova = Rec("/lib/Moonlit Bakery OVA3.mkv", ParsedName(title="Moonlit Bakery", episode=3, **{"extra_type": "OVA"}))
+    files = Matcher(client).match([recap, named, ova])
+    assert [(f.match.season, f.match.episode) for f in files] == [(0, 1), (0, 2), (0, 3)]

@@ -188,3 +188,17 @@ def test_safe_component_is_always_one_valid_component(text: str) -> None:
     assert not out.endswith((".", " "))
     assert out.partition(".")[0].rstrip().upper() not in names._RESERVED
     assert out == unicodedata.normalize("NFC", out)
+
+
+def test_audio_tag_and_the_new_tokens() -> None:
+    from anivault.models import ParsedName
+    from anivault.names import Template, audio_tag
+
+    assert audio_tag(ParsedName(other=("10bit", "Dual Audio"), ext="mkv")) == "Dual Audio"
+    assert audio_tag(ParsedName(language="en", ext="mkv")) == "EN"
+    assert audio_tag(ParsedName(language="en", ext="ass")) is None  # a subtitle's language is not audio
+    assert audio_tag(ParsedName(ext="mkv")) is None
+    t = Template("{title}/{title} - {absolute:03}[ - {episode_title}][ ({audio})].{ext}")
+    assert t.render({"title": "Show", "absolute": 7, "episode_title": "Start\u202e", "audio": "Dual Audio",
+                     "ext": "mkv"}) == ["Show", "Show - 007 - Start (Dual Audio).mkv"]
+    assert t.render({"title": "Show", "absolute": 7, "ext": "mkv"}) == ["Show", "Show - 007.mkv"]

@@ -65,11 +65,11 @@ def test_every_endpoint(tmdb_server: TMDBServer, cache: TMDBCache) -> None:
         assert client.tv_season(37854, 1)["episodes"][0]["episode_number"] == 1
         group_id = client.tv(37854)["episode_groups"]["results"][0]["id"]
         assert client.episode_group(group_id)["type"] == 2
-        assert client.tv(1) is None  # 404: a normal "not found", cached, never retried
+        assert client.tv(1) is None  # 404: a normal "not found", never retried, never cached
         assert client.tv(1) is None
     assert {r.params["language"] for r in tmdb_server.requests()} == {"ja-JP"}
-    assert tmdb_server.count("/3/tv/1") == 1
-    assert client.counters["not_found"] == 1 and client.counters["retries"] == 0
+    assert tmdb_server.count("/3/tv/1") == 2
+    assert client.counters["not_found"] == 2 and client.counters["retries"] == 0
 
 
 def test_user_agent_names_anivault() -> None:
@@ -147,7 +147,7 @@ def test_second_run_makes_zero_requests(tmdb_server: TMDBServer, tmp_path: Path)
         with TMDBCache(path) as cache, client_for(tmdb_server, cache) as client:
             client.search_tv("one piece")
             client.tv(37854)
-            client.tv(999_999_999)  # not found is cached too
+            client.search_tv("no such show anywhere")  # an empty result list is cached too
             client.search_movie("akira", 1988)
             return client
 

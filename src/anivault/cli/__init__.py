@@ -35,6 +35,9 @@ COMMANDS: dict[str, str] = {
     "import": "importer:import_command",
     "watch": "watch:watch_command",
     "verify": "verify:verify_command",
+    "pin": "pin:pin_command",
+    "pins": "pin:pins_command",
+    "unpin": "pin:unpin_command",
 }
 
 

@@ -33,6 +33,7 @@ def match_command(paths: tuple[str, ...], as_json: bool, strict: bool, offline: 
 def match_paths(paths: tuple[str, ...], label: str, offline: bool, settings: Any) -> tuple[Any, Any, Any]:
     """Scan PATHs and match them: (files, series, MatchSummary), with a live line."""
     from ..match import match_files
+    from ..pins import Pins, default_path
     from ..scan import scan
     from .context import current_metrics, warn
     from .progress import SeriesProgress
@@ -43,6 +44,7 @@ def match_paths(paths: tuple[str, ...], label: str, offline: bool, settings: Any
     run = scan(paths, metrics=metrics, on_warning=shown, cache_dir=settings.cache_dir)
     with SeriesProgress(label) as progress:
         result = match_files(progress.ticking(run), warn=warn, progress=progress.series_done, metrics=metrics,
-                             offline=offline, min_confidence=settings.min_confidence, tmdb=settings.tmdb())
+                             offline=offline, min_confidence=settings.min_confidence, tmdb=settings.tmdb(),
+                             order=settings.order, pins=Pins.load(default_path(settings.data_dir), warn=warn))
     shown.finish()
     return result

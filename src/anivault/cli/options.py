@@ -56,7 +56,7 @@ def strict_option(help: str) -> Callable[[F], F]:
 def tmdb_options(f: F) -> F:
     """What every TMDB-using command shares (match, cache warm)."""
     f = click.option("--offline", is_flag=True, help="Answer from the cache only; no request is made.")(f)
-    return with_settings("language", "rate", "concurrency", "min_confidence", "cache_max_mb")(f)
+    return with_settings("language", "rate", "concurrency", "min_confidence", "cache_max_mb", "order")(f)
 
 
 def organize_options(f: F) -> F:
@@ -86,5 +86,5 @@ def organize_options(f: F) -> F:
         strict_option("Exit 3 when a file failed, or was left for a conflict or without a TMDB match."),
         click.option("--batch", type=click.IntRange(min=1), default=512, show_default=True,
                      help="File operations per journal commit (group commit: one fsync per batch)."),
-        with_settings("template", "movie_template", "colon_style"),
+        with_settings("template", "movie_template", "colon_style", "order"),
     ])

@@ -39,8 +39,8 @@ def organize_command(sources: tuple[str, ...], plan_file: str | None, from_plan:
     Episodes: {title} ({year})/Season {season:02}/{title} - S{season:02}E{episode:02}[-E{episode_end:02}].{ext}
     Movies:   {title} ({year})/{title} ({year}).{ext}   (under --movies-dest)
     Fields: title year season episode episode_end ext group resolution version
-    episode_title crc32 source original tmdb_id; [sections] appear only when
-    all their fields are known. Nothing is ever overwritten; every applied run
+    episode_title (TMDB's name) crc32 source original tmdb_id absolute audio;
+    [sections] appear only when all their fields are known. Nothing is ever overwritten; every applied run
     is journaled and can be undone (`anivault undo --last`).
     """
     from ..errors import UsageError
@@ -128,10 +128,14 @@ def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], count
         if counts["scanned"] & 255 == 0:
             progress.tick()
 
+    from ..pins import Pins, default_path
+
     return scan_and_plan(sources, options, offline=kw["offline"], metrics=current_metrics(), warn=warn,
                          exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick,
                          cache_dir=s.cache_dir, tmdb=s.tmdb(),
-                         min_confidence=s.min_confidence, tap_items=kw["handoff"].tap)
+                         min_confidence=s.min_confidence, order=s.order,
+                         pins=Pins.load(default_path(s.data_dir), warn=warn),
+                         tap_items=kw["handoff"].tap)
 
 
 def _apply(plan: Any, kw: dict[str, Any], counts: dict[str, int], progress: Any) -> Any:

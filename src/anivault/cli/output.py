@@ -285,8 +285,8 @@ def render_match_files(files: Sequence[Any], series: Sequence[Any], as_json: boo
         return
     found = sorted((s for s in series if s.matched), key=lambda s: (s.tmdb_title or "").casefold())
     table(["title", "TMDB id", "year", "confidence", "files", "seasons"],
-          [(s.tmdb_title, f"{s.media_type}/{s.id}", s.tmdb_year, f"{s.confidence:.2f}", s.files,
-            episode_ranges(s.seasons)) for s in found], title="Matched series")
+          [(s.tmdb_title + (" (pinned)" if s.pin else ""), f"{s.media_type}/{s.id}", s.tmdb_year,
+            f"{s.confidence:.2f}", s.files, episode_ranges(s.seasons)) for s in found], title="Matched series")
     missed = sorted((s for s in series if not s.matched), key=lambda s: s.title.casefold())
     if missed:
         table(["title", "year", "files", "reason"], [(s.title, s.year, s.files, s.reason) for s in missed],
@@ -534,3 +534,27 @@ def render_watch_event(event: dict[str, Any]) -> None:
     """One NDJSON line per event, flushed: a service log is read while it is written."""
     json_line(event)
     sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- pins
+
+
+def render_pins(pins: Sequence[Any], as_json: bool) -> None:
+    if as_json:
+        for pin in pins:
+            json_line(pin.to_dict())
+        return
+    if not pins:
+        line("no pins (`anivault pin PATH|TITLE --tmdb ID` adds one)")
+        return
+    table(["pinned", "kind", "TMDB", "season", "offset", "order"],
+          [(p.target, "path" if p.is_path else "title", f"{'movie' if p.movie else 'tv'}/{p.tmdb_id}",
+            "" if p.season is None else p.season, f"{p.offset:+d}" if p.offset else "", p.order or "")
+           for p in pins], title="Pins")
+
+
+def render_pin_change(verb: str, pin: Any, replaced: Any, as_json: bool) -> None:
+    if as_json:
+        json_line({verb: pin.to_dict(), "replaced": replaced.to_dict() if replaced else None})
+        return
+    line(f"{verb} {pin.target!r}: {pin.describe()}" + (f" (was {replaced.describe()})" if replaced else ""))

@@ -66,12 +66,16 @@ def fields_of(src: _Source) -> dict[str, Any] | None:
             episode = m.episode
         if getattr(m, "season", None) is not None:
             season = m.season
+    if isinstance(episode, float) and not episode.is_integer():
+        return None  # "S00E12.5" is no name a media server reads: only TMDB's season 0 entry names it
     year = (getattr(m, "year", None) if m else None) or (p.year if p else None)
     return {"title": title, "year": year, "season": 1 if season is None else season,
             "episode": episode, "episode_end": episode_end,
             "ext": (p.ext if p and p.ext else ext_of(src.path)) or None,
             "group": p.group if p else None, "resolution": p.resolution if p else None,
-            "version": p.version if p else None, "episode_title": p.episode_title if p else None,
+            "version": p.version if p else None,
+            "episode_title": (getattr(m, "episode_title", None) if m else None) or (p.episode_title if p else None),
+            "absolute": getattr(m, "absolute", None) if m else None, "audio": names.audio_tag(p) if p else None,
             "crc32": p.crc32 if p else None, "source": p.source if p else None,
             "original": stem_of(src.path), "tmdb_id": getattr(m, "id", None) if m else None,
             "_movie": kind == "movie" or getattr(m, "media_type", None) == "movie"

@@ -125,7 +125,7 @@ class Planner:
             fields = fields_of(src)
             guess = src.tried and src.match is None and self.options.unmatched != "parsed"
             unsorted = self.options.unsorted_dir
-            if fields is None and not (guess and unsorted):
+            if fields is None and not guess:  # an unmatched file: its match reason (below), not this
                 self._decide(n, src, role, UNMATCHED, "no title in the name")
             elif fields is not None and fields["_bonus"]:
                 # With no match, a bonus video may still join the matched show beside it.

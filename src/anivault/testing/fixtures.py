@@ -9,6 +9,13 @@ episode group, Naruto Shippuden without one), specials in season 0, movies
 of a series, sequels that are separate series (Naruto / Naruto Shippuden,
 Trigun / Trigun Stampede), remakes told apart by year (Hunter x Hunter 1999 /
 2011, Berserk 1997 / 2016) and a live-action namesake (Monster, 2023).
+
+NUMBERING_SHOWS (invented titles) are the numbering cases: cours TMDB merges
+into one season (Starfall Academy: one 24-episode season that paused after
+episode 12), one it splits (Hollow Crown Saga: a 24-episode run as two
+seasons of 12), specials with names in season 0 and a decimal recap (Moonlit
+Bakery: "Recap: The Story So Far" aired between episodes 6 and 7), and a
+title that is a number (47 Nights). UNKNOWN_TITLES are titles TMDB does not have.
 """
 from __future__ import annotations
 
@@ -35,6 +42,12 @@ class Show:
     popularity: float = 50.0
     movie: bool = False
     season_years: tuple[int, ...] = field(default=())  # defaults to year, year+1, ...
+    # Episodes a week apart (else all on their season's date); each season then starts a week
+    # after the one before, and pauses a cour (13 weeks) after each (season, episode) in ``breaks``.
+    weekly: bool = False
+    breaks: tuple[tuple[int, int], ...] = ()
+    special_names: tuple[str, ...] = ()  # season 0 names (else "Episode N")
+    special_after: tuple[tuple[int, int], ...] = ()  # the (season, episode) each special aired after
 
 
 def _tv(id, name, original, year, seasons, alt=(), **kw) -> Show:
@@ -149,6 +162,19 @@ SHOWS: list[Show] = [
     _movie(508883, "The Boy and the Heron", "君たちはどう生きるか", 2023, ("Kimitachi wa Dou Ikiru ka",)),
 ]
 
+NUMBERING_SHOWS: list[Show] = [
+    _tv(990001, "Starfall Academy", "スターフォール学園", 2021, (24,), ("Hoshifuri Gakuen",), weekly=True,
+        breaks=((1, 12),)),
+    _tv(990002, "Hollow Crown Saga", "虚ろな王冠", 2020, (12, 12), ("Utsuro na Oukan",), weekly=True),
+    _tv(990003, "Moonlit Bakery", "月夜のパン屋", 2019, (12,), ("Tsukiyo no Panya",), weekly=True,
+        specials=3, special_names=("Recap: The Story So Far", "Beach Day", "Bakery Live Concert"),
+        special_after=((1, 6), (1, 12), (1, 12))),
+    _tv(990004, "47 Nights", "47夜", 2016, (12,), ("Yonjuunana Ya",), weekly=True,
+        genres=(ANIMATION, DRAMA)),
+]
+SHOWS += NUMBERING_SHOWS
+UNKNOWN_TITLES = ("Unknown Show Nobody Knows", "Zzyzx Phantom Parade")
+
 
 # ---------------------------------------------------------------- expansion into TMDB shapes
 
@@ -159,6 +185,34 @@ def _date(year: int, month: int = 4, day: int = 5) -> str:
 
 def season_years(show: Show) -> list[int]:
     return list(show.season_years) or [show.year + i for i in range(len(show.seasons))]
+
+
+def episode_date(show: Show, season: int, number: int) -> str:
+    """When a regular episode aired."""
+    if not show.weekly:
+        return _date(season_years(show)[season - 1])
+    import datetime as dt
+
+    day = dt.date.fromisoformat(_date(show.year))
+    for s, count in enumerate(show.seasons, start=1):
+        for n in range(1, count + 1):
+            if (s, n) == (season, number):
+                return day.isoformat()
+            day += dt.timedelta(weeks=14 if (s, n) in show.breaks else 1)
+    raise ValueError(f"{show.name} has no S{season:02d}E{number:02d}")
+
+
+def special_date(show: Show, number: int) -> str:
+    if number <= len(show.special_after):
+        import datetime as dt
+
+        aired = dt.date.fromisoformat(episode_date(show, *show.special_after[number - 1]))
+        return (aired + dt.timedelta(days=3)).isoformat()
+    return _date(show.year, 12, 20)
+
+
+def season_date(show: Show, number: int) -> str:
+    return episode_date(show, number, 1) if number >= 1 else _date(show.year, 12, 20)
 
 
 def search_result(show: Show) -> dict[str, Any]:
@@ -182,9 +236,9 @@ def tv_details(show: Show) -> dict[str, Any]:
     if show.specials:
         seasons.append({"season_number": 0, "name": "Specials", "episode_count": show.specials,
                         "air_date": _date(show.year, 12, 20), "id": show.id * 100})
-    for n, (count, year) in enumerate(zip(show.seasons, season_years(show)), start=1):
+    for n, count in enumerate(show.seasons, start=1):
         seasons.append({"season_number": n, "name": f"Season {n}", "episode_count": count,
-                        "air_date": _date(year), "id": show.id * 100 + n})
+                        "air_date": season_date(show, n), "id": show.id * 100 + n})
     groups = []
     if show.absolute_group:
         groups.append({"id": group_id(show), "name": "Absolute Order", "type": 2,
@@ -209,18 +263,25 @@ def movie_details(show: Show) -> dict[str, Any]:
 
 def season(show: Show, number: int) -> dict[str, Any] | None:
     if number == 0:
-        count, year = show.specials, show.year
+        count = show.specials
     elif 1 <= number <= len(show.seasons):
-        count, year = show.seasons[number - 1], season_years(show)[number - 1]
+        count = show.seasons[number - 1]
     else:
         return None
     if number == 0 and not count:
         return None
-    episodes = [{"episode_number": e, "season_number": number, "name": f"Episode {e}",
-                 "air_date": _date(year), "runtime": 24, "id": show.id * 10000 + number * 1000 + e}
+    episodes = [{"episode_number": e, "season_number": number, "name": episode_name(show, number, e),
+                 "air_date": special_date(show, e) if number == 0 else episode_date(show, number, e),
+                 "runtime": 24, "id": show.id * 10000 + number * 1000 + e}
                 for e in range(1, count + 1)]
     return {"season_number": number, "name": "Specials" if number == 0 else f"Season {number}",
-            "air_date": _date(year), "episodes": episodes, "id": show.id * 100 + number}
+            "air_date": season_date(show, number), "episodes": episodes, "id": show.id * 100 + number}
+
+
+def episode_name(show: Show, season: int, number: int) -> str:
+    if season == 0 and number <= len(show.special_names):
+        return show.special_names[number - 1]
+    return f"Episode {number}"
 
 
 def episode_group(show: Show) -> dict[str, Any]:

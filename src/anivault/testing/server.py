@@ -9,7 +9,10 @@ and has switches for everything the client must survive:
   Retry-After), ``"429:S"`` (Retry-After: S seconds), ``"429-date:S"``
   (Retry-After as an HTTP-date S seconds ahead), ``"500"``, ``"502"``,
   ``"503"``, ``"504"``, ``"timeout"`` (answers after ``timeout_delay``),
-  ``"malformed"`` (a broken JSON body), ``"401"``;
+  ``"malformed"`` (a broken JSON body), ``"401"``, ``"html"`` (a 200 HTML page, as a
+  wrong base URL gives), ``"404-plain"`` (a 404 without TMDB's body), ``"401-plain"``,
+  ``"wrong-type"`` (a 200 whose ids are strings), ``"surrogate"`` (a 200 whose
+  names hold a lone surrogate and a bidi override, answered for the real path);
 * ``always``: a fault applied to every request while set (an outage);
 * ``limit``: a server-side limit in requests per second (sliding 1 s
   window), answered with 429 like TMDB does.
@@ -183,6 +186,8 @@ class TMDBServer:
                 fault: str | None) -> tuple[int, dict[str, str], bytes]:
         if fault == "401" or auth is None:
             return _error(401, 7, "Invalid API key: You must be granted a valid key.")
+        if fault in ("wrong-type", "surrogate"):
+            return _mangled(fault, self._route(path, params))
         if fault:
             return _fault(fault, self.timeout_delay)
         try:
@@ -248,10 +253,25 @@ def _fault(fault: str, timeout_delay: float):
         return _error(504, 24, "Your request to the backend server timed out. Try again.")
     if name == "malformed":
         return 200, {}, b'{"page": 1, "results": [{"id": 1, "name": "trunc'
+    if name == "html":
+        return 200, {"Content-Type": "text/html"}, b"<!DOCTYPE html><html><body>Welcome</body></html>"
+    if name in ("404-plain", "401-plain"):
+        return int(name[:3]), {"Content-Type": "text/plain"}, b"Not Found"
     codes = {"500": 11, "502": 43, "503": 9, "504": 24}
     if name in codes:
         return _error(int(name), codes[name], "Internal error: Something went wrong, contact TMDb.")
     raise ValueError(f"unknown fault {fault!r}")
+
+
+def _mangled(fault: str, found: dict[str, Any] | None) -> tuple[int, dict[str, str], bytes]:
+    """A real answer spoiled: ids as strings ("wrong-type") or names with a lone surrogate and a
+    right-to-left override ("surrogate"), as JSON escapes (what a broken upstream can send)."""
+    body = json.dumps(found or {"results": []})
+    if fault == "wrong-type":
+        body = re.sub(r'"id": (\d+)', r'"id": "\1"', body)
+    else:
+        body = re.sub(r'"(name|title)": "', r'"\1": "\\ud800\\u202e', body)
+    return 200, {}, body.encode()
 
 
 def _handler(server: TMDBServer) -> type[BaseHTTPRequestHandler]:
@@ -265,7 +285,7 @@ def _handler(server: TMDBServer) -> type[BaseHTTPRequestHandler]:
             status, headers, body = server.handle(url.path, params, auth)
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
+                headers = {"Content-Type": "application/json;charset=utf-8", **headers}
                 self.send_header("Content-Length", str(len(body)))
                 for k, v in headers.items():
                     self.send_header(k, v)
