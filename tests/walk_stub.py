@@ -8,7 +8,7 @@ import pytest
 
 from anivault._speedups import twin
 
-scan_module = importlib.import_module("anivault.scan")
+walk_module = importlib.import_module("anivault.walk")
 
 
 def read_folders_with(monkeypatch: pytest.MonkeyPatch, list_dir: Callable[..., Any]) -> None:
@@ -16,5 +16,5 @@ def read_folders_with(monkeypatch: pytest.MonkeyPatch, list_dir: Callable[..., A
     (the pure walk twin's ``walk_folders`` calls its module's ``list_dir``)."""
     walk_py = twin("walk", "py")
     monkeypatch.setattr(walk_py, "list_dir", list_dir)
-    monkeypatch.setattr(scan_module, "list_dir", list_dir)
-    monkeypatch.setattr(scan_module, "walk_folders", walk_py.walk_folders)
+    monkeypatch.setattr(walk_module, "list_dir", list_dir)
+    monkeypatch.setattr(walk_module, "walk_folders", walk_py.walk_folders)

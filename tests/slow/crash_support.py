@@ -71,8 +71,11 @@ def anivault(args: list[str], env: dict[str, str]) -> subprocess.CompletedProces
 
 
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    # SIGINT back to its default in the child: a run started in the background (CI) inherits it
+    # ignored, and then Python installs no KeyboardInterrupt handler for the Ctrl-C trials.
     return subprocess.Popen([sys.executable, "-m", "anivault", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def journal_of(data: Path) -> Path | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import anivault.index
+import anivault.walk
 from anivault._speedups import twin
 from anivault.errors import UsageError
 from anivault.scan import ScanRecord, parse_size, scan
@@ -34,8 +35,8 @@ def _twins(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scan_module, "path_hash", hash_twin.path_hash)
     monkeypatch.setattr(anivault.index, "path_hash", hash_twin.path_hash)
     walk = twin("walk", backend)
-    monkeypatch.setattr(scan_module, "list_dir", walk.list_dir)
-    monkeypatch.setattr(scan_module, "walk_folders", walk.walk_folders)
+    monkeypatch.setattr(anivault.walk, "list_dir", walk.list_dir)
+    monkeypatch.setattr(anivault.walk, "walk_folders", walk.walk_folders)
     LIST_DIR[0] = walk.list_dir
 
 

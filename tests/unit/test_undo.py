@@ -414,11 +414,17 @@ def test_ctrl_c_during_a_copy_leaves_no_temporary_file_and_undo_restores(tmp_pat
         real(f, data)
 
     monkeypatch.setattr(fileops, "_write_chunk", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        apply_plan(plan, batch=3)
+    # A process started in the background (CI, `cmd &`) may begin with SIGINT ignored: give it
+    # Python's own handler for this test, as a terminal would, and put back what was there.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            apply_plan(plan, batch=3)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is given back
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert deferred and calls[0] == 3  # raised at the safe point right after that chunk
     assert not [p for p in dst.rglob("*") if p.name.startswith(".anivault-")]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is given back
     _mark_dead(monkeypatch)
     assert find_op(None).status == "interrupted"
     assert undo(None).complete
