@@ -79,16 +79,7 @@ def ident(value: Any, where: str) -> None:
 
 def objects(fields: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
     """A list of objects with ``fields`` (each may be absent unless ``required``)."""
-    shape = obj(fields, required)
-
-    def check(value: Any, where: str) -> None:
-        if value is None:
-            return
-        if not isinstance(value, list):
-            _fail(where, value, "a list")
-        for n, item in enumerate(value):
-            shape(item, f"{where}[{n}]")
-    return check
+    return scalars(obj(fields, required))
 
 
 def obj(fields: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
@@ -106,6 +97,8 @@ def obj(fields: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
 
 
 def scalars(kind: Check) -> Check:
+    """A list whose every item passes ``kind``."""
+
     def check(value: Any, where: str) -> None:
         if value is None:
             return
