@@ -61,6 +61,10 @@ def test_a_pin_decides_match_organize_and_run(tmp_path: Path, tmdb_env: TMDBServ
     assert first["tmdb"]["pinned"] == str(src / "Titans")
     planned = invoke("organize", str(src), "--dest", str(dst))
     assert "Attack on Titan - S02E01.mkv" in planned.output
+    assert f"pinned: {src / 'Titans'}" in planned.output  # the plan shows the pin that decided it
+    as_json = invoke("organize", str(src), "--dest", str(dst), "--json")
+    entry = next(json.loads(x) for x in as_json.stdout.splitlines() if '"src"' in x)
+    assert entry["reason"].startswith(f"pinned: {src / 'Titans'}"), entry
     ran = invoke("run", str(src), "--dest", str(dst), "--apply", "--order", "absolute")
     assert ran.exit_code == 0, ran.output
     assert (dst / "Attack on Titan (2013)" / "Season 01" / "Attack on Titan - S01E26.mkv").exists()

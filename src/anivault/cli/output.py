@@ -381,7 +381,7 @@ def render_plan(plan: Any, as_json: bool, fmt: str) -> None:
     for directory in sorted(by_dir):
         line(f"{directory}{os.sep}")
         for e in sorted(by_dir[directory], key=lambda e: e.dst):
-            line(f"    {os.path.basename(e.dst)}  <-  {e.src}")
+            line(f"    {os.path.basename(e.dst)}  <-  {e.src}" + (f"  ({e.reason})" if e.reason else ""))
     stays = [e for e in plan.entries if e.status != TODO]
     if stays:
         line("not organized:")

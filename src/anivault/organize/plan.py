@@ -38,7 +38,7 @@ from .store import Lru, PlanEntries, connect, fsdecode, fsencode
 _SCHEMA = """
 CREATE TABLE files (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
                     mtime_ns INTEGER NOT NULL, kind TEXT NOT NULL, role TEXT, dst BLOB, grp BLOB,
-                    res INTEGER, ver INTEGER, tag TEXT, own BLOB);
+                    res INTEGER, ver INTEGER, tag TEXT, own BLOB, note TEXT);
 CREATE TABLE done (id INTEGER PRIMARY KEY, src BLOB NOT NULL, dir BLOB NOT NULL, stem BLOB,
                    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL,
                    dst BLOB NOT NULL, reason TEXT NOT NULL, show BLOB, dst_dir BLOB);
@@ -97,6 +97,15 @@ class _Video(NamedTuple):
     mtime_ns: int
     dst: str
     tag: str
+    note: str  # how the match placed it (a pin, a mapped numbering), shown in the plan
+
+
+def _placement_note(match: Any) -> str:
+    """What the plan says of a placed video: the pin that decided its series, how TMDB placed it."""
+    if match is None:
+        return ""
+    pinned, how = getattr(match, "pinned", None), getattr(match, "reason", None)
+    return "; ".join(part for part in (f"pinned: {pinned}" if pinned else "", how or "") if part)
 
 
 class Planner:
@@ -120,6 +129,7 @@ class Planner:
         n = self.files
         role = dst = grp = tag = own = None
         res = ver = 0
+        note = _placement_note(src.match)
         if src.kind == "video":
             role = "video"
             fields = fields_of(src)
@@ -151,12 +161,12 @@ class Planner:
                     dst, tag = fsencode(path), release_tag(src)  # "" when the name tells no release
                     res, ver = _resolution(src.parsed), (src.parsed.version or 1) if src.parsed else 1
         self._rows.append((n, fsencode(src.path), fsencode(parent_dir(src.path)), src.size, src.mtime_ns,
-                           src.kind, role, dst, grp, res, ver, tag, own))
+                           src.kind, role, dst, grp, res, ver, tag, own, note))
         if len(self._rows) >= BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
+        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
         self._rows.clear()
         self._flush_done()
 
@@ -204,11 +214,11 @@ class Planner:
         # Groups in order of their first source; in a group, a file already at its destination
         # first (it stays, whatever its neighbours), then the best release.
         rows = self.db.execute(
-            "SELECT id, path, size, mtime_ns, dst, tag, grp, MIN(path) OVER (PARTITION BY grp) AS first "
+            "SELECT id, path, size, mtime_ns, dst, tag, note, grp, MIN(path) OVER (PARTITION BY grp) AS first "
             "FROM files WHERE grp IS NOT NULL "
             "ORDER BY first, grp, path = dst DESC, res DESC, ver DESC, size DESC, path")
-        for _, group in itertools.groupby(rows, key=lambda row: row[6]):
-            releases = [_Video(r[0], fsdecode(r[1]), r[2], r[3], fsdecode(r[4]), r[5]) for r in group]
+        for _, group in itertools.groupby(rows, key=lambda row: row[7]):
+            releases = [_Video(r[0], fsdecode(r[1]), r[2], r[3], fsdecode(r[4]), r[5], r[6] or "") for r in group]
             for video, entry in self._settle_group(releases):
                 self._record(video.id, entry)
 
@@ -242,7 +252,8 @@ class Planner:
 
     def _settle_duplicates(self, releases: list[_Video]) -> Iterator[tuple[_Video, PlanEntry]]:
         best = releases[0]
-        yield best, self.claims.settle(PlanEntry(best.src, best.dst, best.size, best.mtime_ns, "video"))
+        yield best, self.claims.settle(PlanEntry(best.src, best.dst, best.size, best.mtime_ns, "video",
+                                                 reason=best.note))
         policy = self.options.duplicates
         for video in releases[1:]:
             entry = PlanEntry(video.src, video.dst, video.size, video.mtime_ns, "video")
