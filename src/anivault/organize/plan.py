@@ -127,9 +127,8 @@ class Planner:
     def add(self, src: _Source) -> None:
         self.files += 1
         n = self.files
-        role = dst = grp = tag = own = None
+        role = dst = grp = tag = own = note = None
         res = ver = 0
-        note = _placement_note(src.match)
         if src.kind == "video":
             role = "video"
             fields = fields_of(src)
@@ -159,6 +158,7 @@ class Planner:
                         fields["year"] if fields["_movie"] else None, fields["season"], fields["episode"],
                         fields["episode_end"]))))
                     dst, tag = fsencode(path), release_tag(src)  # "" when the name tells no release
+                    note = _placement_note(src.match) or None
                     res, ver = _resolution(src.parsed), (src.parsed.version or 1) if src.parsed else 1
         self._rows.append((n, fsencode(src.path), fsencode(parent_dir(src.path)), src.size, src.mtime_ns,
                            src.kind, role, dst, grp, res, ver, tag, own, note))
