@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from click.testing import CliRunner, Result
@@ -94,3 +94,16 @@ def tmdb_settings(tmdb_server: TMDBServer):
     from anivault.tmdb import TMDBSettings
 
     return TMDBSettings(api_key=tmdb_server.api_key, base_url=tmdb_server.url)
+
+
+@pytest.fixture
+def client(tmdb_server: TMDBServer, tmp_path: Path) -> Iterator[Any]:
+    """A TMDB client (own cache, a generous limiter) talking to the test server."""
+    from anivault.cache import TMDBCache
+    from anivault.ratelimit import RateLimiter
+    from anivault.tmdb import TMDBClient
+
+    with TMDBCache(tmp_path / "tmdb.sqlite") as cache, \
+            TMDBClient(api_key=tmdb_server.api_key, base_url=tmdb_server.url, cache=cache,
+                       limiter=RateLimiter(rate=1000, concurrency=4)) as c:
+        yield c

@@ -28,14 +28,6 @@ def rec(title: str | None, episode: int | None = None, season: int | None = None
                                                                     year=year, kind=kind))
 
 
-@pytest.fixture
-def client(tmdb_server: TMDBServer, tmp_path: Path):
-    with TMDBCache(tmp_path / "tmdb.sqlite") as cache, \
-            TMDBClient(api_key=tmdb_server.api_key, base_url=tmdb_server.url, cache=cache,
-                       limiter=RateLimiter(rate=1000, concurrency=4)) as c:
-        yield c
-
-
 def one(client: TMDBClient, r: Rec, **kw: Any):
     (fm,) = Matcher(client, **kw).match([r])
     return fm

@@ -7,12 +7,10 @@ from typing import NamedTuple
 
 import pytest
 
-from anivault.cache import TMDBCache
 from anivault.errors import AniVaultError, UsageError
 from anivault.match import Matcher, match_files
 from anivault.models import ParsedName
 from anivault.pins import Pins, default_path, make_pin
-from anivault.ratelimit import RateLimiter
 from anivault.testing import TMDBServer
 from anivault.tmdb import TMDBClient
 
@@ -24,14 +22,6 @@ class Rec(NamedTuple):
 
 def rec(path: str, title: str, episode: int | None, season: int | None = None) -> Rec:
     return Rec(path, ParsedName(title=title, episode=episode, season=season))
-
-
-@pytest.fixture
-def client(tmdb_server: TMDBServer, tmp_path: Path):
-    with TMDBCache(tmp_path / "tmdb.sqlite") as cache, \
-            TMDBClient(api_key=tmdb_server.api_key, base_url=tmdb_server.url, cache=cache,
-                       limiter=RateLimiter(rate=1000, concurrency=4)) as c:
-        yield c
 
 
 def test_pins_round_trip_in_the_data_dir(tmp_path: Path) -> None:
