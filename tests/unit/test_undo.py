@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import tempfile
@@ -14,7 +13,7 @@ from click.testing import CliRunner
 from anivault import fileops
 from anivault.cli import cli
 from anivault.errors import AniVaultError, RefusedError
-from anivault.journal import Journal, find_op, journal_dir
+from anivault.journal import find_op
 from anivault.organize import PlanOptions, apply_plan, plan_organize, write_plan
 from anivault.undo import resume, settle, undo
 from organize_support import episode, manifest, record, write
@@ -153,14 +152,19 @@ def test_rollback_of_an_interrupted_run_restores_everything(tmp_path: Path, monk
     assert manifest(src) == before
 
 
-def test_settle_finishes_a_move_killed_between_link_and_unlink(tmp_path: Path) -> None:
-    src = write(tmp_path / "a.mkv", b"x" * 10)
-    dst = tmp_path / "out" / "b.mkv"
-    dst.parent.mkdir()
+def _half_move(src: Path, out: Path) -> tuple[Path, dict]:
+    """A move killed between link and unlink: the file under both names, and its journal intent."""
+    dst = out / "b.mkv"
+    out.mkdir()
     os.link(src, dst)
     st = os.stat(src)
-    intent = {"a": "move", "src": str(src), "dst": str(dst), "tmp": str(tmp_path / "out" / ".t.part"),
-              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": fileops.fingerprint(str(src), st.st_size)}
+    return dst, {"a": "move", "src": str(src), "dst": str(dst), "tmp": str(out / ".t.part"),
+                 "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": fileops.fingerprint(str(src), st.st_size)}
+
+
+def test_settle_finishes_a_move_killed_between_link_and_unlink(tmp_path: Path) -> None:
+    src = write(tmp_path / "a.mkv", b"x" * 10)
+    dst, intent = _half_move(src, tmp_path / "out")
     assert settle(intent) is True
     assert not src.exists() and dst.read_bytes() == b"x" * 10
 
@@ -263,12 +267,7 @@ def test_a_half_move_out_of_a_read_only_folder_is_taken_back(tmp_path: Path, mon
     """Killed between link and unlink, and the source folder refuses the unlink (0555 for an ordinary
     user): settling removes the new name instead, so undo and later runs are not blocked."""
     src = write(tmp_path / "ro" / "a.mkv", b"x" * 10)
-    dst = tmp_path / "out" / "b.mkv"
-    dst.parent.mkdir()
-    os.link(src, dst)
-    st = os.stat(src)
-    intent = {"a": "move", "src": str(src), "dst": str(dst), "tmp": str(tmp_path / "out" / ".t.part"),
-              "size": st.st_size, "mtime_ns": st.st_mtime_ns, "fp": fileops.fingerprint(str(src), st.st_size)}
+    dst, intent = _half_move(src, tmp_path / "out")
     real_unlink = os.unlink
 
     def unlink(path, *args, **kwargs):
