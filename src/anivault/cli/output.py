@@ -14,7 +14,8 @@ import json
 import os
 import re
 import sys
-from typing import Any, Callable, Iterable, Sequence, TextIO
+from json.encoder import encode_basestring as _json_str  # ensure_ascii=False's string encoder (C)
+from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 
 # C0 and DEL/C1 controls; bidi marks, embeddings, overrides and isolates; zero-width and
 # invisible formatting characters; line/paragraph separators; the BOM; lone surrogates
@@ -33,6 +34,8 @@ def _visible(match: re.Match[str]) -> str:
 def escape(value: Any) -> str:
     """``value`` as text that is safe to show: no character can act on the terminal."""
     text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable():  # the common case, without a regex scan: no C0, no DEL
+        return text
     return UNSAFE.sub(_visible, text) if UNSAFE.search(text) else text
 
 
@@ -49,6 +52,44 @@ def json_text(obj: Any) -> str:
 # UNSAFE characters a JSON encoder leaves raw (it escapes C0 itself; "\n" ends each NDJSON line).
 _RAW_IN_JSON = re.compile("[\x7f-\x9f\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e"
                           "\u2060-\u206f\u3164\ufeff\ufff9-\ufffb]")
+
+
+# UNSAFE characters a JSON encoder leaves raw in a str (the above, and lone surrogates).
+_RAW_IN_JSON_TEXT = re.compile(_RAW_IN_JSON.pattern[:-1] + "\ud800-\udfff]")
+
+BLOCK_CHARS = 1 << 16  # lines are written in blocks of about this many characters
+
+
+def write_lines(texts: Iterable[str], out: TextIO | None = None) -> None:
+    """Lines of text, each escaped, written in blocks (one write per ~64 KB, not per line)."""
+    _write_blocks((escape(text) for text in texts), lambda block: block, out or sys.stdout)
+
+
+def write_json_lines(documents: Iterable[str], out: TextIO | None = None) -> None:
+    """NDJSON from JSON documents (one line each, from a JSON encoder), with json_text's guarantee:
+    strings exact, nothing unsafe raw. The check runs once a block: an ASCII block needs only DEL's."""
+    def safe(block: str) -> str:
+        if block.isascii():
+            return block.replace("\x7f", "\\u007f") if "\x7f" in block else block
+        return _RAW_IN_JSON_TEXT.sub(_json_escape, block)
+
+    _write_blocks(documents, safe, out or sys.stdout)
+
+
+def _write_blocks(lines: Iterable[str], finish: Callable[[str], str], out: TextIO) -> None:
+    block: list[str] = []
+    size = 0
+    for text in lines:
+        block.append(text)
+        size += len(text)
+        if size >= BLOCK_CHARS:
+            block.append("")
+            out.write(finish("\n".join(block)))
+            block.clear()
+            size = 0
+    if block:
+        block.append("")
+        out.write(finish("\n".join(block)))
 
 
 def json_bytes(ndjson: bytes) -> bytes:
@@ -363,30 +404,46 @@ def render_cache_clear(removed: int, path: Any) -> None:
 
 
 def render_plan(plan: Any, as_json: bool, fmt: str) -> None:
-    """The plan: NDJSON entries, or a tree (default) / table of where each file goes and what stays."""
+    """The plan: NDJSON entries, or a tree (default) / table of where each file goes and what stays.
+
+    Streams from the plan store (the tree in folder order from its own query): memory does not
+    grow with the plan."""
     from ..organize import TODO
 
     if as_json:
-        for entry in plan.entries:
-            json_line(entry.to_dict())
-        return
-    if fmt == "table":
+        write_json_lines(map(_entry_json, plan.entries))
+    elif fmt == "table":
         table(["status", "source", "destination", "reason"],
-              [(e.status, e.src, e.dst, e.reason) for e in plan.entries], title="Plan")
-        return
-    by_dir: dict[str, list[Any]] = {}
-    for e in plan.entries:
-        if e.status == TODO:
-            by_dir.setdefault(os.path.dirname(e.dst), []).append(e)
-    for directory in sorted(by_dir):
-        line(f"{directory}{os.sep}")
-        for e in sorted(by_dir[directory], key=lambda e: e.dst):
-            line(f"    {os.path.basename(e.dst)}  <-  {e.src}" + (f"  ({e.reason})" if e.reason else ""))
-    stays = [e for e in plan.entries if e.status != TODO]
-    if stays:
-        line("not organized:")
-        for e in stays:
-            line(f"    [{e.status}] {e.src}" + (f" ({e.reason})" if e.reason else ""))
+              ((e.status, e.src, e.dst, e.reason) for e in plan.entries), title="Plan")
+    else:
+        write_lines(_tree_lines(plan.entries.in_folders(TODO)))
+        write_lines(_stays_lines(plan.entries.without_status(TODO)))
+
+
+def _tree_lines(entries: Iterable[Any]) -> Iterator[str]:
+    """Each destination folder, then the files going into it (entries come folder by folder)."""
+    folder = None
+    for e in entries:
+        directory, name = os.path.split(e.dst)
+        if directory != folder:
+            folder = directory
+            yield f"{directory}{os.sep}"
+        yield f"    {name}  <-  {e.src}" + (f"  ({e.reason})" if e.reason else "")
+
+
+def _stays_lines(entries: Iterable[Any]) -> Iterator[str]:
+    for i, e in enumerate(entries):
+        if i == 0:
+            yield "not organized:"
+        yield f"    [{e.status}] {e.src}" + (f" ({e.reason})" if e.reason else "")
+
+
+def _entry_json(e: Any) -> str:
+    """A PlanEntry as json_text(e.to_dict()) writes it, before the unsafe-character pass, in a
+    fraction of the time (one C string encoder call per field; tests/cli compare the two)."""
+    return (f'{{"src":{_json_str(e.src)},"dst":{_json_str(e.dst)},"size":{int(e.size)},'
+            f'"mtime_ns":{int(e.mtime_ns)},"role":{_json_str(e.role)},"status":{_json_str(e.status)},'
+            f'"reason":{_json_str(e.reason)},"fp":{_json_str(e.fp)}}}')
 
 
 _MATCHING = {"tmdb": "TMDB", "cache": "TMDB cache only (no credentials)"}

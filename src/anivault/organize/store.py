@@ -107,6 +107,21 @@ class PlanEntries:
                                    f"WHERE status IN ({marks}) ORDER BY dst", statuses):
             yield as_entry(row)
 
+    def in_folders(self, *statuses: str) -> Iterator[PlanEntry]:
+        """Entries in ``statuses`` as a tree shows them: destination folders in name order, and
+        in each folder its files by name (the order of ``sorted`` on the decoded paths)."""
+        self.db.create_function("folder_order", 1, folder_order, deterministic=True)
+        marks = ",".join("?" * len(statuses))
+        for row in self.db.execute(f"SELECT src, dst, size, mtime_ns, role, status, reason, fp FROM entries "
+                                   f"WHERE status IN ({marks}) ORDER BY folder_order(dst)", statuses):
+            yield as_entry(row)
+
+    def without_status(self, status: str) -> Iterator[PlanEntry]:
+        """Entries in any status but ``status``, in plan order."""
+        for row in self.db.execute("SELECT src, dst, size, mtime_ns, role, status, reason, fp FROM entries "
+                                   "WHERE status != ? ORDER BY rowid", (status,)):
+            yield as_entry(row)
+
     def set_status(self, i: int, status: str, reason: str) -> None:
         """Change entry ``i``'s status (``--verify`` sets aside a file whose CRC32 is not its tag)."""
         self.db.execute("UPDATE entries SET status = ?, reason = ? WHERE rowid = ?", (status, reason, i + 1))
@@ -136,3 +151,14 @@ class Lru:
         if len(items) > self.capacity:
             items.popitem(last=False)
         return value
+
+
+def folder_order(dst: bytes) -> bytes:
+    """A sort key for a stored destination: its folder, then its name, compared as ``str`` compares
+    the decoded paths. UTF-8 bytes sort as their code points; a name with undecodable bytes is
+    re-encoded so its escapes sort where the decoded string's surrogates do."""
+    from os.path import dirname
+
+    folder = dirname(dst)
+    key = folder + b"\0" + dst[len(folder):]  # NUL sorts first and never occurs in a path
+    return key if key.isascii() else fsdecode(key).encode("utf-8", "surrogatepass")
