@@ -155,10 +155,12 @@ class Lru:
 
 def folder_order(dst: bytes) -> bytes:
     """A sort key for a stored destination: its folder, then its name, compared as ``str`` compares
-    the decoded paths. UTF-8 bytes sort as their code points; a name with undecodable bytes is
-    re-encoded so its escapes sort where the decoded string's surrogates do."""
-    from os.path import dirname
-
-    folder = dirname(dst)
-    key = folder + b"\0" + dst[len(folder):]  # NUL sorts first and never occurs in a path
+    the decoded paths. The last separator becomes NUL, which sorts first and is never in a path;
+    UTF-8 bytes sort as their code points, and a name with undecodable bytes is re-encoded so that
+    its escapes sort where the decoded string's surrogates do."""
+    cut = dst.rfind(_SEP)
+    key = dst[:cut] + b"\0" + dst[cut + 1:] if cut >= 0 else dst
     return key if key.isascii() else fsdecode(key).encode("utf-8", "surrogatepass")
+
+
+_SEP = fsencode(os.sep)
