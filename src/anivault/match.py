@@ -14,6 +14,7 @@ import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
@@ -148,6 +149,7 @@ class Matcher:
         self._orders: dict[str, list[list[tuple[int, int]]]] = {}  # episode groups used as orders
         self._said: dict[tuple, Match | str] = {}  # a file's naming -> its Match or reason (bounded)
         self.busy_s = 0.0  # time spent matching (the records' own production not included)
+        self._pool: ThreadPoolExecutor | None = None  # while iter runs
 
     # ---- groups
 
@@ -181,13 +183,26 @@ class Matcher:
         ``progress`` is called with each series once resolved; ``on_total`` with how
         many series there are to resolve so far (it grows as windows find new ones)."""
         chunk: list[Any] = []
-        for rec in records:
-            chunk.append(rec)
-            if window and len(chunk) >= window:
+        with self._threads():
+            for rec in records:
+                chunk.append(rec)
+                if window and len(chunk) >= window:
+                    yield from self._timed(self._window(chunk, progress, on_total))
+                    chunk = []
+            if chunk:
                 yield from self._timed(self._window(chunk, progress, on_total))
-                chunk = []
-        if chunk:
-            yield from self._timed(self._window(chunk, progress, on_total))
+
+    @contextmanager
+    def _threads(self) -> Iterator[ThreadPoolExecutor]:
+        """One thread pool for every window of a run (not a pool, and its threads, per window)."""
+        if self._pool is not None:
+            yield self._pool
+            return
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="match") as self._pool:
+            try:
+                yield self._pool
+            finally:
+                self._pool = None
 
     def _timed(self, files: Iterator[FileMatch]) -> Iterator[FileMatch]:
         """``files``, adding the time spent making them (not the consumer's) to busy_s."""
@@ -264,7 +279,7 @@ class Matcher:
                      progress: Callable[[Series], None] | None) -> None:
         if not firsts:
             return
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="match") as pool:
+        with self._threads() as pool:
             futures = {}
             for key, (p, pin) in firsts.items():
                 media = "movie" if key[2] == "movie" or key[0] in self._movies else "tv"

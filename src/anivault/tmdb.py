@@ -289,7 +289,10 @@ class TMDBClient:
         if pending is not None:
             with self._lock:
                 self.counters["coalesced"] += 1
-            return pending.result()
+            try:
+                return pending.result()
+            finally:
+                pending = None  # see below
         try:
             value = self._request(path, params)
             if value is not None:
@@ -302,6 +305,10 @@ class TMDBClient:
             owner.set_exception(e)
             raise
         finally:
+            # A failure's traceback holds this frame: without the future in it there is no reference
+            # cycle (future -> exception -> traceback -> frame -> future) for the cyclic GC to find,
+            # which planning pauses. Offline, every title not in the cache ends here.
+            owner = None
             with self._lock:
                 del self._inflight[key]
 
