@@ -1,13 +1,14 @@
 """Peak RSS, CPU and wall time of every main command, as a user runs them, at several library sizes.
 
     python benchmarks/commands.py --files 100000,300000,1000000 [--workdir /tmp/av-commands]
+                                  [--baseline OLD_SRC]
 
 For each size: ``anivault demo --empty`` makes the library (once, kept under --workdir), then
 these run in order, each a fresh process measured with wait4 (stdout to /dev/null):
 
     find -printf                                  the yardstick
     scan --json           (first: empty index)    then (warm: the index reused)
-    organize SRC --dest D (dry run, warm index, --offline)
+    organize SRC --dest D (dry run, warm index, --offline): the tree, then --json
     run SRC --dest D      (dry run, TMDB cache warm: anivault.testing's loopback server)
     organize --apply --action move --offline
     history
@@ -17,6 +18,11 @@ The TMDB cache is warmed by one untimed ``match`` against the loopback server, w
 show for every title the demo uses. Figures are one run each: compare the ratio columns (to
 ``find`` and to ``scan --json`` in the same run), which are steady under load; the absolute
 seconds move with whatever else the machine does.
+
+``--baseline OLD_SRC`` (a ``src`` folder of another tree, its compiled twins built or copied in)
+measures that tree too, in the same run: each command runs for the baseline and then for this
+tree, one after the other (apply, history and undo as a sequence each, since they change the
+library), each with its own cache and data folders, and the table shows both side by side.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 ANIVAULT = [sys.executable, "-m", "anivault"]
 PARSED = ("--offline", "--unmatched", "parsed")  # no TMDB: parsed names, from the empty cache
@@ -63,46 +70,80 @@ def library(workdir: str, files: int) -> str:
     return root
 
 
-def one_size(workdir: str, files: int, server_url: str, api_key: str) -> list[Run]:
+class Variant:
+    """One tree under test: how to start its anivault, and its own cache/data/config folders."""
+
+    def __init__(self, name: str, workdir: str, files: int, server_url: str, api_key: str,
+                 src: str | None = None) -> None:
+        self.name = name
+        home = os.path.join(workdir, f"home-{files}" + (f"-{name}" if name else ""))
+        shutil.rmtree(home, ignore_errors=True)
+        self.dest = os.path.join(workdir, f"dest-{files}" + (f"-{name}" if name else ""))
+        shutil.rmtree(self.dest, ignore_errors=True)
+        self.env = dict(os.environ, ANIVAULT_CACHE_DIR=os.path.join(home, "cache"),
+                        ANIVAULT_DATA_DIR=os.path.join(home, "data"),
+                        ANIVAULT_CONFIG=os.path.join(home, "config.toml"),
+                        ANIVAULT_TMDB_BASE_URL=server_url, TMDB_API_KEY=api_key)
+        if src:
+            self.env["PYTHONPATH"] = os.path.abspath(src) + os.pathsep + self.env.get("PYTHONPATH", "")
+
+    def measure(self, name: str, args: list[str]) -> Run:
+        return measure(name, [*ANIVAULT, *args], self.env)
+
+
+def one_size(workdir: str, files: int, server_url: str, api_key: str, baseline: str | None) -> list[list[Run]]:
+    """Each command's runs: [this tree] or [baseline, this tree]."""
     src = library(workdir, files)
-    home = os.path.join(workdir, f"home-{files}")
-    shutil.rmtree(home, ignore_errors=True)
-    dest = os.path.join(workdir, f"dest-{files}")
-    shutil.rmtree(dest, ignore_errors=True)
-    env = dict(os.environ, ANIVAULT_CACHE_DIR=os.path.join(home, "cache"),
-               ANIVAULT_DATA_DIR=os.path.join(home, "data"),
-               ANIVAULT_CONFIG=os.path.join(home, "config.toml"),
-               ANIVAULT_TMDB_BASE_URL=server_url, TMDB_API_KEY=api_key)
+    variants = [Variant("", workdir, files, server_url, api_key)]
+    if baseline:
+        variants.insert(0, Variant("baseline", workdir, files, server_url, api_key, baseline))
     find = ["find", src, "-type", "f", "-printf", r"%s %T@ %p\n"]
+    env = variants[-1].env
     measure("warm page cache", find, env)
-    runs = [measure("find -printf", find, env),
-            measure("scan --json (first)", [*ANIVAULT, "scan", src, "--json"], env),
-            measure("scan --json (warm)", [*ANIVAULT, "scan", src, "--json"], env),
-            measure("organize (dry run)", [*ANIVAULT, "organize", src, "--dest", dest, *PARSED], env)]
-    measure("match (fills the TMDB cache)",
-            [*ANIVAULT, "match", src, "--json", "--rate", "500", "--concurrency", "8"], env)
-    runs += [measure("run (dry, warm TMDB cache)", [*ANIVAULT, "run", src, "--dest", dest], env),
-             measure("organize --apply move", [*ANIVAULT, "organize", src, "--dest", dest, *PARSED,
-                                               "--apply", "--action", "move"], env),
-             measure("history", [*ANIVAULT, "history"], env),
-             measure("undo --last", [*ANIVAULT, "undo", "--last"], env)]
-    return runs
+    rows = [[measure("find -printf", find, env)] * len(variants)]
+
+    def each(name: str, args: Callable[[Variant], list[str]]) -> None:
+        rows.append([v.measure(name, args(v)) for v in variants])
+
+    each("scan --json (first)", lambda v: ["scan", src, "--json"])
+    each("scan --json (warm)", lambda v: ["scan", src, "--json"])
+    each("organize (dry run)", lambda v: ["organize", src, "--dest", v.dest, *PARSED])
+    each("organize --json (dry run)", lambda v: ["organize", src, "--dest", v.dest, *PARSED, "--json"])
+    for v in variants:
+        v.measure("match (fills the TMDB cache)", ["match", src, "--json", "--rate", "500", "--concurrency", "8"])
+    each("run (dry, warm TMDB cache)", lambda v: ["run", src, "--dest", v.dest])
+    changing = [[v.measure("organize --apply move", ["organize", src, "--dest", v.dest, *PARSED,
+                                                     "--apply", "--action", "move"]),
+                 v.measure("history", ["history"]),
+                 v.measure("undo --last", ["undo", "--last"])] for v in variants]  # the library as it was
+    rows += [list(runs) for runs in zip(*changing)]
+    return rows
 
 
-def print_table(files: int, runs: list[Run]) -> None:
-    find = runs[0].wall_s
-    scan = next(r.wall_s for r in runs if r.name == "scan --json (warm)")
-    print(f"\n{files:,} files (load average {os.getloadavg()[0]:.1f})")
-    print(f"{'command':<30}{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}{'x find':>8}{'x scan':>8}")
-    for r in runs:
-        print(f"{r.name:<30}{r.wall_s:>9.2f}{r.cpu_s:>9.2f}{r.peak_rss_mb:>13.1f}"
-              f"{r.wall_s / find:>8.2f}{r.wall_s / scan:>8.2f}")
+def print_table(files: int, rows: list[list[Run]], baseline: str | None) -> None:
+    """One line per command; with a baseline, each column twice: the baseline's ("b"), then this tree's."""
+    find = rows[0][-1].wall_s
+    scans = next(runs for runs in rows if runs[0].name == "scan --json (warm)")
+    print(f"\n{files:,} files (load average {os.getloadavg()[0]:.1f})"
+          + (f"; columns marked b: the baseline, {baseline}" if baseline else ""))
+    marks = ["b", ""] if baseline else [""]
+    columns = [("wall s", "wall_s", 9), ("CPU s", "cpu_s", 9), ("peak RSS MB", "peak_rss_mb", 13)]
+    head = "".join(f"{(name + ' ' + m).strip():>{w + 2 * bool(m)}}" for name, _, w in columns for m in marks)
+    head += "".join(f"{(name + ' ' + m).strip():>{8 + 2 * bool(m)}}" for name in ("x find", "x scan") for m in marks)
+    print(f"{'command':<30}{head}")
+    for runs in rows:
+        cells = "".join(f"{getattr(r, attr):>{w + 2 * bool(m)}.{2 if attr != 'peak_rss_mb' else 1}f}"
+                        for _, attr, w in columns for m, r in zip(marks, runs))
+        cells += "".join(f"{r.wall_s / find:>{8 + 2 * bool(m)}.2f}" for m, r in zip(marks, runs))
+        cells += "".join(f"{r.wall_s / scan.wall_s:>{8 + 2 * bool(m)}.2f}" for m, r, scan in zip(marks, runs, scans))
+        print(f"{runs[0].name:<30}{cells}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", default="100000,300000")
     ap.add_argument("--workdir", default="/tmp/av-commands")
+    ap.add_argument("--baseline", metavar="OLD_SRC", help="also measure the anivault package in OLD_SRC")
     args = ap.parse_args()
     sizes = [int(n) for n in args.files.split(",") if n]
     os.makedirs(args.workdir, exist_ok=True)
@@ -111,7 +152,8 @@ def main() -> None:
     try:
         url, api_key = server.stdout.readline().split()
         for files in sizes:
-            print_table(files, one_size(args.workdir, files, url, api_key))
+            rows = one_size(args.workdir, files, url, api_key, args.baseline)
+            print_table(files, rows, args.baseline)
     finally:
         server.terminate()
 
