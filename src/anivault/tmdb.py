@@ -29,9 +29,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Callable
-
-import httpx
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import __version__
 from .cache import DEFAULT_TTL_DAYS, FILENAME, MISSING, TMDBCache, make_key
@@ -39,6 +37,9 @@ from .errors import AniVaultError, CredentialsError
 from .ratelimit import RateLimiter
 from .settings import default_cache_dir
 from .tmdb_answers import Malformed, checked
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -216,11 +217,9 @@ class TMDBClient:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if read_token:
             headers["Authorization"] = f"Bearer {read_token}"
-        connections = self.limiter.concurrency
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=headers, transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections))
+        # Offline there is no HTTP client, and httpx (~11 MB with its TLS libraries) is not loaded.
+        self._http_args = (base_url.rstrip("/"), headers, transport, timeout)
+        self._http_client: httpx.Client | None = None if offline else self._new_http()
         self._redact = _Redact(self._secrets)
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).addFilter(self._redact)
@@ -363,8 +362,28 @@ class TMDBClient:
         raise TMDBUnavailable(f"TMDB {path}: {value} after {failures + throttles} attempts",
                               hint="TMDB or the network is failing; retry later")
 
+    @property
+    def _http(self) -> httpx.Client:
+        if self._http_client is None:
+            with self._lock:
+                if self._http_client is None:
+                    self._http_client = self._new_http()
+        return self._http_client
+
+    def _new_http(self) -> httpx.Client:
+        import httpx
+
+        base_url, headers, transport, timeout = self._http_args
+        connections = self.limiter.concurrency
+        return httpx.Client(
+            base_url=base_url, headers=headers, transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections))
+
     def _attempt(self, path: str, params: dict[str, Any], attempt: int) -> tuple[str, Any]:
         """One HTTP request: ("ok", body), ("throttled", why) or ("failed", why)."""
+        import httpx
+
         with self.limiter.slot():
             if self._rejected:  # rejected while this thread waited for its turn: send nothing more
                 raise self._rejected
@@ -438,7 +457,8 @@ class TMDBClient:
         return c
 
     def close(self) -> None:
-        self._http.close()
+        if self._http_client is not None:
+            self._http_client.close()
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).removeFilter(self._redact)
 

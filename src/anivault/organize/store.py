@@ -17,7 +17,7 @@ from .entries import TODO, PlanEntry
 
 # Page cache per store (negative: KiB). Planning's working set is the current batch and a
 # few index pages; more cache only delays the spill to the temporary file.
-CACHE_KIB = 8192
+CACHE_KIB = 2048
 
 _SCHEMA = """
 CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
