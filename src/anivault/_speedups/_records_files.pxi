@@ -32,7 +32,7 @@ cdef int _load_parse() except -1:
     for i in parse._FILLED:
         FILLED[i] = 1
     _dir_context = parse._dir_context
-    _series_title = parse.series_title
+    _series_title = parse._extra_series_title
     return 0
 
 
@@ -292,7 +292,7 @@ cdef long long _series_key(tuple parsed, object context, object kind, av_buf* sc
     if not title:
         return 0
     if kind == "extra":
-        title = _series_title(ParsedName(title=title, kind="extra"))
+        title = _series_title(title)  # (parse.series_title of an extra)
     season = _field(parsed, context, I_SEASON)
     if not PyUnicode_IS_ASCII(title):  # case folding beyond ASCII: Python's
         key = path_hash(f"{title.casefold()}\x1f{'' if season is None else season}")
