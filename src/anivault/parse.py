@@ -234,15 +234,15 @@ _FILLED = tuple(ParsedName._fields.index(f) for f in (
 _KIND = ParsedName._fields.index("kind")
 
 
-_FILLS = tuple(i in _FILLED for i in range(len(ParsedName._fields)))
-
-
 def _fill(base: ParsedName, extra: ParsedName) -> ParsedName:
     """base with its empty fields (of _FILLED) taken from extra."""
+    values = None
     for i in _FILLED:
         if base[i] is None and extra[i] is not None:
-            return ParsedName._make([e if b is None and fills else b for b, e, fills in zip(base, extra, _FILLS)])
-    return base
+            if values is None:
+                values = list(base)
+            values[i] = extra[i]
+    return base if values is None else ParsedName._make(values)
 
 
 def _with_context(parsed: ParsedName, context: ParsedName) -> ParsedName:
