@@ -16,29 +16,58 @@ from ..errors import AniVaultError, RefusedError
 from ..fileops import same_file
 from .entries import ALREADY, COLLISION, CONFLICT, TODO, PlanEntry, PlanOptions
 from .naming import DestIndex, join_path, parent_dir
-from .store import fsdecode, fsencode
+from .store import Lru, fsdecode, fsencode
 
-SCHEMA = "CREATE TABLE claims (key BLOB PRIMARY KEY, src BLOB NOT NULL) WITHOUT ROWID;"
+SCHEMA = ("CREATE TABLE claims (folder BLOB NOT NULL, name BLOB NOT NULL, src BLOB NOT NULL, "
+          "PRIMARY KEY (folder, name)) WITHOUT ROWID;")
 
 
 class Claims:
-    def __init__(self, db: sqlite3.Connection, options: PlanOptions, dest_index: DestIndex) -> None:
+    """Claims live in the plan store; the claims of recently used destination folders are also
+    held in memory (write-through), so settling a file costs no store round trip: planning meets
+    one folder's files together, and a folder is read back from the store only when it returns."""
+
+    def __init__(self, db: sqlite3.Connection, options: PlanOptions, dest_index: DestIndex,
+                 folders: int = 256) -> None:
         self.db = db
         self.options = options
         self.dest_index = dest_index
+        self._folders = Lru(folders)  # folder case key → {name case key: source holding it}
+        self._unwritten: list[tuple[bytes, bytes, bytes]] = []
         db.execute(SCHEMA)
+
+    def _in(self, folder: str) -> dict[str, str]:
+        return self._folders.get(folder, lambda: self._load(folder))
+
+    def _load(self, folder: str) -> dict[str, str]:
+        self.flush()  # what this folder claimed before it left memory
+        return {fsdecode(name): fsdecode(src) for name, src in
+                self.db.execute("SELECT name, src FROM claims WHERE folder = ?", (fsencode(folder),))}
+
+    def flush(self) -> None:
+        if self._unwritten:
+            self.db.executemany("INSERT INTO claims VALUES (?, ?, ?)", self._unwritten)
+            self._unwritten.clear()
 
     def _claim(self, key: str, src: str) -> str | None:
         """Take ``key`` for ``src``; None when taken, else who holds it."""
-        if self.db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?)", (fsencode(key), fsencode(src))).rowcount:
-            return None
-        return fsdecode(self.db.execute("SELECT src FROM claims WHERE key = ?", (fsencode(key),)).fetchone()[0])
+        folder, _, name = key.rpartition(os.sep)
+        claimed = self._in(folder)
+        holder = claimed.get(name)
+        if holder is None:
+            claimed[name] = src
+            self._unwritten.append((fsencode(folder), fsencode(name), fsencode(src)))
+        return holder
 
     def _release(self, key: str) -> None:
-        self.db.execute("DELETE FROM claims WHERE key = ?", (fsencode(key),))
+        folder, _, name = key.rpartition(os.sep)
+        self.flush()
+        self._in(folder).pop(name, None)
+        self.db.execute("DELETE FROM claims WHERE folder = ? AND name = ?", (fsencode(folder), fsencode(name)))
 
     def _taken(self, key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM claims WHERE key = ?", (fsencode(key),)).fetchone() is not None
+        folder, _, name = key.rpartition(os.sep)
+        return name in self._in(folder)
 
     def settle(self, entry: PlanEntry) -> PlanEntry:
         """Collision with another planned source, then with what exists at the destination."""

@@ -38,7 +38,7 @@ from .store import Lru, PlanEntries, connect, fsdecode, fsencode
 _SCHEMA = """
 CREATE TABLE files (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
                     mtime_ns INTEGER NOT NULL, kind TEXT NOT NULL, role TEXT, dst BLOB, grp BLOB,
-                    res INTEGER, ver INTEGER, tag TEXT, own BLOB, note TEXT);
+                    res INTEGER, ver INTEGER, tag TEXT, own BLOB, up BLOB, note TEXT);
 CREATE TABLE done (id INTEGER PRIMARY KEY, src BLOB NOT NULL, dir BLOB NOT NULL, stem BLOB,
                    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL,
                    dst BLOB NOT NULL, reason TEXT NOT NULL, show BLOB, dst_dir BLOB);
@@ -121,13 +121,16 @@ class Planner:
         self._rows: list[tuple[Any, ...]] = []
         self._done: list[tuple[Any, ...]] = []
         self._suffixes: dict[str, str] = {}  # ".en.ass" → its clean form: a handful per library
+        # The last source folder and its parent, encoded: a folder's files come together.
+        self._folders: list[tuple[str, bytes]] = [("", b""), ("", b"")]
+        self._own_folders = Lru()  # a bonus video's series → its own show folder
 
     # -- streaming in
 
     def add(self, src: _Source) -> None:
         self.files += 1
         n = self.files
-        role = dst = grp = tag = own = note = None
+        role = dst = grp = tag = own = up = note = None
         res = ver = 0
         if src.kind == "video":
             role = "video"
@@ -138,8 +141,10 @@ class Planner:
                 self._decide(n, src, role, UNMATCHED, "no title in the name")
             elif fields is not None and fields["_bonus"]:
                 # With no match, a bonus video may still join the matched show beside it.
-                folder = (unsorted if guess else self._own_show_folder(fields))
+                folder = unsorted if guess else self._own_folders.get(
+                    self._series_of(fields), lambda: self._own_show_folder(fields))
                 role, own = "bonus", fsencode(folder) if folder else None
+                up = self._encoded_folder(parent_dir(parent_dir(src.path)), 1)
             elif guess and not unsorted:  # nothing is filed on a guess
                 self._decide(n, src, role, UNMATCHED, f"no TMDB match: {src.reason or 'not found'}")
             elif guess:  # --unmatched DIR: into that folder under its own name, alone in its group
@@ -160,25 +165,32 @@ class Planner:
                     dst, tag = fsencode(path), release_tag(src)  # "" when the name tells no release
                     note = _placement_note(src.match) or None
                     res, ver = _resolution(src.parsed), (src.parsed.version or 1) if src.parsed else 1
-        self._rows.append((n, fsencode(src.path), fsencode(parent_dir(src.path)), src.size, src.mtime_ns,
-                           src.kind, role, dst, grp, res, ver, tag, own, note))
+        self._rows.append((n, fsencode(src.path), self._encoded_folder(parent_dir(src.path)), src.size,
+                           src.mtime_ns, src.kind, role, dst, grp, res, ver, tag, own, up, note))
         if len(self._rows) >= BATCH:
             self._flush()
 
+    def _encoded_folder(self, folder: str, level: int = 0) -> bytes:
+        last = self._folders[level]
+        if last[0] != folder:
+            last = self._folders[level] = (folder, fsencode(folder))
+        return last[1]
+
     def _flush(self) -> None:
-        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
+        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
         self._rows.clear()
         self._flush_done()
 
     def _decide(self, n: int, src: _Source, role: str, status: str, reason: str) -> None:
         self._record(n, PlanEntry(src.path, "", src.size, src.mtime_ns, role, status, reason))
 
-    def _record(self, n: int, entry: PlanEntry) -> None:
-        """Write ``entry`` as the settled outcome of file ``n``."""
+    def _record(self, n: int, entry: PlanEntry, path: bytes | None = None, folder: bytes | None = None) -> None:
+        """Write ``entry`` as the settled outcome of file ``n`` (``path``/``folder``: its source's
+        bytes, when the caller read them from the store)."""
         video = entry.role in ("video", "bonus")
         placed = video and entry.dst
         show = fsencode(self._show_folder(entry.dst)) if placed and entry.role == "video" else None
-        self._done.append((n, fsencode(entry.src), fsencode(parent_dir(entry.src)),
+        self._done.append((n, path or fsencode(entry.src), folder or self._encoded_folder(parent_dir(entry.src)),
                            fsencode(stem_of(entry.src)) if video else None, entry.size, entry.mtime_ns,
                            entry.role, entry.status, fsencode(entry.dst), entry.reason, show,
                            fsencode(parent_dir(entry.dst)) if placed else None))
@@ -203,7 +215,7 @@ class Planner:
         self.db.execute("INSERT INTO entries (src, dst, size, mtime_ns, role, status, reason) "
                         "SELECT src, dst, size, mtime_ns, role, status, reason FROM done ORDER BY src")
         planned = self.db.execute("SELECT COUNT(*) FROM done").fetchone()[0]
-        for table in ("files", "done", "claims"):
+        for table in ("files", "done", "claims", "near"):
             self.db.execute(f"DROP TABLE {table}")
         self.db.execute("COMMIT")
         return Plan(self.options, PlanEntries(self.db), offline=offline, left_in_place=self.files - planned)
@@ -278,31 +290,36 @@ class Planner:
     # -- bonus videos (NCOP/NCED, menus, unnumbered OVAs) go to the Extras folder of their show
 
     def _bonus_videos(self) -> None:
-        near = Lru()  # once per folder: a big flat folder is counted once, not per file
-        for n, path, directory, size, mtime_ns, own in list_rows(
-                self.db, "SELECT id, path, dir, size, mtime_ns, own FROM files WHERE role = 'bonus' ORDER BY id"):
+        # Per source folder, the show folder most of its placed episodes go to (ties: the first
+        # episode's), for all folders in one query; a bonus video joins the one of its folder,
+        # else of the folder above, else the one its own name renders to.
+        self.db.execute("CREATE TABLE near (dir BLOB PRIMARY KEY, show BLOB NOT NULL) WITHOUT ROWID")
+        self.db.execute(
+            "INSERT INTO near SELECT dir, show FROM (SELECT dir, show, ROW_NUMBER() OVER (PARTITION BY dir "
+            "ORDER BY COUNT(*) DESC, MIN(id)) AS rank FROM done WHERE role = 'video' AND status IN (?, ?) "
+            "GROUP BY dir, show) WHERE rank = 1", PLACED)
+        for n, path, directory, size, mtime_ns, folder in list_rows(
+                self.db, "SELECT f.id, f.path, f.dir, f.size, f.mtime_ns, COALESCE(here.show, above.show, f.own) "
+                         "FROM files f LEFT JOIN near here ON here.dir = f.dir "
+                         "LEFT JOIN near above ON above.dir = f.up WHERE f.role = 'bonus' ORDER BY f.id"):
             src = fsdecode(path)
-            folder = near.get(directory, lambda: self._show_folder_near(directory)) or (own and fsdecode(own))
             entry = PlanEntry(src, "", size, mtime_ns, "bonus")
             if not folder:
-                self._record(n, entry._replace(status=UNMATCHED, reason="bonus video of an unknown show"))
+                self._record(n, entry._replace(status=UNMATCHED, reason="bonus video of an unknown show"),
+                             path, directory)
                 continue
             name = names.safe_component(base_name(src), self.options.colon_style)
-            self._record(n, self.claims.settle(entry._replace(dst=names.join_under(folder, [EXTRAS_DIR, name]))))
-
-    def _show_folder_near(self, directory: bytes) -> str | None:
-        """The show (or movie) folder most episodes in this release folder, or the one above, go to."""
-        for folder in (directory, fsencode(parent_dir(fsdecode(directory)))):
-            row = self.db.execute(
-                "SELECT show FROM done WHERE dir = ? AND role = 'video' AND status IN (?, ?) "
-                "GROUP BY show ORDER BY COUNT(*) DESC, MIN(id) LIMIT 1", (folder, *PLACED)).fetchone()
-            if row:
-                return fsdecode(row[0])
-        return None
+            dst = names.join_under(fsdecode(folder), [EXTRAS_DIR, name])
+            self._record(n, self.claims.settle(entry._replace(dst=dst)), path, directory)
 
     def _show_folder(self, dst: str) -> str:
         root = self._root_of(dst)
         return join_path(root, dst[len(root):].lstrip(os.sep).split(os.sep)[0])
+
+    def _series_of(self, fields: dict[str, Any]) -> tuple[Any, ...]:
+        """What a show folder's name can depend on: the fields of the template's first component."""
+        template = self.namer.movie if fields["_movie"] else self.namer.episode
+        return (fields["_movie"], *(fields.get(name) for name in template.first_fields))
 
     def _own_show_folder(self, fields: dict[str, Any]) -> str:
         """No episode nearby: the first folder its own name renders to (or the root of a flat template)."""
@@ -328,16 +345,17 @@ class Planner:
             if not videos and target is None:
                 continue
             for n, path, _, size, mtime_ns, kind in group:
-                src = _Source(fsdecode(path), size, mtime_ns, kind, None, None)
-                name = base_name(src.path)
+                src = fsdecode(path)
+                name = base_name(src)
                 stem = _video_stem(name, videos)
                 if stem is not None:
                     role = "subtitle" if kind == "subtitle" else "extra"
-                    self._record(n, self.claims.settle(self._follow(src, videos[stem], name[len(stem):], role)))
+                    entry = self._follow(PlanEntry(src, "", size, mtime_ns, role), videos[stem], name[len(stem):])
+                    self._record(n, self.claims.settle(entry), path, directory)
                 elif target is not None:
                     parts = [names.safe_component(p, self.options.colon_style) for p in (attachment, *rest, name)]
                     self._record(n, self.claims.settle(
-                        PlanEntry(src.path, names.join_under(target, parts), size, mtime_ns, "attachment")))
+                        PlanEntry(src, names.join_under(target, parts), size, mtime_ns, "attachment")), path, directory)
 
     def _videos_in(self, directory: bytes) -> dict[str, PlanEntry]:
         """stem → entry of the videos (and bonus videos) planned from one source folder."""
@@ -345,8 +363,7 @@ class Planner:
                 self.db.execute("SELECT stem, src, dst, size, mtime_ns, role, status, reason FROM done "
                                 "WHERE dir = ? AND role IN ('video', 'bonus') ORDER BY id", (directory,))}
 
-    def _follow(self, src: _Source, video: PlanEntry, suffix: str, role: str) -> PlanEntry:
-        entry = PlanEntry(src.path, "", src.size, src.mtime_ns, role)
+    def _follow(self, entry: PlanEntry, video: PlanEntry, suffix: str) -> PlanEntry:
         if video.status not in PLACED or not video.dst:
             return entry._replace(status=FOLLOWS, reason=f"its video {video.src} stays ({video.status})")
         clean = self._suffixes.get(suffix)

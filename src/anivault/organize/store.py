@@ -8,9 +8,10 @@ sort as the filesystem spells them.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
+import sys
 from collections import OrderedDict
+from operator import methodcaller
 from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
 from .entries import TODO, PlanEntry
@@ -24,8 +25,11 @@ CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NUL
                       role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
 """
 
-fsencode: Callable[[str], bytes] = os.fsencode
-fsdecode: Callable[[bytes], str] = os.fsdecode
+# os.fsencode/os.fsdecode for str/bytes, without their per-call Python frames (planning
+# converts a few paths per file): the same codec and error handler, called from C.
+_FS = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+fsencode: Callable[[str], bytes] = methodcaller("encode", *_FS)
+fsdecode: Callable[[bytes], str] = methodcaller("decode", *_FS)
 
 
 def connect() -> sqlite3.Connection:
