@@ -39,8 +39,7 @@ _SCHEMA = """
 CREATE TABLE files (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
                     mtime_ns INTEGER NOT NULL, kind TEXT NOT NULL, role TEXT, dst BLOB, grp BLOB,
                     res INTEGER, ver INTEGER, tag TEXT, own BLOB, up BLOB, note TEXT);
-CREATE TABLE done (id INTEGER PRIMARY KEY, src BLOB NOT NULL, dir BLOB NOT NULL, stem BLOB,
-                   size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL,
+CREATE TABLE done (id INTEGER NOT NULL, dir BLOB NOT NULL, stem BLOB, role TEXT NOT NULL, status TEXT NOT NULL,
                    dst BLOB NOT NULL, reason TEXT NOT NULL, show BLOB, dst_dir BLOB);
 CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                       role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
@@ -98,6 +97,7 @@ class _Video(NamedTuple):
     dst: str
     tag: str
     note: str  # how the match placed it (a pin, a mapped numbering), shown in the plan
+    dir: bytes  # its source folder, as stored
 
 
 def _placement_note(match: Any) -> str:
@@ -184,21 +184,24 @@ class Planner:
     def _decide(self, n: int, src: _Source, role: str, status: str, reason: str) -> None:
         self._record(n, PlanEntry(src.path, "", src.size, src.mtime_ns, role, status, reason))
 
-    def _record(self, n: int, entry: PlanEntry, path: bytes | None = None, folder: bytes | None = None) -> None:
-        """Write ``entry`` as the settled outcome of file ``n`` (``path``/``folder``: its source's
-        bytes, when the caller read them from the store)."""
-        video = entry.role in ("video", "bonus")
-        placed = video and entry.dst
-        show = fsencode(self._show_folder(entry.dst)) if placed and entry.role == "video" else None
-        self._done.append((n, path or fsencode(entry.src), folder or self._encoded_folder(parent_dir(entry.src)),
-                           fsencode(stem_of(entry.src)) if video else None, entry.size, entry.mtime_ns,
-                           entry.role, entry.status, fsencode(entry.dst), entry.reason, show,
-                           fsencode(parent_dir(entry.dst)) if placed else None))
+    def _record(self, n: int, entry: PlanEntry, folder: bytes | None = None) -> None:
+        """Write ``entry`` as the settled outcome of file ``n`` (its source path, size and mtime
+        stay in ``files``; ``folder``: the source folder's bytes, when the caller has them)."""
+        folder = folder or self._encoded_folder(parent_dir(entry.src))
+        if entry.role in ("video", "bonus"):  # what followers, bonus videos and fonts look up
+            placed = entry.dst and entry.status in PLACED
+            show = fsencode(self._show_folder(entry.dst)) if entry.dst and entry.role == "video" else None
+            self._done.append((n, folder, fsencode(stem_of(entry.src)), entry.role, entry.status,
+                               fsencode(entry.dst), entry.reason, show,
+                               fsencode(parent_dir(entry.dst)) if placed else None))
+        else:
+            self._done.append((n, folder, None, entry.role, entry.status, fsencode(entry.dst), entry.reason,
+                               None, None))
         if len(self._done) >= BATCH:
             self._flush_done()
 
     def _flush_done(self) -> None:
-        self.db.executemany("INSERT INTO done VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._done)
+        self.db.executemany("INSERT INTO done VALUES (?,?,?,?,?,?,?,?,?)", self._done)
         self._done.clear()
 
     # -- settling, once the scan is over
@@ -213,7 +216,8 @@ class Planner:
         self._followers_and_attachments()
         self._flush_done()
         self.db.execute("INSERT INTO entries (src, dst, size, mtime_ns, role, status, reason) "
-                        "SELECT src, dst, size, mtime_ns, role, status, reason FROM done ORDER BY src")
+                        "SELECT files.path, done.dst, size, mtime_ns, done.role, status, reason "
+                        "FROM done JOIN files ON files.id = done.id ORDER BY files.path")
         planned = self.db.execute("SELECT COUNT(*) FROM done").fetchone()[0]
         for table in ("files", "done", "claims", "near"):
             self.db.execute(f"DROP TABLE {table}")
@@ -226,13 +230,14 @@ class Planner:
         # Groups in order of their first source; in a group, a file already at its destination
         # first (it stays, whatever its neighbours), then the best release.
         rows = self.db.execute(
-            "SELECT id, path, size, mtime_ns, dst, tag, note, grp, MIN(path) OVER (PARTITION BY grp) AS first "
+            "SELECT id, path, size, mtime_ns, dst, tag, note, dir, grp, MIN(path) OVER (PARTITION BY grp) AS first "
             "FROM files WHERE grp IS NOT NULL "
             "ORDER BY first, grp, path = dst DESC, res DESC, ver DESC, size DESC, path")
-        for _, group in itertools.groupby(rows, key=lambda row: row[7]):
-            releases = [_Video(r[0], fsdecode(r[1]), r[2], r[3], fsdecode(r[4]), r[5], r[6] or "") for r in group]
+        for _, group in itertools.groupby(rows, key=lambda row: row[8]):
+            releases = [_Video(r[0], fsdecode(r[1]), r[2], r[3], fsdecode(r[4]), r[5], r[6] or "", r[7])
+                        for r in group]
             for video, entry in self._settle_group(releases):
-                self._record(video.id, entry)
+                self._record(video.id, entry, video.dir)
 
     def _root_of(self, dst: str) -> str:
         movies = self.options.movies_root
@@ -265,7 +270,7 @@ class Planner:
     def _settle_duplicates(self, releases: list[_Video]) -> Iterator[tuple[_Video, PlanEntry]]:
         best = releases[0]
         yield best, self.claims.settle(PlanEntry(best.src, best.dst, best.size, best.mtime_ns, "video",
-                                                 reason=best.note))
+                                                 reason=best.note), best.id)
         policy = self.options.duplicates
         for video in releases[1:]:
             entry = PlanEntry(video.src, video.dst, video.size, video.mtime_ns, "video")
@@ -285,7 +290,7 @@ class Planner:
                 sibling = join_path(parent_dir(folder), DUPLICATES_DIR, base_name(folder))
                 entry = entry._replace(dst=join_path(sibling, names.safe_component(
                     base_name(video.src), self.options.colon_style)), reason=note)
-            yield video, self.claims.settle(entry)
+            yield video, self.claims.settle(entry, video.id)
 
     # -- bonus videos (NCOP/NCED, menus, unnumbered OVAs) go to the Extras folder of their show
 
@@ -306,11 +311,11 @@ class Planner:
             entry = PlanEntry(src, "", size, mtime_ns, "bonus")
             if not folder:
                 self._record(n, entry._replace(status=UNMATCHED, reason="bonus video of an unknown show"),
-                             path, directory)
+                             directory)
                 continue
             name = names.safe_component(base_name(src), self.options.colon_style)
             dst = names.join_under(fsdecode(folder), [EXTRAS_DIR, name])
-            self._record(n, self.claims.settle(entry._replace(dst=dst)), path, directory)
+            self._record(n, self.claims.settle(entry._replace(dst=dst), n), directory)
 
     def _show_folder(self, dst: str) -> str:
         root = self._root_of(dst)
@@ -351,17 +356,19 @@ class Planner:
                 if stem is not None:
                     role = "subtitle" if kind == "subtitle" else "extra"
                     entry = self._follow(PlanEntry(src, "", size, mtime_ns, role), videos[stem], name[len(stem):])
-                    self._record(n, self.claims.settle(entry), path, directory)
+                    self._record(n, self.claims.settle(entry, n), directory)
                 elif target is not None:
                     parts = [names.safe_component(p, self.options.colon_style) for p in (attachment, *rest, name)]
                     self._record(n, self.claims.settle(
-                        PlanEntry(src, names.join_under(target, parts), size, mtime_ns, "attachment")), path, directory)
+                        PlanEntry(src, names.join_under(target, parts), size, mtime_ns, "attachment"), n), directory)
 
     def _videos_in(self, directory: bytes) -> dict[str, PlanEntry]:
         """stem → entry of the videos (and bonus videos) planned from one source folder."""
         return {fsdecode(stem): PlanEntry(fsdecode(src), fsdecode(dst), *rest) for stem, src, dst, *rest in
-                self.db.execute("SELECT stem, src, dst, size, mtime_ns, role, status, reason FROM done "
-                                "WHERE dir = ? AND role IN ('video', 'bonus') ORDER BY id", (directory,))}
+                self.db.execute("SELECT stem, path, done.dst, size, mtime_ns, done.role, status, reason FROM done "
+                                "JOIN files ON files.id = done.id "
+                                "WHERE done.dir = ? AND done.role IN ('video', 'bonus') ORDER BY done.id",
+                                (directory,))}
 
     def _follow(self, entry: PlanEntry, video: PlanEntry, suffix: str) -> PlanEntry:
         if video.status not in PLACED or not video.dst:
