@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections import OrderedDict
 
 from .. import names
 from ..errors import AniVaultError, RefusedError
 from ..fileops import same_file
 from .entries import ALREADY, COLLISION, CONFLICT, TODO, PlanEntry, PlanOptions
 from .naming import DestIndex, join_path, parent_dir
-from .store import Lru, fsdecode, fsencode
+from .store import fsdecode, fsencode
+
+_BATCH = 2048  # claims written to the store at a time
+_HELD = 8192  # claims held in memory, over all folders held
+_WHOLE = 1024  # a folder with more claims is looked up name by name, never held whole
 
 # Small rows (a folder number, the name, the holder's file id) so the table stays in the page cache.
 SCHEMA = ("CREATE TABLE claims (folder INTEGER NOT NULL, name BLOB NOT NULL, holder INTEGER NOT NULL, "
@@ -24,61 +29,110 @@ SCHEMA = ("CREATE TABLE claims (folder INTEGER NOT NULL, name BLOB NOT NULL, hol
 
 
 class Claims:
-    """Claims live in the plan store; the claims of recently used destination folders are also
-    held in memory (write-through), so settling a file costs no store round trip: planning meets
-    one folder's files together, and a folder is read back from the store only when it returns.
+    """Claims live in the plan store. The whole claims of recently used small destination folders
+    are also held in memory, so settling a file there costs no store round trip (planning meets one
+    folder's files together); a folder is read back when it returns, and a folder too big to hold
+    (or to read back again and again) is asked about one name at a time. At most ``_HELD`` claims
+    are in memory, plus the batch not yet written.
 
     A claim names its holder by file id: ``files`` (the planner's table of scanned files,
-    ``id`` and ``path``) gives the holder's path back when a folder is read again.
+    ``id`` and ``path``) gives the holder's path back.
     """
 
-    def __init__(self, db: sqlite3.Connection, options: PlanOptions, dest_index: DestIndex,
-                 folders: int = 256) -> None:
+    def __init__(self, db: sqlite3.Connection, options: PlanOptions, dest_index: DestIndex) -> None:
         self.db = db
         self.options = options
         self.dest_index = dest_index
-        self._folders = Lru(folders)  # folder case key → {name case key: source holding it}
-        self._unwritten: list[tuple[int, bytes, int]] = []
+        self._held: OrderedDict[str, dict[str, str]] = OrderedDict()  # folder → {name: holder's source}
+        self._held_count = 0
         self._numbers: dict[str, int] = {}  # folder case key → its number in the store (per folder)
+        self._by_name: set[str] = set()  # folders asked about one name at a time
+        # Claims not in the store yet, by folder: written a batch at a time.
+        self._unwritten: dict[str, dict[str, tuple[str, int]]] = {}
+        self._unwritten_count = 0
         db.execute(SCHEMA)
 
-    def _in(self, folder: str) -> dict[str, str]:
-        return self._folders.get(folder, lambda: self._load(folder))
-
-    def _load(self, folder: str) -> dict[str, str]:
-        number = self._numbers.get(folder)
-        if number is None:  # its first claim: nothing to read back
+    def _folder(self, folder: str) -> dict[str, str] | None:
+        """All claims in ``folder`` (held in memory), or None when it is asked about by name."""
+        held = self._held.get(folder)
+        if held is not None:
+            self._held.move_to_end(folder)
+            return held
+        if folder in self._by_name:
+            return None
+        if folder not in self._numbers:  # its first claim: nothing to read back
             self._numbers[folder] = len(self._numbers)
-            return {}
-        self.flush()  # what this folder claimed before it left memory
-        return {fsdecode(name): fsdecode(src) for name, src in self.db.execute(
-            "SELECT claims.name, files.path FROM claims JOIN files ON files.id = claims.holder "
-            "WHERE claims.folder = ?", (number,))}
+            held = {}
+        else:
+            held = {fsdecode(name): fsdecode(src) for name, src in self.db.execute(
+                "SELECT claims.name, files.path FROM claims JOIN files ON files.id = claims.holder "
+                "WHERE claims.folder = ?", (self._numbers[folder],))}
+            held.update((name, src) for name, (src, _) in self._unwritten.get(folder, {}).items())
+        self._held[folder] = held
+        self._held_count += len(held)
+        self._make_room()
+        return self._held.get(folder)
+
+    def _make_room(self) -> None:
+        while self._held_count > _HELD and self._held:
+            folder, held = self._held.popitem(last=False)
+            self._held_count -= len(held)
+            if len(held) > _HELD // 64:  # reading it back again and again would cost more than asking
+                self._by_name.add(folder)
+
+    def _holder(self, folder: str, name: str) -> str | None:
+        held = self._folder(folder)
+        if held is not None:
+            return held.get(name)
+        unwritten = self._unwritten.get(folder, {}).get(name)
+        if unwritten is not None:
+            return unwritten[0]
+        row = self.db.execute("SELECT files.path FROM claims JOIN files ON files.id = claims.holder "
+                              "WHERE claims.folder = ? AND claims.name = ?",
+                              (self._numbers[folder], fsencode(name))).fetchone()
+        return fsdecode(row[0]) if row else None
 
     def flush(self) -> None:
         if self._unwritten:
-            self.db.executemany("INSERT INTO claims VALUES (?, ?, ?)", self._unwritten)
+            self.db.executemany("INSERT INTO claims VALUES (?, ?, ?)", [
+                (self._numbers[folder], fsencode(name), n)
+                for folder, rows in self._unwritten.items() for name, (_, n) in rows.items()])
             self._unwritten.clear()
+            self._unwritten_count = 0
 
     def _claim(self, key: str, src: str, n: int) -> str | None:
         """Take ``key`` for ``src`` (file ``n``); None when taken, else who holds it."""
         folder, _, name = key.rpartition(os.sep)
-        claimed = self._in(folder)
-        holder = claimed.get(name)
-        if holder is None:
-            claimed[name] = src
-            self._unwritten.append((self._numbers[folder], fsencode(name), n))
-        return holder
+        holder = self._holder(folder, name)
+        if holder is not None:
+            return holder
+        held = self._held.get(folder)
+        if held is not None:
+            held[name] = src
+            self._held_count += 1
+            if len(held) > _WHOLE:
+                del self._held[folder]
+                self._held_count -= len(held)
+                self._by_name.add(folder)
+            else:
+                self._make_room()
+        self._unwritten.setdefault(folder, {})[name] = (src, n)
+        self._unwritten_count += 1
+        if self._unwritten_count >= _BATCH:
+            self.flush()
+        return None
 
     def _release(self, key: str) -> None:
         folder, _, name = key.rpartition(os.sep)
         self.flush()
-        self._in(folder).pop(name, None)
+        held = self._held.get(folder)
+        if held is not None and held.pop(name, None) is not None:
+            self._held_count -= 1
         self.db.execute("DELETE FROM claims WHERE folder = ? AND name = ?", (self._numbers[folder], fsencode(name)))
 
     def _taken(self, key: str) -> bool:
         folder, _, name = key.rpartition(os.sep)
-        return name in self._in(folder)
+        return self._holder(folder, name) is not None
 
     def settle(self, entry: PlanEntry, n: int) -> PlanEntry:
         """Collision with another planned source, then with what exists at the destination

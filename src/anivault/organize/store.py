@@ -130,13 +130,22 @@ class Lru:
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._last: tuple[Any, Any] = (_NOTHING, None)  # the most recent key (runs of one key are common)
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        last_key, last_value = self._last
+        if key == last_key:  # the most recently used item cannot have been evicted
+            return last_value
         items = self._items
         if key in items:
             items.move_to_end(key)
-            return items[key]
-        value = items[key] = compute()
-        if len(items) > self.capacity:
-            items.popitem(last=False)
+            value = items[key]
+        else:
+            value = items[key] = compute()
+            if len(items) > self.capacity:
+                items.popitem(last=False)
+        self._last = (key, value)
         return value
+
+
+_NOTHING = object()
