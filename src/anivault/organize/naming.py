@@ -48,7 +48,10 @@ def ext_of(path: str) -> str:
 
 
 def stem_of(path: str) -> str:
-    return os.path.splitext(base_name(path))[0]
+    """``os.path.splitext(base_name(path))[0]`` (leading dots are no extension), without its frames."""
+    name = base_name(path)
+    dot = name.rfind(".")
+    return name[:dot] if dot > 0 and name[:dot].lstrip(".") else name
 
 
 def fields_of(src: _Source) -> dict[str, Any] | None:

@@ -315,7 +315,7 @@ class Planner:
                 continue
             name = names.safe_component(base_name(src), self.options.colon_style)
             dst = names.join_under(fsdecode(folder), [EXTRAS_DIR, name])
-            self._record(n, self.claims.settle(entry._replace(dst=dst), n), directory)
+            self._record(n, self.claims.settle(PlanEntry(src, dst, size, mtime_ns, "bonus"), n), directory)
 
     def _show_folder(self, dst: str) -> str:
         root = self._root_of(dst)
@@ -355,7 +355,7 @@ class Planner:
                 stem = _video_stem(name, videos)
                 if stem is not None:
                     role = "subtitle" if kind == "subtitle" else "extra"
-                    entry = self._follow(PlanEntry(src, "", size, mtime_ns, role), videos[stem], name[len(stem):])
+                    entry = self._follow(src, size, mtime_ns, role, videos[stem], name[len(stem):])
                     self._record(n, self.claims.settle(entry, n), directory)
                 elif target is not None:
                     parts = [names.safe_component(p, self.options.colon_style) for p in (attachment, *rest, name)]
@@ -370,9 +370,10 @@ class Planner:
                                 "WHERE done.dir = ? AND done.role IN ('video', 'bonus') ORDER BY done.id",
                                 (directory,))}
 
-    def _follow(self, entry: PlanEntry, video: PlanEntry, suffix: str) -> PlanEntry:
+    def _follow(self, src: str, size: int, mtime_ns: int, role: str, video: PlanEntry, suffix: str) -> PlanEntry:
+        """Where a subtitle or extra (``src``) goes: beside its video, named after it."""
         if video.status not in PLACED or not video.dst:
-            return entry._replace(status=FOLLOWS, reason=f"its video {video.src} stays ({video.status})")
+            return PlanEntry(src, "", size, mtime_ns, role, FOLLOWS, f"its video {video.src} stays ({video.status})")
         clean = self._suffixes.get(suffix)
         if clean is None:
             clean = self._suffixes[suffix] = names.clean_text(suffix, self.options.colon_style)
@@ -381,7 +382,7 @@ class Planner:
         name = (video_name[:dot] if dot > 0 else video_name) + clean  # the video's name is safe already
         name = names.finish_component(name) if names.utf8_len(name) <= names.COMPONENT_MAX_BYTES \
             else names.safe_component(name, self.options.colon_style)
-        return entry._replace(dst=join_path(parent_dir(video.dst), name))
+        return PlanEntry(src, join_path(parent_dir(video.dst), name), size, mtime_ns, role)
 
     def _release_target(self, release: str) -> str | None:
         """Where most of a release folder's videos go (its fonts follow them)."""
