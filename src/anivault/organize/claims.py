@@ -22,6 +22,7 @@ from .store import fsdecode, fsencode
 _BATCH = 2048  # claims written to the store at a time
 _HELD = 8192  # claims held in memory, over all folders held
 _WHOLE = 1024  # a folder with more claims is looked up name by name, never held whole
+_REREAD = 128  # an evicted folder with more claims is looked up name by name, not read back whole
 
 # Small rows (a folder number, the name, the holder's file id) so the table stays in the page cache.
 SCHEMA = ("CREATE TABLE claims (folder INTEGER NOT NULL, name BLOB NOT NULL, holder INTEGER NOT NULL, "
@@ -77,7 +78,7 @@ class Claims:
         while self._held_count > _HELD and self._held:
             folder, held = self._held.popitem(last=False)
             self._held_count -= len(held)
-            if len(held) > _HELD // 64:  # reading it back again and again would cost more than asking
+            if len(held) > _REREAD:  # reading it back again and again would cost more than asking
                 self._by_name.add(folder)
 
     def _holder(self, folder: str, name: str) -> str | None:
