@@ -210,7 +210,8 @@ class Planner:
         self._flush()
         self._settle_videos()
         self._flush_done()
-        self.db.execute("CREATE INDEX done_dir_stem ON done (dir, stem)")
+        # Only videos are looked up by folder: subtitles and fonts settled later skip the index.
+        self.db.execute("CREATE INDEX done_dir_stem ON done (dir, stem) WHERE role IN ('video', 'bonus')")
         self._bonus_videos()
         self._flush_done()
         self._followers_and_attachments()
