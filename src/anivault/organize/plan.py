@@ -54,7 +54,7 @@ def plan_organize(items: Iterable[Any], options: PlanOptions, *, offline: bool =
     options.validate()
     metrics = metrics or Metrics()
     end = object()
-    with _no_gc_pauses():
+    with _rare_gc_pauses():
         planner = Planner(options)
         # The items stream out of the scan (and matcher): the time spent waiting for the
         # next one is theirs, timed by their own stages, so "plan" is the planner's alone.
@@ -76,15 +76,18 @@ def plan_organize(items: Iterable[Any], options: PlanOptions, *, offline: bool =
 
 
 @contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Planning makes short-lived tuples and no reference cycles: cyclic GC passes are wasted work."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+def _rare_gc_pauses() -> Iterator[None]:
+    """Planning makes short-lived tuples and no reference cycles, so the cycle collector runs rarely
+    and skips what existed before planning (frozen). It still runs: the scan and the matcher feeding
+    the planner may make cycles, which must not pile up over a million files."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, threshold[1], threshold[2])
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 class _Video(NamedTuple):
