@@ -20,6 +20,11 @@ from organize_support import episode
 DO = '{"t":"do","i":0,"a":"move","src":"/a","dst":"/b","size":1,"mtime_ns":2,"fp":"f"}\n'
 
 
+def unsettled(path: Path) -> list[int]:
+    with load(str(path)) as state:
+        return [i for i, _ in state.unsettled()]
+
+
 def test_records_are_buffered_until_commit(tmp_path: Path) -> None:
     path = str(tmp_path / "op.jsonl")
     with Journal(path, begin={"t": "begin", "op": "x"}) as journal:
@@ -35,7 +40,7 @@ def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "op.jsonl"
     path.write_text('{"t":"begin"}\n' + DO + '{"t":"ok","i"')
     assert [r["t"] for r in read_records(str(path))] == ["begin", "do"]
-    assert load(str(path)).unsettled == [0]
+    assert unsettled(path) == [0]
 
 
 def test_op_ids_sort_by_start_time() -> None:
@@ -142,7 +147,7 @@ def test_a_torn_or_malformed_line_is_reported_with_its_position_and_the_rest_is_
                     '{"t":"ok","i":0}\n'
                     '{"t":"fail","i"')
     state = load(str(path))
-    assert state.ok.keys() == {0} and not state.unsettled
+    assert state.entry(0).outcome == "ok" and state.counts.done == 1 and not state.counts.unsettled
     assert state.problem_count == 4
     assert [p.split(": ", 1)[0] for p in state.problems] == [f"{path}:{n}" for n in (3, 4, 5, 7)]
     assert "not a JSON object" in state.problems[0] and "'i'" in state.problems[1]
@@ -155,7 +160,8 @@ def test_appending_after_a_torn_line_keeps_the_new_record_whole(tmp_path: Path) 
     with Journal(str(path)) as journal:
         journal.write({"t": "fail", "i": 3, "error": "x"})
     state = load(str(path))
-    assert state.failed == {3: "x"} and state.problem_count == 1
+    assert state.entry(3).outcome == "failed" and state.entry(3).detail == "x" and state.counts.failed == 1
+    assert state.problem_count == 1
 
 
 def test_the_latest_record_about_an_entry_is_the_last_word(tmp_path: Path) -> None:
@@ -164,11 +170,12 @@ def test_the_latest_record_about_an_entry_is_the_last_word(tmp_path: Path) -> No
     # failed, retried by a resume (a new intent), and killed before its outcome: unsettled again
     path.write_text('{"t":"begin"}\n' + do + '{"t":"fail","i":0,"error":"interrupted before it happened"}\n'
                     + do)
-    assert load(str(path)).unsettled == [0] and not load(str(path)).failed
+    assert unsettled(path) == [0] and not load(str(path)).counts.failed
     with open(path, "a") as f:
         f.write('{"t":"ok","i":0}\n{"t":"kept","i":0,"why":"busy"}\n{"t":"undone","i":0}\n')
     state = load(str(path))
-    assert state.ok.keys() == {0} and not state.failed and state.undone == {0} and not state.kept
+    assert state.entry(0) == ("ok", None, "undone", None)
+    assert state.counts == (1, 0, 0, 1, 0)  # done, failed, unsettled, undone, kept
 
 
 def test_undo_and_history_survive_a_malformed_journal(tmp_path: Path) -> None:
@@ -208,7 +215,7 @@ def test_history_reads_the_catalog_alone(tmp_path: Path, monkeypatch) -> None:
     def no_journal_reading(*args, **kwargs):
         raise AssertionError("history opened a journal")
 
-    monkeypatch.setattr("anivault.journal.read_records", no_journal_reading)
+    monkeypatch.setattr("anivault.opstate._lines", no_journal_reading)
     rows = history()
     assert [r["status"] for r in rows] == ["complete", "complete"] and [r["done"] for r in rows] == [1, 1]
     assert history(limit=1) == rows[1:]
@@ -226,8 +233,7 @@ def test_journals_without_a_catalog_are_catalogued_once(tmp_path: Path, monkeypa
     assert history() == expected
     assert [r["status"] for r in expected] == ["undone", "complete"]
     folded = []
-    monkeypatch.setattr("anivault.journal.read_records",
-                        lambda *a, **k: folded.append(a) or iter(()))
+    monkeypatch.setattr("anivault.opstate._lines", lambda *a, **k: folded.append(a) or iter(()))
     history()
     assert folded == []  # catalogued once: not read again
 

@@ -1,0 +1,397 @@
+"""The state of one operation, folded from its journal into a temporary store on disk.
+
+A journal is append-only and the latest record about an entry is the last
+word on it (a new intent clears an earlier outcome, an ``ok`` clears a
+``fail`` and the other way round, an ``undone`` clears a ``kept``). Undo
+needs each entry's final word, newest entry first; resume needs the entries
+a run has not finished. Folding a 1M-file journal into dicts costs ~1.5 GB,
+so :func:`load` folds it into a private temporary SQLite database instead:
+one small row per entry (where its latest intent starts in the journal file,
+its outcome, its undo mark), so memory stays flat whatever the journal's
+size. An intent is read back from the journal file (one ``pread``) only
+when it is used. Per-operation state (begin, end, undo records, the first
+malformed lines) stays in memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any, Iterator, NamedTuple
+
+# Page cache of the store (negative: KiB): rows are ~30 bytes, the rest spills to its temp file.
+CACHE_KIB = 8192
+PAGE = 512  # rows read per query while the same rows are being updated
+PROBLEMS_KEPT = 20  # the first malformed lines are named; the rest are counted
+
+# Outcome and undo codes of an entry's row (NULL: no such record seen).
+INTENT, OK, FAILED = 0, 1, 2
+UNDONE, KEPT = 1, 2
+
+_SCHEMA = """
+CREATE TABLE entries (
+    i INTEGER PRIMARY KEY,
+    at INTEGER, len INTEGER,   -- the latest intent: its byte offset and length in the journal file
+    outcome INTEGER,           -- INTENT (none yet), OK, FAILED
+    detail BLOB,               -- OK: the full xxh3 of a copy; FAILED: the error (UTF-8, surrogateescape)
+    undo INTEGER,              -- UNDONE, KEPT
+    why BLOB                   -- KEPT: why undo left the file alone
+);
+CREATE TABLE made (path BLOB PRIMARY KEY);          -- folders the run created (mkdir records)
+CREATE TABLE removed (path BLOB PRIMARY KEY, record BLOB NOT NULL);  -- folders it pruned (rmdir)
+CREATE TABLE recreated (path BLOB PRIMARY KEY);     -- source folders an undo made again
+"""
+
+# How each entry record folds into its row: run in journal order, so the last word wins.
+_UPSERTS = {
+    "do": "INSERT INTO entries (i, at, len, outcome) VALUES (?, ?, ?, 0) ON CONFLICT (i) DO UPDATE "
+          "SET at = excluded.at, len = excluded.len, outcome = 0, detail = NULL",
+    "ok": "INSERT INTO entries (i, outcome, detail) VALUES (?, 1, ?) ON CONFLICT (i) DO UPDATE "
+          "SET outcome = 1, detail = excluded.detail",
+    "fail": "INSERT INTO entries (i, outcome, detail) VALUES (?, 2, ?) ON CONFLICT (i) DO UPDATE "
+            "SET outcome = 2, detail = excluded.detail",
+    "undone": "INSERT INTO entries (i, undo) VALUES (?, 1) ON CONFLICT (i) DO UPDATE SET undo = 1, why = NULL",
+    "kept": "INSERT INTO entries (i, undo, why) VALUES (?, 2, ?) ON CONFLICT (i) DO UPDATE "
+            "SET undo = 2, why = excluded.why",
+    "mkdir": "INSERT OR IGNORE INTO made VALUES (?)",
+    "rmdir": "INSERT OR REPLACE INTO removed VALUES (?, ?)",
+}
+FOLD_BATCH = 4096  # rows per executemany
+
+# The fields each record kind must carry, and their types: anything else is a malformed line.
+_SHAPES: dict[str, tuple[tuple[str, type | tuple[type, ...]], ...]] = {
+    "do": (("i", int), ("a", str), ("src", str), ("dst", str), ("size", int), ("mtime_ns", int), ("fp", str)),
+    "ok": (("i", int),), "fail": (("i", int),), "undone": (("i", int),), "kept": (("i", int),),
+    "mkdir": (("path", str),), "rmdir": (("path", str),),
+}
+_OK_PREFIX = b'{"t":"ok","i":'  # the common ok record, as the executor writes it: read without json
+
+
+def _connect() -> sqlite3.Connection:
+    """A private temporary database nobody else reads (no journal, no fsync; deleted when closed)."""
+    db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+    for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", f"cache_size=-{CACHE_KIB}"):
+        db.execute(f"PRAGMA {pragma}")
+    db.executescript(_SCHEMA)
+    return db
+
+
+def _shape_error(record: Any) -> str:
+    if type(record) is not dict:
+        return "not a JSON object"
+    for key, kind in _SHAPES.get(record.get("t"), ()):  # type: ignore[arg-type]
+        value = record.get(key)
+        if not isinstance(value, kind) or value is True or value is False:
+            return f"{record.get('t')!r} record without a valid {key!r}"
+    return ""
+
+
+def _parse(line: bytes) -> tuple[dict[str, Any] | None, str]:
+    """(record, "") for a well-formed line, else (None, why)."""
+    torn = not line.endswith(b"\n")
+    try:
+        record = json.loads(line.decode("utf-8", "surrogateescape"))
+        why = _shape_error(record)
+    except (ValueError, UnicodeDecodeError):
+        record, why = None, "torn last line (a crash mid-write)" if torn else "not valid JSON"
+    if torn and not why:
+        why = "last line has no newline (a crash mid-write)"
+    return (None, why) if why else (record, "")
+
+
+def _fast_ok(line: bytes) -> int | None:
+    """The entry of ``{"t":"ok","i":N}``, the most common record, without parsing JSON."""
+    if line.startswith(_OK_PREFIX) and line.endswith(b"}\n"):
+        digits = line[len(_OK_PREFIX):-2]
+        if digits.isdigit() and (digits[:1] != b"0" or len(digits) == 1):
+            return int(digits)
+    return None
+
+
+def _lines(path: str) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, line) of each line of ``path``."""
+    offset = 0
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            yield number, offset, line
+            offset += len(line)
+
+
+def read_records(path: str, problems: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Every well-formed record. A torn or malformed line is skipped and, with ``problems``,
+    reported there as ``path:line: why`` (the rest of the journal is still used)."""
+    for number, _, line in _lines(path):
+        record, why = _parse(line)
+        if record is not None:
+            yield record
+        elif problems is not None:
+            problems.append(f"{path}:{number}: {why}; line ignored")
+
+
+class Counts(NamedTuple):
+    done: int
+    failed: int
+    unsettled: int  # intents without a durable outcome: a crash happened around them
+    undone: int
+    kept: int
+
+
+class Entry(NamedTuple):
+    """One entry's final word: outcome "intent" (none yet), "ok" or "failed"; undo "undone" or "kept"."""
+
+    outcome: str | None
+    detail: str | None
+    undo: str | None
+    why: str | None
+
+
+class Step(NamedTuple):
+    """An entry to undo: its index, its intent, and the full xxh3 its ``ok`` recorded (copies)."""
+
+    i: int
+    intent: dict[str, Any]
+    hash: str | None
+
+
+@dataclass(eq=False)
+class OpState:
+    """What a journal says about one operation: per-operation records in memory, per-entry rows in
+    a temporary store (see the module doc). Close it (or use it as a context manager) when done."""
+
+    op: str
+    path: str
+    begin: dict[str, Any] = field(default_factory=dict)
+    end: dict[str, Any] | None = None
+    undo_started: bool = False
+    undo_holder: dict[str, Any] = field(default_factory=dict)
+    undo_end: dict[str, Any] | None = None
+    problems: list[str] = field(default_factory=list)  # malformed lines, as path:line: why
+    problem_count: int = 0
+    db: sqlite3.Connection = field(default_factory=_connect, repr=False)
+    _fd: int | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------ per operation
+
+    @property
+    def status(self) -> str:
+        from .journal import holder_alive
+
+        if self.undo_end is not None:
+            return "undone" if not self.undo_end.get("kept") else "partly undone"
+        if self.undo_started:
+            return "undo interrupted" if not holder_alive(self.undo_holder) else "undoing"
+        if self.end is None:
+            return "interrupted" if not holder_alive(self.begin) else "running"
+        return self.end.get("status", "complete")
+
+    @property
+    def dests(self) -> list[str]:
+        return [d for d in (self.begin.get("dest"), self.begin.get("movies_dest")) if d]
+
+    def _fold_operation(self, r: dict[str, Any]) -> None:
+        kind = r.get("t")
+        if kind == "begin":
+            self.begin = r
+        elif kind == "end":
+            self.end = r
+        elif kind == "resume":
+            self.end = None  # a resumed run is running again until its own end record
+        elif kind == "undo":
+            self.undo_started, self.undo_end = True, None
+            self.undo_holder = {k: r.get(k) for k in ("pid", "host", "proc_started")}
+        elif kind == "undo-end":
+            self.undo_end = r
+
+    # ------------------------------------------------------------ per entry: counts and lookups
+
+    @property
+    def counts(self) -> Counts:
+        (done, failed, unsettled), = self.db.execute(
+            "SELECT count(outcome = 1 OR NULL), count(outcome = 2 OR NULL), count(outcome = 0 OR NULL) "
+            "FROM entries")
+        (undone, kept), = self.db.execute(
+            "SELECT count(undo = 1 OR NULL), count(undo = 2 OR NULL) FROM entries")
+        return Counts(done, failed, unsettled, undone, kept)
+
+    def entry(self, i: int) -> Entry | None:
+        row = self.db.execute("SELECT outcome, detail, undo, why FROM entries WHERE i = ?", (i,)).fetchone()
+        if row is None:
+            return None
+        outcome, detail, undo, why = row
+        return Entry({None: None, INTENT: "intent", OK: "ok", FAILED: "failed"}[outcome], _untext(detail),
+                     {None: None, UNDONE: "undone", KEPT: "kept"}[undo], _untext(why))
+
+    def intent(self, at: int, length: int) -> dict[str, Any]:
+        """The intent record at ``at`` in the journal file (it was well-formed when folded)."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        return json.loads(os.pread(self._fd, length, at).decode("utf-8", "surrogateescape"))
+
+    def unsettled(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(index, intent) of each intent without an outcome, in index order; :meth:`settled` may be
+        called between them (read a page at a time, so the rows can change under it)."""
+        last = -1
+        while True:
+            rows = self.db.execute("SELECT i, at, len FROM entries WHERE outcome = 0 AND i > ? "
+                                   "ORDER BY i LIMIT ?", (last, PAGE)).fetchall()
+            for i, at, length in rows:
+                yield i, self.intent(at, length)
+            if len(rows) < PAGE:
+                return
+            last = rows[-1][0]
+
+    def settled(self, i: int, done: bool, detail: str | None = None) -> None:
+        """Record the outcome the filesystem gave an unsettled intent."""
+        self.db.execute("UPDATE entries SET outcome = ?, detail = ? WHERE i = ?",
+                        (OK if done else FAILED, _text(detail), i))
+
+    def to_undo(self) -> Iterator[Step]:
+        """Entries that happened or may have (unsettled), newest first, except those already undone."""
+        rows = self.db.execute("SELECT i, at, len, detail FROM entries WHERE outcome IN (0, 1) "
+                               "AND at IS NOT NULL AND undo IS NOT 1 ORDER BY i DESC")
+        for i, at, length, detail in rows:
+            yield Step(i, self.intent(at, length), _untext(detail))
+
+    def undo_counts(self) -> tuple[int, int]:
+        """(entries to undo, entries already undone) among those :meth:`to_undo` considers."""
+        (todo, already), = self.db.execute(
+            "SELECT count(undo IS NOT 1 OR NULL), count(undo = 1 OR NULL) FROM entries "
+            "WHERE outcome IN (0, 1) AND at IS NOT NULL")
+        return todo, already
+
+    def placed(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(index, intent) of every entry done (``ok``), in index order."""
+        for i, at, length in self.db.execute("SELECT i, at, len FROM entries WHERE outcome = 1 "
+                                             "AND at IS NOT NULL ORDER BY i"):
+            yield i, self.intent(at, length)
+
+    def outcomes(self, below: int) -> Iterator[tuple[int, int, str | None]]:
+        """(index, OK or FAILED, detail) of the entries below ``below`` with an outcome, in index order."""
+        for i, outcome, detail in self.db.execute("SELECT i, outcome, detail FROM entries "
+                                                  "WHERE i < ? AND outcome IN (1, 2) ORDER BY i", (below,)):
+            yield i, outcome, _untext(detail)
+
+    def failed_count(self, below: int, starting: tuple[str, ...] | None = None) -> int:
+        """Failed entries below ``below`` (only those whose error starts with one of ``starting``)."""
+        test, params = "", []
+        if starting is not None:
+            prefixes = [_text(p) for p in starting]
+            test = " AND (" + (" OR ".join("substr(detail, 1, ?) = ?" for _ in prefixes) or "0") + ")"
+            params = [p for prefix in prefixes for p in (len(prefix), prefix)]
+        (n,), = self.db.execute(f"SELECT count(*) FROM entries WHERE outcome = 2 AND i < ?{test}", (below, *params))
+        return n
+
+    def done_count(self, below: int) -> int:
+        (n,), = self.db.execute("SELECT count(*) FROM entries WHERE outcome = 1 AND i < ?", (below,))
+        return n
+
+    # ------------------------------------------------------------ folders
+
+    def created_dirs(self) -> Iterator[str]:
+        """Folders the run created, deepest first."""
+        for (path,) in self.db.execute("SELECT path FROM made ORDER BY length(path) DESC"):
+            yield os.fsdecode(path)
+
+    def recreated(self, path: str) -> None:
+        """Undo made source folder ``path`` again (the run had pruned it, or the user removed it)."""
+        self.db.execute("INSERT OR IGNORE INTO recreated VALUES (?)", (os.fsencode(path),))
+
+    def pruned_and_recreated(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(folder, its rmdir record) of each pruned folder undo made again, deepest first."""
+        for path, record in self.db.execute("SELECT path, record FROM recreated JOIN removed USING (path) "
+                                            "ORDER BY length(path) DESC"):
+            yield os.fsdecode(path), json.loads(record.decode("utf-8", "surrogateescape"))
+
+    # ------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self.db.close()
+
+    def __enter__(self) -> "OpState":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Folder:
+    """Feeds records to the store in runs of one kind: ``executemany`` keeps the journal's order."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.kind = ""
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add(self, kind: str, row: tuple[Any, ...]) -> None:
+        if kind != self.kind or len(self.rows) >= FOLD_BATCH:
+            self.flush()
+            self.kind = kind
+        self.rows.append(row)
+
+    def flush(self) -> None:
+        if self.rows:
+            self.db.executemany(_UPSERTS[self.kind], self.rows)
+            self.rows.clear()
+
+
+def _text(value: Any) -> bytes | None:
+    """Text as stored: a path in an error may not be valid UTF-8 (surrogateescape round-trips it)."""
+    return None if value is None else str(value).encode("utf-8", "surrogateescape")
+
+
+def _untext(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("utf-8", "surrogateescape")
+
+
+def _row(kind: str, r: dict[str, Any], at: int, line: bytes) -> tuple[Any, ...]:
+    if kind == "do":
+        return r["i"], at, len(line)
+    if kind == "ok":
+        return r["i"], _text(r.get("hash"))
+    if kind == "fail":
+        return r["i"], _text(r.get("error", ""))
+    if kind == "undone":
+        return (r["i"],)
+    if kind == "kept":
+        return r["i"], _text(r.get("why", ""))
+    if kind == "mkdir":
+        return (os.fsencode(r["path"]),)
+    return os.fsencode(r["path"]), line.rstrip(b"\n")  # rmdir: the record (mode, owner, xattrs)
+
+
+def load(path: str) -> OpState:
+    """Fold one operation's journal; malformed lines are listed in ``problems`` (first few) and counted."""
+    state = OpState(os.path.basename(path).removesuffix(".jsonl"), path)
+    try:
+        _fold(state, path)
+    except BaseException:
+        state.close()
+        raise
+    return state
+
+
+def _fold(state: OpState, path: str) -> None:
+    folder = _Folder(state.db)
+    state.db.execute("BEGIN")
+    for number, at, line in _lines(path):
+        i = _fast_ok(line)
+        if i is not None:
+            folder.add("ok", (i, None))
+            continue
+        record, why = _parse(line)
+        if record is None:
+            state.problem_count += 1
+            if len(state.problems) < PROBLEMS_KEPT:
+                state.problems.append(f"{path}:{number}: {why}; line ignored")
+            continue
+        kind = record.get("t")
+        if kind in _UPSERTS:
+            folder.add(kind, _row(kind, record, at, line))
+        else:
+            state._fold_operation(record)
+    folder.flush()
+    state.db.execute("COMMIT")
