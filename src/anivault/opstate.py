@@ -8,9 +8,17 @@ a run has not finished. Folding a 1M-file journal into dicts costs ~1.5 GB,
 so :func:`load` folds it into a private temporary SQLite database instead:
 one small row per entry (where its latest intent starts in the journal file,
 its outcome, its undo mark), so memory stays flat whatever the journal's
-size. An intent is read back from the journal file (one ``pread``) only
-when it is used. Per-operation state (begin, end, undo records, the first
-malformed lines) stays in memory.
+size. Per-operation state (begin, end, undo records, the first malformed
+lines) stays in memory.
+
+The records AniVault writes most (``ok``, ``undone``, and the start of an
+intent, ``{"t":"do","i":N,``) are recognised without parsing JSON; an
+intent is read back from the journal file (one ``pread``), parsed and
+checked only when it is used, so each is parsed once. An intent found
+malformed then is reported like any malformed line: a torn one was never
+acted on (files are touched only once their intents are durable), so
+recovery records it as not happened; undo leaves the file of an edited one
+alone.
 """
 from __future__ import annotations
 
@@ -32,7 +40,8 @@ UNDONE, KEPT = 1, 2
 _SCHEMA = """
 CREATE TABLE entries (
     i INTEGER PRIMARY KEY,
-    at INTEGER, len INTEGER,   -- the latest intent: its byte offset and length in the journal file
+    at INTEGER, len INTEGER,   -- the latest intent: its byte offset, length and line in the journal file
+    line INTEGER,
     outcome INTEGER,           -- INTENT (none yet), OK, FAILED
     detail BLOB,               -- OK: the full xxh3 of a copy; FAILED: the error (UTF-8, surrogateescape)
     undo INTEGER,              -- UNDONE, KEPT
@@ -45,8 +54,8 @@ CREATE TABLE recreated (path BLOB PRIMARY KEY);     -- source folders an undo ma
 
 # How each entry record folds into its row: run in journal order, so the last word wins.
 _UPSERTS = {
-    "do": "INSERT INTO entries (i, at, len, outcome) VALUES (?, ?, ?, 0) ON CONFLICT (i) DO UPDATE "
-          "SET at = excluded.at, len = excluded.len, outcome = 0, detail = NULL",
+    "do": "INSERT INTO entries (i, at, len, line, outcome) VALUES (?, ?, ?, ?, 0) ON CONFLICT (i) DO UPDATE "
+          "SET at = excluded.at, len = excluded.len, line = excluded.line, outcome = 0, detail = NULL",
     "ok": "INSERT INTO entries (i, outcome, detail) VALUES (?, 1, ?) ON CONFLICT (i) DO UPDATE "
           "SET outcome = 1, detail = excluded.detail",
     "fail": "INSERT INTO entries (i, outcome, detail) VALUES (?, 2, ?) ON CONFLICT (i) DO UPDATE "
@@ -60,12 +69,12 @@ _UPSERTS = {
 FOLD_BATCH = 4096  # rows per executemany
 
 # The fields each record kind must carry, and their types: anything else is a malformed line.
-_SHAPES: dict[str, tuple[tuple[str, type | tuple[type, ...]], ...]] = {
+_SHAPES: dict[str, tuple[tuple[str, type], ...]] = {
     "do": (("i", int), ("a", str), ("src", str), ("dst", str), ("size", int), ("mtime_ns", int), ("fp", str)),
     "ok": (("i", int),), "fail": (("i", int),), "undone": (("i", int),), "kept": (("i", int),),
     "mkdir": (("path", str),), "rmdir": (("path", str),),
 }
-_OK_PREFIX = b'{"t":"ok","i":'  # the common ok record, as the executor writes it: read without json
+_OK_PREFIX, _UNDONE_PREFIX, _DO_PREFIX = b'{"t":"ok","i":', b'{"t":"undone","i":', b'{"t":"do","i":'
 
 
 def _connect() -> sqlite3.Connection:
@@ -82,7 +91,7 @@ def _shape_error(record: Any) -> str:
         return "not a JSON object"
     for key, kind in _SHAPES.get(record.get("t"), ()):  # type: ignore[arg-type]
         value = record.get(key)
-        if not isinstance(value, kind) or value is True or value is False:
+        if type(value) is not kind:  # exactly: a bool is not an int here
             return f"{record.get('t')!r} record without a valid {key!r}"
     return ""
 
@@ -100,12 +109,22 @@ def _parse(line: bytes) -> tuple[dict[str, Any] | None, str]:
     return (None, why) if why else (record, "")
 
 
-def _fast_ok(line: bytes) -> int | None:
-    """The entry of ``{"t":"ok","i":N}``, the most common record, without parsing JSON."""
-    if line.startswith(_OK_PREFIX) and line.endswith(b"}\n"):
-        digits = line[len(_OK_PREFIX):-2]
-        if digits.isdigit() and (digits[:1] != b"0" or len(digits) == 1):
-            return int(digits)
+def _written_entry(line: bytes) -> tuple[str, int] | None:
+    """(kind, entry) of a line in the form AniVault writes its most common records: a bare
+    ``{"t":"ok","i":N}`` or ``{"t":"undone","i":N}``, or an intent ``{"t":"do","i":N,...}``; read
+    without parsing JSON (an intent is parsed, and checked, when it is used). None otherwise."""
+    if not line.endswith(b"}\n"):
+        return None
+    if line.startswith(_DO_PREFIX):
+        kind, digits = "do", line[len(_DO_PREFIX):line.find(b",", len(_DO_PREFIX))]
+    elif line.startswith(_OK_PREFIX):
+        kind, digits = "ok", line[len(_OK_PREFIX):-2]
+    elif line.startswith(_UNDONE_PREFIX):
+        kind, digits = "undone", line[len(_UNDONE_PREFIX):-2]
+    else:
+        return None
+    if digits.isdigit() and (digits[:1] != b"0" or len(digits) == 1):  # JSON has no leading zeros
+        return kind, int(digits)
     return None
 
 
@@ -147,10 +166,11 @@ class Entry(NamedTuple):
 
 
 class Step(NamedTuple):
-    """An entry to undo: its index, its intent, and the full xxh3 its ``ok`` recorded (copies)."""
+    """An entry to undo: its index, its intent (None: malformed), and the full xxh3 its ``ok``
+    recorded (copies)."""
 
     i: int
-    intent: dict[str, Any]
+    intent: dict[str, Any] | None
     hash: str | None
 
 
@@ -222,21 +242,32 @@ class OpState:
         return Entry({None: None, INTENT: "intent", OK: "ok", FAILED: "failed"}[outcome], _untext(detail),
                      {None: None, UNDONE: "undone", KEPT: "kept"}[undo], _untext(why))
 
-    def intent(self, at: int, length: int) -> dict[str, Any]:
-        """The intent record at ``at`` in the journal file (it was well-formed when folded)."""
+    def intent(self, at: int, length: int, number: int) -> dict[str, Any] | None:
+        """The intent on line ``number`` of the journal (``length`` bytes at ``at``); None, and a
+        problem noted, when it is malformed (a crash tore it, or it was edited)."""
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        return json.loads(os.pread(self._fd, length, at).decode("utf-8", "surrogateescape"))
+        record, why = _parse(os.pread(self._fd, length, at))
+        if record is None or record.get("t") != "do":
+            self.problem(number, why or "not an intent")
+            return None
+        return record
 
-    def unsettled(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(index, intent) of each intent without an outcome, in index order; :meth:`settled` may be
-        called between them (read a page at a time, so the rows can change under it)."""
+    def problem(self, number: int, why: str) -> None:
+        """Note malformed line ``number`` (the first few are named, the rest counted)."""
+        self.problem_count += 1
+        if len(self.problems) < PROBLEMS_KEPT:
+            self.problems.append(f"{self.path}:{number}: {why}; line ignored")
+
+    def unsettled(self) -> Iterator[tuple[int, dict[str, Any] | None]]:
+        """(index, intent or None when malformed) of each intent without an outcome, in index order;
+        :meth:`settled` may be called between them (read a page at a time, so rows can change)."""
         last = -1
         while True:
-            rows = self.db.execute("SELECT i, at, len FROM entries WHERE outcome = 0 AND i > ? "
+            rows = self.db.execute("SELECT i, at, len, line FROM entries WHERE outcome = 0 AND i > ? "
                                    "ORDER BY i LIMIT ?", (last, PAGE)).fetchall()
-            for i, at, length in rows:
-                yield i, self.intent(at, length)
+            for i, at, length, number in rows:
+                yield i, self.intent(at, length, number)
             if len(rows) < PAGE:
                 return
             last = rows[-1][0]
@@ -248,10 +279,10 @@ class OpState:
 
     def to_undo(self) -> Iterator[Step]:
         """Entries that happened or may have (unsettled), newest first, except those already undone."""
-        rows = self.db.execute("SELECT i, at, len, detail FROM entries WHERE outcome IN (0, 1) "
+        rows = self.db.execute("SELECT i, at, len, line, detail FROM entries WHERE outcome IN (0, 1) "
                                "AND at IS NOT NULL AND undo IS NOT 1 ORDER BY i DESC")
-        for i, at, length, detail in rows:
-            yield Step(i, self.intent(at, length), _untext(detail))
+        for i, at, length, number, detail in rows:
+            yield Step(i, self.intent(at, length, number), _untext(detail))
 
     def undo_counts(self) -> tuple[int, int]:
         """(entries to undo, entries already undone) among those :meth:`to_undo` considers."""
@@ -262,9 +293,11 @@ class OpState:
 
     def placed(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """(index, intent) of every entry done (``ok``), in index order."""
-        for i, at, length in self.db.execute("SELECT i, at, len FROM entries WHERE outcome = 1 "
-                                             "AND at IS NOT NULL ORDER BY i"):
-            yield i, self.intent(at, length)
+        for i, at, length, number in self.db.execute("SELECT i, at, len, line FROM entries "
+                                                     "WHERE outcome = 1 AND at IS NOT NULL ORDER BY i"):
+            intent = self.intent(at, length, number)
+            if intent is not None:
+                yield i, intent
 
     def outcomes(self, below: int) -> Iterator[tuple[int, int, str | None]]:
         """(index, OK or FAILED, detail) of the entries below ``below`` with an outcome, in index order."""
@@ -318,26 +351,6 @@ class OpState:
         self.close()
 
 
-class _Folder:
-    """Feeds records to the store in runs of one kind: ``executemany`` keeps the journal's order."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.kind = ""
-        self.rows: list[tuple[Any, ...]] = []
-
-    def add(self, kind: str, row: tuple[Any, ...]) -> None:
-        if kind != self.kind or len(self.rows) >= FOLD_BATCH:
-            self.flush()
-            self.kind = kind
-        self.rows.append(row)
-
-    def flush(self) -> None:
-        if self.rows:
-            self.db.executemany(_UPSERTS[self.kind], self.rows)
-            self.rows.clear()
-
-
 def _text(value: Any) -> bytes | None:
     """Text as stored: a path in an error may not be valid UTF-8 (surrogateescape round-trips it)."""
     return None if value is None else str(value).encode("utf-8", "surrogateescape")
@@ -347,9 +360,9 @@ def _untext(value: bytes | None) -> str | None:
     return None if value is None else value.decode("utf-8", "surrogateescape")
 
 
-def _row(kind: str, r: dict[str, Any], at: int, line: bytes) -> tuple[Any, ...]:
+def _row(kind: str, r: dict[str, Any], at: int, line: bytes, number: int) -> tuple[Any, ...]:
     if kind == "do":
-        return r["i"], at, len(line)
+        return r["i"], at, len(line), number
     if kind == "ok":
         return r["i"], _text(r.get("hash"))
     if kind == "fail":
@@ -375,23 +388,30 @@ def load(path: str) -> OpState:
 
 
 def _fold(state: OpState, path: str) -> None:
-    folder = _Folder(state.db)
-    state.db.execute("BEGIN")
+    """Read the journal once; entry records go to the store in runs of one kind, each run one
+    ``executemany`` (run in order, so the journal's order, and with it the last word, is kept)."""
+    db, run, kind = state.db, [], ""
+    db.execute("BEGIN")
     for number, at, line in _lines(path):
-        i = _fast_ok(line)
-        if i is not None:
-            folder.add("ok", (i, None))
-            continue
-        record, why = _parse(line)
-        if record is None:
-            state.problem_count += 1
-            if len(state.problems) < PROBLEMS_KEPT:
-                state.problems.append(f"{path}:{number}: {why}; line ignored")
-            continue
-        kind = record.get("t")
-        if kind in _UPSERTS:
-            folder.add(kind, _row(kind, record, at, line))
+        written = _written_entry(line)
+        if written is not None:
+            row_kind, i = written
+            row = (i, at, len(line), number) if row_kind == "do" else (i,) if row_kind == "undone" else (i, None)
         else:
-            state._fold_operation(record)
-    folder.flush()
-    state.db.execute("COMMIT")
+            record, why = _parse(line)
+            if record is None:
+                state.problem(number, why)
+                continue
+            row_kind = record.get("t")
+            if row_kind not in _UPSERTS:
+                state._fold_operation(record)
+                continue
+            row = _row(row_kind, record, at, line, number)
+        if row_kind != kind or len(run) >= FOLD_BATCH:
+            if run:
+                db.executemany(_UPSERTS[kind], run)
+            run, kind = [], row_kind
+        run.append(row)
+    if run:
+        db.executemany(_UPSERTS[kind], run)
+    db.execute("COMMIT")

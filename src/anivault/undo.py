@@ -144,6 +144,10 @@ def settle_unfinished(state: OpState, journal: Journal) -> list[tuple[str, str]]
     as (destination, why). Every other intent gets an ``ok`` or ``fail`` record."""
     stuck = []
     for i, intent in state.unsettled():
+        if intent is None:  # torn (or edited): never acted on, as files are touched only once intents are durable
+            journal.write({"t": "fail", "i": i, "error": NOT_HAPPENED})
+            state.settled(i, False, NOT_HAPPENED)
+            continue
         try:
             done = settle(intent)
         except (NotSettled, OSError) as e:
@@ -200,9 +204,8 @@ def _move_back(intent: dict[str, Any], full_hash: str | None, folders: "_Folders
         return "undone"
     if not is_same_file(dst, intent, full_hash, dst_st):
         return f"{dst} changed since it was moved"
-    back_tmp = os.path.join(os.path.dirname(src), os.path.basename(intent.get("tmp") or dst) + ".undo")
     if src_st is not None:
-        _remove_if_there(back_tmp)  # named by us: a copy back killed before its temporary name went
+        _remove_if_there(_back_tmp(intent))  # a copy back killed before its temporary name went
         if not is_same_file(src, intent, st=src_st):
             return f"{src} is taken by another file"
         os.unlink(dst)  # a verified copy back whose destination was not yet removed
@@ -213,11 +216,18 @@ def _move_back(intent: dict[str, Any], full_hash: str | None, folders: "_Folders
     except OSError as e:
         if e.errno != errno.EXDEV:
             raise
+        back_tmp = _back_tmp(intent)
         _remove_if_there(back_tmp)  # a copy back that a crash interrupted
         copy_verified(dst, src, back_tmp, intent["mtime_ns"])
         restore_metadata(src, intent)
         os.unlink(dst)
     return "undone"
+
+
+def _back_tmp(intent: dict[str, Any]) -> str:
+    """The temporary name a copy back across filesystems is written under (named by us)."""
+    src = intent["src"]
+    return os.path.join(os.path.dirname(src), os.path.basename(intent.get("tmp") or intent["dst"]) + ".undo")
 
 
 def _remove_if_there(path: str) -> None:
@@ -273,12 +283,14 @@ def undo(op_id: str | None = None, *, data_dir: str | None = None, metrics: Metr
         state.close()
         state = find_op(None, data_dir, undoable=True)
     with state:
-        _check_undoable(state, warn)
-        return _undo(state, data_dir, metrics, warn, progress, batch)
+        try:
+            _check_undoable(state)
+            return _undo(state, data_dir, metrics, warn, progress, batch)
+        finally:
+            _report_problems(state, warn)  # malformed lines, found while folding or reading intents
 
 
-def _check_undoable(state: OpState, warn: Callable[[str], None]) -> None:
-    _report_problems(state, warn)
+def _check_undoable(state: OpState) -> None:
     if state.status in ("running", "undoing"):
         holder = state.undo_holder if state.status == "undoing" else state.begin
         raise AniVaultError(f"operation {state.op} is still {state.status} ({describe_holder(holder)})",
@@ -321,17 +333,21 @@ def _undo(state: OpState, data_dir: str | None, metrics: Metrics, warn: Callable
 
 
 def _undo_one(step: Step, folders: _Folders, journal: Journal, report: UndoReport) -> None:
-    try:
-        outcome = _reverse(step.intent, step.hash, folders)
-    except OSError as e:
-        outcome = f"cannot move back {step.intent['dst']}: {e.strerror or e}"
+    intent = step.intent
+    if intent is None:  # an edited journal: what this entry did cannot be checked, so nothing is touched
+        outcome = f"entry {step.i}: its intent in the journal is malformed"
+    else:
+        try:
+            outcome = _reverse(intent, step.hash, folders)
+        except OSError as e:
+            outcome = f"cannot move back {intent['dst']}: {e.strerror or e}"
     if outcome in ("undone", "already"):
         journal.write_raw(f'{{"t":"undone","i":{step.i}}}', "undone")  # one dumps() less per file
         report.undone += outcome == "undone"
         report.already += outcome == "already"
     else:
         journal.write({"t": "kept", "i": step.i, "why": outcome})
-        report.keep(step.intent["dst"], outcome)
+        report.keep(intent["dst"] if intent else f"entry {step.i}", outcome)
 
 
 def _holder_record() -> dict[str, Any]:
@@ -376,16 +392,18 @@ def resume(op_id: str | None = None, *, data_dir: str | None = None, metrics: Me
             raise AniVaultError("no interrupted operation to resume", hint="`anivault history` lists operations")
         op_id = pending[-1].op
     with find_op(op_id, data_dir) as state:
-        _report_problems(state, warn)
-        if state.status not in ("interrupted", "aborted"):
-            record_state(state)  # a stale catalog row (killed after the journal's end record) is set right
-            raise AniVaultError(f"operation {state.op} is {state.status}, not interrupted",
-                                hint="only an interrupted run can be resumed")
-        plan = read_plan(os.path.join(journal_dir(data_dir), f"{state.op}.plan.jsonl"))
         try:
-            return _resume(state, plan, data_dir, metrics, warn, progress, batch, prune_empty)
+            if state.status not in ("interrupted", "aborted"):
+                record_state(state)  # a stale catalog row (killed after the journal's end record) is set right
+                raise AniVaultError(f"operation {state.op} is {state.status}, not interrupted",
+                                    hint="only an interrupted run can be resumed")
+            plan = read_plan(os.path.join(journal_dir(data_dir), f"{state.op}.plan.jsonl"))
+            try:
+                return _resume(state, plan, data_dir, metrics, warn, progress, batch, prune_empty)
+            finally:
+                plan.entries.close()
         finally:
-            plan.entries.close()
+            _report_problems(state, warn)
 
 
 def _resume(state: OpState, plan: Plan, data_dir: str | None, metrics: Metrics, warn: Callable[[str], None],
