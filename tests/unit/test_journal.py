@@ -178,6 +178,34 @@ def test_the_latest_record_about_an_entry_is_the_last_word(tmp_path: Path) -> No
     assert state.counts == (1, 0, 0, 1, 0)  # done, failed, unsettled, undone, kept
 
 
+def test_an_intent_found_malformed_when_used_is_reported_and_never_acted_on(tmp_path: Path) -> None:
+    """Intents are parsed when used: one torn by a crash (no outcome) settles as not happened; an
+    edited one with an outcome is left alone by undo. Both are named with their line."""
+    src, dst = tmp_path / "in", tmp_path / "lib"
+    episode(src, "[G] Show - 01.mkv", "Show", 1)
+    episode(src, "[G] Show - 02.mkv", "Show", 2)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply", "--offline",
+                               "--unmatched", "parsed"]).exit_code == 0
+    journal = next(p for p in (Path(os.environ["ANIVAULT_DATA_DIR"]) / "journal").glob("*.jsonl")
+                   if not p.name.endswith(".plan.jsonl"))
+    lines = journal.read_text().splitlines()
+    first = next(n for n, line in enumerate(lines) if line.startswith('{"t":"do","i":0,'))
+    lines[first] = '{"t":"do","i":0,"a":"move"}'  # edited: the file it moved is no longer named
+    lines.append('{"t":"do","i":7,"a":"move","src":"/x/{a}"}')  # torn after a brace, newline added on reopen
+    journal.write_text("\n".join(lines) + "\n")
+    with load(str(journal)) as state:
+        assert state.problem_count == 0  # the common records are read without parsing them
+        assert [i for i, intent in state.unsettled()] == [7] and state.problem_count == 1
+    result = runner.invoke(cli, ["undo", "--last"])
+    assert result.exit_code == 1 and "entry 0: its intent in the journal is malformed" in result.stderr
+    assert f"{journal}:{first + 1}:" in result.stderr and f"{journal}:{len(lines)}:" in result.stderr
+    with load(str(journal)) as state:
+        assert state.entry(7).outcome == "failed" and state.entry(0).undo == "kept"
+        assert state.counts.undone == 1  # the other file was put back
+    assert sorted(p.name for p in src.rglob("*.mkv")) == ["[G] Show - 02.mkv"]
+
+
 def test_undo_and_history_survive_a_malformed_journal(tmp_path: Path) -> None:
     src, dst = tmp_path / "in", tmp_path / "lib"
     episode(src, "[G] Show - 01.mkv", "Show", 1)
