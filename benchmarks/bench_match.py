@@ -12,7 +12,8 @@ Then it matches twice through a fresh cache file:
 
 * first run: requests made (counted at the server) against the minimum a
   perfect client needs (one search per distinct query, one details request
-  per distinct TV series, one episode group per absolute-numbered series),
+  per distinct TV series, one page per distinct season the numbering reads,
+  one episode group per absolute-numbered series),
   and the request rate measured at the server against ``--rate``;
 * second run (new client, new cache object on the same file): requests
   (should be 0) and cache hit rate (should be 100%).
@@ -120,8 +121,11 @@ def minimum_requests(series: list[Any], server: TMDBServer) -> dict[str, int]:
         searches.add((s.media_type, query))
     details = {s.id for s in series if s.matched and s.media_type == "tv"}
     groups = len(server.requests("/3/tv/episode_group/"))  # fetched only when an absolute number needs one
-    return {"searches": len(searches), "details": len(details), "episode_groups": groups,
-            "total": len(searches) + len(details) + groups}
+    # Season pages (episode counts, air dates) are read only for the seasons numbering needs:
+    # each distinct page once is the minimum; a second request for one is overhead.
+    seasons = len({r.path for r in server.requests("/3/tv/") if "/season/" in r.path})
+    return {"searches": len(searches), "details": len(details), "seasons": seasons, "episode_groups": groups,
+            "total": len(searches) + len(details) + seasons + groups}
 
 
 def rate_at_server(server: TMDBServer) -> dict[str, float]:
@@ -203,7 +207,8 @@ def main() -> None:
           f"(scan {lib['scan_s']} s)")
     print(f"first run: {f['requests']:,} requests, minimum {f['minimum']['total']:,} "
           f"({f['minimum']['searches']:,} searches + {f['minimum']['details']:,} details + "
-          f"{f['minimum']['episode_groups']:,} episode groups) -> {f['ratio_to_minimum']:.3f}x; {f['seconds']} s")
+          f"{f['minimum']['seasons']:,} season pages + {f['minimum']['episode_groups']:,} episode groups) "
+          f"-> {f['ratio_to_minimum']:.3f}x; {f['seconds']} s")
     r = f["rate_at_server"]
     print(f"rate at the server: median {r['median_per_second']}/s per whole second, {r['overall']}/s overall, "
           f"max {r['max_in_1s']} in any 1 s window; limit {args.rate}/s -> {f['sustained_share_of_limit']:.1%}")

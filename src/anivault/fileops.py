@@ -12,7 +12,7 @@ import errno
 import os
 import shutil
 import stat
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 import xxhash
 
@@ -111,32 +111,51 @@ def _write_chunk(f: Any, data: bytes) -> None:
     check_interrupt()  # a Ctrl-C lands here, where the except below removes the temporary copy
 
 
-def copy_verified(src: str, dst: str, tmp: str, mtime_ns: int | None = None) -> str:
-    """Copy under ``tmp`` → fsync → verify size and xxh3 → link to ``dst`` → fsync dir. Returns the hash.
+def write_staged(tmp: str, dst: str, write: Callable[[BinaryIO], None],
+                 before_place: Callable[[str], None] | None = None) -> None:
+    """Write a new file at ``dst`` that appears complete or not at all.
 
-    A half-written copy only ever exists under ``tmp``; ``dst`` appears complete or not at all.
+    ``write`` fills an exclusive temporary file ``tmp``; it is fsynced, ``before_place`` may
+    check or stamp it, then it takes the name ``dst`` without replacing anything and the
+    folder is fsynced. On any failure (Ctrl-C included) the temporary file is removed.
     """
-    h = xxhash.xxh3_128()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
     try:
-        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
-            while chunk := fin.read(1 << 20):
-                h.update(chunk)
-                _write_chunk(fout, chunk)
-            fout.flush()
-            os.fsync(fout.fileno())
-            st = os.fstat(fin.fileno())
-        copy_metadata(src, tmp, st, mtime_ns)
-        digest = h.hexdigest()
-        if os.stat(tmp).st_size != st.st_size or file_hash(tmp) != digest:
-            raise VerifyError(errno.EIO, "copy does not match its source (size or xxh3)", tmp)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        if before_place is not None:
+            before_place(tmp)
         place(tmp, dst)
         fsync_dir(os.path.dirname(dst))
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
-    return digest
+
+
+def copy_verified(src: str, dst: str, tmp: str, mtime_ns: int | None = None) -> str:
+    """Copy under ``tmp`` → fsync → verify size and xxh3 → link to ``dst`` → fsync dir. Returns the hash.
+
+    A half-written copy only ever exists under ``tmp``; ``dst`` appears complete or not at all.
+    """
+    h = xxhash.xxh3_128()
+    with open(src, "rb") as fin:
+        st = os.fstat(fin.fileno())
+
+        def copy(fout: BinaryIO) -> None:
+            while chunk := fin.read(1 << 20):
+                h.update(chunk)
+                _write_chunk(fout, chunk)
+
+        def verify(staged: str) -> None:
+            copy_metadata(src, staged, st, mtime_ns)
+            if os.stat(staged).st_size != st.st_size or file_hash(staged) != h.hexdigest():
+                raise VerifyError(errno.EIO, "copy does not match its source (size or xxh3)", staged)
+
+        write_staged(tmp, dst, copy, verify)
+    return h.hexdigest()
 
 
 def move_file(src: str, dst: str, tmp: str, mtime_ns: int | None = None) -> str | None:

@@ -82,21 +82,9 @@ def write_journaled(journal: Any, op: str, files: Iterable[tuple[str, bytes]], f
 
 
 def _write_new(intent: dict[str, Any], data: bytes) -> None:
-    """tmp (exclusive) → fsync → mtime → placed at dst without replacing anything → fsync the folder."""
-    from .journal import fsync_dir
-    from .fileops import place
+    """Written under its temporary name, stamped with the journaled mtime, placed without replacing."""
+    from .fileops import write_staged
 
-    tmp, dst = intent["tmp"], intent["dst"]
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.utime(tmp, ns=(intent["mtime_ns"], intent["mtime_ns"]))
-        place(tmp, dst)
-        fsync_dir(os.path.dirname(dst))
-    except BaseException:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        raise
+    mtime_ns = intent["mtime_ns"]
+    write_staged(intent["tmp"], intent["dst"], lambda f: f.write(data),
+                 lambda tmp: os.utime(tmp, ns=(mtime_ns, mtime_ns)))
