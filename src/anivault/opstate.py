@@ -54,8 +54,10 @@ CREATE TABLE recreated (path BLOB PRIMARY KEY);     -- source folders an undo ma
 
 # How each entry record folds into its row: run in journal order, so the last word wins.
 _UPSERTS = {
-    "do": "INSERT INTO entries (i, at, len, line, outcome) VALUES (?, ?, ?, ?, 0) ON CONFLICT (i) DO UPDATE "
-          "SET at = excluded.at, len = excluded.len, line = excluded.line, outcome = 0, detail = NULL",
+    # an intent, with the outcome that followed it in the same window (see _Window)
+    "do": "INSERT INTO entries (i, at, len, line, outcome, detail) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (i) "
+          "DO UPDATE SET at = excluded.at, len = excluded.len, line = excluded.line, outcome = excluded.outcome, "
+          "detail = excluded.detail",
     "ok": "INSERT INTO entries (i, outcome, detail) VALUES (?, 1, ?) ON CONFLICT (i) DO UPDATE "
           "SET outcome = 1, detail = excluded.detail",
     "fail": "INSERT INTO entries (i, outcome, detail) VALUES (?, 2, ?) ON CONFLICT (i) DO UPDATE "
@@ -387,31 +389,61 @@ def load(path: str) -> OpState:
     return state
 
 
+class _Window:
+    """Entry records on their way to the store, a window at a time, keeping the journal's order.
+
+    An intent and the outcome that follows it (the executor writes a batch of intents, then their
+    outcomes) are merged into one row, so most entries cost one insert. Other records go in runs of
+    one kind, each one ``executemany``, run in order before the intents: an intent overrides every
+    earlier outcome of its entry, and the outcomes after it are in its row already.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.intents: dict[int, list[Any]] = {}  # entry -> [i, at, len, line, outcome, detail]
+        self.runs: list[tuple[str, list[tuple[Any, ...]]]] = []
+        self.size = 0
+
+    def add(self, kind: str, row: tuple[Any, ...]) -> None:
+        if kind == "do":
+            self.intents[row[0]] = [*row, INTENT, None]
+        elif kind in ("ok", "fail") and row[0] in self.intents:
+            self.intents[row[0]][4:] = (OK if kind == "ok" else FAILED, row[1])
+            return
+        elif self.runs and self.runs[-1][0] == kind:
+            self.runs[-1][1].append(row)
+        else:
+            self.runs.append((kind, [row]))
+        self.size += 1
+        if self.size >= FOLD_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        for kind, rows in self.runs:
+            self.db.executemany(_UPSERTS[kind], rows)
+        self.db.executemany(_UPSERTS["do"], self.intents.values())
+        self.intents, self.runs, self.size = {}, [], 0
+
+
 def _fold(state: OpState, path: str) -> None:
-    """Read the journal once; entry records go to the store in runs of one kind, each run one
-    ``executemany`` (run in order, so the journal's order, and with it the last word, is kept)."""
-    db, run, kind = state.db, [], ""
-    db.execute("BEGIN")
+    """Read the journal once, each entry record into the store (see :class:`_Window`)."""
+    window = _Window(state.db)
+    state.db.execute("BEGIN")
     for number, at, line in _lines(path):
         written = _written_entry(line)
         if written is not None:
-            row_kind, i = written
-            row = (i, at, len(line), number) if row_kind == "do" else (i,) if row_kind == "undone" else (i, None)
+            kind, i = written
+            row = (i, at, len(line), number) if kind == "do" else (i,) if kind == "undone" else (i, None)
         else:
             record, why = _parse(line)
             if record is None:
                 state.problem(number, why)
                 continue
-            row_kind = record.get("t")
-            if row_kind not in _UPSERTS:
+            kind = record.get("t")
+            if kind not in _UPSERTS:
                 state._fold_operation(record)
                 continue
-            row = _row(row_kind, record, at, line, number)
-        if row_kind != kind or len(run) >= FOLD_BATCH:
-            if run:
-                db.executemany(_UPSERTS[kind], run)
-            run, kind = [], row_kind
-        run.append(row)
-    if run:
-        db.executemany(_UPSERTS[kind], run)
-    db.execute("COMMIT")
+            row = _row(kind, record, at, line, number)
+        window.add(kind, row)
+    window.flush()
+    state.db.execute("COMMIT")

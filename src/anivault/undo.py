@@ -194,33 +194,48 @@ def _reverse(intent: dict[str, Any], full_hash: str | None, folders: "_Folders")
 
 def _move_back(intent: dict[str, Any], full_hash: str | None, folders: "_Folders",
                dst_st: os.stat_result | None) -> str:
-    """Put a moved file back where it was; finishes an undo a crash interrupted."""
+    """Put a moved file back where it was; finishes an undo a crash interrupted. The source name is
+    looked at only when it is taken (the link back refuses to replace it): no lstat in the common case."""
     src, dst = intent["src"], intent["dst"]
-    src_st = _lstat(src)
     if dst_st is None:
-        return "already" if is_same_file(src, intent, st=src_st) else f"{dst} is gone (moved or deleted since)"
-    if src_st is not None and os.path.samestat(src_st, dst_st):
-        os.unlink(dst)  # an undo killed between link and unlink: finish it
-        return "undone"
+        return "already" if is_same_file(src, intent) else f"{dst} is gone (moved or deleted since)"
     if not is_same_file(dst, intent, full_hash, dst_st):
+        src_st = _lstat(src)
+        if src_st is not None and os.path.samestat(src_st, dst_st):
+            os.unlink(dst)  # an undo killed between link and unlink (the file edited since): finish it
+            return "undone"
         return f"{dst} changed since it was moved"
-    if src_st is not None:
-        _remove_if_there(_back_tmp(intent))  # a copy back killed before its temporary name went
-        if not is_same_file(src, intent, st=src_st):
-            return f"{src} is taken by another file"
-        os.unlink(dst)  # a verified copy back whose destination was not yet removed
-        return "undone"
     folders.make(os.path.dirname(src))
     try:
         place(dst, src)
+        return "undone"
+    except FileExistsError:
+        return _source_taken(intent, dst_st)
     except OSError as e:
         if e.errno != errno.EXDEV:
             raise
-        back_tmp = _back_tmp(intent)
-        _remove_if_there(back_tmp)  # a copy back that a crash interrupted
-        copy_verified(dst, src, back_tmp, intent["mtime_ns"])
-        restore_metadata(src, intent)
+    if os.path.lexists(src):
+        return _source_taken(intent, dst_st)
+    back_tmp = _back_tmp(intent)
+    _remove_if_there(back_tmp)  # a copy back that a crash interrupted
+    copy_verified(dst, src, back_tmp, intent["mtime_ns"])
+    restore_metadata(src, intent)
+    os.unlink(dst)
+    return "undone"
+
+
+def _source_taken(intent: dict[str, Any], dst_st: os.stat_result) -> str:
+    """The original name holds a file: ours (an undo killed between link and unlink, or after a
+    verified copy back) — then the destination's name goes — or another one, left alone."""
+    src, dst = intent["src"], intent["dst"]
+    src_st = _lstat(src)
+    if src_st is not None and os.path.samestat(src_st, dst_st):
         os.unlink(dst)
+        return "undone"
+    _remove_if_there(_back_tmp(intent))  # a copy back killed before its temporary name went
+    if not is_same_file(src, intent, st=src_st):
+        return f"{src} is taken by another file"
+    os.unlink(dst)  # a verified copy back whose destination was not yet removed
     return "undone"
 
 
