@@ -62,7 +62,7 @@ from .catalog import Catalog, Operation, from_state
 from .catalog import now as catalog_now
 from .errors import AniVaultError, RefusedError
 from .interrupts import interrupts
-from .opstate import PROBLEMS_KEPT, OpState, load, read_records  # noqa: F401 (the journal's readers)
+from .opstate import OpState, load, read_records  # noqa: F401 (read_records: the journal's reader)
 from .settings import default_data_dir
 
 JOURNAL_VERSION = 1

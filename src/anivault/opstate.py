@@ -249,7 +249,7 @@ class OpState:
         problem noted, when it is malformed (a crash tore it, or it was edited)."""
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        record, why = _parse(os.pread(self._fd, length, at))
+        record, why = _parse(_read_at(self._fd, at, length))
         if record is None or record.get("t") != "do":
             self.problem(number, why or "not an intent")
             return None
@@ -351,6 +351,13 @@ class OpState:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _read_at(fd: int, at: int, length: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, length, at)
+    os.lseek(fd, at, os.SEEK_SET)  # Windows has no pread; the fd is ours alone
+    return os.read(fd, length)
 
 
 def _text(value: Any) -> bytes | None:
