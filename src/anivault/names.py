@@ -288,7 +288,9 @@ class Template:
         self.colon_style = colon_style
         self._components = [_parse_tokens(p, template, colon_style) for p in parts]
         self._uses = [sorted(_field_names(c)) for c in self._components]
+        self.first_fields = tuple(self._uses[0])  # what the top folder's name depends on
         self._clean_cache: dict[str, str] = {}
+        self._formatted: dict[tuple, str] = {}
         # Folder components repeat for every episode of a show: render each distinct one once.
         self._part_cache: dict[tuple, str] = {}
 
@@ -305,10 +307,16 @@ class Template:
             return None
         if isinstance(value, str):
             return self._clean(value)
-        try:
-            return self._clean(format(value, spec))
-        except (TypeError, ValueError) as e:
-            raise TemplateError(f"template {self.text!r}: {{{name}:{spec}}} cannot format {value!r}") from e
+        key = (value.__class__, value, spec)  # numbers repeat: E01 is formatted once (1 and 1.0 apart)
+        text = self._formatted.get(key)
+        if text is None:
+            try:
+                text = self._clean(format(value, spec))
+            except (TypeError, ValueError) as e:
+                raise TemplateError(f"template {self.text!r}: {{{name}:{spec}}} cannot format {value!r}") from e
+            if len(self._formatted) < 100_000:
+                self._formatted[key] = text
+        return text
 
     def _render_tokens(self, tokens: list, fields: dict) -> str | None:
         """The text of ``tokens``; None when a field of an optional section is missing."""

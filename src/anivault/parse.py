@@ -126,17 +126,73 @@ def series_title(parsed: ParsedName) -> str | None:
     """The title of the series a parse belongs to: an extra's type word ("- NCOP") removed."""
     title = parsed.title
     if title and parsed.kind == "extra":
-        return _EXTRA_SUFFIX.sub("", title) or title
+        return _extra_series_title(title)
     return title
+
+
+@lru_cache(maxsize=4096)
+def _extra_series_title(title: str) -> str:
+    """An extra's title without its type word (a library has a few per series: cached)."""
+    return _EXTRA_SUFFIX.sub("", title) or title
 
 
 @lru_cache(maxsize=16384)
 def _dir_context(parent_dir: str) -> ParsedName | None:
+    folders = _plain_folders(parent_dir)
+    if folders is None:  # a path split_path splits otherwise than at each "/"
+        folders = _split_folders(parent_dir)
+    return _folder_context(folders) if folders else None
+
+
+def _split_folders(parent_dir: str) -> tuple[str, ...]:
+    """The last FOLDER_DEPTH folder names of a folder path, as split_path finds them (the spec)."""
     folders, last = split_path(parent_dir)
     if last:
         folders.append(last)
-    folders = [f for f in folders if f not in (".", "..") and not (len(f) == 2 and f[1] == ":")]
-    return _folder_context(tuple(folders[-FOLDER_DEPTH:])) if folders else None
+    folders = [f for f in folders if not _skipped_folder(f)]
+    return tuple(folders[-FOLDER_DEPTH:])
+
+
+def _skipped_folder(name: str) -> bool:
+    return name in (".", "..") or (len(name) == 2 and name[1] == ":")
+
+
+_OPENER = re.compile("[\\[({【（]")
+
+
+@lru_cache(maxsize=4096)
+def _plain_folders(path: str) -> tuple[str, ...] | None:
+    """_split_folders of a path that split_path splits at each "/" and nowhere else, worked out
+    from its parent's (a walk reaches the parent first, so this is a few string checks per
+    folder); None for any other path, e.g. one with a "\\", a " / ", a bracket pair across a
+    "/" or a "[Group] Title 1/2" fraction."""
+    head, sep, last = path.rpartition("/")
+    if not sep or not last or "\\" in last or not _brackets_closed(last):
+        return None
+    above: tuple[str, ...] | None = ()
+    if head:
+        above = _plain_folders(head)
+        if above is None:
+            return None
+        before = head[-1]
+        if before == " " and last[0] == " ":
+            return None  # " / ": part of a title
+        if before.isdigit() and last[0].isdigit() and head.rpartition("/")[2][:1] in ("[", "【"):
+            return None  # maybe a fraction ("[Group] Ranma 1/2 - 03")
+    if _skipped_folder(last):
+        return above
+    return (above + (last,))[-FOLDER_DEPTH:]  # type: ignore[operator]
+
+
+def _brackets_closed(name: str) -> bool:
+    """Whether each top-level bracket pair _in_brackets finds in name opens and closes in it."""
+    m = _OPENER.search(name)
+    while m is not None:
+        j = name.find(_BRACKETS[m.group()], m.start() + 1)
+        if j < 0:
+            return False
+        m = _OPENER.search(name, j + 1)
+    return True
 
 
 @lru_cache(maxsize=8192)
@@ -146,20 +202,29 @@ def _parse_folder(folder: str) -> ParsedName:
 
 @lru_cache(maxsize=8192)
 def _folder_context(folders: tuple[str, ...]) -> ParsedName:
-    """What the folders say, nearest folder first; generic names ("Season 2") give no title."""
-    context = ParsedName(kind="")
-    for folder in reversed(folders):
-        parsed = _parse_folder(folder)
-        key = folder.strip().lower()
-        kind = "special" if key in SPECIAL_FOLDERS else "extra" if key in EXTRA_FOLDERS else ""
-        if parsed.title and parsed.title.lower() in GENERIC_FOLDERS:
-            parsed = parsed._replace(title=None)  # "Specials", "Extras"
-        elif folder.isascii() and folder.isdigit() and len(folder) <= 2:
-            parsed = ParsedName(season=int(folder))  # "Show/1/01.mkv": numbered season folders
-        context = _fill(context, parsed)
-        if not context.kind and kind:
-            context = context._replace(kind=kind)
+    """What the folders say, nearest folder first; generic names ("Season 2") give no title.
+    Worked out from the context of the folders above (shared by sibling folders)."""
+    level = _folder_level(folders[-1])
+    if len(folders) == 1:
+        return level
+    above = _folder_context(folders[:-1])
+    context = _fill(level, above)
+    if not context.kind and above.kind:
+        context = context._replace(kind=above.kind)
     return context
+
+
+@lru_cache(maxsize=8192)
+def _folder_level(folder: str) -> ParsedName:
+    """What one folder says: the fields folders may fill, and its kind ("" for none)."""
+    parsed = _parse_folder(folder)
+    key = folder.strip().lower()
+    kind = "special" if key in SPECIAL_FOLDERS else "extra" if key in EXTRA_FOLDERS else ""
+    if parsed.title and parsed.title.lower() in GENERIC_FOLDERS:
+        parsed = parsed._replace(title=None)  # "Specials", "Extras"
+    elif folder.isascii() and folder.isdigit() and len(folder) <= 2:
+        parsed = ParsedName(season=int(folder))  # "Show/1/01.mkv": numbered season folders
+    return _fill(ParsedName(kind=kind), parsed)
 
 
 # The fields folders may supply (never episode numbers: those are the file's own).

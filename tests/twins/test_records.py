@@ -242,3 +242,27 @@ def test_compiled_and_pure_twins_agree_on_files_they_parse(names, folder, index,
     c = twin("records", "c").render_folder(prefix, files, blob or None, folder, index)
     py = twin("records", "py").render_folder(prefix, files, blob or None, folder, index)
     assert c == py
+
+
+# Folder paths made of what split_path treats specially: both separators, spaces, bracket pairs,
+# digits (fractions, numbered seasons), ".", drive letters, generic and kind-giving folder names.
+PATH_PIECES = st.sampled_from(["[", "]", "(", ")", "{", "}", "【", "】", "（", "）", " ", "/", "//", "\\", ".",
+                               "..", ":", "C:", "1", "2", "05", "Season 2", "S1", "Specials", "Extras", "NCOP",
+                               "[Group] ", "Show", " - ", "Title 1/2 ", "1080p", "BD", "x", "ä", "第2季", "\udcfe"])
+
+
+@pytest.mark.skipif(PURE_RUN, reason="this run forces the pure twins; the compiled run compares both")
+@settings(max_examples=500, deadline=None)
+@given(st.lists(PATH_PIECES, max_size=14).map("".join), st.booleans())
+def test_compiled_and_pure_twins_agree_on_folder_context(path: str, absolute: bool) -> None:
+    path = "/" + path if absolute else path
+    assert twin("records", "c").folder_context(path) == twin("records", "py").folder_context(path)
+    parent = path.rpartition("/")[0]  # (the walk reaches the parent first: its context is reused)
+    assert twin("records", "c").folder_context(parent) == twin("records", "py").folder_context(parent)
+
+
+def test_a_folder_context_fills_from_the_nearest_folder_first(records) -> None:
+    got = records.folder_context("/lib/TV/[Grp] Show (2020) [1080p]/Specials")
+    assert got.title == "Show" and got.group == "Grp" and got.year == 2020 and got.kind == "special"
+    assert records.folder_context("/lib/Show/2").season == 2
+    assert records.folder_context("Show") is None or records.folder_context("Show").title == "Show"

@@ -61,6 +61,8 @@ def test_parse_file_parses_each_folder_once():
     parse_module._dir_context.cache_clear()
     parse_module._folder_context.cache_clear()
     parse_module._parse_folder.cache_clear()
+    parse_module._folder_level.cache_clear()
+    parse_module._plain_folders.cache_clear()
     for n in range(1, 51):
         parse_file(f"{n:02d}.mkv", "/lib/Cached Show (2020)/Season 1")
     assert parse_module._parse_folder.cache_info().misses == 3  # lib, show, season

@@ -168,6 +168,8 @@ cdef extern from "Python.h":
     void* PyUnicode_DATA(object s)
     Py_ssize_t PyUnicode_GET_LENGTH(object s)
     const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except? NULL
+    Py_ssize_t PyUnicode_FindChar(object s, Py_UCS4 ch, Py_ssize_t start, Py_ssize_t end, int direction) except -2
+    bint Py_UNICODE_ISDIGIT(Py_UCS4 ch)
 
 DEF MAX_EXT = 8
 cdef enum:
@@ -262,6 +264,7 @@ cdef inline void _head(av_buf* out, const char* path, size_t n, long long size, 
 
 
 include "_records_files.pxi"
+include "_records_folders.pxi"
 
 
 # ------------------------------------------------------------ one folder
@@ -398,7 +401,7 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
     if slots == NULL:
         raise MemoryError()
     try:
-        if directory is not None and _dir_context is None:
+        if directory is not None and _split_folders is None:
             _load_parse()
         if av_reserve(&path, <size_t>prefix_len + 256):
             raise MemoryError()
@@ -456,7 +459,7 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
                 continue
             else:  # parsed here: its fields, and its entry in the buffer of new entries
                 if not parsed_here:  # the folder's context, once it is needed
-                    context = _dir_context(directory)
+                    context = _folder_context_of(directory)
                 parsed = <tuple>parse_name_c(name)
                 parsed_here += 1
                 new = True
@@ -503,3 +506,10 @@ cdef bint _any_miss(av_slot* slots, Py_ssize_t n):
         if slots[s].what == S_MISS:
             return True
     return False
+
+
+def folder_context(str path):
+    """The context a folder's names give the files in it (parse._dir_context; see _records_folders.pxi)."""
+    if _split_folders is None:
+        _load_parse()
+    return _folder_context_of(path)

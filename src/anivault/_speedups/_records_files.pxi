@@ -22,17 +22,16 @@ for _i, _name in enumerate(JSON_FIELDS):
 cdef list _JSON_KEYS = [(("," if _i else "") + f'"{_name}":').encode() for _i, _name in enumerate(JSON_FIELDS)]
 cdef char FILLED[64]
 memset(FILLED, 0, sizeof(FILLED))
-cdef object _dir_context = None
 cdef object _series_title = None
 
 
 cdef int _load_parse() except -1:
-    global _dir_context, _series_title
+    global _series_title
     from .. import parse
     for i in parse._FILLED:
         FILLED[i] = 1
-    _dir_context = parse._dir_context
-    _series_title = parse.series_title
+    _series_title = parse._extra_series_title
+    _load_folders(parse)
     return 0
 
 
@@ -292,7 +291,7 @@ cdef long long _series_key(tuple parsed, object context, object kind, av_buf* sc
     if not title:
         return 0
     if kind == "extra":
-        title = _series_title(ParsedName(title=title, kind="extra"))
+        title = _series_title(title)  # (parse.series_title of an extra)
     season = _field(parsed, context, I_SEASON)
     if not PyUnicode_IS_ASCII(title):  # case folding beyond ASCII: Python's
         key = path_hash(f"{title.casefold()}\x1f{'' if season is None else season}")

@@ -115,6 +115,13 @@ def render_folder(prefix: str, files: list[tuple[str, int, int]], cached: bytes 
     return segments, misses, blob, (hits, nbytes, videos, subtitles, others, parsed_here), series
 
 
+def folder_context(path: str) -> Any:
+    """The context a folder's names give the files in it: parse._dir_context (the spec)."""
+    from ..parse import _dir_context
+
+    return _dir_context(path)
+
+
 def _miss(i: int, kind: str, key: int, segments: list[bytes], out: list[str],
           misses: list[tuple[int, str, int]], order: list[bytes | int]) -> None:
     segments.append(_encode("".join(out)))

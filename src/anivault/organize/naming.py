@@ -31,9 +31,14 @@ def as_source(item: Any) -> _Source:
     A bare record was never matched (plan from its parsed name); a pair or triple whose match is
     None is a file matching found nothing for.
     """
-    tried = isinstance(item, tuple) and len(item) in (2, 3) and not hasattr(item, "_fields")
-    record, match, reason = (item if len(item) == 3 else (*item, "")) if tried else (item, None, "")
-    return _Source(os.fspath(record.path), int(record.size), int(record.mtime_ns),
+    if item.__class__ is tuple and len(item) == 3:  # what the pipeline feeds: (record, match, reason)
+        record, match, reason = item
+        tried = True
+    else:
+        tried = isinstance(item, tuple) and len(item) in (2, 3) and not hasattr(item, "_fields")
+        record, match, reason = (item if len(item) == 3 else (*item, "")) if tried else (item, None, "")
+    path = record.path
+    return _Source(path if path.__class__ is str else os.fspath(path), int(record.size), int(record.mtime_ns),
                    getattr(record, "kind", "video") or "other", getattr(record, "parsed", None), match,
                    tried, reason or "")
 
@@ -43,7 +48,10 @@ def ext_of(path: str) -> str:
 
 
 def stem_of(path: str) -> str:
-    return os.path.splitext(base_name(path))[0]
+    """``os.path.splitext(base_name(path))[0]`` (leading dots are no extension), without its frames."""
+    name = base_name(path)
+    dot = name.rfind(".")
+    return name[:dot] if dot > 0 and name[:dot].lstrip(".") else name
 
 
 def fields_of(src: _Source) -> dict[str, Any] | None:

@@ -38,9 +38,8 @@ from .store import Lru, PlanEntries, connect, fsdecode, fsencode
 _SCHEMA = """
 CREATE TABLE files (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
                     mtime_ns INTEGER NOT NULL, kind TEXT NOT NULL, role TEXT, dst BLOB, grp BLOB,
-                    res INTEGER, ver INTEGER, tag TEXT, own BLOB, note TEXT);
-CREATE TABLE done (id INTEGER PRIMARY KEY, src BLOB NOT NULL, dir BLOB NOT NULL, stem BLOB,
-                   size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL,
+                    res INTEGER, ver INTEGER, tag TEXT, own BLOB, up BLOB, note TEXT);
+CREATE TABLE done (id INTEGER NOT NULL, dir BLOB NOT NULL, stem BLOB, role TEXT NOT NULL, status TEXT NOT NULL,
                    dst BLOB NOT NULL, reason TEXT NOT NULL, show BLOB, dst_dir BLOB);
 CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                       role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
@@ -98,6 +97,7 @@ class _Video(NamedTuple):
     dst: str
     tag: str
     note: str  # how the match placed it (a pin, a mapped numbering), shown in the plan
+    dir: bytes  # its source folder, as stored
 
 
 def _placement_note(match: Any) -> str:
@@ -121,13 +121,16 @@ class Planner:
         self._rows: list[tuple[Any, ...]] = []
         self._done: list[tuple[Any, ...]] = []
         self._suffixes: dict[str, str] = {}  # ".en.ass" → its clean form: a handful per library
+        # The last source folder and its parent, encoded: a folder's files come together.
+        self._folders: list[tuple[str, bytes]] = [("", b""), ("", b"")]
+        self._own_folders = Lru()  # a bonus video's series → its own show folder
 
     # -- streaming in
 
     def add(self, src: _Source) -> None:
         self.files += 1
         n = self.files
-        role = dst = grp = tag = own = note = None
+        role = dst = grp = tag = own = up = note = None
         res = ver = 0
         if src.kind == "video":
             role = "video"
@@ -138,8 +141,10 @@ class Planner:
                 self._decide(n, src, role, UNMATCHED, "no title in the name")
             elif fields is not None and fields["_bonus"]:
                 # With no match, a bonus video may still join the matched show beside it.
-                folder = (unsorted if guess else self._own_show_folder(fields))
+                folder = unsorted if guess else self._own_folders.get(
+                    self._series_of(fields), lambda: self._own_show_folder(fields))
                 role, own = "bonus", fsencode(folder) if folder else None
+                up = self._encoded_folder(parent_dir(parent_dir(src.path)), 1)
             elif guess and not unsorted:  # nothing is filed on a guess
                 self._decide(n, src, role, UNMATCHED, f"no TMDB match: {src.reason or 'not found'}")
             elif guess:  # --unmatched DIR: into that folder under its own name, alone in its group
@@ -160,33 +165,43 @@ class Planner:
                     dst, tag = fsencode(path), release_tag(src)  # "" when the name tells no release
                     note = _placement_note(src.match) or None
                     res, ver = _resolution(src.parsed), (src.parsed.version or 1) if src.parsed else 1
-        self._rows.append((n, fsencode(src.path), fsencode(parent_dir(src.path)), src.size, src.mtime_ns,
-                           src.kind, role, dst, grp, res, ver, tag, own, note))
+        self._rows.append((n, fsencode(src.path), self._encoded_folder(parent_dir(src.path)), src.size,
+                           src.mtime_ns, src.kind, role, dst, grp, res, ver, tag, own, up, note))
         if len(self._rows) >= BATCH:
             self._flush()
 
+    def _encoded_folder(self, folder: str, level: int = 0) -> bytes:
+        last = self._folders[level]
+        if last[0] != folder:
+            last = self._folders[level] = (folder, fsencode(folder))
+        return last[1]
+
     def _flush(self) -> None:
-        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
+        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
         self._rows.clear()
         self._flush_done()
 
     def _decide(self, n: int, src: _Source, role: str, status: str, reason: str) -> None:
         self._record(n, PlanEntry(src.path, "", src.size, src.mtime_ns, role, status, reason))
 
-    def _record(self, n: int, entry: PlanEntry) -> None:
-        """Write ``entry`` as the settled outcome of file ``n``."""
-        video = entry.role in ("video", "bonus")
-        placed = video and entry.dst
-        show = fsencode(self._show_folder(entry.dst)) if placed and entry.role == "video" else None
-        self._done.append((n, fsencode(entry.src), fsencode(parent_dir(entry.src)),
-                           fsencode(stem_of(entry.src)) if video else None, entry.size, entry.mtime_ns,
-                           entry.role, entry.status, fsencode(entry.dst), entry.reason, show,
-                           fsencode(parent_dir(entry.dst)) if placed else None))
+    def _record(self, n: int, entry: PlanEntry, folder: bytes | None = None) -> None:
+        """Write ``entry`` as the settled outcome of file ``n`` (its source path, size and mtime
+        stay in ``files``; ``folder``: the source folder's bytes, when the caller has them)."""
+        folder = folder or self._encoded_folder(parent_dir(entry.src))
+        if entry.role in ("video", "bonus"):  # what followers, bonus videos and fonts look up
+            placed = entry.dst and entry.status in PLACED
+            show = fsencode(self._show_folder(entry.dst)) if entry.dst and entry.role == "video" else None
+            self._done.append((n, folder, fsencode(stem_of(entry.src)), entry.role, entry.status,
+                               fsencode(entry.dst), entry.reason, show,
+                               fsencode(parent_dir(entry.dst)) if placed else None))
+        else:
+            self._done.append((n, folder, None, entry.role, entry.status, fsencode(entry.dst), entry.reason,
+                               None, None))
         if len(self._done) >= BATCH:
             self._flush_done()
 
     def _flush_done(self) -> None:
-        self.db.executemany("INSERT INTO done VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._done)
+        self.db.executemany("INSERT INTO done VALUES (?,?,?,?,?,?,?,?,?)", self._done)
         self._done.clear()
 
     # -- settling, once the scan is over
@@ -195,15 +210,17 @@ class Planner:
         self._flush()
         self._settle_videos()
         self._flush_done()
-        self.db.execute("CREATE INDEX done_dir_stem ON done (dir, stem)")
+        # Only videos are looked up by folder: subtitles and fonts settled later skip the index.
+        self.db.execute("CREATE INDEX done_dir_stem ON done (dir, stem) WHERE role IN ('video', 'bonus')")
         self._bonus_videos()
         self._flush_done()
         self._followers_and_attachments()
         self._flush_done()
         self.db.execute("INSERT INTO entries (src, dst, size, mtime_ns, role, status, reason) "
-                        "SELECT src, dst, size, mtime_ns, role, status, reason FROM done ORDER BY src")
+                        "SELECT files.path, done.dst, size, mtime_ns, done.role, status, reason "
+                        "FROM done JOIN files ON files.id = done.id ORDER BY files.path")
         planned = self.db.execute("SELECT COUNT(*) FROM done").fetchone()[0]
-        for table in ("files", "done", "claims"):
+        for table in ("files", "done", "claims", "near"):
             self.db.execute(f"DROP TABLE {table}")
         self.db.execute("COMMIT")
         return Plan(self.options, PlanEntries(self.db), offline=offline, left_in_place=self.files - planned)
@@ -214,13 +231,14 @@ class Planner:
         # Groups in order of their first source; in a group, a file already at its destination
         # first (it stays, whatever its neighbours), then the best release.
         rows = self.db.execute(
-            "SELECT id, path, size, mtime_ns, dst, tag, note, grp, MIN(path) OVER (PARTITION BY grp) AS first "
+            "SELECT id, path, size, mtime_ns, dst, tag, note, dir, grp, MIN(path) OVER (PARTITION BY grp) AS first "
             "FROM files WHERE grp IS NOT NULL "
             "ORDER BY first, grp, path = dst DESC, res DESC, ver DESC, size DESC, path")
-        for _, group in itertools.groupby(rows, key=lambda row: row[7]):
-            releases = [_Video(r[0], fsdecode(r[1]), r[2], r[3], fsdecode(r[4]), r[5], r[6] or "") for r in group]
+        for _, group in itertools.groupby(rows, key=lambda row: row[8]):
+            releases = [_Video(r[0], fsdecode(r[1]), r[2], r[3], fsdecode(r[4]), r[5], r[6] or "", r[7])
+                        for r in group]
             for video, entry in self._settle_group(releases):
-                self._record(video.id, entry)
+                self._record(video.id, entry, video.dir)
 
     def _root_of(self, dst: str) -> str:
         movies = self.options.movies_root
@@ -253,7 +271,7 @@ class Planner:
     def _settle_duplicates(self, releases: list[_Video]) -> Iterator[tuple[_Video, PlanEntry]]:
         best = releases[0]
         yield best, self.claims.settle(PlanEntry(best.src, best.dst, best.size, best.mtime_ns, "video",
-                                                 reason=best.note))
+                                                 reason=best.note), best.id)
         policy = self.options.duplicates
         for video in releases[1:]:
             entry = PlanEntry(video.src, video.dst, video.size, video.mtime_ns, "video")
@@ -273,36 +291,41 @@ class Planner:
                 sibling = join_path(parent_dir(folder), DUPLICATES_DIR, base_name(folder))
                 entry = entry._replace(dst=join_path(sibling, names.safe_component(
                     base_name(video.src), self.options.colon_style)), reason=note)
-            yield video, self.claims.settle(entry)
+            yield video, self.claims.settle(entry, video.id)
 
     # -- bonus videos (NCOP/NCED, menus, unnumbered OVAs) go to the Extras folder of their show
 
     def _bonus_videos(self) -> None:
-        near = Lru()  # once per folder: a big flat folder is counted once, not per file
-        for n, path, directory, size, mtime_ns, own in list_rows(
-                self.db, "SELECT id, path, dir, size, mtime_ns, own FROM files WHERE role = 'bonus' ORDER BY id"):
+        # Per source folder, the show folder most of its placed episodes go to (ties: the first
+        # episode's), for all folders in one query; a bonus video joins the one of its folder,
+        # else of the folder above, else the one its own name renders to.
+        self.db.execute("CREATE TABLE near (dir BLOB PRIMARY KEY, show BLOB NOT NULL) WITHOUT ROWID")
+        self.db.execute(
+            "INSERT INTO near SELECT dir, show FROM (SELECT dir, show, ROW_NUMBER() OVER (PARTITION BY dir "
+            "ORDER BY COUNT(*) DESC, MIN(id)) AS rank FROM done WHERE role = 'video' AND status IN (?, ?) "
+            "GROUP BY dir, show) WHERE rank = 1", PLACED)
+        for n, path, directory, size, mtime_ns, folder in list_rows(
+                self.db, "SELECT f.id, f.path, f.dir, f.size, f.mtime_ns, COALESCE(here.show, above.show, f.own) "
+                         "FROM files f LEFT JOIN near here ON here.dir = f.dir "
+                         "LEFT JOIN near above ON above.dir = f.up WHERE f.role = 'bonus' ORDER BY f.id"):
             src = fsdecode(path)
-            folder = near.get(directory, lambda: self._show_folder_near(directory)) or (own and fsdecode(own))
             entry = PlanEntry(src, "", size, mtime_ns, "bonus")
             if not folder:
-                self._record(n, entry._replace(status=UNMATCHED, reason="bonus video of an unknown show"))
+                self._record(n, entry._replace(status=UNMATCHED, reason="bonus video of an unknown show"),
+                             directory)
                 continue
             name = names.safe_component(base_name(src), self.options.colon_style)
-            self._record(n, self.claims.settle(entry._replace(dst=names.join_under(folder, [EXTRAS_DIR, name]))))
-
-    def _show_folder_near(self, directory: bytes) -> str | None:
-        """The show (or movie) folder most episodes in this release folder, or the one above, go to."""
-        for folder in (directory, fsencode(parent_dir(fsdecode(directory)))):
-            row = self.db.execute(
-                "SELECT show FROM done WHERE dir = ? AND role = 'video' AND status IN (?, ?) "
-                "GROUP BY show ORDER BY COUNT(*) DESC, MIN(id) LIMIT 1", (folder, *PLACED)).fetchone()
-            if row:
-                return fsdecode(row[0])
-        return None
+            dst = names.join_under(fsdecode(folder), [EXTRAS_DIR, name])
+            self._record(n, self.claims.settle(PlanEntry(src, dst, size, mtime_ns, "bonus"), n), directory)
 
     def _show_folder(self, dst: str) -> str:
         root = self._root_of(dst)
         return join_path(root, dst[len(root):].lstrip(os.sep).split(os.sep)[0])
+
+    def _series_of(self, fields: dict[str, Any]) -> tuple[Any, ...]:
+        """What a show folder's name can depend on: the fields of the template's first component."""
+        template = self.namer.movie if fields["_movie"] else self.namer.episode
+        return (fields["_movie"], *(fields.get(name) for name in template.first_fields))
 
     def _own_show_folder(self, fields: dict[str, Any]) -> str:
         """No episode nearby: the first folder its own name renders to (or the root of a flat template)."""
@@ -328,27 +351,30 @@ class Planner:
             if not videos and target is None:
                 continue
             for n, path, _, size, mtime_ns, kind in group:
-                src = _Source(fsdecode(path), size, mtime_ns, kind, None, None)
-                name = base_name(src.path)
+                src = fsdecode(path)
+                name = base_name(src)
                 stem = _video_stem(name, videos)
                 if stem is not None:
                     role = "subtitle" if kind == "subtitle" else "extra"
-                    self._record(n, self.claims.settle(self._follow(src, videos[stem], name[len(stem):], role)))
+                    entry = self._follow(src, size, mtime_ns, role, videos[stem], name[len(stem):])
+                    self._record(n, self.claims.settle(entry, n), directory)
                 elif target is not None:
                     parts = [names.safe_component(p, self.options.colon_style) for p in (attachment, *rest, name)]
                     self._record(n, self.claims.settle(
-                        PlanEntry(src.path, names.join_under(target, parts), size, mtime_ns, "attachment")))
+                        PlanEntry(src, names.join_under(target, parts), size, mtime_ns, "attachment"), n), directory)
 
     def _videos_in(self, directory: bytes) -> dict[str, PlanEntry]:
         """stem → entry of the videos (and bonus videos) planned from one source folder."""
         return {fsdecode(stem): PlanEntry(fsdecode(src), fsdecode(dst), *rest) for stem, src, dst, *rest in
-                self.db.execute("SELECT stem, src, dst, size, mtime_ns, role, status, reason FROM done "
-                                "WHERE dir = ? AND role IN ('video', 'bonus') ORDER BY id", (directory,))}
+                self.db.execute("SELECT stem, path, done.dst, size, mtime_ns, done.role, status, reason FROM done "
+                                "JOIN files ON files.id = done.id "
+                                "WHERE done.dir = ? AND done.role IN ('video', 'bonus') ORDER BY done.id",
+                                (directory,))}
 
-    def _follow(self, src: _Source, video: PlanEntry, suffix: str, role: str) -> PlanEntry:
-        entry = PlanEntry(src.path, "", src.size, src.mtime_ns, role)
+    def _follow(self, src: str, size: int, mtime_ns: int, role: str, video: PlanEntry, suffix: str) -> PlanEntry:
+        """Where a subtitle or extra (``src``) goes: beside its video, named after it."""
         if video.status not in PLACED or not video.dst:
-            return entry._replace(status=FOLLOWS, reason=f"its video {video.src} stays ({video.status})")
+            return PlanEntry(src, "", size, mtime_ns, role, FOLLOWS, f"its video {video.src} stays ({video.status})")
         clean = self._suffixes.get(suffix)
         if clean is None:
             clean = self._suffixes[suffix] = names.clean_text(suffix, self.options.colon_style)
@@ -357,7 +383,7 @@ class Planner:
         name = (video_name[:dot] if dot > 0 else video_name) + clean  # the video's name is safe already
         name = names.finish_component(name) if names.utf8_len(name) <= names.COMPONENT_MAX_BYTES \
             else names.safe_component(name, self.options.colon_style)
-        return entry._replace(dst=join_path(parent_dir(video.dst), name))
+        return PlanEntry(src, join_path(parent_dir(video.dst), name), size, mtime_ns, role)
 
     def _release_target(self, release: str) -> str | None:
         """Where most of a release folder's videos go (its fonts follow them)."""

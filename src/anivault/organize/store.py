@@ -8,9 +8,10 @@ sort as the filesystem spells them.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
+import sys
 from collections import OrderedDict
+from operator import methodcaller
 from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
 from .entries import TODO, PlanEntry
@@ -24,8 +25,11 @@ CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NUL
                       role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
 """
 
-fsencode: Callable[[str], bytes] = os.fsencode
-fsdecode: Callable[[bytes], str] = os.fsdecode
+# os.fsencode/os.fsdecode for str/bytes, without their per-call Python frames (planning
+# converts a few paths per file): the same codec and error handler, called from C.
+_FS = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+fsencode: Callable[[str], bytes] = methodcaller("encode", *_FS)
+fsdecode: Callable[[bytes], str] = methodcaller("decode", *_FS)
 
 
 def connect() -> sqlite3.Connection:
@@ -126,13 +130,22 @@ class Lru:
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._last: tuple[Any, Any] = (_NOTHING, None)  # the most recent key (runs of one key are common)
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        last_key, last_value = self._last
+        if key == last_key:  # the most recently used item cannot have been evicted
+            return last_value
         items = self._items
         if key in items:
             items.move_to_end(key)
-            return items[key]
-        value = items[key] = compute()
-        if len(items) > self.capacity:
-            items.popitem(last=False)
+            value = items[key]
+        else:
+            value = items[key] = compute()
+            if len(items) > self.capacity:
+                items.popitem(last=False)
+        self._last = (key, value)
         return value
+
+
+_NOTHING = object()
