@@ -223,10 +223,11 @@ def from_state(state: Any) -> Operation:
     holder = {k: b.get(k) for k in ("pid", "host", "proc_started")}
     if state.undo_started and state.undo_holder:
         holder = state.undo_holder
+    counts = state.counts
     return Operation(op=state.op, status=status, action=b.get("action"), dest=b.get("dest"),
                      movies_dest=b.get("movies_dest"), sources=list(b.get("sources") or []),
-                     planned=int(b.get("entries") or 0), done=len(state.ok), failed=len(state.failed),
-                     undone=len(state.undone), kept=len(state.kept), started=b.get("started"),
+                     planned=int(b.get("entries") or 0), done=counts.done, failed=counts.failed,
+                     undone=counts.undone, kept=counts.kept, started=b.get("started"),
                      ended=(state.undo_end or state.end or {}).get("at"), holder=holder)
 
 
@@ -248,42 +249,9 @@ def _last_record(path: str, tail: int = 65536) -> dict[str, Any]:
     return record if isinstance(record, dict) else {}
 
 
-# Per-entry outcome codes of :func:`summarize` (one byte per entry, the latest record wins).
-_NONE, _INTENT, _OK, _FAIL = 0, 1, 2, 3
-_UNDONE, _KEPT = 1, 2
-
-
 def summarize(path: str) -> Operation:
-    """A row from a journal read once, streaming: a byte per entry, not a folded record per entry
-    (a 300k-file journal is catalogued in a few MB). Same counts as :func:`from_state` of ``load``."""
-    from types import SimpleNamespace
+    """A row from a journal folded once (its entries in a temporary store, not in memory)."""
+    from .opstate import load
 
-    from .journal import read_records
-
-    outcome, undo = bytearray(), bytearray()
-    state = SimpleNamespace(op=os.path.basename(path).removesuffix(".jsonl"), begin={}, end=None,
-                            undo_started=False, undo_holder={}, undo_end=None)
-
-    def mark(codes: bytearray, i: int, code: int) -> None:
-        if i >= len(codes):
-            codes.extend(bytes(i + 1 - len(codes)))
-        codes[i] = code
-
-    for r in read_records(path):
-        kind = r.get("t")
-        if kind in ("do", "ok", "fail"):
-            mark(outcome, r["i"], {"do": _INTENT, "ok": _OK, "fail": _FAIL}[kind])
-        elif kind in ("undone", "kept"):
-            mark(undo, r["i"], _UNDONE if kind == "undone" else _KEPT)
-        elif kind == "begin":
-            state.begin = r
-        elif kind in ("end", "resume"):
-            state.end = r if kind == "end" else None
-        elif kind == "undo":
-            state.undo_started, state.undo_end = True, None
-            state.undo_holder = {k: r.get(k) for k in ("pid", "host", "proc_started")}
-        elif kind == "undo-end":
-            state.undo_end = r
-    state.ok, state.failed = range(outcome.count(_OK)), range(outcome.count(_FAIL))
-    state.undone, state.kept = range(undo.count(_UNDONE)), range(undo.count(_KEPT))
-    return from_state(state)
+    with load(path) as state:
+        return from_state(state)

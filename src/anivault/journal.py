@@ -54,8 +54,7 @@ import os
 import socket
 import sqlite3
 import time
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import xxhash
 
@@ -63,6 +62,7 @@ from .catalog import Catalog, Operation, from_state
 from .catalog import now as catalog_now
 from .errors import AniVaultError, RefusedError
 from .interrupts import interrupts
+from .opstate import OpState, load, read_records  # noqa: F401 (read_records: the journal's reader)
 from .settings import default_data_dir
 
 JOURNAL_VERSION = 1
@@ -159,10 +159,11 @@ class Journal:
             self._counts[kind] += 1
         interrupts.check()  # a record written: the step it records is complete or not begun
 
-    def write_raw(self, line: str) -> None:
-        """An ``ok`` record already serialized as one JSON line (no newline)."""
+    def write_raw(self, line: str, kind: str = "ok") -> None:
+        """A record of ``kind`` (``ok``, ``undone``) already serialized as one JSON line (no newline)."""
         self._buffer.append(line)
-        self._counts["ok"] += 1
+        if kind in self._counts:
+            self._counts[kind] += 1
         interrupts.check()
 
     @property
@@ -260,145 +261,7 @@ def _holder(record: dict[str, Any]) -> dict[str, Any]:
     return {k: record.get(k) for k in ("pid", "host", "proc_started")}
 
 
-# ---------------------------------------------------------------- reading a journal
-
-# The fields each record kind must carry, and their types: anything else is a malformed line.
-_SHAPES: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "do": {"i": int, "a": str, "src": str, "dst": str, "size": int, "mtime_ns": int, "fp": str},
-    "ok": {"i": int}, "fail": {"i": int}, "undone": {"i": int}, "kept": {"i": int},
-    "mkdir": {"path": str}, "rmdir": {"path": str},
-}
-PROBLEMS_KEPT = 20  # the first malformed lines are named; the rest are counted
-
-
-def _shape_error(record: Any) -> str:
-    if not isinstance(record, dict):
-        return "not a JSON object"
-    for key, kind in _SHAPES.get(record.get("t"), {}).items():  # type: ignore[arg-type]
-        if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
-            return f"{record.get('t')!r} record without a valid {key!r}"
-    return ""
-
-
-def read_records(path: str, problems: list[str] | None = None) -> Iterator[dict[str, Any]]:
-    """Every well-formed record. A torn or malformed line is skipped and, with ``problems``,
-    reported there as ``path:line: why`` (the rest of the journal is still used)."""
-    with open(path, "rb") as f:
-        for number, line in enumerate(f, 1):
-            torn = not line.endswith(b"\n")
-            try:
-                record = json.loads(line.decode("utf-8", "surrogateescape"))
-                why = _shape_error(record)
-            except (ValueError, UnicodeDecodeError):
-                record, why = None, "torn last line (a crash mid-write)" if torn else "not valid JSON"
-            if torn and not why:
-                why = "last line has no newline (a crash mid-write)"
-            if why:
-                if problems is not None:
-                    problems.append(f"{path}:{number}: {why}; line ignored")
-                continue
-            yield record
-
-
 # ---------------------------------------------------------------- the state of one operation
-
-
-@dataclass
-class OpState:
-    """What a journal says about one operation, folded from its records.
-
-    The latest record about an entry is the last word on it: a new intent
-    clears an earlier outcome (a resumed retry), an ``ok`` clears a ``fail``
-    and the other way round, an ``undone`` clears a ``kept``.
-    """
-
-    op: str
-    path: str
-    begin: dict[str, Any] = field(default_factory=dict)
-    intents: dict[int, dict[str, Any]] = field(default_factory=dict)
-    ok: dict[int, dict[str, Any]] = field(default_factory=dict)
-    failed: dict[int, str] = field(default_factory=dict)
-    mkdirs: list[str] = field(default_factory=list)
-    rmdirs: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> its record (mode, owner)
-    undone: set[int] = field(default_factory=set)
-    kept: dict[int, str] = field(default_factory=dict)  # undo left these alone, and why
-    end: dict[str, Any] | None = None
-    undo_started: bool = False
-    undo_holder: dict[str, Any] = field(default_factory=dict)
-    undo_end: dict[str, Any] | None = None
-    problems: list[str] = field(default_factory=list)  # malformed lines, as path:line: why
-    problem_count: int = 0
-
-    @property
-    def unsettled(self) -> list[int]:
-        """Intents without a durable outcome: a crash happened around them."""
-        return [i for i in self.intents if i not in self.ok and i not in self.failed]
-
-    @property
-    def status(self) -> str:
-        if self.undo_end is not None:
-            return "undone" if not self.undo_end.get("kept") else "partly undone"
-        if self.undo_started:
-            return "undo interrupted" if not holder_alive(self.undo_holder) else "undoing"
-        if self.end is None:
-            return "interrupted" if not holder_alive(self.begin) else "running"
-        return self.end.get("status", "complete")
-
-    @property
-    def dests(self) -> list[str]:
-        return [d for d in (self.begin.get("dest"), self.begin.get("movies_dest")) if d]
-
-
-def _fold(state: OpState, r: dict[str, Any]) -> None:
-    kind = r.get("t")
-    if kind == "do":
-        i = r["i"]
-        state.intents[i] = r
-        state.ok.pop(i, None)
-        state.failed.pop(i, None)
-    elif kind == "ok":
-        state.ok[r["i"]] = r
-        state.failed.pop(r["i"], None)
-    elif kind == "fail":
-        state.failed[r["i"]] = str(r.get("error", ""))
-        state.ok.pop(r["i"], None)
-    elif kind == "undone":
-        state.undone.add(r["i"])
-        state.kept.pop(r["i"], None)
-    elif kind == "kept":
-        state.kept[r["i"]] = str(r.get("why", ""))
-        state.undone.discard(r["i"])
-    elif kind == "mkdir":
-        state.mkdirs.append(r["path"])
-    elif kind == "rmdir":
-        state.rmdirs[r["path"]] = r
-    elif kind == "begin":
-        state.begin = r
-    elif kind == "end":
-        state.end = r
-    elif kind == "resume":
-        state.end = None  # a resumed run is running again until its own end record
-    elif kind == "undo":
-        state.undo_started = True
-        state.undo_end = None
-        state.undo_holder = _holder(r)
-    elif kind == "undo-end":
-        state.undo_end = r
-
-
-def load(path: str) -> OpState:
-    """Fold one operation's journal; malformed lines are listed in ``problems`` (first few) and counted."""
-    op = os.path.basename(path).removesuffix(".jsonl")
-    state = OpState(op, path)
-    problems: list[str] = []
-    for r in read_records(path, problems):
-        _fold(state, r)
-        if len(problems) > PROBLEMS_KEPT:
-            state.problem_count += len(problems) - PROBLEMS_KEPT
-            del problems[PROBLEMS_KEPT:]
-    state.problem_count += len(problems)
-    state.problems = problems
-    return state
 
 
 def record_state(state: OpState) -> None:
@@ -415,7 +278,7 @@ def catalog(data_dir: str | None = None) -> Catalog:
 
 def find_op(op_id: str | None, data_dir: str | None = None, *, undoable: bool = False) -> OpState:
     """The operation ``op_id`` (a unique prefix is enough), or the latest one when None
-    (with ``undoable``: the latest one not undone yet)."""
+    (with ``undoable``: the latest one not undone yet), folded; close it when done."""
     rows = catalog(data_dir)
     if op_id is None:
         latest = rows.operations(newest_first=True, limit=1,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import httpx
 
@@ -50,12 +50,18 @@ def changed_folders(paths: Iterable[str]) -> list[str]:
     return sorted(folders)
 
 
-def op_paths(op_id: str, data_dir: str | None = None) -> list[str]:
+def op_paths(op_id: str, data_dir: str | None = None) -> Iterator[str]:
     """Destinations of the files operation ``op_id`` placed (what an apply added, what its undo removed)."""
     from .journal import find_op
 
-    state = find_op(op_id, data_dir)
-    return [state.intents[i]["dst"] for i in sorted(state.ok) if i in state.intents]
+    state = find_op(op_id, data_dir)  # an unknown operation is refused here, not when read
+
+    def destinations() -> Iterator[str]:  # streamed from the operation's store, one at a time
+        with state:
+            for _, intent in state.placed():
+                yield intent["dst"]
+
+    return destinations()
 
 
 class _Server:

@@ -67,10 +67,10 @@ def imported_from(roots: Iterable[str], data_dir: str | None = None) -> dict[str
             state = load_op(rows, operation.op)
         except (AniVaultError, ValueError):
             continue
-        for i in state.ok:
-            intent = state.intents.get(i)
-            if intent and _inside(intent.get("src", ""), roots):
-                seen[intent["src"]] = (intent["size"], intent["mtime_ns"])
+        with state:
+            for _, intent in state.placed():
+                if _inside(intent.get("src", ""), roots):
+                    seen[intent["src"]] = (intent["size"], intent["mtime_ns"])
     return seen
 
 

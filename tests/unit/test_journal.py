@@ -20,6 +20,11 @@ from organize_support import episode
 DO = '{"t":"do","i":0,"a":"move","src":"/a","dst":"/b","size":1,"mtime_ns":2,"fp":"f"}\n'
 
 
+def unsettled(path: Path) -> list[int]:
+    with load(str(path)) as state:
+        return [i for i, _ in state.unsettled()]
+
+
 def test_records_are_buffered_until_commit(tmp_path: Path) -> None:
     path = str(tmp_path / "op.jsonl")
     with Journal(path, begin={"t": "begin", "op": "x"}) as journal:
@@ -35,7 +40,7 @@ def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "op.jsonl"
     path.write_text('{"t":"begin"}\n' + DO + '{"t":"ok","i"')
     assert [r["t"] for r in read_records(str(path))] == ["begin", "do"]
-    assert load(str(path)).unsettled == [0]
+    assert unsettled(path) == [0]
 
 
 def test_op_ids_sort_by_start_time() -> None:
@@ -142,7 +147,7 @@ def test_a_torn_or_malformed_line_is_reported_with_its_position_and_the_rest_is_
                     '{"t":"ok","i":0}\n'
                     '{"t":"fail","i"')
     state = load(str(path))
-    assert state.ok.keys() == {0} and not state.unsettled
+    assert state.entry(0).outcome == "ok" and state.counts.done == 1 and not state.counts.unsettled
     assert state.problem_count == 4
     assert [p.split(": ", 1)[0] for p in state.problems] == [f"{path}:{n}" for n in (3, 4, 5, 7)]
     assert "not a JSON object" in state.problems[0] and "'i'" in state.problems[1]
@@ -155,7 +160,8 @@ def test_appending_after_a_torn_line_keeps_the_new_record_whole(tmp_path: Path) 
     with Journal(str(path)) as journal:
         journal.write({"t": "fail", "i": 3, "error": "x"})
     state = load(str(path))
-    assert state.failed == {3: "x"} and state.problem_count == 1
+    assert state.entry(3).outcome == "failed" and state.entry(3).detail == "x" and state.counts.failed == 1
+    assert state.problem_count == 1
 
 
 def test_the_latest_record_about_an_entry_is_the_last_word(tmp_path: Path) -> None:
@@ -164,11 +170,40 @@ def test_the_latest_record_about_an_entry_is_the_last_word(tmp_path: Path) -> No
     # failed, retried by a resume (a new intent), and killed before its outcome: unsettled again
     path.write_text('{"t":"begin"}\n' + do + '{"t":"fail","i":0,"error":"interrupted before it happened"}\n'
                     + do)
-    assert load(str(path)).unsettled == [0] and not load(str(path)).failed
+    assert unsettled(path) == [0] and not load(str(path)).counts.failed
     with open(path, "a") as f:
         f.write('{"t":"ok","i":0}\n{"t":"kept","i":0,"why":"busy"}\n{"t":"undone","i":0}\n')
     state = load(str(path))
-    assert state.ok.keys() == {0} and not state.failed and state.undone == {0} and not state.kept
+    assert state.entry(0) == ("ok", None, "undone", None)
+    assert state.counts == (1, 0, 0, 1, 0)  # done, failed, unsettled, undone, kept
+
+
+def test_an_intent_found_malformed_when_used_is_reported_and_never_acted_on(tmp_path: Path) -> None:
+    """Intents are parsed when used: one torn by a crash (no outcome) settles as not happened; an
+    edited one with an outcome is left alone by undo. Both are named with their line."""
+    src, dst = tmp_path / "in", tmp_path / "lib"
+    episode(src, "[G] Show - 01.mkv", "Show", 1)
+    episode(src, "[G] Show - 02.mkv", "Show", 2)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply", "--offline",
+                               "--unmatched", "parsed"]).exit_code == 0
+    journal = next(p for p in (Path(os.environ["ANIVAULT_DATA_DIR"]) / "journal").glob("*.jsonl")
+                   if not p.name.endswith(".plan.jsonl"))
+    lines = journal.read_text().splitlines()
+    first = next(n for n, line in enumerate(lines) if line.startswith('{"t":"do","i":0,'))
+    lines[first] = '{"t":"do","i":0,"a":"move"}'  # edited: the file it moved is no longer named
+    lines.append('{"t":"do","i":7,"a":"move","src":"/x/{a}"}')  # torn after a brace, newline added on reopen
+    journal.write_text("\n".join(lines) + "\n")
+    with load(str(journal)) as state:
+        assert state.problem_count == 0  # the common records are read without parsing them
+        assert [i for i, intent in state.unsettled()] == [7] and state.problem_count == 1
+    result = runner.invoke(cli, ["undo", "--last"])
+    assert result.exit_code == 1 and "entry 0: its intent in the journal is malformed" in result.stderr
+    assert f"{journal}:{first + 1}:" in result.stderr and f"{journal}:{len(lines)}:" in result.stderr
+    with load(str(journal)) as state:
+        assert state.entry(7).outcome == "failed" and state.entry(0).undo == "kept"
+        assert state.counts.undone == 1  # the other file was put back
+    assert sorted(p.name for p in src.rglob("*.mkv")) == ["[G] Show - 02.mkv"]
 
 
 def test_undo_and_history_survive_a_malformed_journal(tmp_path: Path) -> None:
@@ -208,7 +243,7 @@ def test_history_reads_the_catalog_alone(tmp_path: Path, monkeypatch) -> None:
     def no_journal_reading(*args, **kwargs):
         raise AssertionError("history opened a journal")
 
-    monkeypatch.setattr("anivault.journal.read_records", no_journal_reading)
+    monkeypatch.setattr("anivault.opstate._lines", no_journal_reading)
     rows = history()
     assert [r["status"] for r in rows] == ["complete", "complete"] and [r["done"] for r in rows] == [1, 1]
     assert history(limit=1) == rows[1:]
@@ -226,8 +261,7 @@ def test_journals_without_a_catalog_are_catalogued_once(tmp_path: Path, monkeypa
     assert history() == expected
     assert [r["status"] for r in expected] == ["undone", "complete"]
     folded = []
-    monkeypatch.setattr("anivault.journal.read_records",
-                        lambda *a, **k: folded.append(a) or iter(()))
+    monkeypatch.setattr("anivault.opstate._lines", lambda *a, **k: folded.append(a) or iter(()))
     history()
     assert folded == []  # catalogued once: not read again
 

@@ -92,7 +92,8 @@ def test_cross_filesystem_move_copies_verifies_then_deletes(tmp_path: Path, monk
         assert not os.path.exists(e.src)
         assert file_hash(e.dst) == before[e.dst]
     state = load(str(next(p for p in Path(journal_dir()).glob("*.jsonl") if ".plan." not in p.name)))
-    assert all(ok.get("hash") for ok in state.ok.values())  # copies record their full xxh3
+    with state:  # copies record their full xxh3
+        assert state.counts.done == 6 and all(state.entry(i).detail for i, _ in state.placed())
     assert not list(dst.rglob("*.part"))
 
 

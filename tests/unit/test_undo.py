@@ -263,6 +263,19 @@ def test_undo_exits_1_naming_what_it_could_not_restore(tmp_path: Path) -> None:
     assert find_op(None).status == "undone"
 
 
+def test_undo_names_the_first_files_left_alone_and_counts_them_all(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("anivault.undo.KEPT_NAMED", 2)  # a report stays small however many are left
+    plan, src, dst = setup(tmp_path)
+    apply_plan(plan)
+    for i in (0, 2, 4):
+        with open(plan.entries[i].dst, "ab") as f:
+            f.write(b"user edit")
+    report = undo(None)
+    assert (report.kept_count, len(report.kept), report.undone) == (3, 2, 5)
+    assert report.to_dict()["kept"] == 3 and not report.complete
+    assert find_op(None).status == "partly undone"
+
+
 def test_a_half_move_out_of_a_read_only_folder_is_taken_back(tmp_path: Path, monkeypatch) -> None:
     """Killed between link and unlink, and the source folder refuses the unlink (0555 for an ordinary
     user): settling removes the new name instead, so undo and later runs are not blocked."""

@@ -496,7 +496,7 @@ def render_undo(report: Any, snapshot: dict[str, Any], elapsed: float, as_json: 
         json_line({"summary": {**report.to_dict(), "metrics": snapshot}})
         return
     line(f"undid {report.op}: {report.undone:,} files put back, {report.already:,} had nothing to undo, "
-         f"{len(report.kept):,} left alone, {report.removed_dirs:,} folders removed"
+         f"{report.kept_count:,} left alone, {report.removed_dirs:,} folders removed"
          + (f"; settled {report.settled:,} interrupted steps first" if report.settled else "")
          + f"; {time_and_peak(elapsed)}")
 

@@ -41,13 +41,13 @@ def undo_and_render(op_id: str | None, label: str, data_dir: str, as_json: bool)
         report = undo(op_id, metrics=metrics, warn=warn, progress=progress, data_dir=data_dir)
     for path, why in report.kept[:KEPT_SHOWN]:
         warn(f"left alone: {why}")
-    if len(report.kept) > KEPT_SHOWN:
-        warn(f"left alone: {len(report.kept) - KEPT_SHOWN:,} more files")
+    if report.kept_count > KEPT_SHOWN:
+        warn(f"left alone: {report.kept_count - KEPT_SHOWN:,} more files")
     output.render_undo(report, metrics.snapshot(), metrics.elapsed, as_json)
     if not report.complete:  # an operation is undone only when everything was restored
         from ..errors import AniVaultError
 
-        raise AniVaultError(f"{len(report.kept):,} files were not restored; operation {report.op} is partly undone",
+        raise AniVaultError(f"{report.kept_count:,} files were not restored; operation {report.op} is partly undone",
                             hint=f"fix what is named above, then run `anivault undo {report.op}` again")
     return report
 
