@@ -218,7 +218,7 @@ def copy_metadata(src: str, dst: str, src_st: os.stat_result, mtime_ns: int | No
 
 def metadata_record(st: os.stat_result) -> dict[str, Any]:
     """What a journal record keeps of a file or folder so undo can give it back: its mtime and
-    ``meta`` = [mode, uid, gid] (one list, not three keys: undo holds an intent per file in memory)."""
+    ``meta`` = [mode, uid, gid] (one list, not three keys: the journal writes one intent per file)."""
     return {"mtime_ns": st.st_mtime_ns, "meta": [stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid]}
 
 
