@@ -201,3 +201,29 @@ def test_options_reach_the_client(tmdb_env: TMDBServer, library: Path) -> None:
 @pytest.mark.parametrize("args", [["--rate", "0"], ["--concurrency", "0"], ["--min-confidence", "2"]])
 def test_bad_options_are_usage_errors(library: Path, args: list[str]) -> None:
     assert invoke("match", str(library), *args).exit_code == 2
+
+
+def test_match_json_writes_each_file_as_it_is_matched(tmdb_env: TMDBServer, library: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing per file is held: each file's line is out before the next file is matched."""
+    import anivault.match as match_module
+    from anivault.cli import output
+
+    events: list[str] = []
+    matched, writer = match_module.resolve_records, output.match_file_writer
+
+    def spy_matched(records: object, **kw: object) -> object:
+        for fm in matched(records, **kw):
+            events.append("matched")
+            yield fm
+
+    def spy_writer(out: object = None) -> object:
+        write = writer(out)
+        return lambda fm: (events.append("written"), write(fm))
+
+    monkeypatch.setattr(match_module, "resolve_records", spy_matched)
+    monkeypatch.setattr(output, "match_file_writer", spy_writer)
+    result = invoke("match", str(library), "--json")
+    assert result.exit_code == 0
+    assert events == ["matched", "written"] * len(NAMES)
+    assert len(result.stdout.splitlines()) == len(NAMES) + 1  # and the summary

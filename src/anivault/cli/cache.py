@@ -73,5 +73,5 @@ def cache_warm(paths: tuple[str, ...], as_json: bool, offline: bool, settings: A
     from .context import current_metrics
     from .match import match_paths
 
-    _, _, summary = match_paths(paths, "warming the cache", offline, settings)
+    _, summary = match_paths(paths, "warming the cache", offline, settings)
     output.render_cache_warm(summary, current_metrics().snapshot(), as_json)

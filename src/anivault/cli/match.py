@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -20,9 +20,13 @@ def match_command(paths: tuple[str, ...], as_json: bool, strict: bool, offline: 
     from . import output
     from .context import current_metrics, warn
 
-    files, series, summary = match_paths(paths, "matching", offline, settings)
-    with current_metrics().stage("output", items=len(files)):
-        output.render_match_files(files, series, as_json)
+    # NDJSON streams a line per file as it is matched (nothing per file is held); the tables
+    # need only the series, which are per-series state.
+    series, summary = match_paths(paths, "matching", offline, settings,
+                                  on_file=output.match_file_writer() if as_json else None)
+    if not as_json:
+        with current_metrics().stage("output", items=len(series)):
+            output.render_match_series(series)
     output.render_match_summary(summary, current_metrics().snapshot(), as_json)
     if summary.cache_only and not offline:
         warn("TMDB kept failing: this run answered from the cache only; run again later for the rest")
@@ -30,9 +34,11 @@ def match_command(paths: tuple[str, ...], as_json: bool, strict: bool, offline: 
         sys.exit(EXIT_WARNINGS)
 
 
-def match_paths(paths: tuple[str, ...], label: str, offline: bool, settings: Any) -> tuple[Any, Any, Any]:
-    """Scan PATHs and match them: (files, series, MatchSummary), with a live line."""
-    from ..match import match_files
+def match_paths(paths: tuple[str, ...], label: str, offline: bool, settings: Any,
+                on_file: Callable[[Any], None] | None = None) -> tuple[Any, Any]:
+    """Scan PATHs and match them, streaming, with a live line: each file's FileMatch goes to
+    ``on_file`` as it is matched; returns (series, MatchSummary)."""
+    from ..match import resolve_records
     from ..pins import Pins, default_path
     from ..scan import scan
     from .context import current_metrics, warn
@@ -42,9 +48,21 @@ def match_paths(paths: tuple[str, ...], label: str, offline: bool, settings: Any
     metrics = current_metrics()
     shown = WarningPrinter()
     run = scan(paths, metrics=metrics, on_warning=shown, cache_dir=settings.cache_dir)
-    with SeriesProgress(label) as progress:
-        result = match_files(progress.ticking(run), warn=warn, progress=progress.series_done, metrics=metrics,
-                             offline=offline, min_confidence=settings.min_confidence, tmdb=settings.tmdb(),
-                             order=settings.order, pins=Pins.load(default_path(settings.data_dir), warn=warn))
+    report: dict[str, Any] = {}
+    # A live line on the terminal that also shows the NDJSON would be torn by it: none then.
+    with SeriesProgress(label, enabled=False if on_file is not None and _stdout_is_tty() else None) as progress:
+        files = resolve_records(progress.ticking(run), warn=warn, progress=progress.series_done, metrics=metrics,
+                                offline=offline, min_confidence=settings.min_confidence, tmdb=settings.tmdb(),
+                                order=settings.order, pins=Pins.load(default_path(settings.data_dir), warn=warn),
+                                report=report)
+        for fm in files:
+            if on_file is not None:
+                on_file(fm)
     shown.finish()
-    return result
+    return report["series"], report["summary"]
+
+
+def _stdout_is_tty() -> bool:
+    from .output import is_tty
+
+    return is_tty(sys.stdout)

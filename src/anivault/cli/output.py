@@ -315,15 +315,21 @@ def _tmdb_dict(match: Any) -> dict[str, Any] | None:
         {"note": match.reason} if match.reason else {})
 
 
-def render_match_files(files: Sequence[Any], series: Sequence[Any], as_json: bool) -> None:
-    """Every file (NDJSON), or the matched and unmatched series (tables)."""
-    if as_json:
-        for fm in files:
-            rec, p = fm.record, fm.record.parsed
-            json_line({"path": rec.path, "kind": rec.kind, "title": p.title if p else None,
-                       "season": p.season if p else None, "episode": p.episode if p else None,
-                       "tmdb": _tmdb_dict(fm.match), "reason": fm.reason})
-        return
+def match_file_writer(out: TextIO | None = None) -> Callable[[Any], None]:
+    """A writer of one NDJSON line per FileMatch, as files are matched. It writes to the stream that
+    is stdout now, so a live line entered later cannot take the lines over."""
+    out = out or sys.stdout
+
+    def write(fm: Any) -> None:
+        rec, p = fm.record, fm.record.parsed
+        json_line({"path": rec.path, "kind": rec.kind, "title": p.title if p else None,
+                   "season": p.season if p else None, "episode": p.episode if p else None,
+                   "tmdb": _tmdb_dict(fm.match), "reason": fm.reason}, out)
+    return write
+
+
+def render_match_series(series: Sequence[Any]) -> None:
+    """The matched and unmatched series (tables)."""
     found = sorted((s for s in series if s.matched), key=lambda s: (s.tmdb_title or "").casefold())
     table(["title", "TMDB id", "year", "confidence", "files", "seasons"],
           [(s.tmdb_title + (" (pinned)" if s.pin else ""), f"{s.media_type}/{s.id}", s.tmdb_year,

@@ -89,10 +89,10 @@ def counting_progress(label: str, counts: dict[str, int]) -> Progress:
 class SeriesProgress:
     """Scanning, then series resolved one by one (match, cache warm)."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, enabled: bool | None = None) -> None:
         self.label = label
         self.done = 0
-        self._live = Progress(self._status)
+        self._live = Progress(self._status, enabled=enabled)
 
     def _status(self) -> str:
         metrics = current_metrics()
@@ -125,10 +125,10 @@ class PhaseProgress:
     """A live line for a library call that reports each file with ``progress(n)``: the phase's
     own counter, total, rate and ETA come from the shared metrics (``Metrics.expect``)."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, enabled: bool | None = None) -> None:
         self.label = label
         self.done = 0
-        self._live = Progress(self._status)
+        self._live = Progress(self._status, enabled=enabled)
 
     def _status(self) -> str:
         if current_metrics().expected is not None:  # the live status adds done/total, rate and ETA
