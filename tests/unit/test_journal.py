@@ -178,17 +178,23 @@ def test_the_latest_record_about_an_entry_is_the_last_word(tmp_path: Path) -> No
     assert state.counts == (1, 0, 0, 1, 0)  # done, failed, unsettled, undone, kept
 
 
-def test_an_intent_found_malformed_when_used_is_reported_and_never_acted_on(tmp_path: Path) -> None:
-    """Intents are parsed when used: one torn by a crash (no outcome) settles as not happened; an
-    edited one with an outcome is left alone by undo. Both are named with their line."""
-    src, dst = tmp_path / "in", tmp_path / "lib"
+def _two_files_moved(tmp_path: Path, src: Path) -> tuple[CliRunner, Path]:
+    """Two episodes under ``src`` moved by organize --apply: the runner and the operation's journal."""
     episode(src, "[G] Show - 01.mkv", "Show", 1)
     episode(src, "[G] Show - 02.mkv", "Show", 2)
     runner = CliRunner()
-    assert runner.invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply", "--offline",
+    assert runner.invoke(cli, ["organize", str(src), "--dest", str(tmp_path / "lib"), "--apply", "--offline",
                                "--unmatched", "parsed"]).exit_code == 0
     journal = next(p for p in (Path(os.environ["ANIVAULT_DATA_DIR"]) / "journal").glob("*.jsonl")
                    if not p.name.endswith(".plan.jsonl"))
+    return runner, journal
+
+
+def test_an_intent_found_malformed_when_used_is_reported_and_never_acted_on(tmp_path: Path) -> None:
+    """Intents are parsed when used: one torn by a crash (no outcome) settles as not happened; an
+    edited one with an outcome is left alone by undo. Both are named with their line."""
+    src = tmp_path / "in"
+    runner, journal = _two_files_moved(tmp_path, src)
     lines = journal.read_text().splitlines()
     first = next(n for n, line in enumerate(lines) if line.startswith('{"t":"do","i":0,'))
     lines[first] = '{"t":"do","i":0,"a":"move"}'  # edited: the file it moved is no longer named
@@ -207,14 +213,8 @@ def test_an_intent_found_malformed_when_used_is_reported_and_never_acted_on(tmp_
 
 
 def test_undo_and_history_survive_a_malformed_journal(tmp_path: Path) -> None:
-    src, dst = tmp_path / "in", tmp_path / "lib"
-    episode(src, "[G] Show - 01.mkv", "Show", 1)
-    episode(src, "[G] Show - 02.mkv", "Show", 2)
-    runner = CliRunner()
-    assert runner.invoke(cli, ["organize", str(src), "--dest", str(dst), "--apply", "--offline",
-                               "--unmatched", "parsed"]).exit_code == 0
-    journal = next(p for p in (Path(os.environ["ANIVAULT_DATA_DIR"]) / "journal").glob("*.jsonl")
-                   if not p.name.endswith(".plan.jsonl"))
+    src = tmp_path / "in"
+    runner, journal = _two_files_moved(tmp_path, src)
     lines = journal.read_text().splitlines()
     lines.insert(2, '{"t":"do","i":"bogus"}')
     journal.write_text("\n".join(lines) + "\n")
