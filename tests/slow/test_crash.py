@@ -24,7 +24,7 @@ import random
 import signal
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, NamedTuple
 
 import pytest
 
@@ -61,6 +61,22 @@ def _place(kind: str, base: Path, second_fs: Path | None, seed: int) -> tuple[Pa
     return src, dst, kind
 
 
+class _Trial(NamedTuple):
+    rng: random.Random
+    src: Path
+    dst: Path
+    action: str
+    env: dict[str, str]
+    data: Path
+    before: Any  # the manifest assert_restored compares with
+
+
+def _trial(kind: str, base: Path, second_fs: Path | None, seed: int) -> _Trial:
+    """One seeded trial's library, placed under ``base``, with its environment and manifest."""
+    src, dst, action = _place(kind, base, second_fs, seed)
+    return _Trial(random.Random(seed), src, dst, action, env_for(base), base / "data", manifest(src, dst))
+
+
 def test_a_full_run_organizes_the_library_and_undo_restores_it(tmp_path: Path) -> None:
     src, dst = build_library(tmp_path)
     env = env_for(tmp_path)
@@ -94,11 +110,7 @@ def test_sigkill_during_apply_then_undo_or_resume_loses_nothing(tmp_path: Path, 
     hits = 0
     for trial in range(trials):
         seed = 1000 + 10 * KINDS.index(kind) + trial
-        rng = random.Random(seed)
-        base = tmp_path / f"trial{trial}"
-        src, dst, action = _place(kind, base, second_fs, seed)
-        env, data = env_for(base), base / "data"
-        before = manifest(src, dst)
+        rng, src, dst, action, env, data, before = _trial(kind, tmp_path / f"trial{trial}", second_fs, seed)
         conflict = "rename" if trial % 2 else "skip"
         hit = kill_at(start(organize_args(src, dst, action, conflict), env), data,
                       rng.randint(1, FULL_RUN_LINES), rng)
@@ -119,11 +131,7 @@ def test_sigkill_during_resume_then_undo_loses_nothing(tmp_path: Path, second_fs
     """The resumed run retries entries an earlier record called failed: undo must see its moves."""
     for trial in range(2):
         seed = 3000 + 10 * KINDS.index(kind) + trial
-        rng = random.Random(seed)
-        base = tmp_path / f"resume{trial}"
-        src, dst, action = _place(kind, base, second_fs, seed)
-        env, data = env_for(base), base / "data"
-        before = manifest(src, dst)
+        rng, src, dst, action, env, data, before = _trial(kind, tmp_path / f"resume{trial}", second_fs, seed)
         context = f"resume trial {trial} (seed {seed}, {kind}) "
         assert kill_at(start(organize_args(src, dst, action), env), data,
                        rng.randint(10, FULL_RUN_LINES // 2), rng), context + "the run ended before the kill"
@@ -140,11 +148,7 @@ def test_sigkill_during_undo_then_undo_again_loses_nothing(tmp_path: Path, secon
     """Undo is journaled and idempotent: killed anywhere, running it again finishes the job."""
     for trial in range(2):
         seed = 2000 + 10 * KINDS.index(kind) + trial
-        rng = random.Random(seed)
-        base = tmp_path / f"undo{trial}"
-        src, dst, action = _place(kind, base, second_fs, seed)
-        env, data = env_for(base), base / "data"
-        before = manifest(src, dst)
+        rng, src, dst, action, env, data, before = _trial(kind, tmp_path / f"undo{trial}", second_fs, seed)
         done = anivault(organize_args(src, dst, action, "rename"), env)
         assert done.returncode == 0, done.stderr
         target = journal_lines(data) + rng.randint(1, FULL_UNDO_LINES)
