@@ -11,6 +11,7 @@ that cannot be placed is unmatched, with the reason.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -117,6 +118,36 @@ def _release_of_folder(folder: str) -> str:
 
 
 GroupKey = tuple  # (folded title, year, "tv" | "movie" | "extra", pinned target or None)
+_NO_KEY = object()
+_chain = itertools.chain.from_iterable
+
+
+def by_folder(records: Iterable[Any]) -> Iterator[list[Any]]:
+    """Records in lists of one folder each, as they come (what a scan's ``folders()`` gives)."""
+    batch: list[Any] = []
+    folder = None
+    for rec in records:
+        here = _dirname(os.fspath(rec.path))
+        if here != folder:
+            if batch:
+                yield batch
+                batch = []
+            folder = here
+        batch.append(rec)
+    if batch:
+        yield batch
+
+
+class _WindowKeys:
+    """One window's group keys: each record's (aligned with the records), the keys first seen in
+    the window with their first file's name and pin, and each extra's release folder."""
+
+    __slots__ = ("keys", "firsts", "release_of")
+
+    def __init__(self) -> None:
+        self.keys: list[GroupKey | None] = []
+        self.firsts: dict[GroupKey, tuple[ParsedName, Any]] = {}
+        self.release_of: dict[GroupKey, str] = {}
 SPECIAL_EXTRAS = frozenset({"ova", "oad", "ona", "sp", "special", "specials", "recap"})
 
 
@@ -149,6 +180,7 @@ class Matcher:
         self._orders: dict[str, list[list[tuple[int, int]]]] = {}  # episode groups used as orders
         self._said: dict[tuple, Match | str] = {}  # a file's naming -> its Match or reason (bounded)
         self.busy_s = 0.0  # time spent matching (the records' own production not included)
+        self.files = self.candidates = self.matched = 0  # records so far, those with a name, those matched
         self._pool: ThreadPoolExecutor | None = None  # while iter runs
 
     # ---- groups
@@ -182,15 +214,33 @@ class Matcher:
 
         ``progress`` is called with each series once resolved; ``on_total`` with how
         many series there are to resolve so far (it grows as windows find new ones)."""
-        chunk: list[Any] = []
+        make = FileMatch._make
+        for files in self.windows(by_folder(records), progress, on_total, window):
+            yield from map(make, files)
+
+    def windows(self, folders: Iterable[list[Any]], progress: Callable[[Series], None] | None = None,
+                on_total: Callable[[int], None] | None = None,
+                window: int | None = 2000) -> Iterator[list[tuple[Any, Match | None, str | None]]]:
+        """``(record, match, reason)`` of every record, one list per window of about ``window`` files.
+
+        ``folders`` are lists of records, each of one folder (a scan's ``folders()``): the series new
+        in a window are resolved together (in parallel), then its files are placed, one folder's
+        files after another. The work is per folder and per distinct name, not per file."""
         with self._threads():
-            for rec in records:
-                chunk.append(rec)
-                if window and len(chunk) >= window:
-                    yield from self._timed(self._window(chunk, progress, on_total))
-                    chunk = []
-            if chunk:
-                yield from self._timed(self._window(chunk, progress, on_total))
+            batch: list[list[Any]] = []
+            size = 0
+            for folder in folders:
+                if window and len(folder) > window:  # one huge folder: still windows of ``window``
+                    for i in range(0, len(folder), window):
+                        yield self._timed(self._window, [folder[i:i + window]], progress, on_total)
+                    continue
+                batch.append(folder)
+                size += len(folder)
+                if window and size >= window:
+                    yield self._timed(self._window, batch, progress, on_total)
+                    batch, size = [], 0
+            if batch:
+                yield self._timed(self._window, batch, progress, on_total)
 
     @contextmanager
     def _threads(self) -> Iterator[ThreadPoolExecutor]:
@@ -204,45 +254,23 @@ class Matcher:
             finally:
                 self._pool = None
 
-    def _timed(self, files: Iterator[FileMatch]) -> Iterator[FileMatch]:
-        """``files``, adding the time spent making them (not the consumer's) to busy_s."""
-        while True:
-            start = time.perf_counter()
-            try:
-                fm = next(files)
-            except StopIteration:
-                self.busy_s += time.perf_counter() - start
-                return
+    def _timed(self, work: Callable[..., Any], *args: Any) -> Any:
+        """``work(*args)``, its time added to busy_s (the matcher's own, not the records' making)."""
+        start = time.perf_counter()
+        try:
+            return work(*args)
+        finally:
             self.busy_s += time.perf_counter() - start
-            yield fm
 
-    def _window(self, records: list[Any], progress: Callable[[Series], None] | None,
-                on_total: Callable[[int], None] | None) -> Iterator[FileMatch]:
-        firsts: dict[GroupKey, tuple[ParsedName, Any]] = {}
-        keyed = []
-        release_of: dict[GroupKey, str] = {}  # an extra's release folder
-        last = (None, None)  # (folder, key): files come folder by folder, most alike
-        for rec in records:
-            key, pin = self._key(rec)
-            keyed.append((key, pin))
-            if key is None:
-                continue
-            if key not in self._groups and key not in firsts:
-                firsts[key] = (rec.parsed, pin)
-            folder = _dirname(os.fspath(rec.path))
-            if (folder, key) == last:
-                continue
-            last = (folder, key)
-            if key[2] == "extra":
-                release_of.setdefault(key, _release_of_folder(folder))
-            else:
-                self._release_key.setdefault(_release_of_folder(folder), key)
-                if key[2] == "movie":
-                    self._movies.add(key[0])
+    def _window(self, folders: list[list[Any]], progress: Callable[[Series], None] | None,
+                on_total: Callable[[int], None] | None) -> list[tuple[Any, Match | None, str | None]]:
+        keys = self._group_keys(folders)
+        firsts: dict[GroupKey, tuple[ParsedName, Any]] = keys.firsts
+        release_of = keys.release_of
         # A title this library also has as a movie is searched as a movie first, whatever
         # its files look like ("Title 2 (2019).mkv" reads as episode 2 of Title).
         main = {k: v for k, v in firsts.items() if k[2] != "extra"}
-        before = len(self.series)
+        before = len(self.series) if on_total and firsts else 0
         if on_total and firsts:
             on_total(before + len(main))
         self._resolve_all(main, progress)
@@ -250,24 +278,113 @@ class Matcher:
         # movie of the same title, else the one of the release they ship in, and are searched
         # (as TV) only when neither exists.
         alone = {}
-        by_title: dict[str, list[Series]] = {}
-        for k, series in self._groups.items():
-            if k[2] != "extra":
-                by_title.setdefault(k[0], []).append(series)
-        for key, first in firsts.items():
-            if key[2] == "extra":
-                host = None if key[3] else self._host(key, by_title.get(key[0], []))
-                if host is None and key in release_of:
-                    host = self._groups.get(self._release_key.get(release_of[key]))  # type: ignore[arg-type]
-                if host is None:
-                    alone[key] = first
-                else:
-                    self._groups[key] = host
+        if any(key[2] == "extra" for key in firsts):
+            by_title: dict[str, list[Series]] = {}
+            for k, series in self._groups.items():
+                if k[2] != "extra":
+                    by_title.setdefault(k[0], []).append(series)
+            for key, first in firsts.items():
+                if key[2] == "extra":
+                    host = None if key[3] else self._host(key, by_title.get(key[0], []))
+                    if host is None and key in release_of:
+                        host = self._groups.get(self._release_key.get(release_of[key]))  # type: ignore[arg-type]
+                    if host is None:
+                        alone[key] = first
+                    else:
+                        self._groups[key] = host
         if on_total and alone:
             on_total(before + len(main) + len(alone))
         self._resolve_all(alone, progress)
-        for rec, (key, pin) in zip(records, keyed):
-            yield self._file(rec, key, pin)
+        return self._files(folders, keys.keys)
+
+    def _group_keys(self, folders: list[list[Any]]) -> "_WindowKeys":
+        """Each record's group key (None: no title), the keys first seen here, and the release folders.
+
+        Names are keyed once per run of files with the same (title, year, kind): files come
+        folder by folder, and a folder's files mostly name one series."""
+        out = _WindowKeys()
+        keys, firsts, groups = out.keys, out.firsts, self._groups
+        append = keys.append
+        pins = self.pins
+        pin = None
+        for records in folders:
+            folder = _dirname(os.fspath(records[0].path))
+            last_key: Any = _NO_KEY  # the folder's key of the last file (release folders are per key)
+            named = (None, None, None)
+            key = None
+            for rec in records:
+                parsed = rec.parsed
+                if parsed is None:
+                    append(None)
+                    continue
+                if pins:
+                    key, pin = self._key(rec)
+                elif (parsed.title, parsed.year, parsed.kind) != named:
+                    named = (parsed.title, parsed.year, parsed.kind)
+                    base = self.group_key(parsed)
+                    key, pin = (None if base is None else (*base, None)), None
+                append(key)
+                if key is None or key == last_key:
+                    continue
+                last_key = key
+                if key not in groups and key not in firsts:
+                    firsts[key] = (parsed, pin)
+                if key[2] == "extra":
+                    out.release_of.setdefault(key, _release_of_folder(folder))
+                else:
+                    self._release_key.setdefault(_release_of_folder(folder), key)
+                    if key[2] == "movie":
+                        self._movies.add(key[0])
+        return out
+
+    def _files(self, folders: list[list[Any]],
+               keys: list[GroupKey | None]) -> list[tuple[Any, Match | None, str | None]]:
+        """Each record's (record, match, reason): a file's episode is placed once per distinct naming."""
+        out: list[tuple[Any, Match | None, str | None]] = []
+        append = out.append
+        groups, said = self._groups, self._said
+        series: Any = None
+        last = None
+        unnamed = matched = 0
+        for rec, key in zip(_chain(folders), keys):
+            if key is None:
+                if rec.parsed is None:
+                    unnamed += 1
+                    append((rec, None, "not a video or subtitle"))
+                else:
+                    append((rec, None, "no title in the name"))
+                continue
+            if key is not last:
+                last, series = key, groups[key]
+            series.files += 1
+            if series.id is None:
+                append((rec, None, series.reason))
+                continue
+            # Releases and subtitles of one episode say the same: place each distinct naming once.
+            parsed = rec.parsed
+            naming = (id(series), parsed.title, parsed.season, parsed.episode, parsed.kind, parsed.episode_title,
+                      getattr(parsed, "extra_type", None))
+            found = said.get(naming)
+            if found is None:
+                try:
+                    found = self._episode_match(series, parsed)
+                except CredentialsError:
+                    raise
+                except TMDBError as e:  # not remembered: the next file may get an answer
+                    append((rec, None, f"episode not placed: {e.message}"))
+                    continue
+                if len(said) >= NAMING_LIMIT:
+                    said.clear()
+                said[naming] = found
+            if found.__class__ is Match:
+                matched += 1
+                append((rec, found, None))
+            else:
+                append((rec, None, found))
+        self.files += len(out)
+        self.candidates += len(out) - unnamed
+        self.matched += matched
+        return out
 
     @staticmethod
     def _host(key: GroupKey, same_title: list[Series]) -> Series | None:
@@ -310,32 +427,6 @@ class Matcher:
         return self.search.resolve_pinned(pin, title, year)
 
     # ---- one file
-
-    def _file(self, record: Any, key: GroupKey | None, pin: Any = None) -> FileMatch:
-        parsed: ParsedName | None = record.parsed
-        if parsed is None:
-            return FileMatch(record, None, "not a video or subtitle")
-        if key is None:
-            return FileMatch(record, None, "no title in the name")
-        series = self._groups[key]
-        series.files += 1
-        if not series.matched:
-            return FileMatch(record, None, series.reason)
-        # Releases and subtitles of one episode say the same: place each distinct naming once.
-        said = (id(series), parsed.title, parsed.season, parsed.episode, parsed.kind, parsed.episode_title,
-                getattr(parsed, "extra_type", None))
-        found = self._said.get(said)
-        if found is None:
-            try:
-                found = self._episode_match(series, parsed)
-            except CredentialsError:
-                raise
-            except TMDBError as e:  # not remembered: the next file may get an answer
-                return FileMatch(record, None, f"episode not placed: {e.message}")
-            if len(self._said) >= NAMING_LIMIT:
-                self._said.clear()
-            self._said[said] = found
-        return FileMatch(record, found, None) if found.__class__ is Match else FileMatch(record, None, found)
 
     def _episode_match(self, series: Series, parsed: ParsedName) -> Match | str:
         """The Match of a file of ``series`` named as ``parsed``, or why its episode has no place."""
@@ -434,16 +525,25 @@ def match_files(records: Iterable[Any], **kw: Any) -> tuple[list[FileMatch], lis
     return files, report["series"], report["summary"]
 
 
-def resolve_records(records: Iterable[Any], *, client: TMDBClient | None = None, offline: bool = False,
+def resolve_records(records: Iterable[Any], **kw: Any) -> Iterator[FileMatch]:
+    """Every record as a FileMatch (its Match, or the reason it has none), in order, streaming
+    (resolve_windows' keywords)."""
+    make = FileMatch._make
+    for files in resolve_windows(by_folder(records), **kw):
+        yield from map(make, files)
+
+
+def resolve_windows(folders: Iterable[list[Any]], *, client: TMDBClient | None = None, offline: bool = False,
                     min_confidence: float | None = None, warn: Callable[[str], None] | None = None,
                     progress: Callable[[Series], None] | None = None, metrics: Metrics | None = None,
                     pins: Any = None, order: str | None = None, episode_titles: bool = False,
                     report: dict[str, Any] | None = None, window: int = 2000,
-                    tmdb: TMDBSettings | None = None) -> Iterator[FileMatch]:
-    """Every record as a FileMatch (its Match, or the reason it has none), in order, streaming.
+                    tmdb: TMDBSettings | None = None) -> Iterator[list[tuple[Any, Match | None, str | None]]]:
+    """Every record's ``(record, match, reason)``, in order, streaming: one list per window.
 
+    ``folders`` are lists of records of one folder each (a scan's ``folders()``, or by_folder).
     Records are read ``window`` at a time: the series new in a window are
-    resolved in parallel, then its files are yielded; only per-series state
+    resolved in parallel, then its files are placed; only per-series state
     is kept. Without ``client``, one is made from ``tmdb`` (default:
     TMDBSettings()) with the persistent cache, and closed at the end.
     ``pins`` defaults to the default data dir's pins (pins.Pins); ``order``
@@ -467,7 +567,6 @@ def resolve_records(records: Iterable[Any], *, client: TMDBClient | None = None,
             raise
         for w in cache.warnings:
             (warn or (lambda m: None))(w)
-    tally = _Tally()
     try:
         matcher = Matcher(client, min_confidence=threshold, pins=pins, order=order,
                           episode_titles=episode_titles)
@@ -482,9 +581,8 @@ def resolve_records(records: Iterable[Any], *, client: TMDBClient | None = None,
             if progress:
                 progress(series)
 
-        for fm in matcher.iter(records, resolved, announce, window=window):
-            tally.add(fm)
-            yield fm
+        yield from matcher.windows(folders, resolved, announce, window=window)
+        tally = _Tally(matcher.files, matcher.candidates, matcher.matched)
         summary = tally.summary(client, matcher.series)
         if metrics is not None:
             metrics.add_time("match", matcher.busy_s, tally.files)
@@ -505,8 +603,8 @@ def resolve_records(records: Iterable[Any], *, client: TMDBClient | None = None,
 class _Tally:
     """The run's file counts, kept as the files stream by."""
 
-    def __init__(self) -> None:
-        self.files = self.candidates = self.matched = 0
+    def __init__(self, files: int = 0, candidates: int = 0, matched: int = 0) -> None:
+        self.files, self.candidates, self.matched = files, candidates, matched
 
     def add(self, fm: FileMatch) -> None:
         self.files += 1

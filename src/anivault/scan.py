@@ -15,6 +15,7 @@ happen and kept on ``run.summary`` after the iteration.
 """
 from __future__ import annotations
 
+import marshal
 import os
 import re
 import sys
@@ -27,8 +28,8 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from ._speedups import BACKEND, path_hash, render_folder
 from ._speedups._records_format import (JSON_FIELDS, KIND_BY_EXT, NULL_FIELDS, SUBTITLE_EXTS,  # noqa: F401
-                                        VIDEO_EXTS, decode_entries, encode_entry, encode_parsed, extension,
-                                        fields_json, kind_of_ext, series_key)  # (re-exported)
+                                        VIDEO_EXTS, decode_entries, encode_entry, encode_parsed, entries_by_key,
+                                        extension, fields_json, kind_of_ext, series_key)  # (re-exported)
 from .errors import UsageError
 from .index import Index, decode_parsed
 from .models import ParsedName
@@ -145,6 +146,7 @@ class ScanRun:
         self._records_seconds = 0.0  # making the records or lines, parsing aside
         self._records: Iterator[Any] = self._run(as_json=False)
         self._started = False
+        self._by_folder = False  # folders(): one list of records per folder
 
     def __iter__(self) -> "ScanRun":
         return self
@@ -152,6 +154,13 @@ class ScanRun:
     def __next__(self) -> ScanRecord:
         self._started = True
         return next(self._records)  # type: ignore[no-any-return]
+
+    def folders(self) -> Iterator[list[ScanRecord]]:
+        """The same records, one list per folder (a pipeline's batches: no per-file step in between)."""
+        if self._started:
+            raise RuntimeError("folders() on a scan that is already being iterated")
+        self._started = self._by_folder = True
+        return self._records
 
     def ndjson(self) -> Iterator[str]:
         """One chunk of NDJSON text per folder (whole lines, each ending in a newline)."""
@@ -202,7 +211,7 @@ class ScanRun:
                 if not event[1]:
                     continue
                 out = self._directory(*event, index, as_json)  # type: ignore[misc]
-                if as_json:
+                if as_json or self._by_folder:
                     yield out
                 else:
                     yield from out
@@ -316,9 +325,10 @@ class ScanRun:
 
     def _folder_records(self, directory: str, prefix: str, blob: bytes | None,
                         folder: "_Folder") -> list[ScanRecord]:
-        """The library API's records: entries reused from the index are decoded, the rest parsed."""
+        """The library API's records: entries reused from the index are decoded, the rest parsed.
+        (The loop is written out: it runs per file, and a warm index makes it most of the scan.)"""
         try:
-            cached = {entry[0]: (entry, raw) for entry, raw in decode_entries(blob)} if blob else {}
+            cached = entries_by_key(blob) if blob else {}
             broken = False
         except ValueError:
             cached, broken = {}, True
@@ -326,31 +336,40 @@ class ScanRun:
         records: list[ScanRecord] = []
         entries: list[bytes] = []
         changed = broken
+        new, loads, kinds, fields, nbytes = tuple.__new__, marshal.loads, KIND_BY_EXT, _PARSED_FIELDS, 0
         for name, size, mtime_ns in folder.files:
             path = prefix + name
-            kind = kind_of_ext(extension(name))
+            stem, dot, ext = name.rpartition(".")
+            kind = kinds.get(ext.lower(), "other") if dot and stem and ext.isascii() else "other"
             warnings: tuple[str, ...] = ()
-            if not valid_utf8(name):
+            if not name.isascii() and not valid_utf8(name):
                 warnings = _NAME_WARNING
                 folder.flagged.append(path)
-            folder.nbytes += size
+            nbytes += size
             by_kind[kind] += 1
             parsed = None
             if kind != "other":
                 key = path_hash(path)
                 found = cached.pop(key, None)
-                if found is not None and found[0][1] == size and found[0][2] == mtime_ns and \
-                        (parsed := _decoded(found[0][4])) is not None:
+                if found is not None and found[0][1] == size and found[0][2] == mtime_ns:
+                    try:  # _decoded, written out
+                        values = loads(found[0][4])
+                    except (ValueError, TypeError, IndexError, EOFError):
+                        values = None
+                    if values.__class__ is tuple and len(values) == fields:
+                        parsed = new(ParsedName, values)
+                if parsed is not None:
                     folder.hits += 1
-                    entries.append(found[1])
-                    if found[0][3]:
-                        self._series.add(found[0][3])
+                    entries.append(found[1])  # type: ignore[index]
+                    if found[0][3]:  # type: ignore[index]
+                        self._series.add(found[0][3])  # type: ignore[index]
                 else:
                     changed = True
                     parsed, key_of_series = self._parse(folder, name, directory, kind)
                     if folder.indexed:
                         entries.append(encode_entry(key, size, mtime_ns, key_of_series, encode_parsed(parsed)))
-            records.append(ScanRecord(path, size, mtime_ns, kind, parsed, warnings))
+            records.append(new(ScanRecord, (path, size, mtime_ns, kind, parsed, warnings)))
+        folder.nbytes += nbytes
         if folder.indexed and (changed or cached):
             folder.blob = b"".join(entries)
             folder.entries = len(entries)
@@ -411,14 +430,20 @@ class _Folder:
         self.entries = len(new) + len(unseen)
 
 
-def _decoded(raw: bytes) -> ParsedName | None:
-    """A cached parse, or None when the entry is unreadable (then the file is parsed again)."""
+def _decoded(raw: bytes, loads: Callable[[bytes], Any] = marshal.loads,
+             new: Callable[..., Any] = tuple.__new__) -> ParsedName | None:
+    """A cached parse (index.decode_parsed, inlined: once per file of a warm scan), or None when the
+    entry is unreadable (then the file is parsed again)."""
     try:
-        return decode_parsed(raw)
+        values = loads(raw)
     except (ValueError, TypeError, IndexError, EOFError):
         return None
+    if values.__class__ is not tuple or len(values) != _PARSED_FIELDS:
+        return None
+    return new(ParsedName, values)  # type: ignore[no-any-return]
 
 
+_PARSED_FIELDS = len(ParsedName._fields)
 _NAME_WARNING = ("name is not valid UTF-8 (shown with \\udcXX escapes)",)
 _PARSE: Callable[[str, str], ParsedName] = parse_file
 

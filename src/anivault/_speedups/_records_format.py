@@ -67,6 +67,22 @@ def decode_entries(blob: bytes) -> list[tuple[Entry, bytes]]:
     return out
 
 
+def entries_by_key(blob: bytes) -> dict[int, tuple[Entry, bytes]]:
+    """decode_entries by path hash: ``{key: (entry, raw bytes)}``; raises ValueError when malformed."""
+    out: dict[int, tuple[Entry, bytes]] = {}
+    pos, end, head, unpack = 0, len(blob), ENTRY.size, ENTRY.unpack_from
+    while pos < end:
+        if end - pos < head:
+            raise ValueError("truncated index entry")
+        key, size, mtime_ns, series, n = unpack(blob, pos)
+        stop = pos + head + n
+        if stop > end:
+            raise ValueError("truncated index entry")
+        out[key] = ((key, size, mtime_ns, series, blob[pos + head:stop]), blob[pos:stop])
+        pos = stop
+    return out
+
+
 _get_fields = operator.attrgetter(*JSON_FIELDS)
 
 

@@ -123,15 +123,16 @@ def _scan_plan(sources: tuple[str, ...], options: Any, kw: dict[str, Any], count
 
     s = kw["settings"]
 
-    def tick() -> None:
-        counts["scanned"] += 1
-        if counts["scanned"] & 255 == 0:
+    def scanned(n: int) -> None:  # a folder's files
+        before = counts["scanned"]
+        counts["scanned"] = before + n
+        if (before + n) >> 8 != before >> 8:  # every 256 files, as before
             progress.tick()
 
     from ..pins import Pins, default_path
 
     return scan_and_plan(sources, options, offline=kw["offline"], metrics=current_metrics(), warn=warn,
-                         exclude=kw["exclude"], use_index=not kw["no_cache"], on_record=tick,
+                         exclude=kw["exclude"], use_index=not kw["no_cache"], on_records=scanned,
                          cache_dir=s.cache_dir, tmdb=s.tmdb(),
                          min_confidence=s.min_confidence, order=s.order,
                          pins=Pins.load(default_path(s.data_dir), warn=warn),
