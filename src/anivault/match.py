@@ -15,6 +15,7 @@ import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -92,6 +93,7 @@ def season_episodes(season: dict[str, Any] | None, number: int) -> list[Episode]
 MEMO_LIMIT = 100_000  # distinct titles remembered; a 300k-file library has a few thousand
 FOLDER_LIMIT = 16_384  # release folders remembered (files come folder by folder)
 NAMING_LIMIT = 4_096  # episode namings remembered: a video's subtitles and other releases follow it closely
+LAYOUT_LIMIT = 256  # series whose TMDB seasons (episode lists) stay in memory; others are re-read from the cache
 
 # Folders inside a release that hold its extras, not a release of their own.
 _EXTRA_FOLDERS = frozenset({"extras", "extra", "specials", "bonus", "nc", "ncop", "nced", "menus", "menu",
@@ -175,7 +177,8 @@ class Matcher:
         self.order = check_order(order)
         self.episode_titles = episode_titles
         self._groups: dict[GroupKey, Series] = {}
-        self._release_key: dict[str, GroupKey] = {}  # a release folder's first series
+        self._release_key: dict[str, GroupKey] = {}  # a release folder's first series (the last FOLDER_LIMIT)
+        self._layouts: OrderedDict[int, Series] = OrderedDict()  # series holding a layout, least recent first
         self._movies: set[str] = set()  # folded titles this library has as movies
         self._orders: dict[str, list[list[tuple[int, int]]]] = {}  # episode groups used as orders
         self._said: dict[tuple, Match | str] = {}  # a file's naming -> its Match or reason (bounded)
@@ -332,7 +335,7 @@ class Matcher:
                 if key[2] == "extra":
                     out.release_of.setdefault(key, _release_of_folder(folder))
                 else:
-                    self._release_key.setdefault(_release_of_folder(folder), key)
+                    self._remember_release(_release_of_folder(folder), key)
                     if key[2] == "movie":
                         self._movies.add(key[0])
         return out
@@ -386,6 +389,16 @@ class Matcher:
         self.matched += matched
         return out
 
+    def _remember_release(self, release: str, key: GroupKey) -> None:
+        """A release folder's first series, for its extras (which come right after it): the last
+        FOLDER_LIMIT release folders are remembered, not every one of the library's."""
+        known = self._release_key
+        if release in known:
+            return
+        if len(known) >= FOLDER_LIMIT:
+            del known[next(iter(known))]
+        known[release] = key
+
     @staticmethod
     def _host(key: GroupKey, same_title: list[Series]) -> Series | None:
         """The group an extra belongs to: same title, the same year and a match preferred."""
@@ -404,7 +417,7 @@ class Matcher:
                                 else pool.submit(self.resolve, p.title or "", p.year, media))
             try:
                 for key, future in futures.items():
-                    self._groups[key] = future.result()
+                    self._groups[key] = _compact(future.result())
                     if progress:
                         progress(self._groups[key])
             except BaseException:
@@ -491,21 +504,42 @@ class Matcher:
         return place_numbered(self.layout(series), season, int(episode))
 
     def layout(self, series: Series) -> Layout:
-        """The series' TMDB seasons, their episodes fetched (through the cache) when a rule needs them."""
-        if series.layout is None:
-            tv_id = series.id
+        """The series' TMDB seasons, their episodes fetched (through the cache) when a rule needs them.
 
-            def episodes(n: int) -> list[Episode]:
-                return season_episodes(self.client.tv_season(tv_id, n), n)
+        The last LAYOUT_LIMIT series used keep theirs; an older one's is made again (from the cache)."""
+        held = self._layouts
+        if series.layout is not None:
+            if id(series) in held:
+                held.move_to_end(id(series))
+            return series.layout
+        tv_id = series.id
 
-            def absolute() -> list[tuple[int, int]] | None:
-                group_id = absolute_group_id(series.details)
-                if not group_id:
-                    return None
-                return [m for g in group_members(self.client.episode_group(group_id)) for m in g] or None
+        def episodes(n: int) -> list[Episode]:
+            return season_episodes(self.client.tv_season(tv_id, n), n)
 
-            series.layout = Layout(season_counts(series.details), episodes, absolute)
+        def absolute() -> list[tuple[int, int]] | None:
+            group_id = absolute_group_id(series.details)
+            if not group_id:
+                return None
+            return [m for g in group_members(self.client.episode_group(group_id)) for m in g] or None
+
+        series.layout = Layout(season_counts(series.details), episodes, absolute)
+        held[id(series)] = series
+        if len(held) > LAYOUT_LIMIT:
+            held.popitem(last=False)[1].layout = None
         return series.layout
+
+
+def _compact(series: Series) -> Series:
+    """The series with only the part of its TMDB details that placing files reads (season counts,
+    the absolute episode group): a run keeps every series, not every series' whole answer."""
+    details = series.details
+    if details:
+        group = absolute_group_id(details)
+        series.details = {
+            "seasons": [{"season_number": n, "episode_count": c} for n, c in season_counts(details).items()],
+            "episode_groups": {"results": [{"id": group, "type": 2}] if group else []}}
+    return series
 
 
 # ---------------------------------------------------------------- library entry points
