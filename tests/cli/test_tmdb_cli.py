@@ -203,27 +203,28 @@ def test_bad_options_are_usage_errors(library: Path, args: list[str]) -> None:
     assert invoke("match", str(library), *args).exit_code == 2
 
 
-def test_match_json_writes_each_file_as_it_is_matched(tmdb_env: TMDBServer, library: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing per file is held: each file's line is out before the next file is matched."""
+def test_match_json_writes_each_window_as_it_is_matched(tmdb_env: TMDBServer, library: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing per file is held: each window's lines are out before the next window is matched."""
     import anivault.match as match_module
     from anivault.cli import output
 
-    events: list[str] = []
-    matched, writer = match_module.resolve_records, output.match_file_writer
+    events: list[tuple[str, int]] = []
+    matched, writer = match_module.resolve_windows, output.match_window_writer
 
-    def spy_matched(records: object, **kw: object) -> object:
-        for fm in matched(records, **kw):
-            events.append("matched")
-            yield fm
+    def spy_matched(folders: object, **kw: object) -> object:
+        for files in matched(folders, **{**kw, "window": 1}):  # type: ignore[arg-type]
+            events.append(("matched", len(files)))
+            yield files
 
     def spy_writer(out: object = None) -> object:
         write = writer(out)
-        return lambda fm: (events.append("written"), write(fm))
+        return lambda files: (events.append(("written", len(files))), write(files))
 
-    monkeypatch.setattr(match_module, "resolve_records", spy_matched)
-    monkeypatch.setattr(output, "match_file_writer", spy_writer)
+    monkeypatch.setattr(match_module, "resolve_windows", spy_matched)
+    monkeypatch.setattr(output, "match_window_writer", spy_writer)
     result = invoke("match", str(library), "--json")
     assert result.exit_code == 0
-    assert events == ["matched", "written"] * len(NAMES)
+    assert [e for e, _ in events] == ["matched", "written"] * (len(events) // 2)
+    assert sum(n for e, n in events if e == "written") == len(NAMES)
     assert len(result.stdout.splitlines()) == len(NAMES) + 1  # and the summary

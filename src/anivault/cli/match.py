@@ -23,7 +23,7 @@ def match_command(paths: tuple[str, ...], as_json: bool, strict: bool, offline: 
     # NDJSON streams a line per file as it is matched (nothing per file is held); the tables
     # need only the series, which are per-series state.
     series, summary = match_paths(paths, "matching", offline, settings,
-                                  on_file=output.match_file_writer() if as_json else None)
+                                  on_files=output.match_window_writer() if as_json else None)
     if not as_json:
         with current_metrics().stage("output", items=len(series)):
             output.render_match_series(series)
@@ -35,10 +35,10 @@ def match_command(paths: tuple[str, ...], as_json: bool, strict: bool, offline: 
 
 
 def match_paths(paths: tuple[str, ...], label: str, offline: bool, settings: Any,
-                on_file: Callable[[Any], None] | None = None) -> tuple[Any, Any]:
-    """Scan PATHs and match them, streaming, with a live line: each file's FileMatch goes to
-    ``on_file`` as it is matched; returns (series, MatchSummary)."""
-    from ..match import resolve_records
+                on_files: Callable[[Any], None] | None = None) -> tuple[Any, Any]:
+    """Scan PATHs and match them, streaming, with a live line: each window's ``(record, match, reason)``
+    list goes to ``on_files`` as it is matched; returns (series, MatchSummary)."""
+    from ..match import resolve_windows
     from ..pins import Pins, default_path
     from ..scan import scan
     from .context import current_metrics, warn
@@ -50,14 +50,14 @@ def match_paths(paths: tuple[str, ...], label: str, offline: bool, settings: Any
     run = scan(paths, metrics=metrics, on_warning=shown, cache_dir=settings.cache_dir)
     report: dict[str, Any] = {}
     # A live line on the terminal that also shows the NDJSON would be torn by it: none then.
-    with SeriesProgress(label, enabled=False if on_file is not None and _stdout_is_tty() else None) as progress:
-        files = resolve_records(progress.ticking(run), warn=warn, progress=progress.series_done, metrics=metrics,
-                                offline=offline, min_confidence=settings.min_confidence, tmdb=settings.tmdb(),
-                                order=settings.order, pins=Pins.load(default_path(settings.data_dir), warn=warn),
-                                report=report)
-        for fm in files:
-            if on_file is not None:
-                on_file(fm)
+    with SeriesProgress(label, enabled=False if on_files is not None and _stdout_is_tty() else None) as progress:
+        windows = resolve_windows(progress.ticking(run.folders()), warn=warn, progress=progress.series_done,
+                                  metrics=metrics, offline=offline, min_confidence=settings.min_confidence,
+                                  tmdb=settings.tmdb(), order=settings.order,
+                                  pins=Pins.load(default_path(settings.data_dir), warn=warn), report=report)
+        for files in windows:
+            if on_files is not None:
+                on_files(files)
     shown.finish()
     return report["series"], report["summary"]
 

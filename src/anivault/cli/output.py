@@ -68,12 +68,14 @@ def write_lines(texts: Iterable[str], out: TextIO | None = None) -> None:
 def write_json_lines(documents: Iterable[str], out: TextIO | None = None) -> None:
     """NDJSON from JSON documents (one line each, from a JSON encoder), with json_text's guarantee:
     strings exact, nothing unsafe raw. The check runs once a block: an ASCII block needs only DEL's."""
-    def safe(block: str) -> str:
-        if block.isascii():
-            return block.replace("\x7f", "\\u007f") if "\x7f" in block else block
-        return _RAW_IN_JSON_TEXT.sub(_json_escape, block)
+    _write_blocks(documents, json_safe, out or sys.stdout)
 
-    _write_blocks(documents, safe, out or sys.stdout)
+
+def json_safe(block: str) -> str:
+    """JSON text from a JSON encoder (C0 escaped) with the characters it leaves raw JSON-escaped too."""
+    if block.isascii():
+        return block.replace("\x7f", "\\u007f") if "\x7f" in block else block
+    return _RAW_IN_JSON_TEXT.sub(_json_escape, block)
 
 
 def _write_blocks(lines: Iterable[str], finish: Callable[[str], str], out: TextIO) -> None:
@@ -315,17 +317,43 @@ def _tmdb_dict(match: Any) -> dict[str, Any] | None:
         {"note": match.reason} if match.reason else {})
 
 
-def match_file_writer(out: TextIO | None = None) -> Callable[[Any], None]:
-    """A writer of one NDJSON line per FileMatch, as files are matched. It writes to the stream that
-    is stdout now, so a live line entered later cannot take the lines over."""
+def match_window_writer(out: TextIO | None = None) -> Callable[[Sequence[tuple[Any, Any, Any]]], None]:
+    """A writer of one NDJSON line per file, a window of ``(record, match, reason)`` at a time as the
+    windows are matched (json_text's lines, encoded per field). It writes to the stream that is stdout
+    now, so a live line entered later cannot take the lines over."""
     out = out or sys.stdout
 
-    def write(fm: Any) -> None:
-        rec, p = fm.record, fm.record.parsed
-        json_line({"path": rec.path, "kind": rec.kind, "title": p.title if p else None,
-                   "season": p.season if p else None, "episode": p.episode if p else None,
-                   "tmdb": _tmdb_dict(fm.match), "reason": fm.reason}, out)
+    def write(files: Sequence[tuple[Any, Any, Any]]) -> None:
+        if files:
+            out.write(json_safe("".join([_match_json(rec, match, why) for rec, match, why in files])))
     return write
+
+
+def _match_json(rec: Any, m: Any, why: str | None) -> str:
+    """A file's line as json_text of {path, kind, title, season, episode, tmdb, reason} writes it (and
+    a newline), before the unsafe-character pass, one C string encoder call per field (tests/cli compare)."""
+    p = rec.parsed
+    named = ('"title":null,"season":null,"episode":null' if p is None else
+             f'"title":{_jv(p.title)},"season":{_jv(p.season)},"episode":{_jv(p.episode)}')
+    tmdb = "null" if m is None else (
+        f'{{"id":{_jv(m.id)},"media_type":{_jv(m.media_type)},"title":{_jv(m.title)},'
+        f'"original_title":{_jv(m.original_title)},"year":{_jv(m.year)},"season":{_jv(m.season)},'
+        f'"episode":{_jv(m.episode)},"confidence":{_jv(m.confidence)},"absolute":{_jv(m.absolute)},'
+        f'"episode_title":{_jv(m.episode_title)},"order":{_jv(m.order)},"pinned":{_jv(m.pinned)}'
+        + (f',"note":{_jv(m.reason)}}}' if m.reason else "}"))
+    return f'{{"path":{_jv(rec.path)},"kind":{_jv(rec.kind)},{named},"tmdb":{tmdb},"reason":{_jv(why)}}}\n'
+
+
+def _jv(value: Any) -> str:
+    """One JSON value as json.dumps(ensure_ascii=False, default=str) writes it."""
+    kind = value.__class__
+    if kind is str:
+        return _json_str(value)  # type: ignore[no-any-return]
+    if value is None:
+        return "null"
+    if kind is int or (kind is float and value - value == 0):  # (finite: NaN and infinities below)
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def render_match_series(series: Sequence[Any]) -> None:
@@ -410,54 +438,11 @@ def render_cache_clear(removed: int, path: Any) -> None:
 
 
 def render_plan(plan: Any, as_json: bool, fmt: str) -> None:
-    """The plan: NDJSON entries, or a tree (default) / table of where each file goes and what stays.
+    """The plan: NDJSON entries, or a tree (default) / table of where each file goes and what stays
+    (plan_output.py)."""
+    from .plan_output import render_plan as render
 
-    Streams from the plan store (the tree in folder order from its own query): memory does not
-    grow with the plan."""
-    from ..organize import TODO
-
-    if as_json:
-        write_json_lines(map(_entry_json, plan.entries))
-    elif fmt == "table":
-        table(["status", "source", "destination", "reason"],
-              ((e.status, e.src, e.dst, e.reason) for e in plan.entries), title="Plan")
-    else:
-        write_lines(_tree_lines(plan.entries.in_folders(TODO)))
-        write_lines(_stays_lines(plan.entries.without_status(TODO)))
-
-
-def _tree_lines(entries: Iterable[Any]) -> Iterator[str]:
-    """Each destination folder, then the files going into it (entries come folder by folder)."""
-    folder = None
-    for e in entries:
-        directory, name = _split(e.dst)
-        if directory != folder:
-            folder = directory
-            yield f"{directory}{os.sep}"
-        yield f"    {name}  <-  {e.src}" + (f"  ({e.reason})" if e.reason else "")
-
-
-if os.sep == "/" and not os.altsep:  # what os.path.split does to a plan's clean absolute paths, faster
-    def _split(path: str) -> tuple[str, str]:
-        cut = path.rfind("/")
-        return path[:cut] or "/", path[cut + 1:]
-else:
-    _split = os.path.split
-
-
-def _stays_lines(entries: Iterable[Any]) -> Iterator[str]:
-    for i, e in enumerate(entries):
-        if i == 0:
-            yield "not organized:"
-        yield f"    [{e.status}] {e.src}" + (f" ({e.reason})" if e.reason else "")
-
-
-def _entry_json(e: Any) -> str:
-    """A PlanEntry as json_text(e.to_dict()) writes it, before the unsafe-character pass, in a
-    fraction of the time (one C string encoder call per field; tests/cli compare the two)."""
-    return (f'{{"src":{_json_str(e.src)},"dst":{_json_str(e.dst)},"size":{int(e.size)},'
-            f'"mtime_ns":{int(e.mtime_ns)},"role":{_json_str(e.role)},"status":{_json_str(e.status)},'
-            f'"reason":{_json_str(e.reason)},"fp":{_json_str(e.fp)}}}')
+    render(plan, as_json, fmt)
 
 
 _MATCHING = {"tmdb": "TMDB", "cache": "TMDB cache only (no credentials)"}

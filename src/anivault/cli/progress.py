@@ -106,12 +106,15 @@ class SeriesProgress:
         self.done += 1
         self._live.tick()
 
-    def ticking(self, records: Iterable[Any], every: int = 1024) -> Iterator[Any]:
-        """The records, refreshing the line every ``every`` of them (the scan before the match)."""
-        for n, record in enumerate(records):
-            if n % every == 0:
+    def ticking(self, folders: Iterable[list[Any]], every: int = 1024) -> Iterator[list[Any]]:
+        """Lists of records (a scan's folders), refreshing the line every ``every`` records or so
+        (the scan before the match)."""
+        seen = 0
+        for records in folders:
+            if seen == 0 or (seen + len(records)) // every != seen // every:
                 self._live.tick()
-            yield record
+            seen += len(records)
+            yield records
 
     def __enter__(self) -> "SeriesProgress":
         self._live.__enter__()
