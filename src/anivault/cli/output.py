@@ -62,7 +62,27 @@ BLOCK_CHARS = 1 << 16  # lines are written in blocks of about this many characte
 
 def write_lines(texts: Iterable[str], out: TextIO | None = None) -> None:
     """Lines of text, each escaped, written in blocks (one write per ~64 KB, not per line)."""
-    _write_blocks((escape(text) for text in texts), lambda block: block, out or sys.stdout)
+    out = out or sys.stdout
+    block: list[str] = []
+    size = 0
+    for text in texts:
+        block.append(text)
+        size += len(text)
+        if size >= BLOCK_CHARS:
+            out.write(_escaped_lines(block))
+            block.clear()
+            size = 0
+    if block:
+        out.write(_escaped_lines(block))
+
+
+def _escaped_lines(lines: list[str]) -> str:
+    """The lines, each escaped, a newline after each. A block of printable ASCII lines (no C0, DEL or
+    newline in any: the common case) is checked in two C calls, not a call per line."""
+    text = "\n".join(lines) + "\n"
+    if text.isascii() and all(map(str.isprintable, lines)):
+        return text
+    return "\n".join([escape(line) for line in lines]) + "\n"
 
 
 def write_json_lines(documents: Iterable[str], out: TextIO | None = None) -> None:

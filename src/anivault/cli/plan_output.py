@@ -27,19 +27,21 @@ def render_plan(plan: Any, as_json: bool, fmt: str) -> None:
         table(["status", "source", "destination", "reason"],
               ((e.status, e.src, e.dst, e.reason) for e in plan.entries), title="Plan")
     else:
-        write_lines(_tree_lines(plan.entries.in_folders(TODO)))
+        write_lines(_tree_lines(plan.entries.tree_rows(TODO)))
         write_lines(_stays_lines(plan.entries.without_status(TODO)))
 
 
-def _tree_lines(entries: Iterable[Any]) -> Iterator[str]:
-    """Each destination folder, then the files going into it (entries come folder by folder)."""
+def _tree_lines(rows: Iterable[tuple[str, str, str]]) -> Iterator[str]:
+    """Each destination folder, then the files going into it: ``(src, dst, reason)`` rows come
+    folder by folder (PlanEntries.tree_rows)."""
     folder = None
-    for e in entries:
-        directory, name = _split(e.dst)
+    sep = os.sep
+    for src, dst, reason in rows:
+        directory, name = _split(dst)
         if directory != folder:
             folder = directory
-            yield f"{directory}{os.sep}"
-        yield f"    {name}  <-  {e.src}" + (f"  ({e.reason})" if e.reason else "")
+            yield f"{directory}{sep}"
+        yield f"    {name}  <-  {src}  ({reason})" if reason else f"    {name}  <-  {src}"
 
 
 if os.sep == "/" and not os.altsep:  # what os.path.split does to a plan's clean absolute paths, faster

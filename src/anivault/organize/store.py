@@ -121,6 +121,16 @@ class PlanEntries:
                                    f"WHERE status IN ({marks}) ORDER BY folder_order(dst)", statuses):
             yield as_entry(row)
 
+    def tree_rows(self, *statuses: str) -> Iterator[tuple[str, str, str]]:
+        """``(src, dst, reason)`` of the entries in_folders gives, in its order, without a PlanEntry
+        each (what a dry run's tree prints)."""
+        self.db.create_function("folder_order", 1, folder_order, deterministic=True)
+        marks = ",".join("?" * len(statuses))
+        decode = fsdecode
+        for src, dst, reason in self.db.execute(f"SELECT src, dst, reason FROM entries WHERE status IN ({marks}) "
+                                                f"ORDER BY folder_order(dst)", statuses):
+            yield decode(src), decode(dst), reason
+
     def without_status(self, status: str) -> Iterator[PlanEntry]:
         """Entries in any status but ``status``, in plan order."""
         for row in self.db.execute("SELECT src, dst, size, mtime_ns, role, status, reason, fp FROM entries "
