@@ -76,7 +76,7 @@ def _is_corruption(error: sqlite3.DatabaseError) -> bool:
 # Decoded answers kept in memory. A run asks for a series' details and season pages close together,
 # so a small LRU serves the repeats; the rest is one indexed read from disk. (50,000 held every answer
 # of a 1M-file run: ~40 MB that grew with the library.)
-MEMORY_ENTRIES = 2_048
+MEMORY_ENTRIES = 256
 
 
 class TMDBCache:

@@ -90,8 +90,8 @@ def season_episodes(season: dict[str, Any] | None, number: int) -> list[Episode]
 
 # ---------------------------------------------------------------- the matcher
 
-MEMO_LIMIT = 100_000  # distinct titles remembered; a 300k-file library has a few thousand
-FOLDER_LIMIT = 16_384  # release folders remembered (files come folder by folder)
+MEMO_LIMIT = 8_192  # distinct titles remembered (files come folder by folder: few are in use at a time)
+FOLDER_LIMIT = 4_096  # release folders remembered (files come folder by folder)
 NAMING_LIMIT = 4_096  # episode namings remembered: a video's subtitles and other releases follow it closely
 LAYOUT_LIMIT = 256  # series whose TMDB seasons (episode lists) stay in memory; others are re-read from the cache
 
@@ -308,7 +308,7 @@ class Matcher:
         out = _WindowKeys()
         keys, firsts, groups = out.keys, out.firsts, self._groups
         append = keys.append
-        pins = self.pins
+        pins = bool(self.pins)  # (once: Pins' truth is a Python __len__)
         pin = None
         for records in folders:
             folder = _dirname(os.fspath(records[0].path))
@@ -322,7 +322,7 @@ class Matcher:
                     continue
                 if pins:
                     key, pin = self._key(rec)
-                elif (parsed.title, parsed.year, parsed.kind) != named:
+                elif parsed.title != named[0] or parsed.year != named[1] or parsed.kind != named[2]:
                     named = (parsed.title, parsed.year, parsed.kind)
                     base = self.group_key(parsed)
                     key, pin = (None if base is None else (*base, None)), None
@@ -536,9 +536,10 @@ def _compact(series: Series) -> Series:
     details = series.details
     if details:
         group = absolute_group_id(details)
-        series.details = {
-            "seasons": [{"season_number": n, "episode_count": c} for n, c in season_counts(details).items()],
-            "episode_groups": {"results": [{"id": group, "type": 2}] if group else []}}
+        series.details = {"seasons": [{"season_number": n, "episode_count": c}
+                                      for n, c in season_counts(details).items()]}
+        if group:
+            series.details["episode_groups"] = {"results": [{"id": group, "type": 2}]}
     return series
 
 

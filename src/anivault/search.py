@@ -15,7 +15,9 @@ from .numbering import Layout
 from .titles import DETAIL_CANDIDATES, DROPPED_WORD, SURE_TITLE, Candidate, Cleaned, clean_title, fold, score, shortened
 from .tmdb import TMDBClient, TMDBError
 
-MEMO_LIMIT = 100_000  # distinct titles remembered (a 300k-file library has a few thousand)
+# Distinct titles remembered: files come folder by folder, so the titles in use are few at any time;
+# 100,000 held every title of a 1M-file library (~30,000, ~15 MB).
+MEMO_LIMIT = 8_192
 
 
 @functools.lru_cache(maxsize=MEMO_LIMIT)

@@ -403,3 +403,55 @@ def test_the_parsers_extra_type_and_episode_title_place_specials(client: TMDBCli
     ova = Rec("/lib/Moonlit Bakery OVA3.mkv", ParsedName(title="Moonlit Bakery", episode=3, **{"extra_type": "OVA"}))
     files = Matcher(client).match([recap, named, ova])
     assert [(f.match.season, f.match.episode) for f in files] == [(0, 1), (0, 2), (0, 3)]
+
+
+def test_a_layout_dropped_from_memory_is_read_again_and_places_alike(client: TMDBClient, tmdb_server: TMDBServer,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the last LAYOUT_LIMIT series keep their seasons in memory; an older one's are read again
+    from the cache (not TMDB), and its files land where they did."""
+    import anivault.match as match_module
+
+    names = [("One Piece", 1089), ("Naruto Shippuden", 300), ("Attack on Titan", 30)]
+    files = [rec(t, e + k, path=f"/lib/{t}/{k}.mkv") for k in range(3) for t, e in names]  # series alternate
+    held = [(fm.match.season, fm.match.episode, fm.match.reason) for fm in Matcher(client).match(files)]
+    requests = tmdb_server.count("/3/")
+    monkeypatch.setattr(match_module, "LAYOUT_LIMIT", 1)
+    matcher = Matcher(client)
+    dropped = [(fm.match.season, fm.match.episode, fm.match.reason) for fm in matcher.match(files)]
+    assert dropped == held
+    assert len(matcher._layouts) == 1
+    assert tmdb_server.count("/3/") == requests  # everything again came from the cache
+
+
+def test_a_series_keeps_only_what_placing_its_files_reads(client: TMDBClient) -> None:
+    matcher = Matcher(client)
+    matcher.match([rec("One Piece", 1089)])
+    (series,) = matcher.series
+    assert set(series.details) <= {"seasons", "episode_groups"}
+    assert all(set(s) == {"season_number", "episode_count"} for s in series.details["seasons"])
+
+
+def test_release_folders_remembered_are_bounded(client: TMDBClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import anivault.match as match_module
+
+    monkeypatch.setattr(match_module, "FOLDER_LIMIT", 4)
+    matcher = Matcher(client)
+    files = [rec("One Piece", 1, path=f"/lib/release {i}/One Piece - 01.mkv") for i in range(10)]
+    assert all(fm.match is not None for fm in matcher.match(files))
+    assert list(matcher._release_key) == [f"/lib/release {i}" for i in range(6, 10)]
+
+
+def test_windows_give_each_record_in_order_a_folder_at_a_time(client: TMDBClient) -> None:
+    """Matcher.windows: folder lists in, (record, match, reason) lists out, the records in order."""
+    from anivault.match import by_folder
+
+    files = [rec("One Piece", e, path=f"/lib/{d}/{e}.mkv") for d in ("a", "b", "c") for e in range(1, 5)]
+    files.insert(5, Rec("/lib/b/notes.txt", None, "other"))
+    folders = list(by_folder(files))
+    assert [len(f) for f in folders] == [4, 5, 4]
+    out = list(Matcher(client).windows(folders, window=5))
+    assert [len(w) for w in out] == [9, 4]  # folders gathered until a window has 5 files
+    triples = [t for w in out for t in w]
+    assert [t[0] for t in triples] == files
+    assert triples[5][1:] == (None, "not a video or subtitle")
+    assert all(t[1] is not None and t[2] is None for i, t in enumerate(triples) if i != 5)
