@@ -11,11 +11,11 @@ terminal either. Tables are rich on a TTY and tab-separated lines otherwise.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-from json.encoder import encode_basestring as _json_str  # ensure_ascii=False's string encoder (C)
-from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
+from typing import Any, Callable, Iterable, Sequence, TextIO
+
+from .json_lines import match_line
 
 # C0 and DEL/C1 controls; bidi marks, embeddings, overrides and isolates; zero-width and
 # invisible formatting characters; line/paragraph separators; the BOM; lone surrogates
@@ -345,35 +345,8 @@ def match_window_writer(out: TextIO | None = None) -> Callable[[Sequence[tuple[A
 
     def write(files: Sequence[tuple[Any, Any, Any]]) -> None:
         if files:
-            out.write(json_safe("".join([_match_json(rec, match, why) for rec, match, why in files])))
+            out.write(json_safe("".join([match_line(rec, match, why) for rec, match, why in files])))
     return write
-
-
-def _match_json(rec: Any, m: Any, why: str | None) -> str:
-    """A file's line as json_text of {path, kind, title, season, episode, tmdb, reason} writes it (and
-    a newline), before the unsafe-character pass, one C string encoder call per field (tests/cli compare)."""
-    p = rec.parsed
-    named = ('"title":null,"season":null,"episode":null' if p is None else
-             f'"title":{_jv(p.title)},"season":{_jv(p.season)},"episode":{_jv(p.episode)}')
-    tmdb = "null" if m is None else (
-        f'{{"id":{_jv(m.id)},"media_type":{_jv(m.media_type)},"title":{_jv(m.title)},'
-        f'"original_title":{_jv(m.original_title)},"year":{_jv(m.year)},"season":{_jv(m.season)},'
-        f'"episode":{_jv(m.episode)},"confidence":{_jv(m.confidence)},"absolute":{_jv(m.absolute)},'
-        f'"episode_title":{_jv(m.episode_title)},"order":{_jv(m.order)},"pinned":{_jv(m.pinned)}'
-        + (f',"note":{_jv(m.reason)}}}' if m.reason else "}"))
-    return f'{{"path":{_jv(rec.path)},"kind":{_jv(rec.kind)},{named},"tmdb":{tmdb},"reason":{_jv(why)}}}\n'
-
-
-def _jv(value: Any) -> str:
-    """One JSON value as json.dumps(ensure_ascii=False, default=str) writes it."""
-    kind = value.__class__
-    if kind is str:
-        return _json_str(value)  # type: ignore[no-any-return]
-    if value is None:
-        return "null"
-    if kind is int or (kind is float and value - value == 0):  # (finite: NaN and infinities below)
-        return repr(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def render_match_series(series: Sequence[Any]) -> None:
@@ -469,29 +442,10 @@ _MATCHING = {"tmdb": "TMDB", "cache": "TMDB cache only (no credentials)"}
 
 
 def render_organize_summary(summary: Any, report: Any, snapshot: dict[str, Any], as_json: bool) -> None:
-    """The plan's summary and, after --apply, what was done: one JSON object or a table."""
-    if as_json:
-        data = summary.to_dict()
-        if report is not None:
-            data["apply"] = report.to_dict()
-        json_line({"summary": {**data, "metrics": snapshot}})
-        return
-    stays = ", ".join(f"{n:,} {status}" for status, n in summary.statuses.items() if status != "todo") or "none"
-    rows = [("planned", f"{summary.todo:,} files to {summary.action} ({human_bytes(summary.bytes)}) "
-                        f"into {summary.dest}"),
-            ("not organized", stays),
-            ("left in place", f"{summary.left_in_place:,} other files"),
-            ("matching", _MATCHING.get(summary.matching, "offline (parsed names only)"))]
-    if report is None:
-        rows.append(("mode", "dry run: nothing was changed (add --apply to execute)"))
-    else:
-        rows += [("applied", f"{report.done:,} of {report.planned:,} ({human_bytes(report.bytes)})"),
-                 ("failed", f"{report.failed_count:,}"), ("operation", report.op or "none (nothing to do)")]
-        if report.pruned:
-            rows.append(("pruned", f"{report.pruned:,} empty folders"))
-        if report.done:
-            rows.append(("undo", f"anivault undo {report.op}"))
-    table(["organize", ""], rows + resource_rows(snapshot), title="Summary")
+    """The plan's summary and, after --apply, what was done: one JSON object or a table (plan_output.py)."""
+    from .plan_output import render_organize_summary as render
+
+    render(summary, report, snapshot, as_json)
 
 
 def render_resume(report: Any, snapshot: dict[str, Any], elapsed: float, as_json: bool) -> None:
