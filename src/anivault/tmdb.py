@@ -217,9 +217,10 @@ class TMDBClient:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if read_token:
             headers["Authorization"] = f"Bearer {read_token}"
-        # Offline there is no HTTP client, and httpx (~11 MB with its TLS libraries) is not loaded.
+        # The HTTP client is made for the first request (_http): offline, or when the cache answers
+        # everything, httpx and its TLS context (~15 MB) are never loaded.
         self._http_args = (base_url.rstrip("/"), headers, transport, timeout)
-        self._http_client: httpx.Client | None = None if offline else self._new_http()
+        self._http_client: httpx.Client | None = None
         self._redact = _Redact(self._secrets)
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).addFilter(self._redact)

@@ -178,14 +178,15 @@ def test_429_storms_end_in_success(tmdb_server: TMDBServer, cache: TMDBCache, st
 
 
 def test_retry_after_pauses_every_thread(tmdb_server: TMDBServer, cache: TMDBCache) -> None:
-    tmdb_server.faults.append("429:0.4")
     with client_for(tmdb_server, cache, concurrency=4) as client:
+        client.tv(31910)  # the HTTP client is made on the first request: before the timed part
+        tmdb_server.faults.append("429:0.4")
         first = threading.Thread(target=client.tv, args=(37854,))
         first.start()
         time.sleep(0.1)  # the 429 has arrived; this thread must wait out the same pause
         client.tv(46260)
         first.join()
-    reqs = tmdb_server.requests()
+    reqs = tmdb_server.requests()[1:]
     assert [r.status for r in reqs] == [429, 200, 200]
     assert all(r.t >= reqs[0].t + 0.38 for r in reqs[1:])
 
