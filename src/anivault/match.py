@@ -515,12 +515,12 @@ class Matcher:
             return season_episodes(self.client.tv_season(tv_id, n), n)
 
         def absolute() -> list[tuple[int, int]] | None:
-            group_id = absolute_group_id(series.details)
+            group_id = _absolute_group(series)
             if not group_id:
                 return None
             return [m for g in group_members(self.client.episode_group(group_id)) for m in g] or None
 
-        series.layout = Layout(season_counts(series.details), episodes, absolute)
+        series.layout = Layout(_season_counts(series), episodes, absolute)
         held[id(series)] = series
         if len(held) > LAYOUT_LIMIT:
             held.popitem(last=False)[1].layout = None
@@ -528,16 +528,26 @@ class Matcher:
 
 
 def _compact(series: Series) -> Series:
-    """The series with only the part of its TMDB details that placing files reads (season counts,
-    the absolute episode group): a run keeps every series, not every series' whole answer."""
+    """The series with only the part of its TMDB details that placing files reads: its season
+    counts as (season, episodes) pairs and its absolute episode group. A run keeps every series,
+    not every series' whole answer."""
     details = series.details
-    if details:
+    if details and "season_counts" not in details:  # (a series found again is compact already)
         group = absolute_group_id(details)
-        series.details = {"seasons": [{"season_number": n, "episode_count": c}
-                                      for n, c in season_counts(details).items()]}
+        series.details = {"season_counts": tuple(season_counts(details).items())}
         if group:
-            series.details["episode_groups"] = {"results": [{"id": group, "type": 2}]}
+            series.details["absolute_group"] = group
     return series
+
+
+def _season_counts(series: Series) -> dict[int, int]:
+    details = series.details or {}
+    return dict(details["season_counts"]) if "season_counts" in details else season_counts(details)
+
+
+def _absolute_group(series: Series) -> str | None:
+    details = series.details or {}
+    return details.get("absolute_group") if "season_counts" in details else absolute_group_id(details)
 
 
 # The library entry points (resolve_windows and the run's summary) live in match_run.py, which is

@@ -427,8 +427,8 @@ def test_a_series_keeps_only_what_placing_its_files_reads(client: TMDBClient) ->
     matcher = Matcher(client)
     matcher.match([rec("One Piece", 1089)])
     (series,) = matcher.series
-    assert set(series.details) <= {"seasons", "episode_groups"}
-    assert all(set(s) == {"season_number", "episode_count"} for s in series.details["seasons"])
+    assert set(series.details) == {"season_counts", "absolute_group"}  # One Piece has an absolute group
+    assert dict(series.details["season_counts"])[1] == fx.ONE_PIECE_SEASONS[0]
 
 
 def test_release_folders_remembered_are_bounded(client: TMDBClient, monkeypatch: pytest.MonkeyPatch) -> None:
