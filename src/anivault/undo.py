@@ -445,11 +445,12 @@ def _resume(state: OpState, plan: Plan, data_dir: str | None, metrics: Metrics, 
         metrics.add_time("apply", 0.0, remaining)
         try:
             executor.run(_not_done(plan, state, entries))
+            if prune_empty and plan.options.action == "move" and not report.aborted:
+                executor.moved_from.add_all(os.path.dirname(intent["src"]) for _, intent in state.placed())
+                executor.prune(plan.options.sources)
         finally:
             metrics.expect(None)
-        if prune_empty and plan.options.action == "move" and not report.aborted:
-            executor.moved_from.update(os.path.dirname(intent["src"]) for _, intent in state.placed())
-            executor.prune(plan.options.sources)
+            executor.close()
         failed = report.failed_count + counts.failed - retried
         status = "aborted" if report.aborted else f"finished with {failed} failed" if failed else "complete"
         journal.write({"t": "end", "status": status, "done": report.done, "failed": failed})

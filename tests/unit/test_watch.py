@@ -121,7 +121,7 @@ def test_restart_recognises_imported_files_through_the_journal(tmp_path):
     options = PlanOptions(unmatched="parsed", dest=str(tmp_path / "Anime"), action="hardlink")
     done = importer.import_paths([str(path)], options, offline=True)
     assert done.applied.done == 1
-    assert watch.imported_from([str(src)]) == {str(path): (path.stat().st_size, path.stat().st_mtime_ns)}
+    assert dict(watch.imported_from([str(src)]).items()) == {str(path): (path.stat().st_size, path.stat().st_mtime_ns)}
     rec = Recorder()
     w, _, clock, _ = _watcher(tmp_path, rec)
     w._done = watch.imported_from(w.sources)  # what run() loads at start
@@ -180,3 +180,77 @@ def _next(events: queue.Queue, name: str) -> dict:
         if event["event"] == name:
             return event
         assert event["event"] != "error", event
+
+
+def _seeded(root, files):
+    """``files`` files in ``root/incoming`` that a journaled hardlink run already imported (written
+    directly: thousands in a second), so a restarted watcher must recognise every one."""
+    import gc
+
+    from anivault import fileops
+    from anivault.journal import Journal, journal_dir, new_op_id
+
+    src = root / "incoming"
+    op = new_op_id()
+    begin = {"t": "begin", "v": 1, "op": op, "action": "hardlink", "dest": str(root / "lib"),
+             "sources": [str(src)], "entries": files, "pid": 0, "host": "elsewhere",
+             "started": "2026-01-01T00:00:00Z"}
+    with Journal(os.path.join(journal_dir(), f"{op}.jsonl"), begin=begin) as journal:
+        for i in range(files):
+            folder = src / f"Show {i // 50}"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"[G] Show {i // 50} - {i % 50 + 1:02}.mkv"
+            path.touch()
+            st = os.lstat(path)
+            journal.write({"t": "do", "i": i, "a": "hardlink", "src": str(path), "dst": str(root / "lib" / str(i)),
+                           "tmp": "", "size": 0, "fp": fileops.fingerprint(str(path), 0),
+                           **fileops.metadata_record(st)})
+            journal.write_raw(f'{{"t":"ok","i":{i}}}')
+        journal.write({"t": "end", "status": "complete", "done": files, "failed": 0})
+    gc.collect()
+    return src
+
+
+def _restart_peak(root, files):
+    """Peak bytes traced while a restarted watcher loads what was imported and sweeps ``files`` files."""
+    import tracemalloc
+
+    src = _seeded(root, files)
+    rec, clock, events = Recorder(), Clock(), []
+    tracemalloc.start()
+    try:
+        w = watch.Watcher([str(src)], rec, settle=5.0, batch=1.0, clock=clock, on_event=events.append)
+        w._done = watch.imported_from(w.sources)  # what run() loads at start
+        w.touch(str(src), folder=True)  # the start-up sweep
+        while w._sweeps:
+            _tick(w, clock, 1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(w._done) == files and rec.batches == [] and not w._pending
+    w._done.close()
+    return peak
+
+
+def test_a_restarted_watcher_streams_what_it_already_imported(tmp_path, monkeypatch):
+    monkeypatch.setattr(watch, "SWEEP_PER_TICK", 500)
+    _restart_peak(tmp_path / "warm", 100)  # imports and first-use caches, outside the comparison
+    small = _restart_peak(tmp_path / "small", 5_000)
+    large = _restart_peak(tmp_path / "large", 20_000)
+    assert large <= 1.5 * small, f"restarting over 20k imported files peaked at {large:,} B against {small:,} B for 5k"
+
+
+def test_a_huge_drop_is_imported_in_bounded_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(watch, "MAX_WAITING", 30)
+    monkeypatch.setattr(watch, "MAX_BATCH", 20)
+    monkeypatch.setattr(watch, "SWEEP_PER_TICK", 25)
+    rec = Recorder()
+    w, src, clock, _ = _watcher(tmp_path, rec)
+    for i in range(70):
+        (src / f"[G] Show - {i:02}.mkv").write_bytes(b"x")
+    w.touch(str(src), folder=True)
+    for _ in range(40):
+        _tick(w, clock, 3)
+        assert len(w._pending) + len(w._ready) <= 30
+    assert sorted(len(b) for b in rec.batches)[-1] <= 20
+    assert sorted(p for b in rec.batches for p, _ in b) == sorted(str(p) for p in src.iterdir())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -18,6 +19,9 @@ from ..fileops import DISK_FULL, error_text
 from ..monitor import Metrics
 from .entries import TODO, Plan, PlanEntry, PlanOptions
 from .planfile import write_plan
+from .prune import MovedFrom, prune
+
+FOLDERS_REMEMBERED = 1024  # destination folders known to exist (plan order groups a folder's files)
 
 FAILURES_KEPT = 1000  # failures kept with their reason (all are counted): an unwritable destination fails them all
 
@@ -67,8 +71,9 @@ class Executor:
         self.batch = max(1, batch)
         self.metrics = metrics
         self.progress = progress or (lambda n: None)
-        self.known_dirs: set[str] = set()
-        self.moved_from: set[str] = set()
+        self.existing = RecentSet(FOLDERS_REMEMBERED)  # folders seen to exist: an isdir() saved per file
+        self.planned: set[str] = set()  # folders this batch will create (mkdir journaled)
+        self.moved_from = MovedFrom()  # on disk: a flat library has as many folders as files
 
     def run(self, indexed: Iterable[tuple[int, PlanEntry]]) -> None:
         chunk: list[tuple[int, PlanEntry]] = []
@@ -116,18 +121,26 @@ class Executor:
     def _plan_dirs(self, directory: str) -> None:
         """Journal each directory this batch will create (undo removes them when empty)."""
         missing = []
-        while directory not in self.known_dirs and not os.path.isdir(directory):
+        while not self._known(directory):
             missing.append(directory)
             parent = os.path.dirname(directory)
             if parent == directory:
                 break
             directory = parent
-        self.known_dirs.add(directory)
         for d in reversed(missing):
             self.journal.write({"t": "mkdir", "path": d})
-            self.known_dirs.add(d)
+            self.planned.add(d)
         if missing:
             self.metrics.count("folders_created", len(missing))
+
+    def _known(self, directory: str) -> bool:
+        """Exists, or this batch creates it (its mkdir is journaled already)."""
+        if directory in self.existing or directory in self.planned:
+            return True
+        if os.path.isdir(directory):
+            self.existing.add(directory)
+            return True
+        return False
 
     def _batch(self, chunk: list[tuple[int, PlanEntry]]) -> None:
         intents = [(i, e, intent) for i, e in chunk if (intent := self._prepare(i, e)) is not None]
@@ -137,8 +150,11 @@ class Executor:
         for d in sorted(created_dirs):
             try:
                 os.makedirs(d, exist_ok=True)
+                self.existing.add(d)
             except OSError as e:
                 unusable[d] = f"cannot create the destination folder: {error_text(e)}"
+        self.planned.clear()  # made now, or failed (a later batch journals and tries it again)
+        moved: set[str] = set()  # the source folders of this batch's moves
         for n, (i, entry, intent) in enumerate(intents):
             folder = os.path.dirname(entry.dst)
             if folder in unusable:
@@ -163,32 +179,38 @@ class Executor:
             self.report.done += 1
             self.report.bytes += entry.size
             if self.action == "move":
-                self.moved_from.add(os.path.dirname(entry.src))
+                moved.add(os.path.dirname(entry.src))
             self.progress(1)
+        self.moved_from.add_all(moved)
         self.metrics.count(APPLIED, len(intents))
 
     def prune(self, roots: Iterable[str]) -> None:
         """Remove source folders emptied by the moves, deepest first, never a scanned root."""
-        roots = [os.path.abspath(r) for r in roots]
-        candidates = {d for d in self.moved_from if any(_strictly_inside(d, r) for r in roots)}
-        while candidates:
-            empty = sorted((d for d in candidates if _is_empty_dir(d)), key=len, reverse=True)
-            if not empty:
-                return
-            for d in empty:  # with its mode and owner: undo recreates it as it was
-                self.journal.write({"t": "rmdir", "path": d, **_folder_metadata(d)})
-            self.journal.commit()
-            parents = set()
-            for d in empty:
-                try:
-                    os.rmdir(d)
-                    self.report.pruned += 1
-                except OSError:
-                    continue
-                parent = os.path.dirname(d)
-                if any(_strictly_inside(parent, r) for r in roots):
-                    parents.add(parent)
-            candidates = parents
+
+        def removed() -> None:
+            self.report.pruned += 1
+
+        prune(self.moved_from, roots, self.journal, removed)
+
+    def close(self) -> None:
+        self.moved_from.close()
+
+
+class RecentSet:
+    """A set that keeps only its ``capacity`` most recently added members."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, item: str) -> bool:
+        return item in self._items
+
+    def add(self, item: str) -> None:
+        self._items[item] = None
+        self._items.move_to_end(item)
+        if len(self._items) > self.capacity:
+            self._items.popitem(last=False)
 
 
 def blame(e: OSError, entry: PlanEntry, action: str) -> tuple[str, str]:
@@ -208,25 +230,6 @@ def blame(e: OSError, entry: PlanEntry, action: str) -> tuple[str, str]:
             return f"source folder not writable (a move removes the file from it): {why}", \
                 os.path.dirname(entry.src)
     return why, entry.src
-
-
-def _strictly_inside(path: str, root: str) -> bool:
-    return path != root and path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _folder_metadata(path: str) -> dict[str, Any]:
-    try:
-        return fileops.folder_record(path)
-    except OSError:
-        return {}
-
-
-def _is_empty_dir(path: str) -> bool:
-    try:
-        with os.scandir(path) as it:
-            return next(it, None) is None
-    except OSError:
-        return False
 
 
 def begin_record(op: str, options: PlanOptions, entries: int) -> dict[str, Any]:
@@ -284,11 +287,14 @@ def apply_plan(plan: Plan, *, prune_empty: bool = False, batch: int = 512, metri
             metrics.expect(planned, APPLIED, "files")  # the live line's rate and ETA
             metrics.add_time("apply", 0.0, planned)  # the stage's items, for its throughput
             try:
-                executor.run(plan.todo())  # streamed from the plan store
+                try:
+                    executor.run(plan.todo())  # streamed from the plan store
+                finally:
+                    metrics.expect(None)
+                if prune_empty and options.action == "move" and not report.aborted:
+                    executor.prune(options.sources)
             finally:
-                metrics.expect(None)
-            if prune_empty and options.action == "move" and not report.aborted:
-                executor.prune(options.sources)
+                executor.close()  # its temporary table of source folders
             if extra_files is not None and not report.aborted:
                 from ..generated import write_journaled
 
