@@ -15,15 +15,17 @@ happen and kept on ``run.summary`` after the iteration.
 """
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from types import ModuleType
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from ._speedups import BACKEND, path_hash, render_folder
 from ._speedups._records_format import (JSON_FIELDS, KIND_BY_EXT, NULL_FIELDS, SUBTITLE_EXTS,  # noqa: F401
@@ -194,21 +196,22 @@ class ScanRun:
                          self._read_ahead)
         events = walker.events(summary.roots)
         try:
-            for event in events:
-                if type(event) is ScanWarning:
-                    self.warn(*event)
-                    continue
-                summary.directories += 1
-                if not event[1]:
-                    continue
-                out = self._directory(*event, index, as_json)  # type: ignore[misc]
-                if as_json:
-                    yield out
-                else:
-                    yield from out
-                if summary.directories & 63 == 0:
-                    self._flush_metrics()
-            summary.complete = True
+            with _rare_gc_pauses():
+                for event in events:
+                    if type(event) is ScanWarning:
+                        self.warn(*event)
+                        continue
+                    summary.directories += 1
+                    if not event[1]:
+                        continue
+                    out = self._directory(*event, index, as_json)  # type: ignore[misc]
+                    if as_json:
+                        yield out
+                    else:
+                        yield from out
+                    if summary.directories & 63 == 0:
+                        self._flush_metrics()
+                summary.complete = True
         finally:
             events.close()  # type: ignore[attr-defined]
             for kind, n in zip(("video", "subtitle", "other"), self._kinds):
@@ -228,7 +231,7 @@ class ScanRun:
             self.metrics.add_time("records", self._records_seconds, summary.files)
             summary.seconds = time.perf_counter() - started
 
-    def _directory(self, directory: str, files: list[tuple[str, int, int]], blob: bytes | None,
+    def _directory(self, directory: str, files: Sequence[tuple[str, int, int]], blob: bytes | None,
                    whole: bool, index: Index | None, as_json: bool) -> Any:
         """One folder's NDJSON chunk (bytes) or records; its index entries stored."""
         started = time.perf_counter()
@@ -390,7 +393,7 @@ class _Folder:
 
     __slots__ = ("files", "indexed", "hits", "nbytes", "parses", "parse_seconds", "flagged", "blob", "entries")
 
-    def __init__(self, files: list[tuple[str, int, int]], indexed: bool) -> None:
+    def __init__(self, files: Sequence[tuple[str, int, int]], indexed: bool) -> None:
         self.files = files
         self.indexed = indexed
         self.hits = self.nbytes = self.parses = 0
@@ -409,6 +412,21 @@ class _Folder:
             return
         self.blob = b"".join([raw for _, raw in new] + unseen)
         self.entries = len(new) + len(unseen)
+
+
+@contextmanager
+def _rare_gc_pauses() -> Iterator[None]:
+    """A scan makes short-lived objects and no reference cycles: the cycle collector runs rarely
+    and skips what existed before (frozen), but still runs (a consumer of the records may make
+    cycles, which must not pile up over a million files)."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], 20_000), threshold[1], threshold[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _decoded(raw: bytes) -> ParsedName | None:
