@@ -507,7 +507,10 @@ def render_folder(str prefix, files, bytes cached, str directory=None, bint inde
         segments.append(PyBytes_FromStringAndSize(out.p, <Py_ssize_t>out.n))
         order = None
         if index and (probe.broken or new or used != probe.n or _any_miss(slots, n_slots)):
-            order = _new_blob(probe, &fresh, slots, n_slots)
+            if n_slots and n_slots == parsed_here:  # every entry new, in order: the buffer is the blob
+                order = [PyBytes_FromStringAndSize(fresh.p, <Py_ssize_t>fresh.n)]
+            else:
+                order = _new_blob(probe, &fresh, slots, n_slots)
     finally:
         free(out.p)
         free(path.p)
