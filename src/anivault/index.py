@@ -43,8 +43,13 @@ _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 _POINT = "SELECT rowid, blob FROM entries WHERE dir_hash = ?"
 _AFTER = "SELECT dir_hash, rowid, blob FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?"
 STREAM_ROWS = 64  # folders read ahead in storage order, which is the order of the first scan's walk
-_UPSERT = ("INSERT INTO entries VALUES (?, ?, ?, ?) "  # an update in place keeps the storage order
-           "ON CONFLICT (dir_hash) DO UPDATE SET files = excluded.files, blob = excluded.blob")
+ROWS_PER_STATEMENT = 64  # the writer thread takes the GIL back once per statement, not per row
+
+
+def _upsert(rows: int) -> str:
+    """Writes ``rows`` folders (an update in place keeps the storage order)."""
+    return ("INSERT INTO entries VALUES " + ", ".join(["(?, ?, ?, ?)"] * rows) +
+            " ON CONFLICT (dir_hash) DO UPDATE SET files = excluded.files, blob = excluded.blob")
 
 
 def signed_hash(h: int) -> int:
@@ -275,7 +280,9 @@ class Index:
             if self._write_error is not None:
                 continue  # (drained: the scan goes on without the index)
             try:
-                self._db.executemany(_UPSERT, batch)
+                for at in range(0, len(batch), ROWS_PER_STATEMENT):
+                    rows = batch[at:at + ROWS_PER_STATEMENT]
+                    self._db.execute(_upsert(len(rows)), [value for row in rows for value in row])
                 uncommitted += sum(put[2] for put in batch)
                 if uncommitted >= COMMIT_ROWS:
                     self._db.commit()

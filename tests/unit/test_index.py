@@ -296,3 +296,20 @@ def test_a_rescan_expects_the_last_whole_scans_file_count(library: Path) -> None
     list(scan(library, metrics=filtered, exclude=["*.jpg"]))
     assert filtered.expected is None  # another view of the library: no count to expect
     assert {"walk", "index", "records"} <= set(again.snapshot()["stages_s"])
+
+
+def test_folders_are_written_several_to_a_statement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer sends ROWS_PER_STATEMENT folders per INSERT (a folder met twice in one keeps the last)."""
+    monkeypatch.setattr(anivault.index, "ROWS_PER_STATEMENT", 3)
+    root = tmp_path / "lib"
+    for i in range(8):
+        (root / f"Show {i}").mkdir(parents=True)
+        (root / f"Show {i}" / f"Show {i} - 01.mkv").write_bytes(b"x")
+    first, s1 = run_scan(root)
+    assert s1.index_misses == 8
+    folder = root / "Show 3"
+    (folder / "Show 3 - 02.mkv").write_bytes(b"y")
+    _, s2 = run_scan([folder / "Show 3 - 01.mkv", folder / "Show 3 - 02.mkv"])  # one folder, stored twice
+    assert (s2.index_hits, s2.index_misses) == (1, 1)
+    again, s3 = run_scan(root)
+    assert (s3.index_hits, s3.index_misses) == (9, 0) and len(again) == 9
