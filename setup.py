@@ -48,8 +48,9 @@ def extensions() -> list[Extension]:
             [pyx],
             include_dirs=[SPEEDUPS + "/include"],
             extra_compile_args=optimize,
-            # its include'd .pxi parts (_parse_c.pyx -> _parse_*.pxi) and its .pxd
-            depends=sorted(glob(f"{SPEEDUPS}/{stem[:-2]}_*.pxi") + glob(f"{SPEEDUPS}/{stem}.pxd")),
+            # its include'd .pxi parts (_parse_c.pyx -> _parse_*.pxi) and the .pxd files (its own and
+            # those it may cimport: _records_c reads _walk_c's FileList)
+            depends=sorted(glob(f"{SPEEDUPS}/{stem[:-2]}_*.pxi") + glob(f"{SPEEDUPS}/*.pxd")),
         )
         ext.cython_directives = DIRECTIVES
         modules.append(ext)

@@ -24,13 +24,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from types import ModuleType
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from ._speedups import BACKEND, path_hash, render_folder
 from ._speedups._records_format import (JSON_FIELDS, KIND_BY_EXT, NULL_FIELDS, SUBTITLE_EXTS,  # noqa: F401
                                         VIDEO_EXTS, decode_entries, encode_entry, encode_parsed, entries_by_key,
                                         extension, fields_json, kind_of_ext, series_key)  # (re-exported)
 from .errors import UsageError
+from .gcpause import rare_gc_pauses
 from .index import Index, decode_parsed
 from .models import ParsedName
 from .monitor import Metrics
@@ -203,21 +204,22 @@ class ScanRun:
                          self._read_ahead)
         events = walker.events(summary.roots)
         try:
-            for event in events:
-                if type(event) is ScanWarning:
-                    self.warn(*event)
-                    continue
-                summary.directories += 1
-                if not event[1]:
-                    continue
-                out = self._directory(*event, index, as_json)  # type: ignore[misc]
-                if as_json or self._by_folder:
-                    yield out
-                else:
-                    yield from out
-                if summary.directories & 63 == 0:
-                    self._flush_metrics()
-            summary.complete = True
+            with rare_gc_pauses(20_000):
+                for event in events:
+                    if type(event) is ScanWarning:
+                        self.warn(*event)
+                        continue
+                    summary.directories += 1
+                    if not event[1]:
+                        continue
+                    out = self._directory(*event, index, as_json)  # type: ignore[misc]
+                    if as_json or self._by_folder:
+                        yield out
+                    else:
+                        yield from out
+                    if summary.directories & 63 == 0:
+                        self._flush_metrics()
+                summary.complete = True
         finally:
             events.close()  # type: ignore[attr-defined]
             for kind, n in zip(("video", "subtitle", "other"), self._kinds):
@@ -237,7 +239,7 @@ class ScanRun:
             self.metrics.add_time("records", self._records_seconds, summary.files)
             summary.seconds = time.perf_counter() - started
 
-    def _directory(self, directory: str, files: list[tuple[str, int, int]], blob: bytes | None,
+    def _directory(self, directory: str, files: Sequence[tuple[str, int, int]], blob: bytes | None,
                    whole: bool, index: Index | None, as_json: bool) -> Any:
         """One folder's NDJSON chunk (bytes) or records; its index entries stored."""
         started = time.perf_counter()
@@ -409,7 +411,7 @@ class _Folder:
 
     __slots__ = ("files", "indexed", "hits", "nbytes", "parses", "parse_seconds", "flagged", "blob", "entries")
 
-    def __init__(self, files: list[tuple[str, int, int]], indexed: bool) -> None:
+    def __init__(self, files: Sequence[tuple[str, int, int]], indexed: bool) -> None:
         self.files = files
         self.indexed = indexed
         self.hits = self.nbytes = self.parses = 0

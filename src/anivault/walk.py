@@ -15,7 +15,7 @@ import stat as stat_mod
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from ._speedups import list_dir, walk_folders
 
@@ -57,9 +57,10 @@ def compile_excludes(patterns: Iterable[str]) -> tuple[re.Pattern[str] | None, b
     return regex, any("/" in p for p in patterns)
 
 
-# A folder, its files (name, size, mtime_ns), its index blob (None without one), and whether
-# the files are all of the folder's (no filter left some out).
-Listing = tuple[str, list[tuple[str, int, int]], "bytes | None", bool]
+# A folder, its files (name, size, mtime_ns: a list, or the compiled walk's FileList, a sequence
+# the compiled render twin reads without a Python object per file), its index blob (None
+# without one), and whether the files are all of the folder's (no filter left some out).
+Listing = tuple[str, Sequence[tuple[str, int, int]], "bytes | None", bool]
 
 
 class Walker:
@@ -109,7 +110,10 @@ class Walker:
                     return
                 directory, listing = step
                 files, _ = self._apply(directory, listing, root)  # sub-folders: the walk has them
-                yield from self._folder(directory, files)
+                if self._warnings:
+                    yield from self._warnings
+                    self._warnings.clear()
+                yield directory, files, self._blob(directory) if files else None, self.whole_folders
         finally:
             folders.close()
 

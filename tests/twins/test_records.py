@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -266,3 +267,49 @@ def test_a_folder_context_fills_from_the_nearest_folder_first(records) -> None:
     assert got.title == "Show" and got.group == "Grp" and got.year == 2020 and got.kind == "special"
     assert records.folder_context("/lib/Show/2").season == 2
     assert records.folder_context("Show") is None or records.folder_context("Show").title == "Show"
+
+
+# ---------------------------------------------------------------- the compiled walk's listing, read in C
+
+ON_DISK = st.sampled_from(["Show - 01.mkv", "[Grp] Show - 02 (1080p) [ABCDEF01].mkv", "Show - 01.en.ass",
+                           "cover.JPG", "x.ÄVI", "Ça va - 03.mp4", "進撃の巨人 - 04.mkv", "noext", "a.b.MKV",
+                           "Show S2 - 12.5.srt", "q\"\\.mkv"]) | NAME.filter(lambda n: n not in (".", ".."))
+
+
+@pytest.mark.skipif(PURE_RUN or os.name != "posix",
+                    reason="the compiled walk's FileList (POSIX; this run forces the pure twins)")
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(ON_DISK, max_size=8, unique=True), bad_name=st.booleans(), index=st.booleans(),
+       cached=st.lists(st.tuples(st.integers(0, 7), st.booleans(), PARSED), max_size=4))
+def test_a_listing_read_in_c_renders_as_its_tuples_do(tmp_path_factory, names, bad_name, index, cached) -> None:
+    """render_folder reads the walk's FileList without a Python object per file: same result as the
+    list of (name, size, mtime_ns) tuples it stands for, in both twins (a name that is not UTF-8
+    makes the compiled twin take the tuples)."""
+    folder = tmp_path_factory.mktemp("Show")
+    for i, name in enumerate(names):
+        if name.startswith("."):
+            continue  # (hidden: not listed)
+        path = folder / name
+        path.write_bytes(b"x" * i)
+        os.utime(path, ns=(i, 10**18 + i))
+    if bad_name:
+        (folder / os.fsdecode(b"bad\xff - 01.mkv")).write_bytes(b"")
+    walk = twin("walk", "c").walk_folders(str(folder), 0, (), False)
+    try:
+        (directory, listing), = list(walk)
+    finally:
+        walk.close()
+    files = listing[0]
+    assert type(files).__name__ == "FileList"
+    tuples = list(files)
+    prefix = directory + "/"
+    blob = b""
+    for i, same, parsed in cached:
+        if i < len(tuples):
+            name, size, mtime_ns = tuples[i]
+            key = twin("hash", "py").path_hash(prefix + name)
+            blob += encode_entry(key, size if same else size + 1, mtime_ns, 0, parsed)
+    c = twin("records", "c")
+    expected = twin("records", "py").render_folder(prefix, tuples, blob or None, directory, index)
+    assert c.render_folder(prefix, files, blob or None, directory, index) == expected
+    assert c.render_folder(prefix, files, blob or None) == c.render_folder(prefix, tuples, blob or None)

@@ -136,6 +136,65 @@ def test_a_busy_index_is_skipped_for_the_run(library: Path, monkeypatch: pytest.
     assert not [p for p in index_path().parent.iterdir() if ".corrupt-" in p.name]  # busy is not corrupt
 
 
+def journal_mode() -> str:
+    db = sqlite3.connect(index_path())
+    try:
+        return str(db.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_first_scan_fills_the_index_through_a_rollback_journal_and_leaves_wal(
+        library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each new page written once (not to the log and again at the checkpoint), WAL again after."""
+    modes: list[str] = []
+    store = Index.store
+
+    def spy(self: Index, *args) -> None:
+        modes.append(self._db.execute("PRAGMA journal_mode").fetchone()[0])
+        store(self, *args)
+
+    monkeypatch.setattr(Index, "store", spy)
+    first, _ = run_scan(library)
+    assert set(modes) == {"delete"} and journal_mode() == "wal"
+    modes.clear()
+    second, s2 = run_scan(library)
+    assert set(modes) == {"wal"} and s2.index_hits == 20 and second == first
+
+
+def test_a_first_scan_stopped_early_leaves_a_usable_wal_index(library: Path) -> None:
+    run = scan(library)
+    next(run)
+    run.close()
+    assert journal_mode() == "wal"
+    records, summary = run_scan(library)
+    assert len(records) == 22 and summary.index_hits + summary.index_misses == 20
+
+
+def test_a_first_scan_keeps_wal_while_another_connection_has_the_index_open(
+        library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process reading the empty index: no switch (and no wait); the scan writes in WAL."""
+    Index.open().close()  # (an empty index)
+    reader = sqlite3.connect(index_path())
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM entries").fetchone()  # a read transaction stays open
+    modes: list[str] = []
+    store = Index.store
+
+    def spy(self: Index, *args) -> None:
+        modes.append(self._db.execute("PRAGMA journal_mode").fetchone()[0])
+        store(self, *args)
+
+    monkeypatch.setattr(Index, "store", spy)
+    try:
+        records, summary = run_scan(library)
+        assert summary.index_misses == 20 and set(modes) == {"wal"} and journal_mode() == "wal"
+    finally:
+        reader.rollback()
+        reader.close()
+    assert run_scan(library)[1].index_hits == 20
+
+
 def test_a_failing_index_writer_never_stops_the_scan(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unexpected error on the writer thread: reported once, the scan finishes uncached."""
     monkeypatch.setattr(anivault.index, "BATCH_ROWS", 1)
@@ -237,3 +296,20 @@ def test_a_rescan_expects_the_last_whole_scans_file_count(library: Path) -> None
     list(scan(library, metrics=filtered, exclude=["*.jpg"]))
     assert filtered.expected is None  # another view of the library: no count to expect
     assert {"walk", "index", "records"} <= set(again.snapshot()["stages_s"])
+
+
+def test_folders_are_written_several_to_a_statement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer sends ROWS_PER_STATEMENT folders per INSERT (a folder met twice in one keeps the last)."""
+    monkeypatch.setattr(anivault.index, "ROWS_PER_STATEMENT", 3)
+    root = tmp_path / "lib"
+    for i in range(8):
+        (root / f"Show {i}").mkdir(parents=True)
+        (root / f"Show {i}" / f"Show {i} - 01.mkv").write_bytes(b"x")
+    first, s1 = run_scan(root)
+    assert s1.index_misses == 8
+    folder = root / "Show 3"
+    (folder / "Show 3 - 02.mkv").write_bytes(b"y")
+    _, s2 = run_scan([folder / "Show 3 - 01.mkv", folder / "Show 3 - 02.mkv"])  # one folder, stored twice
+    assert (s2.index_hits, s2.index_misses) == (1, 1)
+    again, s3 = run_scan(root)
+    assert (s3.index_hits, s3.index_misses) == (9, 0) and len(again) == 9

@@ -258,3 +258,24 @@ def test_name_order_is_str_order_even_with_names_that_are_not_utf8(walk_twin, tm
             pass
     names = [f[0] for f in walk_twin.list_dir(str(tmp_path))[0]]
     assert names == sorted(names) and len(names) == len(raws)
+
+
+@pytest.mark.skipif(PURE_RUN or not POSIX, reason="the compiled walk lists in C on POSIX (this run forces the pure twins)")
+def test_the_compiled_walks_files_are_a_sequence_of_tuples(folder: Path) -> None:
+    """walk_folders_c hands each folder's files as a FileList: read in C by the render twin, and to
+    Python the list of (name, size, mtime_ns) that list_dir gives."""
+    walk_c = twin("walk", "c")
+    walk = walk_c.walk_folders(str(folder), 0, (), False)
+    try:
+        files = next(walk)[1][0]
+    finally:
+        walk.close()
+    expected = walk_c.list_dir(str(folder), 0)[0]
+    assert files == expected and expected == files and list(files) == expected and len(files) == 3
+    assert files[0] == expected[0] and files[-1] == expected[-1] and files[1:] == expected[1:]
+    assert [name for name, _, _ in files] == ["a.ass", "b.mkv", "tiny.nfo"]
+    with pytest.raises(IndexError):
+        files[3]
+    assert files != expected[:2] and repr(files).startswith("FileList([('a.ass'")
+    from collections.abc import Sequence
+    assert isinstance(files, Sequence)

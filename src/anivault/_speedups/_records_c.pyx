@@ -12,12 +12,13 @@ contract.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
 from cpython.tuple cimport PyTuple_CheckExact
-from cpython.unicode cimport PyUnicode_AsEncodedString, PyUnicode_CheckExact
+from cpython.unicode cimport PyUnicode_AsEncodedString, PyUnicode_CheckExact, PyUnicode_DecodeUTF8
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
 from ._parse_c cimport parse_name_c
+from ._walk_c cimport FileItem, FileList
 
 from json.encoder import encode_basestring
 
@@ -374,8 +375,16 @@ cdef class _Probe:
         return -1
 
 
-def render_folder(str prefix, list files, bytes cached, str directory=None, bint index=True):
-    """The NDJSON of one folder's files, and what is left for the scanner (see _records_py)."""
+def render_folder(str prefix, files, bytes cached, str directory=None, bint index=True):
+    """The NDJSON of one folder's files, and what is left for the scanner (see _records_py).
+    ``files``: a list of (name, size, mtime_ns), or the walk twin's FileList, whose names are read
+    as they are on disk (a str is made only for a file that is parsed)."""
+    cdef FileList listed = None
+    cdef FileItem* listed_item
+    if type(files) is FileList and (<FileList>files).utf8:
+        listed = <FileList>files
+    elif type(files) is not list:
+        files = list(files)
     cdef _Probe probe = _Probe(cached)
     cdef av_buf out, path, fresh, fields, scratch
     memset(&fields, 0, sizeof(fields))
@@ -408,12 +417,18 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
         if prefix_utf8 != NULL:
             av_put(&path, prefix_utf8, <size_t>prefix_len)
         for i in range(n_files):
-            item = files[i]  # (typed: a checked assignment)
-            name = item[0]
-            size = item[1]
-            mtime_ns = item[2]
+            if listed is not None:  # valid UTF-8 as read: its str is made when it is needed
+                listed_item = &listed.items[i]
+                name = None
+                name_utf8, name_len = listed_item.name, listed_item.name_len
+                size, mtime_ns = listed_item.size, listed_item.mtime_ns
+            else:
+                item = (<list>files)[i]  # (typed: a checked assignment)
+                name = item[0]
+                size = item[1]
+                mtime_ns = item[2]
+                name_utf8 = _utf8(name, &name_len)
             nbytes += size
-            name_utf8 = _utf8(name, &name_len)
             if name_utf8 != NULL:
                 ext_at = _ext_start(name_utf8, name_len)
                 kind = _kind_of_ext(name_utf8 + ext_at, name_len - ext_at, &ascii_ext)
@@ -445,7 +460,8 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
             key = XXH3_64bits(path.p, path.n)
             k = probe.find(key)
             if k >= 0 and probe.entries[k].size == size and probe.entries[k].mtime_ns == mtime_ns and \
-                    _cached_fields(&fields, &probe.entries[k], name_utf8 + ext_at, name_len - ext_at, prefix, name):
+                    _cached_fields(&fields, &probe.entries[k], name_utf8 + ext_at, name_len - ext_at, prefix,
+                                   name, name_utf8, name_len):
                 if not probe.used[k]:
                     probe.used[k] = 1
                     used += 1
@@ -460,6 +476,8 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
             else:  # parsed here: its fields, and its entry in the buffer of new entries
                 if not parsed_here:  # the folder's context, once it is needed
                     context = _folder_context_of(directory)
+                if name is None:
+                    name = PyUnicode_DecodeUTF8(name_utf8, name_len, NULL)
                 parsed = <tuple>parse_name_c(name)
                 parsed_here += 1
                 new = True
@@ -489,7 +507,10 @@ def render_folder(str prefix, list files, bytes cached, str directory=None, bint
         segments.append(PyBytes_FromStringAndSize(out.p, <Py_ssize_t>out.n))
         order = None
         if index and (probe.broken or new or used != probe.n or _any_miss(slots, n_slots)):
-            order = _new_blob(probe, &fresh, slots, n_slots)
+            if n_slots and n_slots == parsed_here:  # every entry new, in order: the buffer is the blob
+                order = [PyBytes_FromStringAndSize(fresh.p, <Py_ssize_t>fresh.n)]
+            else:
+                order = _new_blob(probe, &fresh, slots, n_slots)
     finally:
         free(out.p)
         free(path.p)

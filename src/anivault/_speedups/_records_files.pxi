@@ -251,13 +251,15 @@ cdef bint _fast_fields(av_buf* out, const unsigned char* d, size_t n, const char
 
 
 cdef bint _cached_fields(av_buf* out, const av_entry* e, const char* ext, Py_ssize_t ext_n, str prefix,
-                         str name) except -1:
+                         str name, const char* name_utf8, Py_ssize_t name_len) except -1:
     """The NDJSON fields of a cached entry into ``out`` (emptied first); False when the entry is
-    unusable (the file is then parsed again)."""
+    unusable (the file is then parsed again). ``name`` may be None: it is ``name_utf8``, decoded."""
     out.n = 0
     if _fast_fields(out, <const unsigned char*>e.parsed, e.parsed_len, ext, ext_n):
         return True
     out.n = 0
+    if name is None:
+        name = PyUnicode_DecodeUTF8(name_utf8, name_len, NULL)
     text = cached_fields(PyBytes_FromStringAndSize(e.parsed, e.parsed_len), prefix + name)
     if text is None:
         return False

@@ -1,7 +1,8 @@
 """One folder of a scan as NDJSON lines (pure-Python twin of _records_c.pyx).
 
 ``render_folder(prefix, files, cached, directory=None, index=True)`` does the
-per-file work of ``scan --json``: it classifies each file by extension,
+per-file work of ``scan --json`` (``files``: a sequence of (name, size, mtime_ns), a list or
+the compiled walk's FileList): it classifies each file by extension,
 hashes the path of each video and subtitle, reuses the folder's cached index
 entries whose size and mtime_ns are unchanged (their NDJSON fields rendered
 from the cached ParsedName), and renders the NDJSON line of every file it can. With ``directory`` (the folder's path, whose names give
@@ -33,7 +34,7 @@ The cached entries are a folder's index blob (see _records_format.py).
 from __future__ import annotations
 
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, Sequence
 
 from ._hash_py import path_hash
 from ._records_format import (NULL_FIELDS, cached_fields, decode_entries, encode_entry, encode_parsed, extension,
@@ -47,7 +48,7 @@ def _utf8(text: str) -> bytes | None:
         return None
 
 
-def render_folder(prefix: str, files: list[tuple[str, int, int]], cached: bytes | None,
+def render_folder(prefix: str, files: Sequence[tuple[str, int, int]], cached: bytes | None,
                   directory: str | None = None, index: bool = True) -> tuple[Any, ...]:
     """The NDJSON of one folder's files, and what is left for the scanner (see the module doc)."""
     from ..parse import parse_file  # (parse imports the twins: not at module level)

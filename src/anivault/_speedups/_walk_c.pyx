@@ -4,16 +4,21 @@
 The folder is read and every entry stat'ed (``fstatat`` relative to the open
 folder) in C with the GIL released, into one buffer; Python objects are made
 afterwards in one pass. So a walker thread costs the interpreter only a few
-microseconds per folder and the second core does the system calls.
+microseconds per folder and the second core does the system calls. ``walk_folders`` hands
+each folder's files as a ``FileList`` (see _walk_c.pxd): a sequence of (name, size, mtime_ns)
+to Python, an array over the names on disk to the records twin, which renders them without a
+Python object per file.
 On Windows, where ``os.scandir`` already returns sizes and times with the
 listing, this twin hands over to the pure one.
 """
 import os
 import sys
 import threading
+from collections.abc import Sequence
+from operator import index as _as_index
 
 from cpython.bytes cimport PyBytes_AS_STRING
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memset, strdup
 
 
@@ -46,6 +51,7 @@ cdef extern from *:
         char *names; size_t used, names_cap;
         long long hidden, small;
         int error;  /* errno when the listing broke off */
+        int plain;  /* every name is valid UTF-8 (set by av_sort) */
     } av_listing;
 
     static int av_push(av_listing *l, const char *name, size_t len, int kind, int code,
@@ -126,6 +132,7 @@ cdef extern from *:
             e->name = l->names + e->name_off;
             if (plain && !av_valid_utf8((const unsigned char *)e->name, e->name_len)) plain = 0;
         }
+        l->plain = plain;
         if (l->n > 1) qsort(l->items, l->n, sizeof(av_entry), plain ? av_by_name : av_by_code_point);
     }
 
@@ -383,6 +390,7 @@ cdef extern from *:
     ctypedef struct av_entry:
         size_t name_off
         size_t name_len
+        const char* name
         int kind
         int code
         long long size
@@ -397,6 +405,7 @@ cdef extern from *:
         long long hidden
         long long small
         int error
+        int plain
     int av_list(const char* path, long long min_size, av_listing* l) nogil
     void av_free(av_listing* l)
     ctypedef struct av_result:
@@ -468,6 +477,91 @@ cdef tuple _result(av_listing* l, int rc, str path):
     return files, dirs, links, specials, failed, hidden, small, error
 
 
+cdef class FileList:
+    """A folder's files, (name, size, mtime_ns) in name order: a read-only sequence of tuples made
+    on demand over the listing's C array (see _walk_c.pxd), which the records twin reads directly."""
+
+    def __dealloc__(self):
+        free(self.items)
+        free(self.names)
+
+    cdef tuple item(self, Py_ssize_t i):
+        cdef FileItem* f = &self.items[i]
+        return PyUnicode_DecodeFSDefaultAndSize(f.name, f.name_len), f.size, f.mtime_ns
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, at):
+        if isinstance(at, slice):
+            return [self.item(k) for k in range(*at.indices(self.n))]
+        cdef Py_ssize_t k = _as_index(at)
+        if k < 0:
+            k += self.n
+        if k < 0 or k >= self.n:
+            raise IndexError("FileList index out of range")
+        return self.item(k)
+
+    def __iter__(self):
+        cdef Py_ssize_t k
+        for k in range(self.n):
+            yield self.item(k)
+
+    def __eq__(self, other):
+        if isinstance(other, (FileList, list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"FileList({list(self)!r})"
+
+
+Sequence.register(FileList)
+
+
+cdef tuple _walk_result(av_listing* l, int rc, str path):
+    """_result, with the files as a FileList that takes over the listing's names."""
+    if rc:
+        av_free(l)
+        raise OSError(rc, os.strerror(rc), path)
+    cdef FileList files = FileList.__new__(FileList)
+    cdef list dirs = [], links = [], specials = [], failed = []
+    cdef size_t i, n_files = 0
+    cdef av_entry* e
+    cdef FileItem* f
+    try:
+        for i in range(l.n):
+            if l.items[i].kind == AV_FILE:
+                n_files += 1
+        files.items = <FileItem*>malloc(max(n_files, 1) * sizeof(FileItem))
+        if files.items == NULL:
+            raise MemoryError()
+        files.names, l.names = l.names, NULL  # (freed with the FileList)
+        files.utf8 = l.plain
+        for i in range(l.n):
+            e = &l.items[i]
+            if e.kind == AV_FILE:
+                f = &files.items[files.n]
+                f.name, f.name_len, f.size, f.mtime_ns = e.name, <Py_ssize_t>e.name_len, e.size, e.mtime_ns
+                files.n += 1
+                continue
+            name = PyUnicode_DecodeFSDefaultAndSize(e.name, <Py_ssize_t>e.name_len)
+            if e.kind == AV_DIR:
+                dirs.append(name)
+            elif e.kind == AV_LINK:
+                links.append(name)
+            elif e.kind == AV_SPECIAL:
+                specials.append((name, e.code))
+            else:
+                failed.append((name, e.code))
+        hidden, small, error = l.hidden, l.small, l.error
+    finally:
+        av_free(l)
+    return files, dirs, links, specials, failed, hidden, small, error
+
+
 cdef class FolderWalk:
     """The folders under ``root``, depth first in name order, each with its ``list_dir``.
 
@@ -524,7 +618,7 @@ cdef class FolderWalk:
         free(r.path)
         free(r)
         try:
-            return path, _result(&l, rc, path)
+            return path, _walk_result(&l, rc, path)
         except OSError as e:
             return path, e
 
