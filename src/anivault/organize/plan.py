@@ -22,6 +22,7 @@ import os
 import re
 import sqlite3
 import time
+from operator import itemgetter
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, NamedTuple
 
@@ -44,6 +45,8 @@ CREATE TABLE done (id INTEGER NOT NULL, dir BLOB NOT NULL, stem BLOB, role TEXT 
 CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                       role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
 """
+_GROUP = itemgetter(8)  # a stored video's duplicate group
+_DIR = itemgetter(2)  # a stored file's source folder
 BATCH = 2048  # rows per executemany: the only per-file state in memory
 PLACED = (TODO, ALREADY)  # a video others can follow
 
@@ -119,7 +122,7 @@ class Planner:
         self.db: sqlite3.Connection = connect()
         self.db.executescript(_SCHEMA)
         self.db.execute("BEGIN")
-        self.claims = Claims(self.db, options, self.dest_index)
+        self.claims = Claims(self.db, options, self.dest_index, self._path_of)
         self.files = 0
         self._rows: list[tuple[Any, ...]] = []
         self._done: list[tuple[Any, ...]] = []
@@ -203,6 +206,22 @@ class Planner:
         if len(self._done) >= BATCH:
             self._flush_done()
 
+    def _settled(self, n: int, folder: bytes, src: str, role: str, dst: str, status: str, reason: str) -> None:
+        """``_record`` without a PlanEntry: file ``n`` of source ``folder`` (bytes) settled."""
+        if role == "video" or role == "bonus":
+            placed = dst and status in PLACED
+            show = fsencode(self._show_folder(dst)) if dst and role == "video" else None
+            self._done.append((n, folder, fsencode(stem_of(src)), role, status, fsencode(dst), reason, show,
+                               fsencode(parent_dir(dst)) if placed else None))
+        else:
+            self._done.append((n, folder, None, role, status, fsencode(dst), reason, None, None))
+        if len(self._done) >= BATCH:
+            self._flush_done()
+
+    def _path_of(self, n: int) -> str:
+        """The source path of file ``n`` (a contested claim's holder)."""
+        return fsdecode(self.db.execute("SELECT path FROM files WHERE id = ?", (n,)).fetchone()[0])
+
     def _flush_done(self) -> None:
         self.db.executemany("INSERT INTO done VALUES (?,?,?,?,?,?,?,?,?)", self._done)
         self._done.clear()
@@ -237,9 +256,18 @@ class Planner:
             "SELECT id, path, size, mtime_ns, dst, tag, note, dir, grp, MIN(path) OVER (PARTITION BY grp) AS first "
             "FROM files WHERE grp IS NOT NULL "
             "ORDER BY first, grp, path = dst DESC, res DESC, ver DESC, size DESC, path")
-        for _, group in itertools.groupby(rows, key=lambda row: row[8]):
+        place, settled = self.claims.place, self._settled
+        for _, group in itertools.groupby(rows, key=_GROUP):
+            first = next(group)
+            second = next(group, None)
+            if second is None:  # the common case: one release of its episode
+                n, path, _, _, dst, _, note, directory = first[:8]
+                src, dst = fsdecode(path), fsdecode(dst)
+                settled(n, directory, src, "video", *place(src, parent_dir(dst), base_name(dst), n, "video",
+                                                           note or ""))
+                continue
             releases = [_Video(r[0], fsdecode(r[1]), r[2], r[3], fsdecode(r[4]), r[5], r[6] or "", r[7])
-                        for r in group]
+                        for r in itertools.chain((first, second), group)]
             for video, entry in self._settle_group(releases):
                 self._record(video.id, entry, video.dir)
 
@@ -307,19 +335,17 @@ class Planner:
             "INSERT INTO near SELECT dir, show FROM (SELECT dir, show, ROW_NUMBER() OVER (PARTITION BY dir "
             "ORDER BY COUNT(*) DESC, MIN(id)) AS rank FROM done WHERE role = 'video' AND status IN (?, ?) "
             "GROUP BY dir, show) WHERE rank = 1", PLACED)
-        for n, path, directory, size, mtime_ns, folder in list_rows(
-                self.db, "SELECT f.id, f.path, f.dir, f.size, f.mtime_ns, COALESCE(here.show, above.show, f.own) "
+        for n, path, directory, folder in list_rows(
+                self.db, "SELECT f.id, f.path, f.dir, COALESCE(here.show, above.show, f.own) "
                          "FROM files f LEFT JOIN near here ON here.dir = f.dir "
                          "LEFT JOIN near above ON above.dir = f.up WHERE f.role = 'bonus' ORDER BY f.id"):
             src = fsdecode(path)
-            entry = PlanEntry(src, "", size, mtime_ns, "bonus")
             if not folder:
-                self._record(n, entry._replace(status=UNMATCHED, reason="bonus video of an unknown show"),
-                             directory)
+                self._settled(n, directory, src, "bonus", "", UNMATCHED, "bonus video of an unknown show")
                 continue
             name = names.safe_component(base_name(src), self.options.colon_style)
-            dst = names.join_under(fsdecode(folder), [EXTRAS_DIR, name])
-            self._record(n, self.claims.settle(PlanEntry(src, dst, size, mtime_ns, "bonus"), n), directory)
+            extras = names.join_under(fsdecode(folder), [EXTRAS_DIR])
+            self._settled(n, directory, src, "bonus", *self.claims.place(src, extras, name, n, "bonus"))
 
     def _show_folder(self, dst: str) -> str:
         root = self._root_of(dst)
@@ -342,51 +368,72 @@ class Planner:
     def _followers_and_attachments(self) -> None:
         """One pass over the files not planned yet, a folder at a time (only that folder's videos in memory)."""
         targets = Lru()
-        rows = list_rows(self.db, "SELECT id, path, dir, size, mtime_ns, kind FROM files WHERE role IS NULL "
-                                  "ORDER BY dir, id")
-        for directory, group in itertools.groupby(rows, key=lambda row: row[2]):
+        rows = list_rows(self.db, "SELECT id, path, dir, kind FROM files WHERE role IS NULL ORDER BY dir, id")
+        for directory, group in itertools.groupby(rows, key=_DIR):
             folder = fsdecode(directory)
             videos = self._videos_in(directory)
             if base_name(folder).casefold() in SUBTITLE_DIRS:  # Subs/X.en.ass belongs to ../X.mkv
                 videos.update(self._videos_in(fsencode(parent_dir(folder))))
             release, attachment, rest = _attachment_root(folder)
             target = targets.get(release, lambda: self._release_target(release)) if release else None
-            if not videos and target is None:
-                continue
-            for n, path, _, size, mtime_ns, kind in group:
-                src = fsdecode(path)
-                name = base_name(src)
-                stem = _video_stem(name, videos)
-                if stem is not None:
-                    role = "subtitle" if kind == "subtitle" else "extra"
-                    entry = self._follow(src, size, mtime_ns, role, videos[stem], name[len(stem):])
-                    self._record(n, self.claims.settle(entry, n), directory)
-                elif target is not None:
-                    parts = [names.safe_component(p, self.options.colon_style) for p in (attachment, *rest, name)]
-                    self._record(n, self.claims.settle(
-                        PlanEntry(src, names.join_under(target, parts), size, mtime_ns, "attachment"), n), directory)
+            if videos:
+                group = self._followers(directory, group, videos)
+            if target is not None:
+                self._attachments(directory, group, names.join_under(target, [
+                    names.safe_component(part, self.options.colon_style) for part in (attachment, *rest)]))
+            elif videos:
+                for _ in group:  # the files that follow no video stay where they are
+                    pass
 
-    def _videos_in(self, directory: bytes) -> dict[str, PlanEntry]:
-        """stem → entry of the videos (and bonus videos) planned from one source folder."""
-        return {fsdecode(stem): PlanEntry(fsdecode(src), fsdecode(dst), *rest) for stem, src, dst, *rest in
-                self.db.execute("SELECT stem, path, done.dst, size, mtime_ns, done.role, status, reason FROM done "
+    def _followers(self, directory: bytes, rows: Iterator[tuple[Any, ...]],
+                   videos: dict[str, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """Settle the subtitles and same-stem extras among ``rows`` (one source folder's); yield the others."""
+        place, settled, suffixes, colon = self.claims.place, self._settled, self._suffixes, self.options.colon_style
+        named: dict[int, tuple[str, str]] = {}  # video id → (its destination folder, its name without extension)
+        for row in rows:
+            n, path, _, kind = row
+            src = fsdecode(path)
+            name = base_name(src)
+            stem = _video_stem(name, videos)
+            if stem is None:
+                yield row
+                continue
+            role = "subtitle" if kind == "subtitle" else "extra"
+            video_id, video_src, video_dst, status = videos[stem]
+            if status not in PLACED or not video_dst:
+                settled(n, directory, src, role, "", FOLLOWS, f"its video {fsdecode(video_src)} stays ({status})")
+                continue
+            where = named.get(video_id)
+            if where is None:
+                video_dst = fsdecode(video_dst)
+                video_name = base_name(video_dst)
+                dot = video_name.rfind(".")
+                where = named[video_id] = (parent_dir(video_dst), video_name[:dot] if dot > 0 else video_name)
+            suffix = name[len(stem):]
+            clean = suffixes.get(suffix)
+            if clean is None:
+                clean = suffixes[suffix] = names.clean_text(suffix, colon)
+            own = where[1] + clean  # the video's name is safe already
+            own = names.finish_component(own) if names.utf8_len(own) <= names.COMPONENT_MAX_BYTES \
+                else names.safe_component(own, colon)
+            settled(n, directory, src, role, *place(src, where[0], own, n, role))
+
+    def _attachments(self, directory: bytes, rows: Iterable[tuple[Any, ...]], folder: str) -> None:
+        """Files of a release's font/attachment folder go to ``folder``, where the release's videos go."""
+        place, settled, colon = self.claims.place, self._settled, self.options.colon_style
+        for n, path, _, _ in rows:
+            src = fsdecode(path)
+            name = names.safe_component(base_name(src), colon)
+            settled(n, directory, src, "attachment", *place(src, folder, name, n, "attachment"))
+
+    def _videos_in(self, directory: bytes) -> dict[str, tuple[Any, ...]]:
+        """stem → (id, source, destination, status) of the videos (and bonus videos) planned from one
+        source folder (paths as stored)."""
+        return {fsdecode(stem): rest for stem, *rest in
+                self.db.execute("SELECT stem, done.id, path, done.dst, status FROM done "
                                 "JOIN files ON files.id = done.id "
                                 "WHERE done.dir = ? AND done.role IN ('video', 'bonus') ORDER BY done.id",
                                 (directory,))}
-
-    def _follow(self, src: str, size: int, mtime_ns: int, role: str, video: PlanEntry, suffix: str) -> PlanEntry:
-        """Where a subtitle or extra (``src``) goes: beside its video, named after it."""
-        if video.status not in PLACED or not video.dst:
-            return PlanEntry(src, "", size, mtime_ns, role, FOLLOWS, f"its video {video.src} stays ({video.status})")
-        clean = self._suffixes.get(suffix)
-        if clean is None:
-            clean = self._suffixes[suffix] = names.clean_text(suffix, self.options.colon_style)
-        video_name = base_name(video.dst)
-        dot = video_name.rfind(".")
-        name = (video_name[:dot] if dot > 0 else video_name) + clean  # the video's name is safe already
-        name = names.finish_component(name) if names.utf8_len(name) <= names.COMPONENT_MAX_BYTES \
-            else names.safe_component(name, self.options.colon_style)
-        return PlanEntry(src, join_path(parent_dir(video.dst), name), size, mtime_ns, role)
 
     def _release_target(self, release: str) -> str | None:
         """Where most of a release folder's videos go (its fonts follow them)."""
@@ -439,7 +486,7 @@ def _attachment_root(directory: str) -> tuple[str | None, str, list[str]]:
     return None, "", []
 
 
-def _video_stem(name: str, videos: dict[str, PlanEntry]) -> str | None:
+def _video_stem(name: str, videos: dict[str, Any]) -> str | None:
     """The longest video stem that ``name`` extends with ".suffix" (``X.en.ass`` → ``X``), if any."""
     end = len(name)
     while (end := name.rfind(".", 0, end)) > 0:
