@@ -36,12 +36,18 @@ from .naming import (DestIndex, Namer, as_source, base_name, fields_of, join_pat
                      stem_of)
 from .store import Lru, PlanEntries, connect, fsdecode, fsencode
 
+# Rows are narrow (each column costs a bind per file): videos carry what settling them needs, the
+# other files only their source; a settled follower is (id, role, status, destination, reason).
 _SCHEMA = """
 CREATE TABLE files (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
-                    mtime_ns INTEGER NOT NULL, kind TEXT NOT NULL, role TEXT, dst BLOB, grp BLOB,
+                    mtime_ns INTEGER NOT NULL, role TEXT NOT NULL, dst BLOB, grp BLOB,
                     res INTEGER, ver INTEGER, tag TEXT, own BLOB, up BLOB, note TEXT);
+CREATE TABLE others (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
+                     mtime_ns INTEGER NOT NULL, kind TEXT NOT NULL);
 CREATE TABLE done (id INTEGER NOT NULL, dir BLOB NOT NULL, stem BLOB, role TEXT NOT NULL, status TEXT NOT NULL,
                    dst BLOB NOT NULL, reason TEXT NOT NULL, show BLOB, dst_dir BLOB);
+CREATE TABLE followed (id INTEGER NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL, dst BLOB NOT NULL,
+                       reason TEXT NOT NULL);
 CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                       role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
 """
@@ -124,8 +130,10 @@ class Planner:
         self.db.execute("BEGIN")
         self.claims = Claims(self.db, options, self.dest_index, self._path_of)
         self.files = 0
-        self._rows: list[tuple[Any, ...]] = []
-        self._done: list[tuple[Any, ...]] = []
+        self._rows: list[tuple[Any, ...]] = []  # videos
+        self._others: list[tuple[Any, ...]] = []
+        self._done: list[tuple[Any, ...]] = []  # settled videos
+        self._followed: list[tuple[Any, ...]] = []  # settled subtitles, extras, attachments
         self._suffixes: dict[str, str] = {}  # ".en.ass" → its clean form: a handful per library
         # The last source folder and its parent, encoded: a folder's files come together.
         self._folders: list[tuple[str, bytes]] = [("", b""), ("", b"")]
@@ -136,43 +144,52 @@ class Planner:
     def add(self, src: _Source) -> None:
         self.files += 1
         n = self.files
-        role = dst = grp = tag = own = up = note = None
+        if src.kind != "video":  # settled at the end, if it follows a video or a release
+            path = src.path
+            self._others.append((n, fsencode(path), self._encoded_folder(parent_dir(path)), src.size,
+                                 src.mtime_ns, src.kind))
+            if len(self._others) >= BATCH:
+                self._flush()
+            return
+        self._add_video(n, src)
+
+    def _add_video(self, n: int, src: _Source) -> None:
+        role, dst = "video", None
+        grp = tag = own = up = note = None
         res = ver = 0
-        if src.kind == "video":
-            role = "video"
-            fields = fields_of(src)
-            guess = src.tried and src.match is None and self.options.unmatched != "parsed"
-            unsorted = self.options.unsorted_dir
-            if fields is None and not guess:  # an unmatched file: its match reason (below), not this
-                self._decide(n, src, role, UNMATCHED, "no title in the name")
-            elif fields is not None and fields["_bonus"]:
-                # With no match, a bonus video may still join the matched show beside it.
-                folder = unsorted if guess else self._own_folders.get(
-                    self._series_of(fields), lambda: self._own_show_folder(fields))
-                role, own = "bonus", fsencode(folder) if folder else None
-                up = self._encoded_folder(parent_dir(parent_dir(src.path)), 1)
-            elif guess and not unsorted:  # nothing is filed on a guess
-                self._decide(n, src, role, UNMATCHED, f"no TMDB match: {src.reason or 'not found'}")
-            elif guess:  # --unmatched DIR: into that folder under its own name, alone in its group
-                path = names.join_under(unsorted, [names.safe_component(base_name(src.path),
-                                                                        self.options.colon_style)])
-                dst, grp, tag = fsencode(path), fsencode("\1" + src.path), ""
+        fields = fields_of(src)
+        guess = src.tried and src.match is None and self.options.unmatched != "parsed"
+        unsorted = self.options.unsorted_dir
+        if fields is None and not guess:  # an unmatched file: its match reason (below), not this
+            self._decide(n, src, role, UNMATCHED, "no title in the name")
+        elif fields is not None and fields["_bonus"]:
+            # With no match, a bonus video may still join the matched show beside it.
+            folder = unsorted if guess else self._own_folders.get(
+                self._series_of(fields), lambda: self._own_show_folder(fields))
+            role, own = "bonus", fsencode(folder) if folder else None
+            up = self._encoded_folder(parent_dir(parent_dir(src.path)), 1)
+        elif guess and not unsorted:  # nothing is filed on a guess
+            self._decide(n, src, role, UNMATCHED, f"no TMDB match: {src.reason or 'not found'}")
+        elif guess:  # --unmatched DIR: into that folder under its own name, alone in its group
+            path = names.join_under(unsorted, [names.safe_component(base_name(src.path),
+                                                                    self.options.colon_style)])
+            dst, grp, tag = fsencode(path), fsencode("\1" + src.path), ""
+        else:
+            path, reason = self.namer.destination(src, fields)
+            if not path:
+                self._decide(n, src, role, TOO_LONG if "MAX_PATH" in reason else UNMATCHED, reason)
             else:
-                path, reason = self.namer.destination(src, fields)
-                if not path:
-                    self._decide(n, src, role, TOO_LONG if "MAX_PATH" in reason else UNMATCHED, reason)
-                else:
-                    path = self.dest_index.adopt_case(self._root_of(path), path)
-                    # Releases of one episode: same folder, title and numbers (a movie: title and year).
-                    grp = fsencode("\0".join(map(str, (
-                        names.case_key(parent_dir(path)), str(fields["title"]).casefold(), fields["_movie"],
-                        fields["year"] if fields["_movie"] else None, fields["season"], fields["episode"],
-                        fields["episode_end"]))))
-                    dst, tag = fsencode(path), release_tag(src)  # "" when the name tells no release
-                    note = _placement_note(src.match) or None
-                    res, ver = _resolution(src.parsed), (src.parsed.version or 1) if src.parsed else 1
+                path = self.dest_index.adopt_case(self._root_of(path), path)
+                # Releases of one episode: same folder, title and numbers (a movie: title and year).
+                grp = fsencode("\0".join(map(str, (
+                    names.case_key(parent_dir(path)), str(fields["title"]).casefold(), fields["_movie"],
+                    fields["year"] if fields["_movie"] else None, fields["season"], fields["episode"],
+                    fields["episode_end"]))))
+                dst, tag = fsencode(path), release_tag(src)  # "" when the name tells no release
+                note = _placement_note(src.match) or None
+                res, ver = _resolution(src.parsed), (src.parsed.version or 1) if src.parsed else 1
         self._rows.append((n, fsencode(src.path), self._encoded_folder(parent_dir(src.path)), src.size,
-                           src.mtime_ns, src.kind, role, dst, grp, res, ver, tag, own, up, note))
+                           src.mtime_ns, role, dst, grp, res, ver, tag, own, up, note))
         if len(self._rows) >= BATCH:
             self._flush()
 
@@ -183,48 +200,44 @@ class Planner:
         return last[1]
 
     def _flush(self) -> None:
-        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
+        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
         self._rows.clear()
+        self.db.executemany("INSERT INTO others VALUES (?,?,?,?,?,?)", self._others)
+        self._others.clear()
         self._flush_done()
 
     def _decide(self, n: int, src: _Source, role: str, status: str, reason: str) -> None:
         self._record(n, PlanEntry(src.path, "", src.size, src.mtime_ns, role, status, reason))
 
     def _record(self, n: int, entry: PlanEntry, folder: bytes | None = None) -> None:
-        """Write ``entry`` as the settled outcome of file ``n`` (its source path, size and mtime
-        stay in ``files``; ``folder``: the source folder's bytes, when the caller has them)."""
-        folder = folder or self._encoded_folder(parent_dir(entry.src))
-        if entry.role in ("video", "bonus"):  # what followers, bonus videos and fonts look up
-            placed = entry.dst and entry.status in PLACED
-            show = fsencode(self._show_folder(entry.dst)) if entry.dst and entry.role == "video" else None
-            self._done.append((n, folder, fsencode(stem_of(entry.src)), entry.role, entry.status,
-                               fsencode(entry.dst), entry.reason, show,
-                               fsencode(parent_dir(entry.dst)) if placed else None))
-        else:
-            self._done.append((n, folder, None, entry.role, entry.status, fsencode(entry.dst), entry.reason,
-                               None, None))
-        if len(self._done) >= BATCH:
-            self._flush_done()
+        """Write ``entry`` as the settled outcome of file ``n`` (``folder``: the source folder's bytes,
+        when the caller has them)."""
+        self._settled(n, folder or self._encoded_folder(parent_dir(entry.src)), entry.src, entry.role, entry.dst,
+                      entry.status, entry.reason)
 
     def _settled(self, n: int, folder: bytes, src: str, role: str, dst: str, status: str, reason: str) -> None:
-        """``_record`` without a PlanEntry: file ``n`` of source ``folder`` (bytes) settled."""
+        """File ``n`` (``src``, of the source ``folder``, as bytes) settled: a video's row keeps what
+        followers, bonus videos and fonts look up; a follower's only its outcome."""
         if role == "video" or role == "bonus":
             placed = dst and status in PLACED
             show = fsencode(self._show_folder(dst)) if dst and role == "video" else None
             self._done.append((n, folder, fsencode(stem_of(src)), role, status, fsencode(dst), reason, show,
                                fsencode(parent_dir(dst)) if placed else None))
         else:
-            self._done.append((n, folder, None, role, status, fsencode(dst), reason, None, None))
-        if len(self._done) >= BATCH:
+            self._followed.append((n, role, status, fsencode(dst), reason))
+        if len(self._done) + len(self._followed) >= BATCH:
             self._flush_done()
 
     def _path_of(self, n: int) -> str:
         """The source path of file ``n`` (a contested claim's holder)."""
-        return fsdecode(self.db.execute("SELECT path FROM files WHERE id = ?", (n,)).fetchone()[0])
+        return fsdecode(self.db.execute("SELECT path FROM files WHERE id = ?1 UNION ALL "
+                                        "SELECT path FROM others WHERE id = ?1", (n,)).fetchone()[0])
 
     def _flush_done(self) -> None:
         self.db.executemany("INSERT INTO done VALUES (?,?,?,?,?,?,?,?,?)", self._done)
         self._done.clear()
+        self.db.executemany("INSERT INTO followed VALUES (?,?,?,?,?)", self._followed)
+        self._followed.clear()
 
     # -- settling, once the scan is over
 
@@ -239,10 +252,12 @@ class Planner:
         self._followers_and_attachments()
         self._flush_done()
         self.db.execute("INSERT INTO entries (src, dst, size, mtime_ns, role, status, reason) "
-                        "SELECT files.path, done.dst, size, mtime_ns, done.role, status, reason "
-                        "FROM done JOIN files ON files.id = done.id ORDER BY files.path")
-        planned = self.db.execute("SELECT COUNT(*) FROM done").fetchone()[0]
-        for table in ("files", "done", "claims", "near"):
+                        "SELECT * FROM (SELECT files.path AS src, done.dst, size, mtime_ns, done.role, status, reason "
+                        "FROM done JOIN files ON files.id = done.id UNION ALL "
+                        "SELECT others.path, followed.dst, size, mtime_ns, role, status, reason "
+                        "FROM followed JOIN others ON others.id = followed.id) ORDER BY src")
+        planned = self.db.execute("SELECT (SELECT COUNT(*) FROM done) + (SELECT COUNT(*) FROM followed)").fetchone()[0]
+        for table in ("files", "others", "done", "followed", "claims", "near"):
             self.db.execute(f"DROP TABLE {table}")
         self.db.execute("COMMIT")
         return Plan(self.options, PlanEntries(self.db), offline=offline, left_in_place=self.files - planned)
@@ -368,7 +383,7 @@ class Planner:
     def _followers_and_attachments(self) -> None:
         """One pass over the files not planned yet, a folder at a time (only that folder's videos in memory)."""
         targets = Lru()
-        rows = list_rows(self.db, "SELECT id, path, dir, kind FROM files WHERE role IS NULL ORDER BY dir, id")
+        rows = list_rows(self.db, "SELECT id, path, dir, kind FROM others ORDER BY dir, id")
         for directory, group in itertools.groupby(rows, key=_DIR):
             folder = fsdecode(directory)
             videos = self._videos_in(directory)
