@@ -18,7 +18,6 @@ def test_claims_match_a_plain_table_whatever_is_held(seed: int, batch: int, monk
     # Tiny bounds, so folders are evicted, read back, asked about by name and written in batches.
     monkeypatch.setattr(claims_module, "_HELD", 12)
     monkeypatch.setattr(claims_module, "_WHOLE", 6)
-    monkeypatch.setattr(claims_module, "_REREAD", 3)
     monkeypatch.setattr(claims_module, "_BATCH", batch)
     rnd = random.Random(seed)
     db = connect()

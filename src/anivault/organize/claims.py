@@ -9,6 +9,7 @@ same size and sampled fingerprint; apply verifies in full what it copies.
 """
 from __future__ import annotations
 
+import marshal
 import os
 import sqlite3
 from collections import OrderedDict
@@ -21,22 +22,23 @@ from .entries import ALREADY, COLLISION, CONFLICT, TODO, PlanEntry, PlanOptions
 from .naming import DestIndex, base_name, join_path, parent_dir
 from .store import Lru, fsdecode, fsencode
 
-_BATCH = 2048  # claims written to the store at a time
+_BATCH = 2048  # claims of big folders written to the store at a time
 _HELD = 8192  # claims held in memory, over all folders held
 _WHOLE = 1024  # a folder with more claims is looked up name by name, never held whole
-_REREAD = 128  # an evicted folder with more claims is looked up name by name, not read back whole
 
-# Small rows (a folder number, the name, the holder's file id) so the table stays in the page cache.
-SCHEMA = ("CREATE TABLE claims (folder INTEGER NOT NULL, name BLOB NOT NULL, holder INTEGER NOT NULL, "
-          "PRIMARY KEY (folder, name)) WITHOUT ROWID;")
+# A held folder leaves memory as one row (its claims, marshalled): one write per eviction, one read
+# when it returns. A big folder's claims are rows of their own, asked about one name at a time.
+SCHEMA = ("CREATE TABLE claim_sets (folder INTEGER PRIMARY KEY, claims BLOB NOT NULL)",
+          "CREATE TABLE claims (folder INTEGER NOT NULL, name BLOB NOT NULL, holder INTEGER NOT NULL, "
+          "PRIMARY KEY (folder, name)) WITHOUT ROWID")
 
 
 class Claims:
     """Claims live in the plan store. The whole claims of recently used small destination folders
-    are also held in memory, so settling a file there costs no store round trip (planning meets one
-    folder's files together); a folder is read back when it returns, and a folder too big to hold
-    (or to read back again and again) is asked about one name at a time. At most ``_HELD`` claims
-    are in memory, plus the batch not yet written.
+    are held in memory, so settling a file there costs no store round trip (planning meets one
+    folder's files together); a folder leaves memory as one row and is read back when it returns.
+    A folder too big to hold is asked about one name at a time. At most ``_HELD`` claims are in
+    memory, plus the batch of a big folder's claims not yet written.
 
     Keys are a folder's and a name's case keys (``names.case_key`` of each: the key of the whole
     path is the two joined by a separator). A claim's holder is a file id; ``path_of`` gives its
@@ -51,13 +53,15 @@ class Claims:
         self.path_of = path_of
         self._held: OrderedDict[str, dict[str, int]] = OrderedDict()  # folder key → {name key: holder}
         self._held_count = 0
+        self._changed: set[str] = set()  # held folders whose stored set is out of date
         self._numbers: dict[str, int] = {}  # folder key → its number in the store (per folder)
         self._by_name: set[str] = set()  # folders asked about one name at a time
-        # Claims not in the store yet, by folder: written a batch at a time.
+        # Claims in big folders not in the store yet: written a batch at a time.
         self._unwritten: dict[str, dict[str, int]] = {}
         self._unwritten_count = 0
         self._folder_keys = Lru()  # destination folder → its case key (files of a folder come together)
-        db.execute(SCHEMA)
+        for table in SCHEMA:  # inside the planner's transaction (executescript would commit it)
+            db.execute(table)
 
     # -- the claim set
 
@@ -69,24 +73,27 @@ class Claims:
             return held
         if folder in self._by_name:
             return None
-        if folder not in self._numbers:  # its first claim: nothing to read back
+        number = self._numbers.get(folder)
+        if number is None:  # its first claim: nothing to read back
             self._numbers[folder] = len(self._numbers)
             held = {}
         else:
-            held = {fsdecode(name): holder for name, holder in self.db.execute(
-                "SELECT name, holder FROM claims WHERE folder = ?", (self._numbers[folder],))}
-            held.update(self._unwritten.get(folder, ()))
+            row = self.db.execute("SELECT claims FROM claim_sets WHERE folder = ?", (number,)).fetchone()
+            held = marshal.loads(row[0]) if row else {}  # no row: it left memory without a claim
         self._held[folder] = held
         self._held_count += len(held)
         self._make_room()
-        return self._held.get(folder)
+        return held
 
     def _make_room(self) -> None:
-        while self._held_count > _HELD and self._held:
+        """Evict the least recently used folders (never the newest) down to ``_HELD`` claims."""
+        while self._held_count > _HELD and len(self._held) > 1:
             folder, held = self._held.popitem(last=False)
             self._held_count -= len(held)
-            if len(held) > _REREAD:  # reading it back again and again would cost more than asking
-                self._by_name.add(folder)
+            if folder in self._changed:
+                self._changed.discard(folder)
+                self.db.execute("INSERT OR REPLACE INTO claim_sets VALUES (?, ?)",
+                                (self._numbers[folder], marshal.dumps(held)))
 
     def holder(self, folder: str, name: str) -> int | None:
         """Who holds ``name`` in ``folder`` (case keys), if anyone."""
@@ -112,22 +119,30 @@ class Claims:
     def claim(self, folder: str, name: str, n: int) -> int | None:
         """Take ``name`` in ``folder`` (case keys) for file ``n``: None when taken now, else its holder."""
         held = self._folder(folder)
-        if held is not None:
-            holder = held.get(name)
-            if holder is not None:
-                return holder
-            held[name] = n
-            self._held_count += 1
-            if len(held) > _WHOLE:
-                del self._held[folder]
-                self._held_count -= len(held)
-                self._by_name.add(folder)
-            elif self._held_count > _HELD:
-                self._make_room()
-        else:
+        if held is None:
             holder = self.holder(folder, name)
-            if holder is not None:
-                return holder
+            if holder is None:
+                self._unwrite(folder, name, n)
+            return holder
+        holder = held.get(name)
+        if holder is not None:
+            return holder
+        held[name] = n
+        self._held_count += 1
+        self._changed.add(folder)
+        if len(held) > _WHOLE:  # too big to hold: its claims become rows of their own
+            del self._held[folder]
+            self._held_count -= len(held)
+            self._changed.discard(folder)
+            self._by_name.add(folder)
+            self.db.execute("DELETE FROM claim_sets WHERE folder = ?", (self._numbers[folder],))
+            for key, holder in held.items():
+                self._unwrite(folder, key, holder)
+        elif self._held_count > _HELD:
+            self._make_room()
+        return None
+
+    def _unwrite(self, folder: str, name: str, n: int) -> None:
         unwritten = self._unwritten.get(folder)
         if unwritten is None:
             unwritten = self._unwritten[folder] = {}
@@ -135,13 +150,15 @@ class Claims:
         self._unwritten_count += 1
         if self._unwritten_count >= _BATCH:
             self.flush()
-        return None
 
     def release(self, folder: str, name: str) -> None:
+        held = self._folder(folder)
+        if held is not None:
+            if held.pop(name, None) is not None:
+                self._held_count -= 1
+                self._changed.add(folder)
+            return
         self.flush()
-        held = self._held.get(folder)
-        if held is not None and held.pop(name, None) is not None:
-            self._held_count -= 1
         self.db.execute("DELETE FROM claims WHERE folder = ? AND name = ?", (self._numbers[folder], fsencode(name)))
 
     def taken(self, folder: str, name: str) -> bool:

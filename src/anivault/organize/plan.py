@@ -138,6 +138,8 @@ class Planner:
         # The last source folder and its parent, encoded: a folder's files come together.
         self._folders: list[tuple[str, bytes]] = [("", b""), ("", b"")]
         self._own_folders = Lru()  # a bonus video's series → its own show folder
+        self._movies = options.movies_root
+        self._in_movies = self._movies.rstrip(os.sep) + os.sep  # what paths under the movies root start with
 
     # -- streaming in
 
@@ -257,7 +259,7 @@ class Planner:
                         "SELECT others.path, followed.dst, size, mtime_ns, role, status, reason "
                         "FROM followed JOIN others ON others.id = followed.id) ORDER BY src")
         planned = self.db.execute("SELECT (SELECT COUNT(*) FROM done) + (SELECT COUNT(*) FROM followed)").fetchone()[0]
-        for table in ("files", "others", "done", "followed", "claims", "near"):
+        for table in ("files", "others", "done", "followed", "claims", "claim_sets", "near"):
             self.db.execute(f"DROP TABLE {table}")
         self.db.execute("COMMIT")
         return Plan(self.options, PlanEntries(self.db), offline=offline, left_in_place=self.files - planned)
@@ -287,8 +289,7 @@ class Planner:
                 self._record(video.id, entry, video.dir)
 
     def _root_of(self, dst: str) -> str:
-        movies = self.options.movies_root
-        return movies if dst.startswith(movies.rstrip(os.sep) + os.sep) else self.options.dest
+        return self._movies if dst.startswith(self._in_movies) else self.options.dest
 
     def _settle_group(self, releases: list[_Video]) -> Iterator[tuple[_Video, PlanEntry]]:
         """One episode's files: releases of it, unless the names cannot tell different files apart."""
@@ -364,7 +365,7 @@ class Planner:
 
     def _show_folder(self, dst: str) -> str:
         root = self._root_of(dst)
-        return join_path(root, dst[len(root):].lstrip(os.sep).split(os.sep)[0])
+        return join_path(root, dst[len(root):].lstrip(os.sep).partition(os.sep)[0])
 
     def _series_of(self, fields: dict[str, Any]) -> tuple[Any, ...]:
         """What a show folder's name can depend on: the fields of the template's first component."""
