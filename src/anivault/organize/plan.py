@@ -77,7 +77,7 @@ def plan_organize(items: Iterable[Any], options: PlanOptions, *, offline: bool =
             waited += clock() - t
             if item is end:
                 break
-            planner.add(as_source(item))
+            planner.add_item(item)
         plan = planner.finish(offline)
     metrics.add_time("plan", clock() - started - waited, len(plan.entries))
     metrics.count("planned", len(plan.entries))
@@ -138,22 +138,38 @@ class Planner:
         # The last source folder and its parent, encoded: a folder's files come together.
         self._folders: list[tuple[str, bytes]] = [("", b""), ("", b"")]
         self._own_folders = Lru()  # a bonus video's series → its own show folder
+        self._last_destination: tuple[str, bytes, bytes | None] = ("", b"", None)
         self._movies = options.movies_root
         self._in_movies = self._movies.rstrip(os.sep) + os.sep  # what paths under the movies root start with
 
     # -- streaming in
 
+    def add_item(self, item: Any) -> None:
+        """A scan record, or what matching made of one (see ``as_source``)."""
+        if item.__class__ is tuple and len(item) == 3:  # the pipeline's (record, match, reason)
+            record = item[0]
+            kind = getattr(record, "kind", "video") or "other"
+            if kind != "video":  # what matching found means nothing to a subtitle or font
+                path = record.path
+                self._add_other(path if path.__class__ is str else os.fspath(path), int(record.size),
+                                int(record.mtime_ns), kind)
+                return
+        self.add(as_source(item))
+
     def add(self, src: _Source) -> None:
-        self.files += 1
-        n = self.files
-        if src.kind != "video":  # settled at the end, if it follows a video or a release
-            path = src.path
-            self._others.append((n, fsencode(path), self._encoded_folder(parent_dir(path)), src.size,
-                                 src.mtime_ns, src.kind))
-            if len(self._others) >= BATCH:
-                self._flush()
+        if src.kind != "video":
+            self._add_other(src.path, src.size, src.mtime_ns, src.kind)
             return
-        self._add_video(n, src)
+        self.files += 1
+        self._add_video(self.files, src)
+
+    def _add_other(self, path: str, size: int, mtime_ns: int, kind: str) -> None:
+        """A file that is not a video: settled at the end, if it follows a video or a release."""
+        self.files += 1
+        self._others.append((self.files, fsencode(path), self._encoded_folder(parent_dir(path)), size, mtime_ns,
+                             kind))
+        if len(self._others) >= BATCH:
+            self._flush()
 
     def _add_video(self, n: int, src: _Source) -> None:
         role, dst = "video", None
@@ -221,14 +237,32 @@ class Planner:
         """File ``n`` (``src``, of the source ``folder``, as bytes) settled: a video's row keeps what
         followers, bonus videos and fonts look up; a follower's only its outcome."""
         if role == "video" or role == "bonus":
-            placed = dst and status in PLACED
-            show = fsencode(self._show_folder(dst)) if dst and role == "video" else None
-            self._done.append((n, folder, fsencode(stem_of(src)), role, status, fsencode(dst), reason, show,
-                               fsencode(parent_dir(dst)) if placed else None))
+            show = into = None
+            if dst:
+                into, show = self._destination_folder(dst)
+                if show is None and role == "video":  # a flat template: the show folder is the file
+                    show = fsencode(self._show_folder(dst))
+                if role != "video":
+                    show = None
+                if status not in PLACED:
+                    into = None
+            self._done.append((n, folder, fsencode(stem_of(src)), role, status, fsencode(dst), reason, show, into))
         else:
             self._followed.append((n, role, status, fsencode(dst), reason))
         if len(self._done) + len(self._followed) >= BATCH:
             self._flush_done()
+
+    def _destination_folder(self, dst: str) -> tuple[bytes, bytes | None]:
+        """(``dst``'s folder, its show folder — None when that is the file itself), encoded; both
+        depend only on the folder, and a folder's files settle together."""
+        folder = parent_dir(dst)
+        last = self._last_destination
+        if last[0] != folder:
+            root = self._root_of(dst)
+            inside = folder[len(root):].lstrip(os.sep)
+            show = fsencode(join_path(root, inside.partition(os.sep)[0])) if inside else None
+            last = self._last_destination = (folder, fsencode(folder), show)
+        return last[1], last[2]
 
     def _path_of(self, n: int) -> str:
         """The source path of file ``n`` (a contested claim's holder)."""
@@ -489,8 +523,20 @@ def _sort_out(releases: list[_Video]) -> tuple[list[tuple[_Video, _Video]], int]
 
 
 def _resolution(parsed: Any) -> int:
-    digits = re.findall(r"\d+", str(parsed.resolution)) if parsed is not None and parsed.resolution else []
-    return int(digits[-1]) if digits else 0
+    """The ranking number of a parsed resolution ("1080p" → 1080); 0 when there is none."""
+    if parsed is None or not parsed.resolution:
+        return 0
+    resolution = str(parsed.resolution)
+    number = _RESOLUTIONS.get(resolution)
+    if number is None:
+        digits = re.findall(r"\d+", resolution)
+        number = int(digits[-1]) if digits else 0
+        if len(_RESOLUTIONS) < 1024:  # a handful of spellings in any library
+            _RESOLUTIONS[resolution] = number
+    return number
+
+
+_RESOLUTIONS: dict[str, int] = {}
 
 
 def _attachment_root(directory: str) -> tuple[str | None, str, list[str]]:
