@@ -20,7 +20,7 @@ from ..errors import AniVaultError, RefusedError
 from ..fileops import same_file
 from .entries import ALREADY, COLLISION, CONFLICT, TODO, PlanEntry, PlanOptions
 from .naming import DestIndex, base_name, join_path, parent_dir
-from .store import Lru, fsdecode, fsencode
+from .store import fsdecode, fsencode
 
 _BATCH = 2048  # claims of big folders written to the store at a time
 _HELD = 8192  # claims held in memory, over all folders held
@@ -59,7 +59,11 @@ class Claims:
         # Claims in big folders not in the store yet: written a batch at a time.
         self._unwritten: dict[str, dict[str, int]] = {}
         self._unwritten_count = 0
-        self._folder_keys = Lru()  # destination folder → its case key (files of a folder come together)
+        # The last destination folder settled into: (folder, its case key, its listing on disk), and the
+        # last folder whose claims were used (the newest held: never the one evicted). A folder's files
+        # settle together.
+        self._last_folder: tuple[str | None, str, dict[str, str]] = (None, "", {})
+        self._last_held: tuple[str | None, dict[str, int]] = (None, {})
         for table in SCHEMA:  # inside the planner's transaction (executescript would commit it)
             db.execute(table)
 
@@ -67,9 +71,13 @@ class Claims:
 
     def _folder(self, folder: str) -> dict[str, int] | None:
         """All claims in ``folder`` (held in memory), or None when it is asked about by name."""
+        last = self._last_held
+        if last[0] == folder:
+            return last[1]
         held = self._held.get(folder)
         if held is not None:
             self._held.move_to_end(folder)
+            self._last_held = (folder, held)
             return held
         if folder in self._by_name:
             return None
@@ -83,6 +91,7 @@ class Claims:
         self._held[folder] = held
         self._held_count += len(held)
         self._make_room()
+        self._last_held = (folder, held)
         return held
 
     def _make_room(self) -> None:
@@ -132,6 +141,7 @@ class Claims:
         self._changed.add(folder)
         if len(held) > _WHOLE:  # too big to hold: its claims become rows of their own
             del self._held[folder]
+            self._last_held = (None, {})
             self._held_count -= len(held)
             self._changed.discard(folder)
             self._by_name.add(folder)
@@ -182,10 +192,12 @@ class Claims:
         dst = join_path(folder, name)
         if src == dst:  # both absolute and normalized (scan roots, PlanOptions)
             return dst, ALREADY, "already in place"
-        key = self._folder_keys.get(folder, lambda: names.case_key(folder))
+        last = self._last_folder
+        if last[0] != folder:
+            last = self._last_folder = (folder, names.case_key(folder), self.dest_index.listing(folder))
+        _, key, listing = last
         name_key = names.case_key(name)
         holder = self.claim(key, name_key, n)
-        listing = self.dest_index.listing(folder)
         if holder is None and (not listing or name_key not in listing):
             return dst, TODO, reason
         return self._contested(src, dst, key, name_key, n, role, reason, holder, listing)
