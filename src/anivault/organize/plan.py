@@ -135,6 +135,7 @@ class Planner:
         self._done: list[tuple[Any, ...]] = []  # settled videos
         self._followed: list[tuple[Any, ...]] = []  # settled subtitles, extras, attachments
         self._suffixes: dict[str, str] = {}  # ".en.ass" → its clean form: a handful per library
+        self._safe_font_names: dict[str, str] = {}  # "arial.ttf" → its safe form: fonts repeat in every release
         # The last source folder and its parent, encoded: a folder's files come together.
         self._folders: list[tuple[str, bytes]] = [("", b""), ("", b"")]
         self._own_folders = Lru()  # a bonus video's series → its own show folder
@@ -470,11 +471,16 @@ class Planner:
 
     def _attachments(self, directory: bytes, rows: Iterable[tuple[Any, ...]], folder: str) -> None:
         """Files of a release's font/attachment folder go to ``folder``, where the release's videos go."""
-        place, settled, colon = self.claims.place, self._settled, self.options.colon_style
+        place, settled, safe = self.claims.place, self._settled, self._safe_font_names
         for n, path, _, _ in rows:
             src = fsdecode(path)
-            name = names.safe_component(base_name(src), colon)
-            settled(n, directory, src, "attachment", *place(src, folder, name, n, "attachment"))
+            name = base_name(src)
+            safe_name = safe.get(name)
+            if safe_name is None:
+                if len(safe) >= 4096:  # bounded: a library's fonts are a few hundred names
+                    safe.clear()
+                safe_name = safe[name] = names.safe_component(name, self.options.colon_style)
+            settled(n, directory, src, "attachment", *place(src, folder, safe_name, n, "attachment"))
 
     def _videos_in(self, directory: bytes) -> dict[str, tuple[Any, ...]]:
         """stem → (id, source, destination, status) of the videos (and bonus videos) planned from one
