@@ -1,8 +1,8 @@
 """Planning: every scanned file gets a destination, or the reason it stays where it is.
 
-The planner streams: each record is reduced to one row of a plan store on disk
-as the scan yields it (its destination rendered then), and nothing per file is
-kept in memory. When the scan ends, keyed passes over the store settle what
+The planner streams: each record is reduced to one narrow row of a plan store
+on disk as the scan yields it (a video with its destination rendered then, any
+other file with its source only), and nothing per file is kept in memory. When the scan ends, keyed passes over the store settle what
 needs the whole picture, in this order:
 
 1. videos, one duplicate group (same destination folder, title and numbers) at a
@@ -282,7 +282,7 @@ class Planner:
         self._flush()
         self._settle_videos()
         self._flush_done()
-        # Only videos are looked up by folder: subtitles and fonts settled later skip the index.
+        # Settled videos are looked up by source folder (followers, fonts, bonus videos' neighbours).
         self.db.execute("CREATE INDEX done_dir_stem ON done (dir, stem) WHERE role IN ('video', 'bonus')")
         self._bonus_videos()
         self._flush_done()
