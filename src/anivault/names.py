@@ -137,6 +137,8 @@ def path_fits_windows(path: str, is_dir: bool = False) -> bool:
 
 def case_key(relpath: str) -> str:
     """Equal for names that collide on case-insensitive filesystems (casefold: errs on the safe side)."""
+    if relpath.isascii():  # NFC leaves ASCII alone and casefolds it as lower() does
+        return relpath.lower()
     return unicodedata.normalize("NFC", relpath).casefold()
 
 

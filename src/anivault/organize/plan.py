@@ -1,8 +1,8 @@
 """Planning: every scanned file gets a destination, or the reason it stays where it is.
 
-The planner streams: each record is reduced to one row of a plan store on disk
-as the scan yields it (its destination rendered then), and nothing per file is
-kept in memory. When the scan ends, keyed passes over the store settle what
+The planner streams: each record is reduced to one narrow row of a plan store
+on disk as the scan yields it (a video with its destination rendered then, any
+other file with its source only), and nothing per file is kept in memory. When the scan ends, keyed passes over the store settle what
 needs the whole picture, in this order:
 
 1. videos, one duplicate group (same destination folder, title and numbers) at a
@@ -22,6 +22,7 @@ import os
 import re
 import sqlite3
 import time
+from operator import itemgetter
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, NamedTuple
 
@@ -35,15 +36,23 @@ from .naming import (DestIndex, Namer, as_source, base_name, fields_of, join_pat
                      stem_of)
 from .store import Lru, PlanEntries, connect, fsdecode, fsencode
 
+# Rows are narrow (each column costs a bind per file): videos carry what settling them needs, the
+# other files only their source; a settled follower is (id, role, status, destination, reason).
 _SCHEMA = """
 CREATE TABLE files (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
-                    mtime_ns INTEGER NOT NULL, kind TEXT NOT NULL, role TEXT, dst BLOB, grp BLOB,
+                    mtime_ns INTEGER NOT NULL, role TEXT NOT NULL, dst BLOB, grp BLOB,
                     res INTEGER, ver INTEGER, tag TEXT, own BLOB, up BLOB, note TEXT);
+CREATE TABLE others (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
+                     mtime_ns INTEGER NOT NULL, kind TEXT NOT NULL);
 CREATE TABLE done (id INTEGER NOT NULL, dir BLOB NOT NULL, stem BLOB, role TEXT NOT NULL, status TEXT NOT NULL,
                    dst BLOB NOT NULL, reason TEXT NOT NULL, show BLOB, dst_dir BLOB);
+CREATE TABLE followed (id INTEGER NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL, dst BLOB NOT NULL,
+                       reason TEXT NOT NULL);
 CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                       role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
 """
+_GROUP = itemgetter(8)  # a stored video's duplicate group
+_DIR = itemgetter(2)  # a stored file's source folder
 BATCH = 2048  # rows per executemany: the only per-file state in memory
 PLACED = (TODO, ALREADY)  # a video others can follow
 
@@ -68,7 +77,7 @@ def plan_organize(items: Iterable[Any], options: PlanOptions, *, offline: bool =
             waited += clock() - t
             if item is end:
                 break
-            planner.add(as_source(item))
+            planner.add_item(item)
         plan = planner.finish(offline)
     metrics.add_time("plan", clock() - started - waited, len(plan.entries))
     metrics.count("planned", len(plan.entries))
@@ -119,57 +128,87 @@ class Planner:
         self.db: sqlite3.Connection = connect()
         self.db.executescript(_SCHEMA)
         self.db.execute("BEGIN")
-        self.claims = Claims(self.db, options, self.dest_index)
+        self.claims = Claims(self.db, options, self.dest_index, self._path_of)
         self.files = 0
-        self._rows: list[tuple[Any, ...]] = []
-        self._done: list[tuple[Any, ...]] = []
+        self._rows: list[tuple[Any, ...]] = []  # videos
+        self._others: list[tuple[Any, ...]] = []
+        self._done: list[tuple[Any, ...]] = []  # settled videos
+        self._followed: list[tuple[Any, ...]] = []  # settled subtitles, extras, attachments
         self._suffixes: dict[str, str] = {}  # ".en.ass" → its clean form: a handful per library
+        self._safe_font_names: dict[str, str] = {}  # "arial.ttf" → its safe form: fonts repeat in every release
         # The last source folder and its parent, encoded: a folder's files come together.
         self._folders: list[tuple[str, bytes]] = [("", b""), ("", b"")]
         self._own_folders = Lru()  # a bonus video's series → its own show folder
+        self._last_destination: tuple[str, bytes, bytes | None] = ("", b"", None)
+        self._movies = options.movies_root
+        self._in_movies = self._movies.rstrip(os.sep) + os.sep  # what paths under the movies root start with
 
     # -- streaming in
 
+    def add_item(self, item: Any) -> None:
+        """A scan record, or what matching made of one (see ``as_source``)."""
+        if item.__class__ is tuple and len(item) == 3:  # the pipeline's (record, match, reason)
+            record = item[0]
+            kind = getattr(record, "kind", "video") or "other"
+            if kind != "video":  # what matching found means nothing to a subtitle or font
+                path = record.path
+                self._add_other(path if path.__class__ is str else os.fspath(path), int(record.size),
+                                int(record.mtime_ns), kind)
+                return
+        self.add(as_source(item))
+
     def add(self, src: _Source) -> None:
+        if src.kind != "video":
+            self._add_other(src.path, src.size, src.mtime_ns, src.kind)
+            return
         self.files += 1
-        n = self.files
-        role = dst = grp = tag = own = up = note = None
+        self._add_video(self.files, src)
+
+    def _add_other(self, path: str, size: int, mtime_ns: int, kind: str) -> None:
+        """A file that is not a video: settled at the end, if it follows a video or a release."""
+        self.files += 1
+        self._others.append((self.files, fsencode(path), self._encoded_folder(parent_dir(path)), size, mtime_ns,
+                             kind))
+        if len(self._others) >= BATCH:
+            self._flush()
+
+    def _add_video(self, n: int, src: _Source) -> None:
+        role, dst = "video", None
+        grp = tag = own = up = note = None
         res = ver = 0
-        if src.kind == "video":
-            role = "video"
-            fields = fields_of(src)
-            guess = src.tried and src.match is None and self.options.unmatched != "parsed"
-            unsorted = self.options.unsorted_dir
-            if fields is None and not guess:  # an unmatched file: its match reason (below), not this
-                self._decide(n, src, role, UNMATCHED, "no title in the name")
-            elif fields is not None and fields["_bonus"]:
-                # With no match, a bonus video may still join the matched show beside it.
-                folder = unsorted if guess else self._own_folders.get(
-                    self._series_of(fields), lambda: self._own_show_folder(fields))
-                role, own = "bonus", fsencode(folder) if folder else None
-                up = self._encoded_folder(parent_dir(parent_dir(src.path)), 1)
-            elif guess and not unsorted:  # nothing is filed on a guess
-                self._decide(n, src, role, UNMATCHED, f"no TMDB match: {src.reason or 'not found'}")
-            elif guess:  # --unmatched DIR: into that folder under its own name, alone in its group
-                path = names.join_under(unsorted, [names.safe_component(base_name(src.path),
-                                                                        self.options.colon_style)])
-                dst, grp, tag = fsencode(path), fsencode("\1" + src.path), ""
+        fields = fields_of(src)
+        guess = src.tried and src.match is None and self.options.unmatched != "parsed"
+        unsorted = self.options.unsorted_dir
+        if fields is None and not guess:  # an unmatched file: its match reason (below), not this
+            self._decide(n, src, role, UNMATCHED, "no title in the name")
+        elif fields is not None and fields["_bonus"]:
+            # With no match, a bonus video may still join the matched show beside it.
+            folder = unsorted if guess else self._own_folders.get(
+                self._series_of(fields), lambda: self._own_show_folder(fields))
+            role, own = "bonus", fsencode(folder) if folder else None
+            up = self._encoded_folder(parent_dir(parent_dir(src.path)), 1)
+        elif guess and not unsorted:  # nothing is filed on a guess
+            self._decide(n, src, role, UNMATCHED, f"no TMDB match: {src.reason or 'not found'}")
+        elif guess:  # --unmatched DIR: into that folder under its own name, alone in its group
+            path = names.join_under(unsorted, [names.safe_component(base_name(src.path),
+                                                                    self.options.colon_style)])
+            dst, grp, tag = fsencode(path), fsencode("\1" + src.path), ""
+        else:
+            path, reason = self.namer.destination(src, fields)
+            if not path:
+                self._decide(n, src, role, TOO_LONG if "MAX_PATH" in reason else UNMATCHED, reason)
             else:
-                path, reason = self.namer.destination(src, fields)
-                if not path:
-                    self._decide(n, src, role, TOO_LONG if "MAX_PATH" in reason else UNMATCHED, reason)
-                else:
-                    path = self.dest_index.adopt_case(self._root_of(path), path)
-                    # Releases of one episode: same folder, title and numbers (a movie: title and year).
-                    grp = fsencode("\0".join(map(str, (
-                        names.case_key(parent_dir(path)), str(fields["title"]).casefold(), fields["_movie"],
-                        fields["year"] if fields["_movie"] else None, fields["season"], fields["episode"],
-                        fields["episode_end"]))))
-                    dst, tag = fsencode(path), release_tag(src)  # "" when the name tells no release
-                    note = _placement_note(src.match) or None
-                    res, ver = _resolution(src.parsed), (src.parsed.version or 1) if src.parsed else 1
+                path = self.dest_index.adopt_case(self._root_of(path), path)
+                # Releases of one episode: same folder, title and numbers (a movie: title and year).
+                grp = fsencode("\0".join(map(str, (
+                    names.case_key(parent_dir(path)), str(fields["title"]).casefold(), fields["_movie"],
+                    fields["year"] if fields["_movie"] else None, fields["season"], fields["episode"],
+                    fields["episode_end"]))))
+                dst, tag = fsencode(path), release_tag(src)  # "" when the name tells no release
+                note = _placement_note(src.match) or None
+                res, ver = _resolution(src.parsed), (src.parsed.version or 1) if src.parsed else 1
         self._rows.append((n, fsencode(src.path), self._encoded_folder(parent_dir(src.path)), src.size,
-                           src.mtime_ns, src.kind, role, dst, grp, res, ver, tag, own, up, note))
+                           src.mtime_ns, role, dst, grp, res, ver, tag, own, up, note))
         if len(self._rows) >= BATCH:
             self._flush()
 
@@ -180,32 +219,62 @@ class Planner:
         return last[1]
 
     def _flush(self) -> None:
-        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
+        self.db.executemany("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
         self._rows.clear()
+        self.db.executemany("INSERT INTO others VALUES (?,?,?,?,?,?)", self._others)
+        self._others.clear()
         self._flush_done()
 
     def _decide(self, n: int, src: _Source, role: str, status: str, reason: str) -> None:
         self._record(n, PlanEntry(src.path, "", src.size, src.mtime_ns, role, status, reason))
 
     def _record(self, n: int, entry: PlanEntry, folder: bytes | None = None) -> None:
-        """Write ``entry`` as the settled outcome of file ``n`` (its source path, size and mtime
-        stay in ``files``; ``folder``: the source folder's bytes, when the caller has them)."""
-        folder = folder or self._encoded_folder(parent_dir(entry.src))
-        if entry.role in ("video", "bonus"):  # what followers, bonus videos and fonts look up
-            placed = entry.dst and entry.status in PLACED
-            show = fsencode(self._show_folder(entry.dst)) if entry.dst and entry.role == "video" else None
-            self._done.append((n, folder, fsencode(stem_of(entry.src)), entry.role, entry.status,
-                               fsencode(entry.dst), entry.reason, show,
-                               fsencode(parent_dir(entry.dst)) if placed else None))
+        """Write ``entry`` as the settled outcome of file ``n`` (``folder``: the source folder's bytes,
+        when the caller has them)."""
+        self._settled(n, folder or self._encoded_folder(parent_dir(entry.src)), entry.src, entry.role, entry.dst,
+                      entry.status, entry.reason)
+
+    def _settled(self, n: int, folder: bytes, src: str, role: str, dst: str, status: str, reason: str) -> None:
+        """File ``n`` (``src``, of the source ``folder``, as bytes) settled: a video's row keeps what
+        followers, bonus videos and fonts look up; a follower's only its outcome."""
+        if role == "video" or role == "bonus":
+            show = into = None
+            if dst:
+                into, show = self._destination_folder(dst)
+                if show is None and role == "video":  # a flat template: the show folder is the file
+                    show = fsencode(self._show_folder(dst))
+                if role != "video":
+                    show = None
+                if status not in PLACED:
+                    into = None
+            self._done.append((n, folder, fsencode(stem_of(src)), role, status, fsencode(dst), reason, show, into))
         else:
-            self._done.append((n, folder, None, entry.role, entry.status, fsencode(entry.dst), entry.reason,
-                               None, None))
-        if len(self._done) >= BATCH:
+            self._followed.append((n, role, status, fsencode(dst), reason))
+        if len(self._done) + len(self._followed) >= BATCH:
             self._flush_done()
+
+    def _destination_folder(self, dst: str) -> tuple[bytes, bytes | None]:
+        """(``dst``'s folder, its show folder — None when that is the file itself), encoded; both
+        depend only on the folder, and a folder's files settle together."""
+        folder = parent_dir(dst)
+        last = self._last_destination
+        if last[0] != folder:
+            root = self._root_of(dst)
+            inside = folder[len(root):].lstrip(os.sep)
+            show = fsencode(join_path(root, inside.partition(os.sep)[0])) if inside else None
+            last = self._last_destination = (folder, fsencode(folder), show)
+        return last[1], last[2]
+
+    def _path_of(self, n: int) -> str:
+        """The source path of file ``n`` (a contested claim's holder)."""
+        return fsdecode(self.db.execute("SELECT path FROM files WHERE id = ?1 UNION ALL "
+                                        "SELECT path FROM others WHERE id = ?1", (n,)).fetchone()[0])
 
     def _flush_done(self) -> None:
         self.db.executemany("INSERT INTO done VALUES (?,?,?,?,?,?,?,?,?)", self._done)
         self._done.clear()
+        self.db.executemany("INSERT INTO followed VALUES (?,?,?,?,?)", self._followed)
+        self._followed.clear()
 
     # -- settling, once the scan is over
 
@@ -213,17 +282,19 @@ class Planner:
         self._flush()
         self._settle_videos()
         self._flush_done()
-        # Only videos are looked up by folder: subtitles and fonts settled later skip the index.
+        # Settled videos are looked up by source folder (followers, fonts, bonus videos' neighbours).
         self.db.execute("CREATE INDEX done_dir_stem ON done (dir, stem) WHERE role IN ('video', 'bonus')")
         self._bonus_videos()
         self._flush_done()
         self._followers_and_attachments()
         self._flush_done()
         self.db.execute("INSERT INTO entries (src, dst, size, mtime_ns, role, status, reason) "
-                        "SELECT files.path, done.dst, size, mtime_ns, done.role, status, reason "
-                        "FROM done JOIN files ON files.id = done.id ORDER BY files.path")
-        planned = self.db.execute("SELECT COUNT(*) FROM done").fetchone()[0]
-        for table in ("files", "done", "claims", "near"):
+                        "SELECT * FROM (SELECT files.path AS src, done.dst, size, mtime_ns, done.role, status, reason "
+                        "FROM done JOIN files ON files.id = done.id UNION ALL "
+                        "SELECT others.path, followed.dst, size, mtime_ns, role, status, reason "
+                        "FROM followed JOIN others ON others.id = followed.id) ORDER BY src")
+        planned = self.db.execute("SELECT (SELECT COUNT(*) FROM done) + (SELECT COUNT(*) FROM followed)").fetchone()[0]
+        for table in ("files", "others", "done", "followed", "claims", "claim_sets", "near"):
             self.db.execute(f"DROP TABLE {table}")
         self.db.execute("COMMIT")
         return Plan(self.options, PlanEntries(self.db), offline=offline, left_in_place=self.files - planned)
@@ -237,15 +308,23 @@ class Planner:
             "SELECT id, path, size, mtime_ns, dst, tag, note, dir, grp, MIN(path) OVER (PARTITION BY grp) AS first "
             "FROM files WHERE grp IS NOT NULL "
             "ORDER BY first, grp, path = dst DESC, res DESC, ver DESC, size DESC, path")
-        for _, group in itertools.groupby(rows, key=lambda row: row[8]):
+        place, settled = self.claims.place, self._settled
+        for _, group in itertools.groupby(rows, key=_GROUP):
+            first = next(group)
+            second = next(group, None)
+            if second is None:  # the common case: one release of its episode
+                n, path, _, _, dst, _, note, directory = first[:8]
+                src, dst = fsdecode(path), fsdecode(dst)
+                settled(n, directory, src, "video", *place(src, parent_dir(dst), base_name(dst), n, "video",
+                                                           note or ""))
+                continue
             releases = [_Video(r[0], fsdecode(r[1]), r[2], r[3], fsdecode(r[4]), r[5], r[6] or "", r[7])
-                        for r in group]
+                        for r in itertools.chain((first, second), group)]
             for video, entry in self._settle_group(releases):
                 self._record(video.id, entry, video.dir)
 
     def _root_of(self, dst: str) -> str:
-        movies = self.options.movies_root
-        return movies if dst.startswith(movies.rstrip(os.sep) + os.sep) else self.options.dest
+        return self._movies if dst.startswith(self._in_movies) else self.options.dest
 
     def _settle_group(self, releases: list[_Video]) -> Iterator[tuple[_Video, PlanEntry]]:
         """One episode's files: releases of it, unless the names cannot tell different files apart."""
@@ -307,23 +386,21 @@ class Planner:
             "INSERT INTO near SELECT dir, show FROM (SELECT dir, show, ROW_NUMBER() OVER (PARTITION BY dir "
             "ORDER BY COUNT(*) DESC, MIN(id)) AS rank FROM done WHERE role = 'video' AND status IN (?, ?) "
             "GROUP BY dir, show) WHERE rank = 1", PLACED)
-        for n, path, directory, size, mtime_ns, folder in list_rows(
-                self.db, "SELECT f.id, f.path, f.dir, f.size, f.mtime_ns, COALESCE(here.show, above.show, f.own) "
+        for n, path, directory, folder in list_rows(
+                self.db, "SELECT f.id, f.path, f.dir, COALESCE(here.show, above.show, f.own) "
                          "FROM files f LEFT JOIN near here ON here.dir = f.dir "
                          "LEFT JOIN near above ON above.dir = f.up WHERE f.role = 'bonus' ORDER BY f.id"):
             src = fsdecode(path)
-            entry = PlanEntry(src, "", size, mtime_ns, "bonus")
             if not folder:
-                self._record(n, entry._replace(status=UNMATCHED, reason="bonus video of an unknown show"),
-                             directory)
+                self._settled(n, directory, src, "bonus", "", UNMATCHED, "bonus video of an unknown show")
                 continue
             name = names.safe_component(base_name(src), self.options.colon_style)
-            dst = names.join_under(fsdecode(folder), [EXTRAS_DIR, name])
-            self._record(n, self.claims.settle(PlanEntry(src, dst, size, mtime_ns, "bonus"), n), directory)
+            extras = names.join_under(fsdecode(folder), [EXTRAS_DIR])
+            self._settled(n, directory, src, "bonus", *self.claims.place(src, extras, name, n, "bonus"))
 
     def _show_folder(self, dst: str) -> str:
         root = self._root_of(dst)
-        return join_path(root, dst[len(root):].lstrip(os.sep).split(os.sep)[0])
+        return join_path(root, dst[len(root):].lstrip(os.sep).partition(os.sep)[0])
 
     def _series_of(self, fields: dict[str, Any]) -> tuple[Any, ...]:
         """What a show folder's name can depend on: the fields of the template's first component."""
@@ -342,51 +419,77 @@ class Planner:
     def _followers_and_attachments(self) -> None:
         """One pass over the files not planned yet, a folder at a time (only that folder's videos in memory)."""
         targets = Lru()
-        rows = list_rows(self.db, "SELECT id, path, dir, size, mtime_ns, kind FROM files WHERE role IS NULL "
-                                  "ORDER BY dir, id")
-        for directory, group in itertools.groupby(rows, key=lambda row: row[2]):
+        rows = list_rows(self.db, "SELECT id, path, dir, kind FROM others ORDER BY dir, id")
+        for directory, group in itertools.groupby(rows, key=_DIR):
             folder = fsdecode(directory)
             videos = self._videos_in(directory)
             if base_name(folder).casefold() in SUBTITLE_DIRS:  # Subs/X.en.ass belongs to ../X.mkv
                 videos.update(self._videos_in(fsencode(parent_dir(folder))))
             release, attachment, rest = _attachment_root(folder)
             target = targets.get(release, lambda: self._release_target(release)) if release else None
-            if not videos and target is None:
-                continue
-            for n, path, _, size, mtime_ns, kind in group:
-                src = fsdecode(path)
-                name = base_name(src)
-                stem = _video_stem(name, videos)
-                if stem is not None:
-                    role = "subtitle" if kind == "subtitle" else "extra"
-                    entry = self._follow(src, size, mtime_ns, role, videos[stem], name[len(stem):])
-                    self._record(n, self.claims.settle(entry, n), directory)
-                elif target is not None:
-                    parts = [names.safe_component(p, self.options.colon_style) for p in (attachment, *rest, name)]
-                    self._record(n, self.claims.settle(
-                        PlanEntry(src, names.join_under(target, parts), size, mtime_ns, "attachment"), n), directory)
+            if videos:
+                group = self._followers(directory, group, videos)
+            if target is not None:
+                self._attachments(directory, group, names.join_under(target, [
+                    names.safe_component(part, self.options.colon_style) for part in (attachment, *rest)]))
+            elif videos:
+                for _ in group:  # the files that follow no video stay where they are
+                    pass
 
-    def _videos_in(self, directory: bytes) -> dict[str, PlanEntry]:
-        """stem → entry of the videos (and bonus videos) planned from one source folder."""
-        return {fsdecode(stem): PlanEntry(fsdecode(src), fsdecode(dst), *rest) for stem, src, dst, *rest in
-                self.db.execute("SELECT stem, path, done.dst, size, mtime_ns, done.role, status, reason FROM done "
+    def _followers(self, directory: bytes, rows: Iterator[tuple[Any, ...]],
+                   videos: dict[str, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """Settle the subtitles and same-stem extras among ``rows`` (one source folder's); yield the others."""
+        place, settled, suffixes, colon = self.claims.place, self._settled, self._suffixes, self.options.colon_style
+        named: dict[int, tuple[str, str]] = {}  # video id → (its destination folder, its name without extension)
+        for row in rows:
+            n, path, _, kind = row
+            src = fsdecode(path)
+            name = base_name(src)
+            stem = _video_stem(name, videos)
+            if stem is None:
+                yield row
+                continue
+            role = "subtitle" if kind == "subtitle" else "extra"
+            video_id, video_src, video_dst, status = videos[stem]
+            if status not in PLACED or not video_dst:
+                settled(n, directory, src, role, "", FOLLOWS, f"its video {fsdecode(video_src)} stays ({status})")
+                continue
+            where = named.get(video_id)
+            if where is None:
+                video_dst = fsdecode(video_dst)
+                video_name = base_name(video_dst)
+                dot = video_name.rfind(".")
+                where = named[video_id] = (parent_dir(video_dst), video_name[:dot] if dot > 0 else video_name)
+            suffix = name[len(stem):]
+            clean = suffixes.get(suffix)
+            if clean is None:
+                clean = suffixes[suffix] = names.clean_text(suffix, colon)
+            own = where[1] + clean  # the video's name is safe already
+            own = names.finish_component(own) if names.utf8_len(own) <= names.COMPONENT_MAX_BYTES \
+                else names.safe_component(own, colon)
+            settled(n, directory, src, role, *place(src, where[0], own, n, role))
+
+    def _attachments(self, directory: bytes, rows: Iterable[tuple[Any, ...]], folder: str) -> None:
+        """Files of a release's font/attachment folder go to ``folder``, where the release's videos go."""
+        place, settled, safe = self.claims.place, self._settled, self._safe_font_names
+        for n, path, _, _ in rows:
+            src = fsdecode(path)
+            name = base_name(src)
+            safe_name = safe.get(name)
+            if safe_name is None:
+                if len(safe) >= 4096:  # bounded: a library's fonts are a few hundred names
+                    safe.clear()
+                safe_name = safe[name] = names.safe_component(name, self.options.colon_style)
+            settled(n, directory, src, "attachment", *place(src, folder, safe_name, n, "attachment"))
+
+    def _videos_in(self, directory: bytes) -> dict[str, tuple[Any, ...]]:
+        """stem → (id, source, destination, status) of the videos (and bonus videos) planned from one
+        source folder (paths as stored)."""
+        return {fsdecode(stem): rest for stem, *rest in
+                self.db.execute("SELECT stem, done.id, path, done.dst, status FROM done "
                                 "JOIN files ON files.id = done.id "
                                 "WHERE done.dir = ? AND done.role IN ('video', 'bonus') ORDER BY done.id",
                                 (directory,))}
-
-    def _follow(self, src: str, size: int, mtime_ns: int, role: str, video: PlanEntry, suffix: str) -> PlanEntry:
-        """Where a subtitle or extra (``src``) goes: beside its video, named after it."""
-        if video.status not in PLACED or not video.dst:
-            return PlanEntry(src, "", size, mtime_ns, role, FOLLOWS, f"its video {video.src} stays ({video.status})")
-        clean = self._suffixes.get(suffix)
-        if clean is None:
-            clean = self._suffixes[suffix] = names.clean_text(suffix, self.options.colon_style)
-        video_name = base_name(video.dst)
-        dot = video_name.rfind(".")
-        name = (video_name[:dot] if dot > 0 else video_name) + clean  # the video's name is safe already
-        name = names.finish_component(name) if names.utf8_len(name) <= names.COMPONENT_MAX_BYTES \
-            else names.safe_component(name, self.options.colon_style)
-        return PlanEntry(src, join_path(parent_dir(video.dst), name), size, mtime_ns, role)
 
     def _release_target(self, release: str) -> str | None:
         """Where most of a release folder's videos go (its fonts follow them)."""
@@ -426,8 +529,20 @@ def _sort_out(releases: list[_Video]) -> tuple[list[tuple[_Video, _Video]], int]
 
 
 def _resolution(parsed: Any) -> int:
-    digits = re.findall(r"\d+", str(parsed.resolution)) if parsed is not None and parsed.resolution else []
-    return int(digits[-1]) if digits else 0
+    """The ranking number of a parsed resolution ("1080p" → 1080); 0 when there is none."""
+    if parsed is None or not parsed.resolution:
+        return 0
+    resolution = str(parsed.resolution)
+    number = _RESOLUTIONS.get(resolution)
+    if number is None:
+        digits = re.findall(r"\d+", resolution)
+        number = int(digits[-1]) if digits else 0
+        if len(_RESOLUTIONS) < 1024:  # a handful of spellings in any library
+            _RESOLUTIONS[resolution] = number
+    return number
+
+
+_RESOLUTIONS: dict[str, int] = {}
 
 
 def _attachment_root(directory: str) -> tuple[str | None, str, list[str]]:
@@ -439,7 +554,7 @@ def _attachment_root(directory: str) -> tuple[str | None, str, list[str]]:
     return None, "", []
 
 
-def _video_stem(name: str, videos: dict[str, PlanEntry]) -> str | None:
+def _video_stem(name: str, videos: dict[str, Any]) -> str | None:
     """The longest video stem that ``name`` extends with ".suffix" (``X.en.ass`` → ``X``), if any."""
     end = len(name)
     while (end := name.rfind(".", 0, end)) > 0:
