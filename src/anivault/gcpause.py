@@ -10,18 +10,30 @@ over a million files.
 from __future__ import annotations
 
 import gc
+import threading
 from contextlib import contextmanager
 from typing import Iterator
+
+_lock = threading.Lock()
+_depth = 0  # the collector is the process's: only the outermost pause (the scan streams inside planning) acts
 
 
 @contextmanager
 def rare_gc_pauses(threshold: int) -> Iterator[None]:
     """Collect the youngest generation every ``threshold`` allocations (never more often than now)."""
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(before[0], threshold), before[1], before[2])
+    global _depth
+    with _lock:
+        _depth += 1
+        outermost = _depth == 1
+        if outermost:
+            before = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(max(before[0], threshold), before[1], before[2])
     try:
         yield
     finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        with _lock:
+            _depth -= 1
+            if outermost:
+                gc.set_threshold(*before)
+                gc.unfreeze()

@@ -16,18 +16,17 @@ is read once per directory. The plan's entries are then written in source order.
 """
 from __future__ import annotations
 
-import gc
 import itertools
 import os
 import re
 import sqlite3
 import time
 from operator import itemgetter
-from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, NamedTuple
 
 from .. import names
 from ..fileops import same_file
+from ..gcpause import rare_gc_pauses
 from ..monitor import Metrics
 from .claims import Claims
 from .entries import (ALREADY, ATTACHMENT_DIRS, CONFLICT, DUPLICATE, DUPLICATES_DIR, EXTRAS_DIR, FOLLOWS,
@@ -63,7 +62,7 @@ def plan_organize(items: Iterable[Any], options: PlanOptions, *, offline: bool =
     options.validate()
     metrics = metrics or Metrics()
     end = object()
-    with _rare_gc_pauses():
+    with rare_gc_pauses(50_000):
         planner = Planner(options)
         # The items stream out of the scan (and matcher): the time spent waiting for the
         # next one is theirs, timed by their own stages, so "plan" is the planner's alone.
@@ -82,21 +81,6 @@ def plan_organize(items: Iterable[Any], options: PlanOptions, *, offline: bool =
     metrics.add_time("plan", clock() - started - waited, len(plan.entries))
     metrics.count("planned", len(plan.entries))
     return plan
-
-
-@contextmanager
-def _rare_gc_pauses() -> Iterator[None]:
-    """Planning makes short-lived tuples and no reference cycles, so the cycle collector runs rarely
-    and skips what existed before planning (frozen). It still runs: the scan and the matcher feeding
-    the planner may make cycles, which must not pile up over a million files."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, threshold[1], threshold[2])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 class _Video(NamedTuple):
