@@ -406,12 +406,14 @@ class Matcher:
                      progress: Callable[[Series], None] | None) -> None:
         if not firsts:
             return
+        if getattr(self.client, "offline", False):  # answers from the cache only: no network to wait on,
+            for key, first in firsts.items():        # so no threads to hand each series to and back
+                self._groups[key] = _compact(self._resolve_first(key, *first))
+                if progress:
+                    progress(self._groups[key])
+            return
         with self._threads() as pool:
-            futures = {}
-            for key, (p, pin) in firsts.items():
-                media = "movie" if key[2] == "movie" or key[0] in self._movies else "tv"
-                futures[key] = (pool.submit(self.resolve_pinned, pin, p.title or "", p.year) if pin
-                                else pool.submit(self.resolve, p.title or "", p.year, media))
+            futures = {key: pool.submit(self._resolve_first, key, *first) for key, first in firsts.items()}
             try:
                 for key, future in futures.items():
                     self._groups[key] = _compact(future.result())
@@ -421,6 +423,13 @@ class Matcher:
                 for f in futures.values():
                     f.cancel()
                 raise
+
+    def _resolve_first(self, key: GroupKey, parsed: ParsedName, pin: Any) -> Series:
+        """The series of a group, from its first file's name (or its pin)."""
+        if pin:
+            return self.resolve_pinned(pin, parsed.title or "", parsed.year)
+        media = "movie" if key[2] == "movie" or key[0] in self._movies else "tv"
+        return self.resolve(parsed.title or "", parsed.year, media)
 
     @property
     def series(self) -> list[Series]:

@@ -32,7 +32,7 @@ from ._speedups._records_format import (JSON_FIELDS, KIND_BY_EXT, NULL_FIELDS, S
                                         extension, fields_json, kind_of_ext, series_key)  # (re-exported)
 from .errors import UsageError
 from .gcpause import rare_gc_pauses
-from .index import Index, decode_parsed
+from .index import Index
 from .models import ParsedName
 from .monitor import Metrics
 from .parse import parse_file
@@ -354,7 +354,7 @@ class ScanRun:
                 key = path_hash(path)
                 found = cached.pop(key, None)
                 if found is not None and found[0][1] == size and found[0][2] == mtime_ns:
-                    try:  # _decoded, written out
+                    try:  # index.decode_parsed, written out (once per file of a warm scan)
                         values = loads(found[0][4])
                     except (ValueError, TypeError, IndexError, EOFError):
                         values = None
@@ -430,19 +430,6 @@ class _Folder:
             return
         self.blob = b"".join([raw for _, raw in new] + unseen)
         self.entries = len(new) + len(unseen)
-
-
-def _decoded(raw: bytes, loads: Callable[[bytes], Any] = marshal.loads,
-             new: Callable[..., Any] = tuple.__new__) -> ParsedName | None:
-    """A cached parse (index.decode_parsed, inlined: once per file of a warm scan), or None when the
-    entry is unreadable (then the file is parsed again)."""
-    try:
-        values = loads(raw)
-    except (ValueError, TypeError, IndexError, EOFError):
-        return None
-    if values.__class__ is not tuple or len(values) != _PARSED_FIELDS:
-        return None
-    return new(ParsedName, values)  # type: ignore[no-any-return]
 
 
 _PARSED_FIELDS = len(ParsedName._fields)
