@@ -229,3 +229,61 @@ def test_a_source_replaced_by_a_symlink_is_refused(tmp_path: Path) -> None:
     report = apply_plan(plan)
     assert dict(report.failed) == {victim: "source is not a regular file"}
     assert os.path.islink(victim) and not os.path.lexists(plan.entries[0].dst)
+
+
+def _prune_by_passes(moved_from: set[str], root: str) -> int:
+    """The rule, spelled out as repeated passes (the old implementation): remove every empty folder
+    moved from, then every parent that leaves empty, until none is; never ``root`` or above it."""
+    def inside(path: str) -> bool:
+        return path != root and path.startswith(root + os.sep)
+
+    removed, candidates = 0, {d for d in moved_from if inside(d)}
+    while candidates:
+        parents = set()
+        for d in sorted(candidates, key=len, reverse=True):
+            try:
+                os.rmdir(d)
+            except OSError:
+                continue
+            removed += 1
+            if inside(os.path.dirname(d)):
+                parents.add(os.path.dirname(d))
+        candidates = parents
+    return removed
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_prune_in_one_pass_removes_what_repeated_passes_remove(tmp_path: Path, seed: int) -> None:
+    import random
+    import shutil
+
+    from anivault.organize.prune import MovedFrom, prune
+
+    class Journal:
+        def write(self, record: dict) -> None:
+            pass
+
+        def commit(self) -> None:
+            pass
+
+    rng = random.Random(seed)
+    a = tmp_path / "a" / "src"
+    folders = [str(a)]
+    for _ in range(rng.randint(1, 40)):  # names that sort between a folder and its children ("a-b", "a b")
+        folder = os.path.join(rng.choice(folders), rng.choice(["a", "b", "a-b", "a b", "ä", "a.b"]) + str(rng.randint(0, 3)))
+        os.makedirs(folder, exist_ok=True)
+        folders.append(folder)
+    folders = sorted(set(folders))
+    for folder in rng.sample(folders, rng.randint(0, len(folders) // 3)):
+        Path(folder, "kept.txt").touch()
+    b = tmp_path / "b" / "src"
+    shutil.copytree(a, b)
+    moved_from = rng.sample(folders, rng.randint(0, len(folders)))
+    expected = _prune_by_passes(set(moved_from), str(a))
+    moved, removed = MovedFrom(), []
+    moved.add_all(f.replace(str(a), str(b), 1) for f in moved_from)
+    prune(moved, [str(b)], Journal(), lambda: removed.append(1))
+    moved.close()
+    listing = [sorted(os.path.relpath(os.path.join(d, n), root) for d, dirs, files in os.walk(root)
+                      for n in dirs + files) for root in (a, b)]
+    assert listing[0] == listing[1] and len(removed) == expected
