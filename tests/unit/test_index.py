@@ -144,9 +144,8 @@ def journal_mode() -> str:
         db.close()
 
 
-def test_a_first_scan_fills_the_index_through_a_rollback_journal_and_leaves_wal(
-        library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each new page written once (not to the log and again at the checkpoint), WAL again after."""
+def store_modes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The index's journal mode at each batch the writer stores (filled as the scan runs)."""
     modes: list[str] = []
     store = Index.store
 
@@ -155,6 +154,13 @@ def test_a_first_scan_fills_the_index_through_a_rollback_journal_and_leaves_wal(
         store(self, *args)
 
     monkeypatch.setattr(Index, "store", spy)
+    return modes
+
+
+def test_a_first_scan_fills_the_index_through_a_rollback_journal_and_leaves_wal(
+        library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each new page written once (not to the log and again at the checkpoint), WAL again after."""
+    modes = store_modes(monkeypatch)
     first, _ = run_scan(library)
     assert set(modes) == {"delete"} and journal_mode() == "wal"
     modes.clear()
@@ -178,14 +184,7 @@ def test_a_first_scan_keeps_wal_while_another_connection_has_the_index_open(
     reader = sqlite3.connect(index_path())
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM entries").fetchone()  # a read transaction stays open
-    modes: list[str] = []
-    store = Index.store
-
-    def spy(self: Index, *args) -> None:
-        modes.append(self._db.execute("PRAGMA journal_mode").fetchone()[0])
-        store(self, *args)
-
-    monkeypatch.setattr(Index, "store", spy)
+    modes = store_modes(monkeypatch)
     try:
         records, summary = run_scan(library)
         assert summary.index_misses == 20 and set(modes) == {"wal"} and journal_mode() == "wal"

@@ -62,18 +62,7 @@ BLOCK_CHARS = 1 << 16  # lines are written in blocks of about this many characte
 
 def write_lines(texts: Iterable[str], out: TextIO | None = None) -> None:
     """Lines of text, each escaped, written in blocks (one write per ~64 KB, not per line)."""
-    out = out or sys.stdout
-    block: list[str] = []
-    size = 0
-    for text in texts:
-        block.append(text)
-        size += len(text)
-        if size >= BLOCK_CHARS:
-            out.write(_escaped_lines(block))
-            block.clear()
-            size = 0
-    if block:
-        out.write(_escaped_lines(block))
+    _write_blocks(texts, _escaped_lines, out or sys.stdout)
 
 
 def _escaped_lines(lines: list[str]) -> str:
@@ -88,7 +77,7 @@ def _escaped_lines(lines: list[str]) -> str:
 def write_json_lines(documents: Iterable[str], out: TextIO | None = None) -> None:
     """NDJSON from JSON documents (one line each, from a JSON encoder), with json_text's guarantee:
     strings exact, nothing unsafe raw. The check runs once a block: an ASCII block needs only DEL's."""
-    _write_blocks(documents, json_safe, out or sys.stdout)
+    _write_blocks(documents, _json_safe_lines, out or sys.stdout)
 
 
 def json_safe(block: str) -> str:
@@ -98,20 +87,23 @@ def json_safe(block: str) -> str:
     return _RAW_IN_JSON_TEXT.sub(_json_escape, block)
 
 
-def _write_blocks(lines: Iterable[str], finish: Callable[[str], str], out: TextIO) -> None:
+def _json_safe_lines(documents: list[str]) -> str:
+    return json_safe("\n".join(documents) + "\n")
+
+
+def _write_blocks(lines: Iterable[str], finish: Callable[[list[str]], str], out: TextIO) -> None:
+    """``finish(block)`` for each block of about BLOCK_CHARS characters of lines, written at once."""
     block: list[str] = []
     size = 0
     for text in lines:
         block.append(text)
         size += len(text)
         if size >= BLOCK_CHARS:
-            block.append("")
-            out.write(finish("\n".join(block)))
+            out.write(finish(block))
             block.clear()
             size = 0
     if block:
-        block.append("")
-        out.write(finish("\n".join(block)))
+        out.write(finish(block))
 
 
 def json_bytes(ndjson: bytes) -> bytes:
