@@ -8,6 +8,7 @@ from pathlib import Path
 
 from anivault.organize import Plan, PlanEntry, PlanOptions, apply_plan
 from anivault.organize.prune import MovedFrom, prune
+from memory_support import assert_flat
 
 
 def flat_library(root: Path, files: int) -> Plan:
@@ -46,10 +47,7 @@ def apply_peak(root: Path, files: int) -> int:
 
 
 def test_apply_memory_does_not_grow_with_the_plan(tmp_path: Path) -> None:
-    apply_peak(tmp_path / "warm", 100)  # imports and first-use caches, outside the comparison
-    small = apply_peak(tmp_path / "small", 2_000)
-    large = apply_peak(tmp_path / "large", 8_000)
-    assert large <= 1.5 * small, f"applying 8k files peaked at {large:,} B against {small:,} B for 2k"
+    assert_flat(apply_peak, tmp_path, 2_000, 8_000, "applying")
 
 
 class Recorder:

@@ -9,6 +9,7 @@ from pathlib import Path
 from anivault import fileops
 from anivault.journal import Journal, journal_dir, new_op_id
 from anivault.undo import undo
+from memory_support import assert_flat
 
 FOLDERS = 40
 
@@ -55,7 +56,4 @@ def undo_peak(root: Path, files: int) -> int:
 
 
 def test_undo_memory_does_not_grow_with_the_operation(tmp_path: Path) -> None:
-    undo_peak(tmp_path / "warm", 100)  # imports and first-use caches, outside the comparison
-    small = undo_peak(tmp_path / "small", 5_000)
-    large = undo_peak(tmp_path / "large", 20_000)
-    assert large <= 1.5 * small, f"undoing 20k files peaked at {large:,} B against {small:,} B for 5k"
+    assert_flat(undo_peak, tmp_path, 5_000, 20_000, "undoing")

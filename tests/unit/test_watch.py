@@ -7,6 +7,7 @@ import threading
 
 from anivault import importer, watch
 from anivault.organize import PlanOptions
+from memory_support import assert_flat
 
 NAME = "[Group] Frieren - 0{n} [1080p].mkv"
 
@@ -234,10 +235,7 @@ def _restart_peak(root, files):
 
 def test_a_restarted_watcher_streams_what_it_already_imported(tmp_path, monkeypatch):
     monkeypatch.setattr(watch, "SWEEP_PER_TICK", 500)
-    _restart_peak(tmp_path / "warm", 100)  # imports and first-use caches, outside the comparison
-    small = _restart_peak(tmp_path / "small", 5_000)
-    large = _restart_peak(tmp_path / "large", 20_000)
-    assert large <= 1.5 * small, f"restarting over 20k imported files peaked at {large:,} B against {small:,} B for 5k"
+    assert_flat(_restart_peak, tmp_path, 5_000, 20_000, "restarting over")
 
 
 def test_a_huge_drop_is_imported_in_bounded_batches(tmp_path, monkeypatch):
