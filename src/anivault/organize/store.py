@@ -112,18 +112,10 @@ class PlanEntries:
                                    f"WHERE status IN ({marks}) ORDER BY dst", statuses):
             yield as_entry(row)
 
-    def in_folders(self, *statuses: str) -> Iterator[PlanEntry]:
-        """Entries in ``statuses`` as a tree shows them: destination folders in name order, and
-        in each folder its files by name (the order of ``sorted`` on the decoded paths)."""
-        self.db.create_function("folder_order", 1, folder_order, deterministic=True)
-        marks = ",".join("?" * len(statuses))
-        for row in self.db.execute(f"SELECT src, dst, size, mtime_ns, role, status, reason, fp FROM entries "
-                                   f"WHERE status IN ({marks}) ORDER BY folder_order(dst)", statuses):
-            yield as_entry(row)
-
     def tree_rows(self, *statuses: str) -> Iterator[tuple[str, str, str]]:
-        """``(src, dst, reason)`` of the entries in_folders gives, in its order, without a PlanEntry
-        each (what a dry run's tree prints)."""
+        """``(src, dst, reason)`` of the entries in ``statuses`` as a tree shows them: destination
+        folders in name order, and in each folder its files by name (the order of ``sorted`` on the
+        decoded paths); tuples, not a PlanEntry each (what a dry run's tree prints)."""
         self.db.create_function("folder_order", 1, folder_order, deterministic=True)
         marks = ",".join("?" * len(statuses))
         decode = fsdecode
