@@ -34,17 +34,11 @@ class MovedFrom:
             self._db.execute("CREATE TABLE moved (path BLOB PRIMARY KEY) WITHOUT ROWID")
         self._db.executemany("INSERT OR IGNORE INTO moved VALUES (?)", rows)
 
-    def add(self, folder: str) -> None:
-        self.add_all((folder,))
-
     def deepest_first(self) -> Iterator[bytes]:
         """Every folder, each one after all the folders inside it (descending bytes)."""
         if self._db is not None:
             for (path,) in self._db.execute("SELECT path FROM moved ORDER BY path DESC"):
                 yield path
-
-    def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM moved").fetchone()[0] if self._db is not None else 0
 
     def close(self) -> None:
         if self._db is not None:
