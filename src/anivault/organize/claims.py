@@ -20,7 +20,7 @@ from ..errors import AniVaultError, RefusedError
 from ..fileops import same_file
 from .entries import ALREADY, COLLISION, CONFLICT, TODO, PlanEntry, PlanOptions
 from .naming import DestIndex, base_name, join_path, parent_dir
-from .store import fsdecode, fsencode
+from .store import fsencode
 
 _BATCH = 2048  # claims of big folders written to the store at a time
 _HELD = 8192  # claims held in memory, over all folders held
