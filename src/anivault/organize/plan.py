@@ -27,26 +27,19 @@ from .. import names
 from ..gcpause import rare_gc_pauses
 from ..monitor import Metrics
 from .claims import Claims
-from .entries import TOO_LONG, UNMATCHED, Plan, PlanEntry, PlanOptions, _Source
-from .naming import (DestIndex, Namer, as_source, base_name, fields_of, join_path, parent_dir, release_tag,
-                     stem_of)
-from .settle import PLACED, Settler
+from .entries import TOO_LONG, UNMATCHED, Plan, PlanOptions, _Source
+from .naming import DestIndex, Namer, as_source, base_name, fields_of, parent_dir, release_tag
+from .settle import Settler
 from .store import Lru, PlanEntries, connect, fsdecode, fsencode
 
 # Rows are narrow (each column costs a bind per file): videos carry what settling them needs, the
-# other files only their source; a settled follower is (id, role, status, destination, reason).
+# other files only their source (what they settle to is :mod:`.settle`'s).
 _SCHEMA = """
 CREATE TABLE files (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
                     mtime_ns INTEGER NOT NULL, role TEXT NOT NULL, dst BLOB, grp BLOB,
                     res INTEGER, ver INTEGER, tag TEXT, own BLOB, up BLOB, note TEXT);
 CREATE TABLE others (id INTEGER PRIMARY KEY, path BLOB NOT NULL, dir BLOB NOT NULL, size INTEGER NOT NULL,
                      mtime_ns INTEGER NOT NULL, kind TEXT NOT NULL);
-CREATE TABLE done (id INTEGER NOT NULL, dir BLOB NOT NULL, stem BLOB, role TEXT NOT NULL, status TEXT NOT NULL,
-                   dst BLOB NOT NULL, reason TEXT NOT NULL, show BLOB, dst_dir BLOB);
-CREATE TABLE followed (id INTEGER NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL, dst BLOB NOT NULL,
-                       reason TEXT NOT NULL);
-CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-                      role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '');
 """
 BATCH = 2048  # rows per executemany: the only per-file state in memory
 
@@ -95,17 +88,13 @@ class Planner:
         self.db.executescript(_SCHEMA)
         self.db.execute("BEGIN")
         self.claims = Claims(self.db, options, self.dest_index, self._path_of)
+        self.settle = Settler(self.db, options, self.claims)
         self.files = 0
         self._rows: list[tuple[Any, ...]] = []  # videos
         self._others: list[tuple[Any, ...]] = []
-        self._done: list[tuple[Any, ...]] = []  # settled videos
-        self._followed: list[tuple[Any, ...]] = []  # settled subtitles, extras, attachments
         # The last source folder and its parent, encoded: a folder's files come together.
         self._folders: list[tuple[str, bytes]] = [("", b""), ("", b"")]
         self._own_folders = Lru()  # a bonus video's series → its own show folder
-        self._last_destination: tuple[str, bytes, bytes | None] = ("", b"", None)
-        self._movies = options.movies_root
-        self._in_movies = self._movies.rstrip(os.sep) + os.sep  # what paths under the movies root start with
 
     # -- streaming in
 
@@ -162,7 +151,7 @@ class Planner:
             if not path:
                 self._decide(n, src, role, TOO_LONG if "MAX_PATH" in reason else UNMATCHED, reason)
             else:
-                path = self.dest_index.adopt_case(self._root_of(path), path)
+                path = self.dest_index.adopt_case(self.settle.root_of(path), path)
                 # Releases of one episode: same folder, title and numbers (a movie: title and year).
                 grp = fsencode("\0".join(map(str, (
                     names.case_key(parent_dir(path)), str(fields["title"]).casefold(), fields["_movie"],
@@ -187,89 +176,21 @@ class Planner:
         self._rows.clear()
         self.db.executemany("INSERT INTO others VALUES (?,?,?,?,?,?)", self._others)
         self._others.clear()
-        self._flush_done()
+        self.settle.flush()
 
     def _decide(self, n: int, src: _Source, role: str, status: str, reason: str) -> None:
-        self.record(n, PlanEntry(src.path, "", src.size, src.mtime_ns, role, status, reason))
+        self.settle.settled(n, self._encoded_folder(parent_dir(src.path)), src.path, role, "", status, reason)
 
-    def record(self, n: int, entry: PlanEntry, folder: bytes | None = None) -> None:
-        """Write ``entry`` as the settled outcome of file ``n`` (``folder``: the source folder's bytes,
-        when the caller has them)."""
-        self.settled(n, folder or self._encoded_folder(parent_dir(entry.src)), entry.src, entry.role, entry.dst,
-                      entry.status, entry.reason)
-
-    def settled(self, n: int, folder: bytes, src: str, role: str, dst: str, status: str, reason: str) -> None:
-        """File ``n`` (``src``, of the source ``folder``, as bytes) settled: a video's row keeps what
-        followers, bonus videos and fonts look up; a follower's only its outcome."""
-        if role == "video" or role == "bonus":
-            show = into = None
-            if dst:
-                into, show = self._destination_folder(dst)
-                if show is None and role == "video":  # a flat template: the show folder is the file
-                    show = fsencode(self._show_folder(dst))
-                if role != "video":
-                    show = None
-                if status not in PLACED:
-                    into = None
-            self._done.append((n, folder, fsencode(stem_of(src)), role, status, fsencode(dst), reason, show, into))
-        else:
-            self._followed.append((n, role, status, fsencode(dst), reason))
-        if len(self._done) + len(self._followed) >= BATCH:
-            self._flush_done()
-
-    def _destination_folder(self, dst: str) -> tuple[bytes, bytes | None]:
-        """(``dst``'s folder, its show folder — None when that is the file itself), encoded; both
-        depend only on the folder, and a folder's files settle together."""
-        folder = parent_dir(dst)
-        last = self._last_destination
-        if last[0] != folder:
-            root = self._root_of(dst)
-            inside = folder[len(root):].lstrip(os.sep)
-            show = fsencode(join_path(root, inside.partition(os.sep)[0])) if inside else None
-            last = self._last_destination = (folder, fsencode(folder), show)
-        return last[1], last[2]
+    def finish(self, offline: bool) -> Plan:
+        """Settle what needs the whole picture, then the plan's entries in source order."""
+        self._flush()
+        planned = self.settle.finish()
+        return Plan(self.options, PlanEntries(self.db), offline=offline, left_in_place=self.files - planned)
 
     def _path_of(self, n: int) -> str:
         """The source path of file ``n`` (a contested claim's holder)."""
         return fsdecode(self.db.execute("SELECT path FROM files WHERE id = ?1 UNION ALL "
                                         "SELECT path FROM others WHERE id = ?1", (n,)).fetchone()[0])
-
-    def _flush_done(self) -> None:
-        self.db.executemany("INSERT INTO done VALUES (?,?,?,?,?,?,?,?,?)", self._done)
-        self._done.clear()
-        self.db.executemany("INSERT INTO followed VALUES (?,?,?,?,?)", self._followed)
-        self._followed.clear()
-
-    # -- settling, once the scan is over
-
-    def finish(self, offline: bool) -> Plan:
-        settle = Settler(self)
-        self._flush()
-        settle.videos()
-        self._flush_done()
-        # Settled videos are looked up by source folder (followers, fonts, bonus videos' neighbours).
-        self.db.execute("CREATE INDEX done_dir_stem ON done (dir, stem) WHERE role IN ('video', 'bonus')")
-        settle.bonus_videos()
-        self._flush_done()
-        settle.followers_and_attachments()
-        self._flush_done()
-        self.db.execute("INSERT INTO entries (src, dst, size, mtime_ns, role, status, reason) "
-                        "SELECT * FROM (SELECT files.path AS src, done.dst, size, mtime_ns, done.role, status, reason "
-                        "FROM done JOIN files ON files.id = done.id UNION ALL "
-                        "SELECT others.path, followed.dst, size, mtime_ns, role, status, reason "
-                        "FROM followed JOIN others ON others.id = followed.id) ORDER BY src")
-        planned = self.db.execute("SELECT (SELECT COUNT(*) FROM done) + (SELECT COUNT(*) FROM followed)").fetchone()[0]
-        for table in ("files", "others", "done", "followed", "claims", "claim_sets", "near"):
-            self.db.execute(f"DROP TABLE {table}")
-        self.db.execute("COMMIT")
-        return Plan(self.options, PlanEntries(self.db), offline=offline, left_in_place=self.files - planned)
-
-    def _root_of(self, dst: str) -> str:
-        return self._movies if dst.startswith(self._in_movies) else self.options.dest
-
-    def _show_folder(self, dst: str) -> str:
-        root = self._root_of(dst)
-        return join_path(root, dst[len(root):].lstrip(os.sep).partition(os.sep)[0])
 
     def _series_of(self, fields: dict[str, Any]) -> tuple[Any, ...]:
         """What a show folder's name can depend on: the fields of the template's first component."""

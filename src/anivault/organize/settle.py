@@ -1,4 +1,4 @@
-"""Settling, once the scan is over: the passes over the plan store that need the whole picture.
+"""Settling: each file's outcome in the plan store, and the passes that need the whole picture.
 
 In order (see :mod:`.plan`): videos one duplicate group at a time, bonus videos to their show's
 Extras folder, then subtitles, same-stem extras and font/attachment folders to their video or
@@ -11,21 +11,19 @@ import itertools
 import os
 import sqlite3
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from .. import names
 from ..fileops import same_file
 from .entries import (ALREADY, ATTACHMENT_DIRS, CONFLICT, DUPLICATE, DUPLICATES_DIR, EXTRAS_DIR, FOLLOWS,
-                      SUBTITLE_DIRS, TODO, UNMATCHED, PlanEntry)
+                      SUBTITLE_DIRS, TODO, UNMATCHED, PlanEntry, PlanOptions)
+from .claims import Claims
 from .naming import base_name, join_path, parent_dir, stem_of
 from .store import Lru, fsdecode, fsencode
 
-if TYPE_CHECKING:
-    from .plan import Planner
-
 _GROUP = itemgetter(8)  # a stored video's duplicate group
 _DIR = itemgetter(2)  # a stored file's source folder
-BATCH = 2048  # rows read from the store at a time
+BATCH = 2048  # rows written, and read back, a batch at a time
 PLACED = (TODO, ALREADY)  # a video others can follow
 
 
@@ -42,18 +40,110 @@ class _Video(NamedTuple):
     dir: bytes  # its source folder, as stored
 
 
-class Settler:
-    """The after-scan passes of one :class:`~.plan.Planner`: they read its store and write each
-    file's outcome through ``planner.settled`` / ``planner.record``."""
+# A settled video keeps what followers, bonus videos and fonts look up; a settled follower is
+# (id, role, status, destination, reason). The entries are the plan, in source order.
+_SCHEMA = (
+    "CREATE TABLE done (id INTEGER NOT NULL, dir BLOB NOT NULL, stem BLOB, role TEXT NOT NULL, "
+    "status TEXT NOT NULL, dst BLOB NOT NULL, reason TEXT NOT NULL, show BLOB, dst_dir BLOB)",
+    "CREATE TABLE followed (id INTEGER NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL, dst BLOB NOT NULL, "
+    "reason TEXT NOT NULL)",
+    "CREATE TABLE entries (src BLOB NOT NULL, dst BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, "
+    "role TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, fp TEXT NOT NULL DEFAULT '')",
+)
 
-    def __init__(self, planner: Planner) -> None:
-        self.db: sqlite3.Connection = planner.db
-        self.claims = planner.claims
-        self.options = planner.options
-        self.settled = planner.settled
-        self.record = planner.record
+
+class Settler:
+    """Each file's outcome, written to the plan store (``settled``), and the after-scan passes that
+    decide the outcomes needing the whole picture. The store's ``files`` and ``others`` tables are
+    the planner's (:mod:`.plan`); ``done``, ``followed`` and ``entries`` are written here."""
+
+    def __init__(self, db: sqlite3.Connection, options: PlanOptions, claims: Claims) -> None:
+        self.db = db
+        self.claims = claims
+        self.options = options
+        for table in _SCHEMA:  # inside the planner's transaction (executescript would commit it)
+            db.execute(table)
+        self._done: list[tuple[Any, ...]] = []  # settled videos
+        self._followed: list[tuple[Any, ...]] = []  # settled subtitles, extras, attachments
+        self._last_destination: tuple[str, bytes, bytes | None] = ("", b"", None)
+        self._movies = options.movies_root
+        self._in_movies = self._movies.rstrip(os.sep) + os.sep  # what paths under the movies root start with
         self._suffixes: dict[str, str] = {}  # ".en.ass" → its clean form: a handful per library
         self._safe_font_names: dict[str, str] = {}  # "arial.ttf" → its safe form: fonts repeat in every release
+
+    def finish(self) -> int:
+        """Run the passes, write the plan's entries in source order and drop the working tables;
+        how many files were planned."""
+        self.flush()
+        self.videos()
+        self.flush()
+        # Settled videos are looked up by source folder (followers, fonts, bonus videos' neighbours).
+        self.db.execute("CREATE INDEX done_dir_stem ON done (dir, stem) WHERE role IN ('video', 'bonus')")
+        self.bonus_videos()
+        self.flush()
+        self.followers_and_attachments()
+        self.flush()
+        self.db.execute("INSERT INTO entries (src, dst, size, mtime_ns, role, status, reason) "
+                        "SELECT * FROM (SELECT files.path AS src, done.dst, size, mtime_ns, done.role, status, reason "
+                        "FROM done JOIN files ON files.id = done.id UNION ALL "
+                        "SELECT others.path, followed.dst, size, mtime_ns, role, status, reason "
+                        "FROM followed JOIN others ON others.id = followed.id) ORDER BY src")
+        planned = self.db.execute("SELECT (SELECT COUNT(*) FROM done) + (SELECT COUNT(*) FROM followed)").fetchone()[0]
+        for table in ("files", "others", "done", "followed", "claims", "claim_sets", "near"):
+            self.db.execute(f"DROP TABLE {table}")
+        self.db.execute("COMMIT")
+        return int(planned)
+
+    # -- outcomes
+
+    def record(self, n: int, entry: PlanEntry, folder: bytes) -> None:
+        """Write ``entry`` as the settled outcome of file ``n`` (of the source ``folder``, as bytes)."""
+        self.settled(n, folder, entry.src, entry.role, entry.dst, entry.status, entry.reason)
+
+    def settled(self, n: int, folder: bytes, src: str, role: str, dst: str, status: str, reason: str) -> None:
+        """File ``n`` (``src``, of the source ``folder``, as bytes) settled: a video's row keeps what
+        followers, bonus videos and fonts look up; a follower's only its outcome."""
+        if role == "video" or role == "bonus":
+            show = into = None
+            if dst:
+                into, show = self._destination_folder(dst)
+                if show is None and role == "video":  # a flat template: the show folder is the file
+                    show = fsencode(self._show_folder(dst))
+                if role != "video":
+                    show = None
+                if status not in PLACED:
+                    into = None
+            self._done.append((n, folder, fsencode(stem_of(src)), role, status, fsencode(dst), reason, show, into))
+        else:
+            self._followed.append((n, role, status, fsencode(dst), reason))
+        if len(self._done) + len(self._followed) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.db.executemany("INSERT INTO done VALUES (?,?,?,?,?,?,?,?,?)", self._done)
+        self._done.clear()
+        self.db.executemany("INSERT INTO followed VALUES (?,?,?,?,?)", self._followed)
+        self._followed.clear()
+
+    def root_of(self, dst: str) -> str:
+        """The library root ``dst`` is under: the movies root or the destination."""
+        return self._movies if dst.startswith(self._in_movies) else self.options.dest
+
+    def _destination_folder(self, dst: str) -> tuple[bytes, bytes | None]:
+        """(``dst``'s folder, its show folder — None when that is the file itself), encoded; both
+        depend only on the folder, and a folder's files settle together."""
+        folder = parent_dir(dst)
+        last = self._last_destination
+        if last[0] != folder:
+            root = self.root_of(dst)
+            inside = folder[len(root):].lstrip(os.sep)
+            show = fsencode(join_path(root, inside.partition(os.sep)[0])) if inside else None
+            last = self._last_destination = (folder, fsencode(folder), show)
+        return last[1], last[2]
+
+    def _show_folder(self, dst: str) -> str:
+        root = self.root_of(dst)
+        return join_path(root, dst[len(root):].lstrip(os.sep).partition(os.sep)[0])
 
     # -- videos: duplicates, collisions, conflicts
 
