@@ -1,7 +1,7 @@
 """Peak RSS, CPU and wall time of every main command, as a user runs them, at several library sizes.
 
     python benchmarks/commands.py --files 100000,300000,1000000 [--workdir /tmp/av-commands]
-                                  [--baseline OLD_SRC]
+                                  [--baseline OLD_SRC] [--series K]
 
 For each size: ``anivault demo --empty`` makes the library (once, kept under --workdir), then
 these run in order, each a fresh process measured with wait4 (stdout to /dev/null):
@@ -18,6 +18,10 @@ The TMDB cache is warmed by one untimed ``match`` against the loopback server, w
 show for every title the demo uses. Figures are one run each: compare the ratio columns (to
 ``find`` and to ``scan --json`` in the same run), which are steady under load; the absolute
 seconds move with whatever else the machine does.
+
+``--series K`` makes the libraries with ``anivault demo --series K`` (kept as ``lib-N-sK``): the
+series stay K however many files there are, so memory that grows with the series (which the
+brief allows) is told apart from memory that grows with the files (which it does not).
 
 ``--baseline OLD_SRC`` (a ``src`` folder of another tree, its compiled twins built or copied in)
 measures that tree too, in the same run: each command runs for the baseline and then for this
@@ -61,12 +65,12 @@ def measure(name: str, argv: list[str], env: dict[str, str]) -> Run:
     return Run(name, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def library(workdir: str, files: int) -> str:
-    root = os.path.join(workdir, f"lib-{files}")
+def library(workdir: str, files: int, series: int | None = None) -> str:
+    root = os.path.join(workdir, f"lib-{files}" + (f"-s{series}" if series else ""))
     if not os.path.isdir(root):
         print(f"making {files:,} files in {root}", file=sys.stderr)
-        subprocess.run([*ANIVAULT, "demo", root, "--files", str(files), "--empty"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([*ANIVAULT, "demo", root, "--files", str(files), "--empty",
+                        *(["--series", str(series)] if series else [])], check=True, stdout=subprocess.DEVNULL)
     return root
 
 
@@ -91,9 +95,10 @@ class Variant:
         return measure(name, [*ANIVAULT, *args], self.env)
 
 
-def one_size(workdir: str, files: int, server_url: str, api_key: str, baseline: str | None) -> list[list[Run]]:
+def one_size(workdir: str, files: int, server_url: str, api_key: str, baseline: str | None,
+             series: int | None = None) -> list[list[Run]]:
     """Each command's runs: [this tree] or [baseline, this tree]."""
-    src = library(workdir, files)
+    src = library(workdir, files, series)
     variants = [Variant("", workdir, files, server_url, api_key)]
     if baseline:
         variants.insert(0, Variant("baseline", workdir, files, server_url, api_key, baseline))
@@ -144,15 +149,16 @@ def main() -> None:
     ap.add_argument("--files", default="100000,300000")
     ap.add_argument("--workdir", default="/tmp/av-commands")
     ap.add_argument("--baseline", metavar="OLD_SRC", help="also measure the anivault package in OLD_SRC")
+    ap.add_argument("--series", type=int, metavar="K", help="libraries of at most K series (demo --series)")
     args = ap.parse_args()
     sizes = [int(n) for n in args.files.split(",") if n]
     os.makedirs(args.workdir, exist_ok=True)
 
-    server = start_server(series=max(sizes) // 100 + 1)  # the demo makes ~1 series per 100 files
+    server = start_server(series=args.series or max(sizes) // 100 + 1)  # the demo: ~1 series per 100 files
     try:
         url, api_key = server.stdout.readline().split()
         for files in sizes:
-            rows = one_size(args.workdir, files, url, api_key, args.baseline)
+            rows = one_size(args.workdir, files, url, api_key, args.baseline, args.series)
             print_table(files, rows, args.baseline)
     finally:
         server.terminate()

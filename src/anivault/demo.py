@@ -6,6 +6,9 @@ brackets, scene dots, underscores, CJK brackets, Plex-style names; seasons,
 specials, OVAs, movies, batch folders, subtitles with language suffixes,
 NCOP/NCED extras, fonts folders and nested category folders. About one
 series (a title and season) per 100 files; the same seed gives the same tree.
+``series=K`` caps the series at K: past them, each series comes back as another
+release (another group, resolution and style), so a library can grow in files
+while its series stay few.
 """
 from __future__ import annotations
 
@@ -248,14 +251,17 @@ def _check_root(root: str) -> None:
 
 
 def make_demo(root: str | os.PathLike[str], files: int = 3000, seed: int = 1,
-              sizes: bool | None = None) -> DemoSummary:
+              sizes: bool | None = None, series: int | None = None) -> DemoSummary:
     """Write a synthetic library of exactly ``files`` files under ``root`` (new or empty).
 
     ``sizes``: give files realistic sizes as sparse files (default on POSIX,
-    where they cost no disk space); otherwise every file is empty.
+    where they cost no disk space); otherwise every file is empty. ``series``:
+    at most that many series; past them, more releases of the same ones.
     """
     if files < 0:
         raise UsageError(f"demo: --files must be >= 0, not {files}", hint="e.g. --files 3000")
+    if series is not None and series < 1:
+        raise UsageError(f"demo: --series must be >= 1, not {series}", hint="e.g. --series 1000")
     root = os.fspath(root)
     _check_root(root)
     if sizes is None:
@@ -267,11 +273,15 @@ def make_demo(root: str | os.PathLike[str], files: int = 3000, seed: int = 1,
     made_dirs: set[str] = set()
     index = 0
     while summary.files < files:
-        series = _Series(index, order, rng)
+        release, again = divmod(index, series) if series else (0, index)
+        one = _Series(again, order, rng)
         index += 1
-        base = os.path.join(root, rng.choice(CATEGORIES), series.folder())
+        category = rng.choice(CATEGORIES)
+        if release:  # another release of a series made before: a folder of its own, never a clash
+            category = os.path.join(category, f"Release {release + 1}")
+        base = os.path.join(root, category, one.folder())
         budget = min(files - summary.files, rng.randint(60, 140))
-        for rel, kind, size in series.names(budget):
+        for rel, kind, size in one.names(budget):
             path = os.path.join(base, rel)
             parent = os.path.dirname(path)
             if parent not in made_dirs:
@@ -281,7 +291,7 @@ def make_demo(root: str | os.PathLike[str], files: int = 3000, seed: int = 1,
             summary.files += 1
             summary.bytes += size if sizes else 0
             summary.by_kind[kind] += 1
-        summary.series += 1
+        summary.series += not release
     summary.directories = len({d for p in made_dirs for d in _ancestors(p, root)})
     return summary
 

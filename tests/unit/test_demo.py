@@ -43,6 +43,18 @@ def test_about_one_series_per_hundred_files(tmp_path: Path) -> None:
     assert 200 <= summary.series <= 450
 
 
+def test_series_cap_makes_more_releases_of_the_same_series(tmp_path: Path) -> None:
+    summary = make_demo(tmp_path / "few", files=5_000, seed=1, sizes=False, series=10)
+    assert summary.files == 5_000 and summary.series == 10
+    releases = {path.name for path in (tmp_path / "few").rglob("Release *")}
+    assert len(releases) >= 3  # 5,000 files at ~100 a release: dozens of releases of 10 series
+
+
+def test_series_cap_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        make_demo(tmp_path / "none", files=10, series=0)
+
+
 def test_names_look_like_a_real_library(demo) -> None:
     root, _ = demo
     names = [name for name, _ in tree(root)]
